@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dma.h - DMA mapping backends behind one ops table.
+ *
+ * Each backend models one real configuration of the Linux DMA API (or of
+ * VFIO) closely enough that what unmap does, and what skipping it breaks, is
+ * the same as on real hardware:
+ *
+ *   identity     IOVA = virtual address (DPDK iova-mode=va). Unmap: no-op.
+ *   pa           IOVA = physical address from /proc/self/pagemap
+ *                (vfio no-IOMMU, DPDK iova-mode=pa). Unmap: no-op.
+ *   iommu        software IOMMU: IOVA allocator with per-size caches, page
+ *                table, IOTLB; strict or lazy (flush queue) invalidation.
+ *   vfio         VFIO type1 MAP_DMA/UNMAP_DMA on a container.
+ *   bounce       swiotlb: fixed pool; map copies to the device, unmap of a
+ *                device-writable mapping copies back.
+ *   noncoherent  cache maintenance: map writes back, unmap invalidates.
+ *   debug        wraps another backend and checks every use.
+ *
+ * Backends are found by name (dma_open); the list is dma_backend_name(i).
+ *
+ * need_unmap: dma_need_unmap() answers for the mappings made so far, like
+ * Linux's dma_need_unmap(): a direct backend that has bounced even one
+ * mapping answers true from then on. Ask it after mapping.
+ *
+ * Return convention: 0 or a count on success, negative errno on failure;
+ * nothing sets errno. The last error's text (naming backend and value) is in
+ * dma_last_error().
+ *
+ * Threads: one driver thread calls map/unmap/sync; one device thread may call
+ * dma_translate() concurrently. Counters may be read from either thread
+ * (values are exact once both sides are quiescent).
+ */
+#ifndef DMA_H
+#define DMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum dma_dir {
+	DMA_TO_DEVICE = 1,     /* device reads (TX payload, headers) */
+	DMA_FROM_DEVICE = 2,   /* device writes (RX buffers) */
+	DMA_BIDIRECTIONAL = 3,
+};
+
+/* Reasons need_unmap can be true; dma_need_unmap_reason() returns a bitmask. */
+enum dma_unmap_reason {
+	DMA_R_IOMMU = 1u << 0,       /* IOVA translation must be torn down */
+	DMA_R_BOUNCE = 1u << 1,      /* a mapping was bounced: copy back / free slot */
+	DMA_R_NONCOHERENT = 1u << 2, /* cache maintenance on unmap */
+	DMA_R_DEBUG = 1u << 3,       /* DMA API debugging tracks every mapping */
+	DMA_R_VFIO = 1u << 4,        /* VFIO type1 mapping must be removed */
+};
+
+struct dma_params {
+	const char *inner;        /* debug: backend it wraps (default "identity") */
+	size_t bounce_pool_bytes; /* bounce pool (default 64 MiB) */
+	unsigned mask_bits;       /* identity/pa: DMA mask; 0 = 64 (issue 14) */
+	unsigned min_align;       /* identity/pa: bounce buffers less aligned; 0 = none */
+	bool force_bounce;        /* identity/pa: bounce every mapping */
+	bool lazy;                /* iommu: lazy invalidation (flush queue) */
+	unsigned flush_batch;     /* iommu lazy: unmaps per flush (default 256) */
+	int vfio_container_fd;    /* vfio: an open, configured container; -1 none */
+};
+
+/* Exact counters. A counter a backend cannot have stays 0 and is listed by
+ * dma_counter_applies() as not applicable. */
+struct dma_counters {
+	uint64_t maps, unmaps, map_errors;
+	uint64_t syncs_for_cpu, syncs_for_device;
+	uint64_t bytes_copied;        /* bounce copies, both directions */
+	uint64_t lines_flushed;       /* noncoherent: cache lines written back or invalidated */
+	uint64_t iotlb_invalidations; /* iommu: IOTLB entries invalidated */
+	uint64_t iotlb_flushes;       /* iommu: flush operations (lazy batches them) */
+	uint64_t bounced;             /* mappings that went through a bounce slot */
+	uint64_t live, peak_live;     /* mappings currently / at most live */
+	uint64_t faults;              /* device accesses refused by translate */
+	uint64_t stale_hits;          /* iommu lazy: device used an unmapped IOVA via a stale IOTLB entry */
+	uint64_t debug_reports;       /* debug: misuse reports */
+	uint64_t mem_bytes;           /* the backend's own memory (tables, pools) */
+};
+
+struct dma;
+
+/** Open backend `name` with params p (NULL: defaults).
+ * @return 0, -ENOENT (no such backend), -ENODEV (not available here; the
+ *         reason is in dma_last_error()), -EINVAL, -ENOMEM. */
+int dma_open(const char *name, const struct dma_params *p, struct dma **out);
+void dma_close(struct dma *d);
+const char *dma_name(const struct dma *d);
+
+/** Name of backend i (0-based), NULL past the end. */
+const char *dma_backend_name(unsigned i);
+
+/** Text of the last error on any dma object in this thread (names backend,
+ * address and value), or "" if none. */
+const char *dma_last_error(void);
+
+/** Declare memory buffers will be mapped from (buffer pools, indirect
+ * tables). pa pins it and reads its frame numbers (-EPERM when pagemap
+ * yields none); vfio may map it; others may ignore it. */
+int dma_register(struct dma *d, void *base, size_t len);
+
+/** Map len bytes at cpu for dir; *iova receives the device address.
+ * @return 0, -ENOMEM (IOVA space or bounce pool exhausted), -EINVAL. */
+int dma_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
+	    uint64_t *iova);
+
+/** Unmap a mapping made by dma_map with the same len and dir. For bounce,
+ * copies device-written bytes back to the original buffer.
+ * @return 0, -EINVAL (debug: unknown mapping, wrong len or dir). */
+int dma_unmap(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir);
+
+/** Make the device's writes visible to the CPU / the CPU's to the device
+ * for a live mapping (bounce copies, noncoherent maintains caches). */
+void dma_sync_for_cpu(struct dma *d, uint64_t iova, size_t len,
+		      enum dma_dir dir);
+void dma_sync_for_device(struct dma *d, uint64_t iova, size_t len,
+			 enum dma_dir dir);
+
+/** Device side: pointer through which the device accesses [iova, iova+len)
+ * for `access` (DMA_TO_DEVICE: device reads; DMA_FROM_DEVICE: device
+ * writes). NULL when not mapped for that access; counted in `faults`. */
+void *dma_translate(struct dma *d, uint64_t iova, size_t len,
+		    enum dma_dir access);
+
+/** Whether unmapping the mappings made so far does anything. */
+bool dma_need_unmap(const struct dma *d);
+/** Why (DMA_R_* bitmask); 0 when dma_need_unmap() is false. */
+unsigned dma_need_unmap_reason(const struct dma *d);
+/** Whether per-packet syncs do anything (bounce, noncoherent). */
+bool dma_need_sync(const struct dma *d);
+/** Human text for a DMA_R_* mask, e.g. "IOMMU translation, bounce copy". */
+const char *dma_reason_str(unsigned reasons);
+
+void dma_get_counters(const struct dma *d, struct dma_counters *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DMA_H */

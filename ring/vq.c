@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vq.c - the layout-independent front of the ring library: argument
+ * checks, allocation, and a switch on the layout for every operation.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vq_pvt.h"
+
+#define VQ_SUPPORTED_FEATURES                                                  \
+	(VQ_FEATURE(VQ_F_INDIRECT_DESC) | VQ_FEATURE(VQ_F_EVENT_IDX) |         \
+	 VQ_FEATURE(VQ_F_VERSION_1) | VQ_FEATURE(VQ_F_ACCESS_PLATFORM) |       \
+	 VQ_FEATURE(VQ_F_RING_PACKED) | VQ_FEATURE(VQ_F_IN_ORDER))
+
+/* Expands to a switch calling fn_split or fn_packed; a valid queue never
+ * reaches the default. */
+#define VQ_DISPATCH(layout, fn, ...)                                           \
+	switch (layout) {                                                      \
+	case VQ_LAYOUT_SPLIT:                                                  \
+		return fn##_split(__VA_ARGS__);                                \
+	case VQ_LAYOUT_PACKED:                                                 \
+		return fn##_packed(__VA_ARGS__);                               \
+	}
+
+int vq_ring_layout(const struct vq_config *cfg, struct vq_areas *areas)
+{
+	if (!cfg || !areas || cfg->size < 1 || cfg->size > VQ_MAX_SIZE)
+		return -EINVAL;
+	if (cfg->features & ~VQ_SUPPORTED_FEATURES)
+		return -EINVAL;
+	memset(areas, 0, sizeof(*areas));
+	VQ_DISPATCH(cfg->layout, vq_layout, cfg, areas);
+	return -EINVAL;
+}
+
+size_t vq_driver_state_bytes(const struct vq_config *cfg)
+{
+	struct vq_areas a;
+
+	if (vq_ring_layout(cfg, &a) < 0)
+		return 0;
+	size_t common = sizeof(struct vq) +
+			(size_t)cfg->size * sizeof(struct vq_chain_state);
+	switch (cfg->layout) {
+	case VQ_LAYOUT_SPLIT:
+		return common + vq_state_bytes_split(cfg);
+	case VQ_LAYOUT_PACKED:
+		return common + vq_state_bytes_packed(cfg);
+	}
+	return 0;
+}
+
+int vq_bad(struct vq *vq, const char *reason)
+{
+	if (!vq->broken) {
+		vq->broken = true;
+		vq->broken_reason = reason;
+	}
+	return -EIO;
+}
+
+int vq_dev_bad(struct vq_dev *dev, const char *reason)
+{
+	if (!dev->broken) {
+		dev->broken = true;
+		dev->broken_reason = reason;
+	}
+	return -EINVAL;
+}
+
+int vq_create(const struct vq_config *cfg, void *ring_mem, struct vq **out)
+{
+	struct vq_areas a;
+	int rc = vq_ring_layout(cfg, &a);
+
+	if (rc < 0)
+		return rc;
+	if (!ring_mem || ((uintptr_t)ring_mem & 63) || !out)
+		return -EINVAL;
+	struct vq *vq = aligned_alloc(VQ_CACHE_LINE, sizeof(*vq));
+	if (!vq)
+		return -ENOMEM;
+	memset(vq, 0, sizeof(*vq));
+	vq->cfg = *cfg;
+	vq->areas = a;
+	vq->ring_mem = ring_mem;
+	vq->num_free = cfg->size;
+	vq->chain = calloc(cfg->size, sizeof(*vq->chain));
+	if (!vq->chain) {
+		free(vq);
+		return -ENOMEM;
+	}
+	switch (cfg->layout) {
+	case VQ_LAYOUT_SPLIT:
+		rc = vq_init_split(vq);
+		break;
+	case VQ_LAYOUT_PACKED:
+		rc = vq_init_packed(vq);
+		break;
+	}
+	if (rc < 0) {
+		free(vq->chain);
+		free(vq);
+		return rc;
+	}
+	*out = vq;
+	return 0;
+}
+
+void vq_destroy(struct vq *vq)
+{
+	if (!vq)
+		return;
+	switch (vq->cfg.layout) {
+	case VQ_LAYOUT_SPLIT:
+		vq_fini_split(vq);
+		break;
+	case VQ_LAYOUT_PACKED:
+		vq_fini_packed(vq);
+		break;
+	}
+	free(vq->chain);
+	free(vq);
+}
+
+int vq_add(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
+	   const struct vq_indirect *ind, uint16_t *slots)
+{
+	if (vq->broken)
+		return -EIO;
+	if (!sg || n < 1 || n > VQ_MAX_CHAIN || !token)
+		return -EINVAL;
+	if (ind && (!ind->table || !vq_has(&vq->cfg, VQ_F_INDIRECT_DESC)))
+		return -EINVAL;
+	bool seen_write = false;
+	for (unsigned i = 0; i < n; i++) {
+		if (sg[i].len == 0)
+			return -EINVAL;
+		if (sg[i].write)
+			seen_write = true;
+		else if (seen_write)
+			return -EINVAL; /* readable after writable */
+	}
+	VQ_DISPATCH(vq->cfg.layout, vq_add, vq, sg, n, token, ind, slots);
+	return -EINVAL;
+}
+
+int vq_kick_prepare(struct vq *vq)
+{
+	if (vq->broken)
+		return -EIO;
+	VQ_DISPATCH(vq->cfg.layout, vq_kick_prepare, vq);
+	return -EINVAL;
+}
+
+int vq_get_used(struct vq *vq, struct vq_used *u)
+{
+	if (vq->broken)
+		return -EIO;
+	VQ_DISPATCH(vq->cfg.layout, vq_get_used, vq, u);
+	return -EINVAL;
+}
+
+bool vq_enable_cb(struct vq *vq)
+{
+	if (vq->broken)
+		return false;
+	VQ_DISPATCH(vq->cfg.layout, vq_enable_cb, vq);
+	return false;
+}
+
+void vq_disable_cb(struct vq *vq)
+{
+	if (vq->broken)
+		return;
+	switch (vq->cfg.layout) {
+	case VQ_LAYOUT_SPLIT:
+		vq_disable_cb_split(vq);
+		break;
+	case VQ_LAYOUT_PACKED:
+		vq_disable_cb_packed(vq);
+		break;
+	}
+}
+
+int vq_detach_unused(struct vq *vq, struct vq_used *u)
+{
+	VQ_DISPATCH(vq->cfg.layout, vq_detach_unused, vq, u);
+	return 0;
+}
+
+unsigned vq_num_free(const struct vq *vq) { return vq->num_free; }
+bool vq_is_broken(const struct vq *vq) { return vq->broken; }
+const char *vq_broken_reason(const struct vq *vq) { return vq->broken_reason; }
+const struct vq_config *vq_get_config(const struct vq *vq) { return &vq->cfg; }
+void vq_get_stats(const struct vq *vq, struct vq_stats *st) { *st = vq->stats; }
+
+/* ---- device side ---- */
+
+int vq_dev_create(const struct vq_config *cfg, void *ring_mem,
+		  vq_translate_fn translate, void *ctx, struct vq_dev **out)
+{
+	struct vq_areas a;
+	int rc = vq_ring_layout(cfg, &a);
+
+	if (rc < 0)
+		return rc;
+	if (!ring_mem || ((uintptr_t)ring_mem & 63) || !translate || !out)
+		return -EINVAL;
+	struct vq_dev *dev = aligned_alloc(VQ_CACHE_LINE, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	memset(dev, 0, sizeof(*dev));
+	dev->cfg = *cfg;
+	dev->areas = a;
+	dev->ring_mem = ring_mem;
+	dev->translate = translate;
+	dev->tr_ctx = ctx;
+	switch (cfg->layout) {
+	case VQ_LAYOUT_SPLIT:
+		rc = vq_dev_init_split(dev);
+		break;
+	case VQ_LAYOUT_PACKED:
+		rc = vq_dev_init_packed(dev);
+		break;
+	}
+	if (rc < 0) {
+		free(dev);
+		return rc;
+	}
+	*out = dev;
+	return 0;
+}
+
+void vq_dev_destroy(struct vq_dev *dev)
+{
+	if (!dev)
+		return;
+	switch (dev->cfg.layout) {
+	case VQ_LAYOUT_SPLIT:
+		vq_dev_fini_split(dev);
+		break;
+	case VQ_LAYOUT_PACKED:
+		vq_dev_fini_packed(dev);
+		break;
+	}
+	free(dev);
+}
+
+int vq_dev_pop(struct vq_dev *dev, struct vq_chain *c)
+{
+	if (dev->broken)
+		return -EINVAL;
+	VQ_DISPATCH(dev->cfg.layout, vq_dev_pop, dev, c);
+	return -EINVAL;
+}
+
+int vq_dev_push(struct vq_dev *dev, const struct vq_chain *c, uint32_t len)
+{
+	if (dev->broken)
+		return -EINVAL;
+	VQ_DISPATCH(dev->cfg.layout, vq_dev_push, dev, c, len);
+	return -EINVAL;
+}
+
+void vq_dev_set_batch_used(struct vq_dev *dev, bool on)
+{
+	dev->batch_used = on && vq_has(&dev->cfg, VQ_F_IN_ORDER);
+}
+
+int vq_dev_publish(struct vq_dev *dev)
+{
+	VQ_DISPATCH(dev->cfg.layout, vq_dev_publish, dev);
+	return 0;
+}
+
+bool vq_dev_enable_kick(struct vq_dev *dev)
+{
+	VQ_DISPATCH(dev->cfg.layout, vq_dev_enable_kick, dev);
+	return false;
+}
+
+void vq_dev_disable_kick(struct vq_dev *dev)
+{
+	switch (dev->cfg.layout) {
+	case VQ_LAYOUT_SPLIT:
+		vq_dev_disable_kick_split(dev);
+		break;
+	case VQ_LAYOUT_PACKED:
+		vq_dev_disable_kick_packed(dev);
+		break;
+	}
+}
+
+size_t vq_dev_read(const struct vq_chain *c, size_t off, void *dst, size_t len)
+{
+	size_t done = 0;
+	for (unsigned i = 0; i < c->nbufs && done < len; i++) {
+		const struct vq_dev_buf *b = &c->buf[i];
+		if (b->write)
+			break;
+		if (off >= b->len) {
+			off -= b->len;
+			continue;
+		}
+		size_t k = b->len - off;
+		if (k > len - done)
+			k = len - done;
+		memcpy((char *)dst + done, (const char *)b->ptr + off, k);
+		done += k;
+		off = 0;
+	}
+	return done;
+}
+
+size_t vq_dev_write(const struct vq_chain *c, size_t off, const void *src,
+		    size_t len)
+{
+	size_t done = 0;
+	for (unsigned i = 0; i < c->nbufs && done < len; i++) {
+		const struct vq_dev_buf *b = &c->buf[i];
+		if (!b->write)
+			continue;
+		if (off >= b->len) {
+			off -= b->len;
+			continue;
+		}
+		size_t k = b->len - off;
+		if (k > len - done)
+			k = len - done;
+		memcpy((char *)b->ptr + off, (const char *)src + done, k);
+		done += k;
+		off = 0;
+	}
+	return done;
+}
+
+bool vq_dev_is_broken(const struct vq_dev *dev) { return dev->broken; }
+const char *vq_dev_broken_reason(const struct vq_dev *dev) { return dev->broken_reason; }

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vq_pvt.h - @internal state and layout entry points of the ring library.
+ * Do not include outside ring/ and its tests: the API is vq.h.
+ *
+ * Layout dispatch: vq.c switches on cfg.layout and calls the *_split or
+ * *_packed function declared here (direct calls, no function pointers).
+ * Each layout keeps its private state in its own struct (vq_split_pvt.h,
+ * vq_packed_pvt.h) inside the union of struct vq / struct vq_dev.
+ *
+ * Cache-line layout: the driver's and the device's private state are
+ * separate allocations (struct vq, struct vq_dev), each cache-aligned, so the
+ * two threads never write the same line except the shared ring itself.
+ */
+#ifndef VQ_PVT_H
+#define VQ_PVT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vq.h"
+#include "vq_packed_pvt.h"
+#include "vq_split_pvt.h"
+
+#define VQ_CACHE_LINE 64
+
+/* Per-chain driver state, indexed by head slot (split: head descriptor
+ * index; packed: buffer id). The ring's own cost, whatever the policy. */
+struct vq_chain_state {
+	void *token;       /* NULL: slot not the head of an in-flight chain */
+	uint32_t in_bytes; /* device-writable bytes: bound for the used len */
+	uint16_t ndesc;    /* buffers in the chain */
+	uint16_t flags;    /* VQ_CHAIN_INDIRECT */
+};
+#define VQ_CHAIN_INDIRECT 1u
+
+struct vq {
+	struct vq_config cfg;
+	struct vq_areas areas;
+	void *ring_mem;
+	bool broken;
+	const char *broken_reason;
+	uint32_t num_free;
+	uint32_t num_added; /* chains added since the last publish */
+	struct vq_stats stats;
+	struct vq_chain_state *chain; /* [size] */
+	union {
+		struct vq_split_drv split;
+		struct vq_packed_drv packed;
+	};
+} __attribute__((aligned(VQ_CACHE_LINE)));
+
+struct vq_dev {
+	struct vq_config cfg;
+	struct vq_areas areas;
+	void *ring_mem;
+	vq_translate_fn translate;
+	void *tr_ctx;
+	bool broken;
+	const char *broken_reason;
+	bool batch_used;
+	union {
+		struct vq_split_dev split;
+		struct vq_packed_dev packed;
+	};
+} __attribute__((aligned(VQ_CACHE_LINE)));
+
+/* Mark broken with a static reason; returns -EIO for `return vq_bad(...)`. */
+int vq_bad(struct vq *vq, const char *reason);
+int vq_dev_bad(struct vq_dev *dev, const char *reason);
+
+static inline bool vq_has(const struct vq_config *cfg, unsigned bit)
+{
+	return (cfg->features & VQ_FEATURE(bit)) != 0;
+}
+
+/* Layout entry points (vq_split.c / vq_packed.c). Arguments are validated
+ * by vq.c before these are called (n range, order, token, indirect). */
+int vq_layout_split(const struct vq_config *cfg, struct vq_areas *a);
+int vq_layout_packed(const struct vq_config *cfg, struct vq_areas *a);
+size_t vq_state_bytes_split(const struct vq_config *cfg);
+size_t vq_state_bytes_packed(const struct vq_config *cfg);
+
+int vq_init_split(struct vq *vq);
+int vq_init_packed(struct vq *vq);
+void vq_fini_split(struct vq *vq);
+void vq_fini_packed(struct vq *vq);
+int vq_add_split(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
+		 const struct vq_indirect *ind, uint16_t *slots);
+int vq_add_packed(struct vq *vq, const struct vq_sg *sg, unsigned n,
+		  void *token, const struct vq_indirect *ind, uint16_t *slots);
+int vq_kick_prepare_split(struct vq *vq);
+int vq_kick_prepare_packed(struct vq *vq);
+int vq_get_used_split(struct vq *vq, struct vq_used *u);
+int vq_get_used_packed(struct vq *vq, struct vq_used *u);
+bool vq_enable_cb_split(struct vq *vq);
+bool vq_enable_cb_packed(struct vq *vq);
+void vq_disable_cb_split(struct vq *vq);
+void vq_disable_cb_packed(struct vq *vq);
+int vq_detach_unused_split(struct vq *vq, struct vq_used *u);
+int vq_detach_unused_packed(struct vq *vq, struct vq_used *u);
+
+int vq_dev_init_split(struct vq_dev *dev);
+int vq_dev_init_packed(struct vq_dev *dev);
+void vq_dev_fini_split(struct vq_dev *dev);
+void vq_dev_fini_packed(struct vq_dev *dev);
+int vq_dev_pop_split(struct vq_dev *dev, struct vq_chain *c);
+int vq_dev_pop_packed(struct vq_dev *dev, struct vq_chain *c);
+int vq_dev_push_split(struct vq_dev *dev, const struct vq_chain *c, uint32_t len);
+int vq_dev_push_packed(struct vq_dev *dev, const struct vq_chain *c,
+		       uint32_t len);
+int vq_dev_publish_split(struct vq_dev *dev);
+int vq_dev_publish_packed(struct vq_dev *dev);
+bool vq_dev_enable_kick_split(struct vq_dev *dev);
+bool vq_dev_enable_kick_packed(struct vq_dev *dev);
+void vq_dev_disable_kick_split(struct vq_dev *dev);
+void vq_dev_disable_kick_packed(struct vq_dev *dev);
+
+/* Little-endian accessors for ring fields (the ring is LE; so is x86). */
+static inline uint16_t vq_le16(uint16_t v) { return v; }
+static inline uint32_t vq_le32(uint32_t v) { return v; }
+static inline uint64_t vq_le64(uint64_t v) { return v; }
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "vqbench's ring accessors assume a little-endian host"
+#endif
+
+/* The spec's event index test: notify if new_idx passed event_idx since
+ * old_idx (all mod 2^16). */
+static inline bool vq_need_event(uint16_t event_idx, uint16_t new_idx,
+				 uint16_t old_idx)
+{
+	return (uint16_t)(new_idx - event_idx - 1) <
+	       (uint16_t)(new_idx - old_idx);
+}
+
+#endif

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# test_cli_basic.sh VQBENCH - --help, --version, --sysinfo and unknown options.
+set -u
+vqb=$1
+fails=0 checks=0
+check() { # check DESCRIPTION COMMAND...
+	checks=$((checks + 1))
+	local what=$1; shift
+	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
+}
+out=$("$vqb" --help); rc=$?
+check "--help exits 0" test $rc = 0
+check "--help documents exit codes" grep -q 'Exit codes' <<<"$out"
+check "--help lists --sysinfo" grep -q -- '--sysinfo' <<<"$out"
+
+out=$("$vqb" --version); rc=$?
+check "--version exits 0" test $rc = 0
+check "--version names vqbench and DPDK" grep -Eq '^vqbench [0-9]+\.[0-9]+\.[0-9]+.*' <<<"$out"
+check "--version names DPDK 22.11" grep -q 'DPDK 22.11' <<<"$out"
+
+out=$("$vqb" --sysinfo 2>&1); rc=$?
+check "--sysinfo exits 0" test $rc = 0
+check "--sysinfo initialised DPDK's EAL with >= 1 lcore" grep -Eq '^dpdk eal: +DPDK 22\.11[^,]*, [1-9][0-9]* lcore' <<<"$out"
+check "--sysinfo read cores from hwloc" grep -Eq '^topology: +[1-9][0-9]* package\(s\), [1-9][0-9]* core' <<<"$out"
+check "--sysinfo read NUMA nodes from libnuma" grep -Eq '^numa nodes: +([1-9][0-9]*|not available)' <<<"$out"
+
+err=$("$vqb" --bogus 2>&1 >/dev/null); rc=$?
+check "unknown option exits 2" test $rc = 2
+check "unknown option is named in the error" grep -q "'--bogus'" <<<"$err"
+
+echo "test_cli_basic: $checks checks, $fails failed"
+[ $fails = 0 ]
