@@ -4,6 +4,8 @@
  * checks, allocation, and a switch on the layout for every operation.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +70,30 @@ int vq_dev_bad(struct vq_dev *dev, const char *reason)
 		dev->broken_reason = reason;
 	}
 	return -EINVAL;
+}
+
+int vq_badf(struct vq *vq, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (vq->broken)
+		return -EIO;
+	va_start(ap, fmt);
+	vsnprintf(vq->reason_buf, sizeof(vq->reason_buf), fmt, ap);
+	va_end(ap);
+	return vq_bad(vq, vq->reason_buf);
+}
+
+int vq_dev_badf(struct vq_dev *dev, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (dev->broken)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(dev->reason_buf, sizeof(dev->reason_buf), fmt, ap);
+	va_end(ap);
+	return vq_dev_bad(dev, dev->reason_buf);
 }
 
 int vq_create(const struct vq_config *cfg, void *ring_mem, struct vq **out)
@@ -135,6 +161,7 @@ int vq_add(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
 	if (ind && (!ind->table || !vq_has(&vq->cfg, VQ_F_INDIRECT_DESC)))
 		return -EINVAL;
 	bool seen_write = false;
+	uint64_t bytes = 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (sg[i].len == 0)
 			return -EINVAL;
@@ -142,7 +169,10 @@ int vq_add(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
 			seen_write = true;
 		else if (seen_write)
 			return -EINVAL; /* readable after writable */
+		bytes += sg[i].len;
 	}
+	if (bytes > UINT32_MAX)
+		return -EINVAL; /* spec: a chain holds less than 2^32 bytes */
 	VQ_DISPATCH(vq->cfg.layout, vq_add, vq, sg, n, token, ind, slots);
 	return -EINVAL;
 }
@@ -251,18 +281,75 @@ void vq_dev_destroy(struct vq_dev *dev)
 
 int vq_dev_pop(struct vq_dev *dev, struct vq_chain *c)
 {
+	int rc = -EINVAL;
+
 	if (dev->broken)
 		return -EINVAL;
-	VQ_DISPATCH(dev->cfg.layout, vq_dev_pop, dev, c);
-	return -EINVAL;
+	switch (dev->cfg.layout) {
+	case VQ_LAYOUT_SPLIT:
+		rc = vq_dev_pop_split(dev, c);
+		break;
+	case VQ_LAYOUT_PACKED:
+		rc = vq_dev_pop_packed(dev, c);
+		break;
+	}
+	/* -E2BIG consumed the chain too: the caller still pushes it. */
+	if (rc == 1 || rc == -E2BIG)
+		dev->inflight++;
+	return rc;
 }
 
 int vq_dev_push(struct vq_dev *dev, const struct vq_chain *c, uint32_t len)
 {
+	int rc = -EINVAL;
+
 	if (dev->broken)
 		return -EINVAL;
-	VQ_DISPATCH(dev->cfg.layout, vq_dev_push, dev, c, len);
-	return -EINVAL;
+	/* The device's own sanity: only popped chains, never more bytes than
+	 * the chain can hold (the driver checks this too). */
+	if (!dev->inflight || len > c->in_bytes || c->ndesc == 0 ||
+	    c->ndesc > dev->cfg.size || c->id >= dev->cfg.size)
+		return -EINVAL;
+	switch (dev->cfg.layout) {
+	case VQ_LAYOUT_SPLIT:
+		rc = vq_dev_push_split(dev, c, len);
+		break;
+	case VQ_LAYOUT_PACKED:
+		rc = vq_dev_push_packed(dev, c, len);
+		break;
+	}
+	if (rc == 0)
+		dev->inflight--;
+	return rc;
+}
+
+int vq_dev_walk_buf(struct vq_dev *dev, struct vq_chain *c,
+		    struct vq_dev_walk *w, uint64_t addr, uint32_t len,
+		    bool write)
+{
+	w->total++; /* bounded by the callers' walks (ring and table sizes) */
+	if (!write && w->seen_write)
+		return vq_dev_bad(dev, "device-readable buffer after a device-writable one");
+	w->seen_write |= write;
+	if ((uint64_t)c->out_bytes + c->in_bytes + len > UINT32_MAX)
+		return vq_dev_bad(dev, "chain holds 2^32 bytes or more");
+	void *p = dev->translate(dev->tr_ctx, addr, len, write ? 1 : 0);
+	if (!p)
+		return vq_dev_badf(dev, "buffer 0x%llx+%u not translatable for %s",
+				   (unsigned long long)addr, len,
+				   write ? "write" : "read");
+	if (write)
+		c->in_bytes += len;
+	else
+		c->out_bytes += len;
+	if (c->nbufs < VQ_DEV_MAX_SEGS) {
+		struct vq_dev_buf *b = &c->buf[c->nbufs++];
+		b->ptr = p;
+		b->addr = addr;
+		b->len = len;
+		b->write = write;
+	}
+	return 0;
 }
 
 void vq_dev_set_batch_used(struct vq_dev *dev, bool on)

@@ -1,1 +1,733 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * vq_packed.c - packed virtqueues (virtio 1.3 section 2.8), driver side and
+ * device side.
+ *
+ * Memory ordering. Each label names one half of a pair.
+ *   R3 driver stores the flags of a batch's first descriptor
+ *        -> A3 device loads the flags of the descriptor it polls
+ *   R4 device stores the flags of a publish's first used descriptor
+ *        -> A4 driver loads the flags of the descriptor it polls
+ * Batching: the flags of the first descriptor written since the last
+ * publish are held back and stored last (R3 / R4); every later descriptor
+ * of the batch gets its flags with a relaxed store. Each side polls one
+ * position at a time in ring order, so it reaches a later descriptor only
+ * after its acquire of the batch's first one, which already orders every
+ * write of the batch. addr/len/id are plain memory under the same rule.
+ *
+ * Notification suppression needs store-then-load ordering on both sides;
+ * these accesses are seq_cst (one total order, so one side sees the other):
+ *   S5 vq_kick_prepare_packed: store first flags (R3), load device event
+ *   S6 vq_dev_enable_kick_packed: store device event, load polled flags
+ *   S7 vq_dev_publish_packed: store first used flags (R4), load driver event
+ *   S8 vq_enable_cb_packed: store driver event, load polled flags
+ * S5 pairs with S6, S7 with S8.
+ *
+ * Buffer ids: a direct chain of n descriptors takes n ids from a private
+ * free-id list (linked by next[], never through ring memory); the first is
+ * the chain's buffer id and the ids are the chain's slots. In order, ids are
+ * handed out sequentially. Positions wrap by compare-and-subtract.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vq_pvt.h"
+
+_Static_assert(sizeof(struct vq_packed_desc) == 16, "packed desc is 16 bytes");
+_Static_assert(offsetof(struct vq_packed_desc, len) == 8, "desc.len");
+_Static_assert(offsetof(struct vq_packed_desc, id) == 12, "desc.id");
+_Static_assert(offsetof(struct vq_packed_desc, flags) == 14, "desc.flags");
+_Static_assert(sizeof(struct vq_packed_event) == 4, "event suppression is 4 bytes");
+_Static_assert(offsetof(struct vq_packed_event, flags) == 2, "event.flags");
+
+/* An indirect table entry: same layout, in memory only the device reads
+ * after the R3/A3 edge, so nothing in it is atomic. */
+struct vq_packed_ind {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t id;
+	uint16_t flags;
+};
+_Static_assert(sizeof(struct vq_packed_ind) == 16, "indirect entry is 16 bytes");
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Advance a ring position by k <= size descriptors. */
+static inline void vq_pos_add(uint16_t *pos, bool *wrap, uint32_t k,
+			      uint32_t size)
+{
+	uint32_t p = *pos + k;
+	if (p >= size) {
+		p -= size;
+		*wrap = !*wrap;
+	}
+	*pos = (uint16_t)p;
+}
+
+/* Flags that mark a descriptor available (AVAIL = wrap, USED = !wrap) or
+ * used (both = wrap) for a given wrap counter. */
+static inline uint16_t vq_avail_bits(bool wrap)
+{
+	return wrap ? VQ_DESC_F_AVAIL : VQ_DESC_F_USED;
+}
+
+static inline uint16_t vq_used_bits(bool wrap)
+{
+	return wrap ? (uint16_t)(VQ_DESC_F_AVAIL | VQ_DESC_F_USED) : 0;
+}
+
+static inline bool vq_is_avail(uint16_t f, bool wrap)
+{
+	return !!(f & VQ_DESC_F_AVAIL) == wrap && !!(f & VQ_DESC_F_USED) != wrap;
+}
+
+/* Position as an offset on a circle of 2 * size (the wrap counter is the
+ * lap's parity; it starts at 1). */
+static inline uint32_t vq_lin(uint16_t pos, bool wrap, uint32_t size)
+{
+	return pos + (wrap ? 0 : size);
+}
+
+/* Did [old, new) (at most size descriptors) cover the event position? */
+static bool vq_packed_need_event(uint16_t off_wrap, uint32_t old_lin,
+				 uint32_t new_lin, uint32_t size)
+{
+	uint32_t off = off_wrap & 0x7fffu, two = 2 * size;
+
+	if (off >= size)
+		return true; /* nonsense event: notify rather than stall */
+	uint32_t e = vq_lin((uint16_t)off, off_wrap & VQ_PACKED_EVENT_WRAP, size);
+	uint32_t de = e >= old_lin ? e - old_lin : e + two - old_lin;
+	uint32_t dn = new_lin >= old_lin ? new_lin - old_lin : new_lin + two - old_lin;
+	return de < dn;
+}
+
+static inline uint16_t vq_off_wrap(uint16_t pos, bool wrap)
+{
+	return (uint16_t)(pos | (wrap ? VQ_PACKED_EVENT_WRAP : 0));
+}
+
+static inline uint16_t vq_id_next(uint16_t id, uint32_t size)
+{
+	return (uint16_t)(id + 1u >= size ? 0 : id + 1u);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Layout                                                                    */
+/* ------------------------------------------------------------------------ */
+
+int vq_layout_packed(const struct vq_config *cfg, struct vq_areas *a)
+{
+	size_t n = cfg->size;
+
+	a->desc_off = 0;
+	a->desc_len = 16 * n;
+	a->driver_off = a->desc_off + a->desc_len; /* 16-aligned, needs 4 */
+	a->driver_len = 4;
+	a->device_off = a->driver_off + a->driver_len;
+	a->device_len = 4;
+	a->total = a->device_off + a->device_len;
+	return 0;
+}
+
+size_t vq_state_bytes_packed(const struct vq_config *cfg)
+{
+	return (size_t)cfg->size * sizeof(uint16_t); /* next[] */
+}
+
+/* ------------------------------------------------------------------------ */
+/* Driver side                                                               */
+/* ------------------------------------------------------------------------ */
+
+int vq_init_packed(struct vq *vq)
+{
+	struct vq_packed_drv *s = &vq->packed;
+	uint32_t n = vq->cfg.size;
+	char *m = vq->ring_mem;
+
+	s->desc = (struct vq_packed_desc *)(void *)(m + vq->areas.desc_off);
+	s->drv_ev = (struct vq_packed_event *)(void *)(m + vq->areas.driver_off);
+	s->dev_ev = (const struct vq_packed_event *)(void *)(m + vq->areas.device_off);
+	s->next = malloc(n * sizeof(*s->next));
+	if (!s->next)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+		s->next[i] = vq_id_next((uint16_t)i, n);
+	s->size = (uint16_t)(n & 0xffff); /* 32768 fits */
+	s->avail_wrap = s->pub_wrap = s->used_wrap = true;
+	s->in_order = vq_has(&vq->cfg, VQ_F_IN_ORDER);
+	s->event_idx = vq_has(&vq->cfg, VQ_F_EVENT_IDX);
+	s->cb_enabled = true; /* zeroed ring: ENABLE */
+	s->ev_flags = VQ_PACKED_EVENT_ENABLE;
+	return 0;
+}
+
+void vq_fini_packed(struct vq *vq)
+{
+	free(vq->packed.next);
+	vq->packed.next = NULL;
+}
+
+/* Store the flags of the descriptor at pos: held back when it is the first
+ * of the batch (R3 stores it), relaxed otherwise. */
+static inline void vq_set_flags_packed(struct vq_packed_drv *s, uint16_t pos,
+				       uint16_t flags)
+{
+	if (!s->head_pending) {
+		s->head_pending = true;
+		s->head_pos = pos;
+		s->head_flags = flags;
+	} else {
+		/* Relaxed: the device reads it only after A3 on the batch's
+		 * first descriptor, which R3 stores after this one. */
+		atomic_store_explicit(&s->desc[pos].flags, vq_le16(flags),
+				      memory_order_relaxed);
+	}
+}
+
+int vq_add_packed(struct vq *vq, const struct vq_sg *sg, unsigned n,
+		  void *token, const struct vq_indirect *ind, uint16_t *slots)
+{
+	struct vq_packed_drv *s = &vq->packed;
+	const uint32_t size = vq->cfg.size;
+	unsigned k = ind ? 1 : n; /* ring descriptors and buffer ids used */
+	uint32_t in_bytes = 0;
+
+	if (vq->num_free < k)
+		return -ENOSPC;
+	for (unsigned j = 0; j < n; j++)
+		if (sg[j].write)
+			in_bytes += sg[j].len; /* vq_add bounded the sum */
+
+	uint16_t head = s->in_order ? s->alloc : s->free_head;
+	uint16_t id = head, last = head, pos = s->avail_pos;
+	bool wrap = s->avail_wrap;
+
+	if (ind) {
+		for (unsigned j = 0; j < n; j++) {
+			struct vq_packed_ind d = {
+				.addr = vq_le64(sg[j].addr),
+				.len = vq_le32(sg[j].len),
+				.id = 0,
+				/* Only WRITE is valid in a packed indirect table. */
+				.flags = vq_le16(sg[j].write ? VQ_DESC_F_WRITE : 0),
+			};
+			/* memcpy: the caller's table need not be 8-aligned. */
+			memcpy((char *)ind->table + 16 * j, &d, sizeof(d));
+		}
+		s->desc[pos].addr = vq_le64(ind->iova);
+		s->desc[pos].len = vq_le32(16 * n);
+		s->desc[pos].id = vq_le16(head);
+		vq_set_flags_packed(s, pos, (uint16_t)(VQ_DESC_F_INDIRECT |
+						       vq_avail_bits(wrap)));
+		vq_pos_add(&pos, &wrap, 1, size);
+		if (slots)
+			slots[0] = head;
+	} else {
+		for (unsigned j = 0; j < n; j++) {
+			bool more = j + 1 < n;
+			s->desc[pos].addr = vq_le64(sg[j].addr);
+			s->desc[pos].len = vq_le32(sg[j].len);
+			s->desc[pos].id = vq_le16(head); /* the last one counts */
+			vq_set_flags_packed(s, pos, (uint16_t)(
+				(sg[j].write ? VQ_DESC_F_WRITE : 0) |
+				(more ? VQ_DESC_F_NEXT : 0) | vq_avail_bits(wrap)));
+			vq_pos_add(&pos, &wrap, 1, size);
+			if (slots)
+				slots[j] = id;
+			last = id;
+			if (more)
+				id = s->next[id];
+		}
+	}
+	if (s->in_order)
+		s->alloc = vq_id_next(last, size);
+	else
+		s->free_head = s->next[last]; /* stale when empty: num_free
+						 guards every use */
+	s->avail_pos = pos;
+	s->avail_wrap = wrap;
+
+	struct vq_chain_state *cs = &vq->chain[head];
+	cs->token = token;
+	cs->in_bytes = in_bytes;
+	cs->ndesc = (uint16_t)n;
+	cs->flags = ind ? VQ_CHAIN_INDIRECT : 0;
+	s->descs_unpub += k;
+	vq->num_free -= k;
+	vq->num_added++;
+	vq->stats.added++;
+	return head;
+}
+
+int vq_kick_prepare_packed(struct vq *vq)
+{
+	struct vq_packed_drv *s = &vq->packed;
+	const uint32_t size = vq->cfg.size;
+
+	if (!s->head_pending)
+		return 0; /* nothing added since the last publish */
+	/* R3, S5: release for A3 in vq_dev_pop_packed; seq_cst so the loads
+	 * below cannot pass it (pairs with S6 in vq_dev_enable_kick_packed). */
+	atomic_store_explicit(&s->desc[s->head_pos].flags, vq_le16(s->head_flags),
+			      memory_order_seq_cst);
+	s->head_pending = false;
+	uint32_t old_lin = vq_lin(s->pub_pos, s->pub_wrap, size);
+	uint32_t new_lin = vq_lin(s->avail_pos, s->avail_wrap, size);
+	s->pub_pos = s->avail_pos;
+	s->pub_wrap = s->avail_wrap;
+	s->descs_pub += s->descs_unpub;
+	s->descs_unpub = 0;
+	vq->num_added = 0;
+	vq->stats.publishes++;
+
+	/* S5: pairs with S6 in vq_dev_enable_kick_packed. */
+	uint16_t f = vq_le16(atomic_load_explicit(&s->dev_ev->flags,
+						  memory_order_seq_cst));
+	bool need = true;
+	if (f == VQ_PACKED_EVENT_DISABLE)
+		need = false;
+	else if (f == VQ_PACKED_EVENT_DESC && s->event_idx)
+		/* S5: pairs with S6 in vq_dev_enable_kick_packed. */
+		need = vq_packed_need_event(
+			vq_le16(atomic_load_explicit(&s->dev_ev->off_wrap,
+						     memory_order_seq_cst)),
+			old_lin, new_lin, size);
+	if (need)
+		vq->stats.kicks++;
+	return need;
+}
+
+static int vq_complete_packed(struct vq *vq, uint16_t head, uint32_t len,
+			      struct vq_used *u)
+{
+	struct vq_packed_drv *s = &vq->packed;
+	const uint32_t size = vq->cfg.size;
+	struct vq_chain_state *cs = &vq->chain[head];
+
+	if (!cs->token)
+		return vq_badf(vq, "in-order: next chain (id %u) is not in flight",
+			       head);
+	bool ind = cs->flags & VQ_CHAIN_INDIRECT;
+	unsigned k = ind ? 1 : cs->ndesc;
+	if (k > s->descs_pub)
+		return vq_badf(vq, "used chain %u skips %u descriptors, only %u published",
+			       head, k, s->descs_pub);
+	uint16_t id = head, last = head;
+
+	u->token = cs->token;
+	u->len = len;
+	u->head = head;
+	u->ndesc = cs->ndesc;
+	u->indirect = ind;
+	for (unsigned j = 0; j < k; j++) {
+		u->slots[j] = id; /* private links only */
+		last = id;
+		id = s->next[id];
+	}
+	if (s->in_order) {
+		s->cursor = vq_id_next(last, size);
+	} else {
+		s->next[last] = s->free_head;
+		s->free_head = head;
+	}
+	cs->token = NULL;
+	vq->num_free += k;
+	s->descs_pub -= k;
+	vq_pos_add(&s->used_pos, &s->used_wrap, k, size);
+	vq->stats.completed++;
+	if (s->cb_enabled && s->event_idx)
+		/* Relaxed: a hint that keeps notifications coming; the
+		 * sleep/wake race is closed by S8 in vq_enable_cb_packed. */
+		atomic_store_explicit(&s->drv_ev->off_wrap,
+				      vq_le16(vq_off_wrap(s->used_pos, s->used_wrap)),
+				      memory_order_relaxed);
+	return 1;
+}
+
+int vq_get_used_packed(struct vq *vq, struct vq_used *u)
+{
+	struct vq_packed_drv *s = &vq->packed;
+	const uint32_t size = vq->cfg.size;
+
+	if (s->batch) {
+		uint16_t head = s->cursor;
+		uint32_t len = vq->chain[head].in_bytes; /* skipped: fully used */
+		if (head == s->batch_last) {
+			len = s->batch_len;
+			s->batch = false;
+		}
+		return vq_complete_packed(vq, head, len, u);
+	}
+	if (!s->descs_pub)
+		return 0; /* nothing the device may have used */
+
+	const struct vq_packed_desc *d = &s->desc[s->used_pos];
+	/* A4: pairs with R4 in vq_dev_publish_packed. */
+	uint16_t f = vq_le16(atomic_load_explicit(&d->flags, memory_order_acquire));
+	bool a = f & VQ_DESC_F_AVAIL, us = f & VQ_DESC_F_USED;
+	if (a != us) {
+		if (a == s->used_wrap)
+			return 0; /* still available: not used yet */
+		return vq_badf(vq, "descriptor %u: AVAIL=%d USED=%d with wrap counter %d",
+			       s->used_pos, a, us, s->used_wrap);
+	}
+	if (a != s->used_wrap)
+		return vq_badf(vq, "descriptor %u: used with wrap %d, expected wrap counter %d",
+			       s->used_pos, a, s->used_wrap);
+	/* Plain loads: ordered after A4. Without WRITE, len is reserved. */
+	uint32_t id = vq_le16(d->id);
+	uint32_t len = (f & VQ_DESC_F_WRITE) ? vq_le32(d->len) : 0;
+	if (id >= size)
+		return vq_badf(vq, "used buffer id %u out of range (queue size %u)",
+			       id, size);
+	const struct vq_chain_state *cs = &vq->chain[id];
+	if (!cs->token)
+		return vq_badf(vq, "used buffer id %u is not in flight (double completion?)",
+			       id);
+	if (len > cs->in_bytes)
+		return vq_badf(vq, "used len %u exceeds the %u device-writable bytes of buffer %u",
+			       len, cs->in_bytes, id);
+	if (s->in_order && id != s->cursor) {
+		/* One used descriptor for a batch ending with `id`. */
+		s->batch = true;
+		s->batch_last = (uint16_t)id;
+		s->batch_len = len;
+		return vq_complete_packed(vq, s->cursor,
+					  vq->chain[s->cursor].in_bytes, u);
+	}
+	return vq_complete_packed(vq, (uint16_t)id, len, u);
+}
+
+bool vq_enable_cb_packed(struct vq *vq)
+{
+	struct vq_packed_drv *s = &vq->packed;
+	uint16_t want = s->event_idx ? VQ_PACKED_EVENT_DESC : VQ_PACKED_EVENT_ENABLE;
+
+	s->cb_enabled = true;
+	if (s->event_idx)
+		/* S8: pairs with S7 in vq_dev_publish_packed. */
+		atomic_store_explicit(&s->drv_ev->off_wrap,
+				      vq_le16(vq_off_wrap(s->used_pos, s->used_wrap)),
+				      memory_order_seq_cst);
+	if (s->ev_flags != want) {
+		s->ev_flags = want;
+		/* S8: pairs with S7 in vq_dev_publish_packed. */
+		atomic_store_explicit(&s->drv_ev->flags, vq_le16(want),
+				      memory_order_seq_cst);
+	}
+	if (s->batch)
+		return true;
+	if (!s->descs_pub)
+		return false;
+	/* S8: pairs with S7 in vq_dev_publish_packed. */
+	uint16_t f = vq_le16(atomic_load_explicit(&s->desc[s->used_pos].flags,
+						  memory_order_seq_cst));
+	return !!(f & VQ_DESC_F_AVAIL) == s->used_wrap &&
+	       !!(f & VQ_DESC_F_USED) == s->used_wrap;
+}
+
+void vq_disable_cb_packed(struct vq *vq)
+{
+	struct vq_packed_drv *s = &vq->packed;
+
+	s->cb_enabled = false;
+	if (s->ev_flags != VQ_PACKED_EVENT_DISABLE) {
+		s->ev_flags = VQ_PACKED_EVENT_DISABLE;
+		/* Relaxed: advisory; a late store costs one spurious
+		 * notification. */
+		atomic_store_explicit(&s->drv_ev->flags,
+				      vq_le16(VQ_PACKED_EVENT_DISABLE),
+				      memory_order_relaxed);
+	}
+}
+
+int vq_detach_unused_packed(struct vq *vq, struct vq_used *u)
+{
+	struct vq_packed_drv *s = &vq->packed;
+
+	for (; vq->detach_pos < vq->cfg.size; vq->detach_pos++) {
+		uint16_t head = (uint16_t)vq->detach_pos;
+		struct vq_chain_state *cs = &vq->chain[head];
+		if (!cs->token)
+			continue;
+		bool ind = cs->flags & VQ_CHAIN_INDIRECT;
+		unsigned k = ind ? 1 : cs->ndesc;
+		uint16_t id = head, last = head;
+		u->token = cs->token;
+		u->len = 0;
+		u->head = head;
+		u->ndesc = cs->ndesc;
+		u->indirect = ind;
+		for (unsigned j = 0; j < k; j++) {
+			u->slots[j] = id;
+			last = id;
+			id = s->next[id];
+		}
+		if (!s->in_order) {
+			s->next[last] = s->free_head;
+			s->free_head = head;
+		}
+		cs->token = NULL;
+		vq->num_free += k;
+		vq->detach_pos++;
+		return 1;
+	}
+	vq->detach_pos = 0;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Device side                                                               */
+/* ------------------------------------------------------------------------ */
+
+int vq_dev_init_packed(struct vq_dev *dev)
+{
+	struct vq_packed_dev *s = &dev->packed;
+	char *m = dev->ring_mem;
+
+	s->desc = (struct vq_packed_desc *)(void *)(m + dev->areas.desc_off);
+	s->drv_ev = (const struct vq_packed_event *)(void *)(m + dev->areas.driver_off);
+	s->dev_ev = (struct vq_packed_event *)(void *)(m + dev->areas.device_off);
+	s->size = (uint16_t)(dev->cfg.size & 0xffff);
+	s->avail_wrap = s->used_wrap = s->pub_wrap = true;
+	s->event_idx = vq_has(&dev->cfg, VQ_F_EVENT_IDX);
+	s->kick_enabled = true; /* zeroed ring: ENABLE */
+	s->ev_flags = VQ_PACKED_EVENT_ENABLE;
+	return 0;
+}
+
+void vq_dev_fini_packed(struct vq_dev *dev) { (void)dev; }
+
+/* Read the indirect table of descriptor d into c. */
+static int vq_dev_indirect_packed(struct vq_dev *dev, struct vq_chain *c,
+				  struct vq_dev_walk *w, uint64_t addr,
+				  uint32_t len)
+{
+	if (!vq_has(&dev->cfg, VQ_F_INDIRECT_DESC))
+		return vq_dev_bad(dev, "INDIRECT without VIRTIO_RING_F_INDIRECT_DESC");
+	if (len == 0 || (len & 15))
+		return vq_dev_badf(dev, "indirect table length %u is zero or not a multiple of 16",
+				   len);
+	uint32_t n = len / 16;
+	if (n > VQ_DEV_MAX_INDIRECT)
+		return vq_dev_badf(dev, "indirect table of %u descriptors (limit %u)",
+				   n, VQ_DEV_MAX_INDIRECT);
+	const char *tbl = dev->translate(dev->tr_ctx, addr, len, 0);
+	if (!tbl)
+		return vq_dev_badf(dev, "indirect table 0x%llx+%u not translatable",
+				   (unsigned long long)addr, len);
+	c->indirect = true;
+	for (uint32_t j = 0; j < n; j++) {
+		struct vq_packed_ind e;
+		memcpy(&e, tbl + 16 * (size_t)j, sizeof(e));
+		uint16_t f = vq_le16(e.flags);
+		if (f & VQ_DESC_F_INDIRECT)
+			return vq_dev_bad(dev, "indirect descriptor inside an indirect table");
+		int rc = vq_dev_walk_buf(dev, c, w, vq_le64(e.addr), vq_le32(e.len),
+					 f & VQ_DESC_F_WRITE);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int vq_dev_pop_packed(struct vq_dev *dev, struct vq_chain *c)
+{
+	struct vq_packed_dev *s = &dev->packed;
+	const uint32_t size = dev->cfg.size;
+	uint16_t pos = s->avail_pos, id = 0;
+	bool wrap = s->avail_wrap;
+	struct vq_dev_walk w = { 0, false };
+	uint32_t count = 0;
+	int rc;
+
+	/* A3: pairs with R3 in vq_kick_prepare_packed. */
+	uint16_t f = vq_le16(atomic_load_explicit(&s->desc[pos].flags,
+						  memory_order_acquire));
+	if (!vq_is_avail(f, wrap))
+		return 0;
+	c->ndesc = 0;
+	c->nbufs = 0;
+	c->indirect = false;
+	c->out_bytes = c->in_bytes = 0;
+	for (;;) {
+		const struct vq_packed_desc *d = &s->desc[pos];
+		if (++count > size)
+			return vq_dev_badf(dev, "chain longer than the queue (%u descriptors)",
+					   size);
+		/* Plain loads: ordered after A3. */
+		uint64_t addr = vq_le64(d->addr);
+		uint32_t len = vq_le32(d->len);
+		id = vq_le16(d->id);
+		vq_pos_add(&pos, &wrap, 1, size);
+		if (f & VQ_DESC_F_INDIRECT) {
+			if (count != 1 || (f & VQ_DESC_F_NEXT))
+				return vq_dev_bad(dev, "INDIRECT descriptor in a NEXT-linked list");
+			rc = vq_dev_indirect_packed(dev, c, &w, addr, len);
+			if (rc)
+				return rc;
+			break;
+		}
+		rc = vq_dev_walk_buf(dev, c, &w, addr, len, f & VQ_DESC_F_WRITE);
+		if (rc)
+			return rc;
+		if (!(f & VQ_DESC_F_NEXT))
+			break;
+		/* Relaxed: ordered by A3 on the batch's first descriptor. */
+		f = vq_le16(atomic_load_explicit(&s->desc[pos].flags,
+						 memory_order_relaxed));
+		if (!vq_is_avail(f, wrap))
+			return vq_dev_badf(dev, "chain continues into descriptor %u, not available",
+					   pos);
+	}
+	if (id >= size)
+		return vq_dev_badf(dev, "buffer id %u out of range (queue size %u)",
+				   id, size);
+	c->id = id;
+	c->ndesc = (uint16_t)count;
+	s->avail_pos = pos;
+	s->avail_wrap = wrap;
+	if (s->kick_enabled && s->event_idx)
+		/* Relaxed: a hint that keeps kicks coming; the sleep/wake race
+		 * is closed by S6 in vq_dev_enable_kick_packed. */
+		atomic_store_explicit(&s->dev_ev->off_wrap,
+				      vq_le16(vq_off_wrap(pos, wrap)),
+				      memory_order_relaxed);
+	return w.total > VQ_DEV_MAX_SEGS ? -E2BIG : 1;
+}
+
+/* Write one used descriptor at used_pos standing for ndesc descriptors.
+ * Plain stores, then flags: held back for R4 when first since the last
+ * publish, relaxed otherwise (the driver polls in ring order, after A4). */
+static void vq_dev_write_used_packed(struct vq_packed_dev *s, uint16_t id,
+				     uint32_t len, uint32_t ndesc, uint32_t size)
+{
+	struct vq_packed_desc *d = &s->desc[s->used_pos];
+	uint16_t f = (uint16_t)(vq_used_bits(s->used_wrap) |
+				(len ? VQ_DESC_F_WRITE : 0));
+
+	d->id = vq_le16(id);
+	d->len = vq_le32(len);
+	if (!s->head_pending) {
+		s->head_pending = true;
+		s->head_pos = s->used_pos;
+		s->head_flags = f;
+	} else {
+		/* Relaxed: the driver reads it only after A4 on the first
+		 * used descriptor of this publish, stored later by R4. */
+		atomic_store_explicit(&d->flags, vq_le16(f), memory_order_relaxed);
+	}
+	vq_pos_add(&s->used_pos, &s->used_wrap, ndesc, size);
+}
+
+static void vq_dev_flush_batch_packed(struct vq_packed_dev *s, uint32_t size)
+{
+	if (s->batch) {
+		vq_dev_write_used_packed(s, s->batch_id, s->batch_len,
+					 s->batch_ndesc, size);
+		s->batch = false;
+	}
+}
+
+int vq_dev_push_packed(struct vq_dev *dev, const struct vq_chain *c,
+		       uint32_t len)
+{
+	struct vq_packed_dev *s = &dev->packed;
+	const uint32_t size = dev->cfg.size;
+
+	if (dev->batch_used) {
+		if (s->batch && s->batch_len == s->batch_in &&
+		    s->batch_ndesc + c->ndesc <= size) {
+			/* Extend the run: the chains before are fully used. */
+			s->batch_id = c->id;
+			s->batch_len = len;
+			s->batch_in = c->in_bytes;
+			s->batch_ndesc += c->ndesc;
+			return 0;
+		}
+		vq_dev_flush_batch_packed(s, size);
+		s->batch = true;
+		s->batch_id = c->id;
+		s->batch_len = len;
+		s->batch_in = c->in_bytes;
+		s->batch_ndesc = c->ndesc;
+		return 0;
+	}
+	vq_dev_flush_batch_packed(s, size);
+	vq_dev_write_used_packed(s, c->id, len, c->ndesc, size);
+	return 0;
+}
+
+int vq_dev_publish_packed(struct vq_dev *dev)
+{
+	struct vq_packed_dev *s = &dev->packed;
+	const uint32_t size = dev->cfg.size;
+
+	vq_dev_flush_batch_packed(s, size);
+	if (!s->head_pending)
+		return 0;
+	/* R4, S7: release for A4 in vq_get_used_packed; seq_cst so the loads
+	 * below cannot pass it (pairs with S8 in vq_enable_cb_packed). */
+	atomic_store_explicit(&s->desc[s->head_pos].flags, vq_le16(s->head_flags),
+			      memory_order_seq_cst);
+	s->head_pending = false;
+	uint32_t old_lin = vq_lin(s->pub_pos, s->pub_wrap, size);
+	uint32_t new_lin = vq_lin(s->used_pos, s->used_wrap, size);
+	s->pub_pos = s->used_pos;
+	s->pub_wrap = s->used_wrap;
+
+	/* S7: pairs with S8 in vq_enable_cb_packed. */
+	uint16_t f = vq_le16(atomic_load_explicit(&s->drv_ev->flags,
+						  memory_order_seq_cst));
+	if (f == VQ_PACKED_EVENT_DISABLE)
+		return 0;
+	if (f == VQ_PACKED_EVENT_DESC && s->event_idx)
+		/* S7: pairs with S8 in vq_enable_cb_packed. */
+		return vq_packed_need_event(
+			vq_le16(atomic_load_explicit(&s->drv_ev->off_wrap,
+						     memory_order_seq_cst)),
+			old_lin, new_lin, size);
+	return 1;
+}
+
+bool vq_dev_enable_kick_packed(struct vq_dev *dev)
+{
+	struct vq_packed_dev *s = &dev->packed;
+	uint16_t want = s->event_idx ? VQ_PACKED_EVENT_DESC : VQ_PACKED_EVENT_ENABLE;
+
+	s->kick_enabled = true;
+	if (s->event_idx)
+		/* S6: pairs with S5 in vq_kick_prepare_packed. */
+		atomic_store_explicit(&s->dev_ev->off_wrap,
+				      vq_le16(vq_off_wrap(s->avail_pos, s->avail_wrap)),
+				      memory_order_seq_cst);
+	if (s->ev_flags != want) {
+		s->ev_flags = want;
+		/* S6: pairs with S5 in vq_kick_prepare_packed. */
+		atomic_store_explicit(&s->dev_ev->flags, vq_le16(want),
+				      memory_order_seq_cst);
+	}
+	/* S6: pairs with S5 in vq_kick_prepare_packed. */
+	uint16_t f = vq_le16(atomic_load_explicit(&s->desc[s->avail_pos].flags,
+						  memory_order_seq_cst));
+	return vq_is_avail(f, s->avail_wrap);
+}
+
+void vq_dev_disable_kick_packed(struct vq_dev *dev)
+{
+	struct vq_packed_dev *s = &dev->packed;
+
+	s->kick_enabled = false;
+	if (s->ev_flags != VQ_PACKED_EVENT_DISABLE) {
+		s->ev_flags = VQ_PACKED_EVENT_DISABLE;
+		/* Relaxed: advisory; a late store costs one spurious kick. */
+		atomic_store_explicit(&s->dev_ev->flags,
+				      vq_le16(VQ_PACKED_EVENT_DISABLE),
+				      memory_order_relaxed);
+	}
+}

@@ -17,6 +17,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vq.h"
@@ -24,6 +25,10 @@
 #include "vq_split_pvt.h"
 
 #define VQ_CACHE_LINE 64
+/* Room for a formatted broken reason ("used id 70000 out of range ..."). */
+#define VQ_REASON_LEN 112
+/* Largest indirect table the device accepts (entries). */
+#define VQ_DEV_MAX_INDIRECT VQ_MAX_SIZE
 
 /* Per-chain driver state, indexed by head slot (split: head descriptor
  * index; packed: buffer id). The ring's own cost, whatever the policy. */
@@ -43,8 +48,10 @@ struct vq {
 	const char *broken_reason;
 	uint32_t num_free;
 	uint32_t num_added; /* chains added since the last publish */
+	uint32_t detach_pos; /* vq_detach_unused scan position */
 	struct vq_stats stats;
 	struct vq_chain_state *chain; /* [size] */
+	char reason_buf[VQ_REASON_LEN]; /* vq_badf's formatted reason */
 	union {
 		struct vq_split_drv split;
 		struct vq_packed_drv packed;
@@ -60,6 +67,8 @@ struct vq_dev {
 	bool broken;
 	const char *broken_reason;
 	bool batch_used;
+	uint32_t inflight; /* chains popped and not yet pushed */
+	char reason_buf[VQ_REASON_LEN];
 	union {
 		struct vq_split_dev split;
 		struct vq_packed_dev packed;
@@ -69,6 +78,23 @@ struct vq_dev {
 /* Mark broken with a static reason; returns -EIO for `return vq_bad(...)`. */
 int vq_bad(struct vq *vq, const char *reason);
 int vq_dev_bad(struct vq_dev *dev, const char *reason);
+/* Same with a formatted reason kept in reason_buf (cold path only). */
+int vq_badf(struct vq *vq, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), cold));
+int vq_dev_badf(struct vq_dev *dev, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), cold));
+
+/* Device side: account one buffer of a chain being popped. Checks the
+ * readable-before-writable order and the 2^32 byte bound, translates the address and stores the
+ * buffer while there is room (walk->total counts past VQ_DEV_MAX_SEGS so
+ * the caller can return -E2BIG). @return 0 or -EINVAL (device broken). */
+struct vq_dev_walk {
+	uint32_t total;  /* buffers seen */
+	bool seen_write; /* a device-writable buffer was seen */
+};
+int vq_dev_walk_buf(struct vq_dev *dev, struct vq_chain *c,
+		    struct vq_dev_walk *w, uint64_t addr, uint32_t len,
+		    bool write);
 
 static inline bool vq_has(const struct vq_config *cfg, unsigned bit)
 {

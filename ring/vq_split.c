@@ -1,1 +1,668 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * vq_split.c - split virtqueues (virtio 1.3 section 2.7), driver side and
+ * device side.
+ *
+ * Memory ordering. Each label names one half of a pair; search for the
+ * label to find the other half.
+ *   R1 driver stores avail->idx        -> A1 device loads avail->idx
+ *   R2 device stores used->idx         -> A2 driver loads used->idx
+ * Descriptors, avail->ring[] and used->ring[] entries are plain memory:
+ * they are written before the R store that covers them and read after the
+ * A load that observed it. A slot is rewritten only after the other side
+ * has provably finished with it (the driver never has more than `size`
+ * chains in flight, so the device consumed the entry one lap back before
+ * the driver could add the chain that reuses it).
+ *
+ * Notification suppression needs store-then-load ordering on both sides
+ * (each side publishes, then reads what the other side asked for), which
+ * acquire/release cannot give. These accesses are seq_cst, so in the
+ * single total order one side always sees the other's store:
+ *   S1 vq_kick_prepare_split: store avail->idx (R1), load avail_event/flags
+ *   S2 vq_dev_enable_kick_split: store avail_event/flags, load avail->idx
+ *   S3 vq_dev_publish_split: store used->idx (R2), load used_event/flags
+ *   S4 vq_enable_cb_split: store used_event/flags, load used->idx
+ * S1 pairs with S2, S3 with S4.
+ *
+ * Hardening: the driver never reads the descriptor table or the avail ring
+ * back (private next[] links and shadows instead), and checks every value it
+ * takes from the used ring. The device bounds every walk by the queue size
+ * or the indirect table length and never indexes outside its ring.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vq_pvt.h"
+
+_Static_assert(sizeof(_Atomic uint16_t) == 2, "atomic u16 must be 2 bytes");
+_Static_assert(sizeof(struct vq_split_desc) == 16, "split desc is 16 bytes");
+_Static_assert(offsetof(struct vq_split_desc, flags) == 12, "desc.flags");
+_Static_assert(offsetof(struct vq_split_desc, next) == 14, "desc.next");
+_Static_assert(offsetof(struct vq_split_avail, idx) == 2, "avail.idx");
+_Static_assert(offsetof(struct vq_split_avail, ring) == 4, "avail.ring");
+_Static_assert(sizeof(struct vq_split_used_elem) == 8, "used elem is 8 bytes");
+_Static_assert(offsetof(struct vq_split_used, idx) == 2, "used.idx");
+_Static_assert(offsetof(struct vq_split_used, ring) == 4, "used.ring");
+
+/* ------------------------------------------------------------------------ */
+/* Layout                                                                    */
+/* ------------------------------------------------------------------------ */
+
+int vq_layout_split(const struct vq_config *cfg, struct vq_areas *a)
+{
+	size_t n = cfg->size;
+
+	if (n & (n - 1))
+		return -EINVAL; /* split sizes are powers of two */
+	a->desc_off = 0;
+	a->desc_len = 16 * n;
+	a->driver_off = a->desc_off + a->desc_len; /* 16-aligned, needs 2 */
+	a->driver_len = 6 + 2 * n;
+	a->device_off = (a->driver_off + a->driver_len + 3) & ~(size_t)3;
+	a->device_len = 6 + 8 * n;
+	a->total = a->device_off + a->device_len;
+	return 0;
+}
+
+size_t vq_state_bytes_split(const struct vq_config *cfg)
+{
+	return (size_t)cfg->size * sizeof(uint16_t); /* next[] */
+}
+
+/* ------------------------------------------------------------------------ */
+/* Driver side                                                               */
+/* ------------------------------------------------------------------------ */
+
+int vq_init_split(struct vq *vq)
+{
+	struct vq_split_drv *s = &vq->split;
+	uint32_t n = vq->cfg.size;
+	char *m = vq->ring_mem;
+
+	s->desc = (struct vq_split_desc *)(void *)(m + vq->areas.desc_off);
+	s->avail = (struct vq_split_avail *)(void *)(m + vq->areas.driver_off);
+	s->used = (const struct vq_split_used *)(void *)(m + vq->areas.device_off);
+	s->used_event = (_Atomic uint16_t *)(void *)&s->avail->ring[n];
+	s->avail_event = (const _Atomic uint16_t *)(const void *)&s->used->ring[n];
+	s->next = malloc(n * sizeof(*s->next));
+	if (!s->next)
+		return -ENOMEM;
+	/* Sequential links: the free list out of order, and the in-order
+	 * rule (next = x + 1, 0 after the last) in order. */
+	for (uint32_t i = 0; i < n; i++)
+		s->next[i] = (uint16_t)((i + 1) & (n - 1));
+	s->mask = (uint16_t)(n - 1);
+	s->in_order = vq_has(&vq->cfg, VQ_F_IN_ORDER);
+	s->event_idx = vq_has(&vq->cfg, VQ_F_EVENT_IDX);
+	s->cb_enabled = true; /* zeroed ring: flags 0, used_event 0 */
+	return 0;
+}
+
+void vq_fini_split(struct vq *vq)
+{
+	free(vq->split.next);
+	vq->split.next = NULL;
+}
+
+static void vq_fill_indirect_split(void *table, const struct vq_sg *sg,
+				   unsigned n)
+{
+	for (unsigned j = 0; j < n; j++) {
+		struct vq_split_desc d = {
+			.addr = vq_le64(sg[j].addr),
+			.len = vq_le32(sg[j].len),
+			.flags = vq_le16((uint16_t)((sg[j].write ? VQ_DESC_F_WRITE : 0) |
+						    (j + 1 < n ? VQ_DESC_F_NEXT : 0))),
+			.next = vq_le16((uint16_t)(j + 1 < n ? j + 1 : 0)),
+		};
+		/* memcpy: the caller's table need not be 8-aligned. */
+		memcpy((char *)table + 16 * j, &d, sizeof(d));
+	}
+}
+
+int vq_add_split(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
+		 const struct vq_indirect *ind, uint16_t *slots)
+{
+	struct vq_split_drv *s = &vq->split;
+	unsigned k = ind ? 1 : n; /* ring descriptors used */
+	uint32_t in_bytes = 0;
+
+	if (vq->num_free < k)
+		return -ENOSPC;
+	for (unsigned j = 0; j < n; j++)
+		if (sg[j].write)
+			in_bytes += sg[j].len; /* vq_add bounded the sum */
+
+	uint16_t head = s->in_order ? s->alloc : s->free_head;
+	uint16_t i = head, last = head;
+
+	if (ind) {
+		vq_fill_indirect_split(ind->table, sg, n);
+		s->desc[head].addr = vq_le64(ind->iova);
+		s->desc[head].len = vq_le32(16 * n);
+		s->desc[head].flags = vq_le16(VQ_DESC_F_INDIRECT);
+		s->desc[head].next = 0;
+		if (slots)
+			slots[0] = head;
+	} else {
+		for (unsigned j = 0; j < n; j++) {
+			bool more = j + 1 < n;
+			s->desc[i].addr = vq_le64(sg[j].addr);
+			s->desc[i].len = vq_le32(sg[j].len);
+			s->desc[i].flags = vq_le16((uint16_t)(
+				(sg[j].write ? VQ_DESC_F_WRITE : 0) |
+				(more ? VQ_DESC_F_NEXT : 0)));
+			s->desc[i].next = vq_le16(more ? s->next[i] : 0);
+			if (slots)
+				slots[j] = i;
+			last = i;
+			if (more)
+				i = s->next[i];
+		}
+	}
+	if (s->in_order)
+		s->alloc = (uint16_t)((last + 1) & s->mask);
+	else
+		s->free_head = s->next[last]; /* stale when the list is empty:
+						 num_free guards every use */
+
+	/* Plain store: published by R1 in vq_kick_prepare_split. */
+	s->avail->ring[s->avail_idx & s->mask] = vq_le16(head);
+	s->avail_idx++;
+
+	struct vq_chain_state *cs = &vq->chain[head];
+	cs->token = token;
+	cs->in_bytes = in_bytes;
+	cs->ndesc = (uint16_t)n;
+	cs->flags = ind ? VQ_CHAIN_INDIRECT : 0;
+	vq->num_free -= k;
+	vq->num_added++;
+	vq->stats.added++;
+	return head;
+}
+
+int vq_kick_prepare_split(struct vq *vq)
+{
+	struct vq_split_drv *s = &vq->split;
+	uint16_t old = s->avail_pub, new_idx = s->avail_idx;
+	bool need;
+
+	if (old == new_idx)
+		return 0; /* nothing added since the last publish */
+	/* R1, S1: release for A1 in vq_dev_pop_split; seq_cst so the load
+	 * below cannot pass it (pairs with S2 in vq_dev_enable_kick_split). */
+	atomic_store_explicit(&s->avail->idx, vq_le16(new_idx),
+			      memory_order_seq_cst);
+	s->avail_pub = new_idx;
+	s->pub_inflight += vq->num_added;
+	vq->num_added = 0;
+	vq->stats.publishes++;
+	if (s->event_idx) {
+		/* S1: pairs with S2 in vq_dev_enable_kick_split. */
+		uint16_t ev = vq_le16(atomic_load_explicit(s->avail_event,
+							   memory_order_seq_cst));
+		need = vq_need_event(ev, new_idx, old);
+	} else {
+		/* S1: pairs with S2 in vq_dev_enable_kick_split. */
+		need = !(vq_le16(atomic_load_explicit(&s->used->flags,
+						      memory_order_seq_cst)) &
+			 VQ_SPLIT_USED_F_NO_NOTIFY);
+	}
+	if (need)
+		vq->stats.kicks++;
+	return need;
+}
+
+/* Return chain `head` (in flight, published) to the caller and free it. */
+static int vq_complete_split(struct vq *vq, uint16_t head, uint32_t len,
+			     struct vq_used *u)
+{
+	struct vq_split_drv *s = &vq->split;
+	struct vq_chain_state *cs = &vq->chain[head];
+
+	if (!cs->token)
+		return vq_badf(vq, "in-order: next chain (head %u) is not in flight",
+			       head);
+	if (!s->pub_inflight)
+		return vq_badf(vq, "used entry completes chain %u, never published",
+			       head);
+	bool ind = cs->flags & VQ_CHAIN_INDIRECT;
+	unsigned k = ind ? 1 : cs->ndesc;
+	uint16_t i = head, last = head;
+
+	u->token = cs->token;
+	u->len = len;
+	u->head = head;
+	u->ndesc = cs->ndesc;
+	u->indirect = ind;
+	for (unsigned j = 0; j < k; j++) {
+		u->slots[j] = i; /* private links: never the shared table */
+		last = i;
+		i = s->next[i];
+	}
+	if (s->in_order) {
+		s->cursor = (uint16_t)((last + 1) & s->mask);
+	} else {
+		s->next[last] = s->free_head;
+		s->free_head = head;
+	}
+	cs->token = NULL;
+	vq->num_free += k;
+	s->pub_inflight--;
+	vq->stats.completed++;
+	if (s->cb_enabled && s->event_idx)
+		/* Relaxed: a hint that keeps notifications coming; the
+		 * sleep/wake race is closed by S4 in vq_enable_cb_split. */
+		atomic_store_explicit(s->used_event, vq_le16(s->last_used),
+				      memory_order_relaxed);
+	return 1;
+}
+
+int vq_get_used_split(struct vq *vq, struct vq_used *u)
+{
+	struct vq_split_drv *s = &vq->split;
+	uint32_t size = vq->cfg.size;
+
+	if (s->batch) {
+		uint16_t head = s->cursor;
+		uint32_t len = vq->chain[head].in_bytes; /* skipped: fully used */
+		if (head == s->batch_last) {
+			len = s->batch_len;
+			s->batch = false;
+		}
+		return vq_complete_split(vq, head, len, u);
+	}
+	if (s->last_used == s->used_seen) {
+		/* A2: pairs with R2 in vq_dev_publish_split. */
+		uint16_t idx = vq_le16(atomic_load_explicit(&s->used->idx,
+							    memory_order_acquire));
+		uint16_t moved = (uint16_t)(idx - s->last_used);
+		if (!moved)
+			return 0;
+		if (moved > s->pub_inflight)
+			return vq_badf(vq, "used idx jumped by %u with %u chains published (queue size %u)",
+				       moved, s->pub_inflight, size);
+		s->used_seen = idx;
+	}
+	/* Plain loads: ordered after A2. */
+	const struct vq_split_used_elem *e = &s->used->ring[s->last_used & s->mask];
+	uint32_t id = vq_le32(e->id), len = vq_le32(e->len);
+
+	if (id >= size)
+		return vq_badf(vq, "used id %u out of range (queue size %u)", id,
+			       size);
+	const struct vq_chain_state *cs = &vq->chain[id];
+	if (!cs->token)
+		return vq_badf(vq, "used id %u is not an in-flight head (double completion?)",
+			       id);
+	if (len > cs->in_bytes)
+		return vq_badf(vq, "used len %u exceeds the %u device-writable bytes of chain %u",
+			       len, cs->in_bytes, id);
+	s->last_used++;
+	if (s->in_order && id != s->cursor) {
+		/* One entry for a batch: the chains before `id` are done. */
+		s->batch = true;
+		s->batch_last = (uint16_t)id;
+		s->batch_len = len;
+		return vq_complete_split(vq, s->cursor,
+					 vq->chain[s->cursor].in_bytes, u);
+	}
+	return vq_complete_split(vq, (uint16_t)id, len, u);
+}
+
+bool vq_enable_cb_split(struct vq *vq)
+{
+	struct vq_split_drv *s = &vq->split;
+
+	s->cb_enabled = true;
+	if (s->event_idx) {
+		/* S4: pairs with S3 in vq_dev_publish_split. */
+		atomic_store_explicit(s->used_event, vq_le16(s->last_used),
+				      memory_order_seq_cst);
+	} else if (s->avail_flags & VQ_SPLIT_AVAIL_F_NO_INTERRUPT) {
+		s->avail_flags &= (uint16_t)~VQ_SPLIT_AVAIL_F_NO_INTERRUPT;
+		/* S4: pairs with S3 in vq_dev_publish_split. */
+		atomic_store_explicit(&s->avail->flags, vq_le16(s->avail_flags),
+				      memory_order_seq_cst);
+	}
+	if (s->batch)
+		return true;
+	/* S4: pairs with S3 in vq_dev_publish_split. */
+	return vq_le16(atomic_load_explicit(&s->used->idx, memory_order_seq_cst)) !=
+	       s->last_used;
+}
+
+void vq_disable_cb_split(struct vq *vq)
+{
+	struct vq_split_drv *s = &vq->split;
+
+	s->cb_enabled = false;
+	if (s->event_idx) {
+		/* Relaxed: advisory; an index already passed means no
+		 * notification for the next 65535 entries (spec: flags stay 0
+		 * with EVENT_IDX). A late store costs one spurious one. */
+		atomic_store_explicit(s->used_event,
+				      vq_le16((uint16_t)(s->last_used - 1)),
+				      memory_order_relaxed);
+	} else if (!(s->avail_flags & VQ_SPLIT_AVAIL_F_NO_INTERRUPT)) {
+		s->avail_flags |= VQ_SPLIT_AVAIL_F_NO_INTERRUPT;
+		/* Relaxed: advisory; a late store costs one spurious
+		 * notification. */
+		atomic_store_explicit(&s->avail->flags, vq_le16(s->avail_flags),
+				      memory_order_relaxed);
+	}
+}
+
+int vq_detach_unused_split(struct vq *vq, struct vq_used *u)
+{
+	struct vq_split_drv *s = &vq->split;
+
+	for (; vq->detach_pos < vq->cfg.size; vq->detach_pos++) {
+		uint16_t head = (uint16_t)vq->detach_pos;
+		struct vq_chain_state *cs = &vq->chain[head];
+		if (!cs->token)
+			continue;
+		bool ind = cs->flags & VQ_CHAIN_INDIRECT;
+		unsigned k = ind ? 1 : cs->ndesc;
+		uint16_t i = head, last = head;
+		u->token = cs->token;
+		u->len = 0;
+		u->head = head;
+		u->ndesc = cs->ndesc;
+		u->indirect = ind;
+		for (unsigned j = 0; j < k; j++) {
+			u->slots[j] = i;
+			last = i;
+			i = s->next[i];
+		}
+		if (!s->in_order) {
+			s->next[last] = s->free_head;
+			s->free_head = head;
+		}
+		cs->token = NULL;
+		vq->num_free += k;
+		vq->detach_pos++;
+		return 1;
+	}
+	vq->detach_pos = 0;
+	return 0;
+}
+
+/* Read back a chain from the shared descriptor table (the `readback`
+ * policy). The chain's length and kind come from driver-private state; the
+ * table only supplies addr/len/flags and the links, which are bounds-checked
+ * and may not revisit an entry. */
+int vq_readback_split(const struct vq *vq, uint16_t head,
+		      const void *ind_table, struct vq_sg *sg, unsigned max)
+{
+	if (vq->cfg.layout != VQ_LAYOUT_SPLIT)
+		return -EOPNOTSUPP;
+	if (!sg || head >= vq->cfg.size)
+		return -EINVAL;
+	const struct vq_split_drv *s = &vq->split;
+	const struct vq_chain_state *cs = &vq->chain[head];
+	unsigned n = cs->ndesc;
+	if (n == 0 || n > VQ_MAX_CHAIN)
+		return -EIO; /* never posted */
+	if (n > max)
+		return -EINVAL;
+	bool ind = cs->flags & VQ_CHAIN_INDIRECT;
+	struct vq_split_desc d = s->desc[head];
+	if (!!(vq_le16(d.flags) & VQ_DESC_F_INDIRECT) != ind)
+		return -EIO;
+
+	const char *tbl = (const char *)s->desc;
+	uint32_t tbl_n = vq->cfg.size, idx = head;
+	uint16_t seen[VQ_MAX_CHAIN];
+	if (ind) {
+		if (!ind_table)
+			return -EINVAL;
+		if (vq_le32(d.len) != 16 * n)
+			return -EIO;
+		tbl = ind_table;
+		tbl_n = n;
+		idx = 0;
+	}
+	for (unsigned j = 0; j < n; j++) {
+		if (idx >= tbl_n)
+			return -EIO;
+		for (unsigned q = 0; q < j; q++)
+			if (seen[q] == idx)
+				return -EIO; /* loop */
+		seen[j] = (uint16_t)idx;
+		memcpy(&d, tbl + 16 * (size_t)idx, sizeof(d));
+		uint16_t f = vq_le16(d.flags);
+		if (f & VQ_DESC_F_INDIRECT)
+			return -EIO;
+		sg[j].addr = vq_le64(d.addr);
+		sg[j].len = vq_le32(d.len);
+		sg[j].write = (f & VQ_DESC_F_WRITE) ? 1 : 0;
+		bool more = f & VQ_DESC_F_NEXT;
+		if (more != (j + 1 < n))
+			return -EIO; /* chain length disagrees with what we posted */
+		idx = vq_le16(d.next);
+	}
+	return (int)n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Device side                                                               */
+/* ------------------------------------------------------------------------ */
+
+int vq_dev_init_split(struct vq_dev *dev)
+{
+	struct vq_split_dev *s = &dev->split;
+	uint32_t n = dev->cfg.size;
+	char *m = dev->ring_mem;
+
+	s->desc = (const struct vq_split_desc *)(void *)(m + dev->areas.desc_off);
+	s->avail = (const struct vq_split_avail *)(void *)(m + dev->areas.driver_off);
+	s->used = (struct vq_split_used *)(void *)(m + dev->areas.device_off);
+	s->used_event = (const _Atomic uint16_t *)(const void *)&s->avail->ring[n];
+	s->avail_event = (_Atomic uint16_t *)(void *)&s->used->ring[n];
+	s->mask = (uint16_t)(n - 1);
+	s->event_idx = vq_has(&dev->cfg, VQ_F_EVENT_IDX);
+	s->kick_enabled = true; /* zeroed ring: flags 0, avail_event 0 */
+	return 0;
+}
+
+void vq_dev_fini_split(struct vq_dev *dev) { (void)dev; }
+
+/* Walk the chain at `head`, following NEXT and one level of INDIRECT. Every
+ * index is bounds-checked before use and every walk is bounded by the size
+ * of the table it runs in, so loops end as errors. */
+static int vq_dev_walk_split(struct vq_dev *dev, uint16_t head,
+			     struct vq_chain *c)
+{
+	const struct vq_split_dev *s = &dev->split;
+	const uint32_t size = dev->cfg.size;
+	const char *tbl = (const char *)s->desc;
+	uint32_t tbl_n = size, idx = head, count = 0;
+	bool in_ind = false;
+	struct vq_dev_walk w = { 0, false };
+	int rc;
+
+	c->id = head;
+	c->ndesc = 0;
+	c->nbufs = 0;
+	c->indirect = false;
+	c->out_bytes = c->in_bytes = 0;
+	for (;;) {
+		struct vq_split_desc d;
+		if (idx >= tbl_n)
+			return in_ind ? vq_dev_badf(dev, "indirect next %u out of range (table of %u)",
+						    idx, tbl_n)
+				      : vq_dev_badf(dev, "descriptor index %u out of range (queue size %u)",
+						    idx, size);
+		if (++count > tbl_n)
+			return vq_dev_badf(dev, "chain loops or exceeds its table of %u descriptors",
+					   tbl_n);
+		memcpy(&d, tbl + 16 * (size_t)idx, sizeof(d));
+		uint16_t f = vq_le16(d.flags);
+		uint32_t len = vq_le32(d.len);
+		if (!in_ind)
+			c->ndesc++;
+		if (f & VQ_DESC_F_INDIRECT) {
+			if (in_ind)
+				return vq_dev_bad(dev, "indirect descriptor inside an indirect table");
+			if (f & VQ_DESC_F_NEXT)
+				return vq_dev_bad(dev, "descriptor has both INDIRECT and NEXT");
+			if (!vq_has(&dev->cfg, VQ_F_INDIRECT_DESC))
+				return vq_dev_bad(dev, "INDIRECT without VIRTIO_RING_F_INDIRECT_DESC");
+			if (len == 0 || (len & 15))
+				return vq_dev_badf(dev, "indirect table length %u is zero or not a multiple of 16",
+						   len);
+			if (len / 16 > VQ_DEV_MAX_INDIRECT)
+				return vq_dev_badf(dev, "indirect table of %u descriptors (limit %u)",
+						   len / 16, VQ_DEV_MAX_INDIRECT);
+			tbl = dev->translate(dev->tr_ctx, vq_le64(d.addr), len, 0);
+			if (!tbl)
+				return vq_dev_badf(dev, "indirect table 0x%llx+%u not translatable",
+						   (unsigned long long)vq_le64(d.addr), len);
+			tbl_n = len / 16;
+			idx = 0;
+			count = 0;
+			in_ind = true;
+			c->indirect = true;
+			continue;
+		}
+		rc = vq_dev_walk_buf(dev, c, &w, vq_le64(d.addr), len,
+				     f & VQ_DESC_F_WRITE);
+		if (rc)
+			return rc;
+		if (!(f & VQ_DESC_F_NEXT))
+			break;
+		idx = vq_le16(d.next);
+	}
+	return w.total > VQ_DEV_MAX_SEGS ? -E2BIG : 1;
+}
+
+int vq_dev_pop_split(struct vq_dev *dev, struct vq_chain *c)
+{
+	struct vq_split_dev *s = &dev->split;
+
+	if (s->last_avail == s->avail_seen) {
+		/* A1: pairs with R1 in vq_kick_prepare_split. */
+		uint16_t idx = vq_le16(atomic_load_explicit(&s->avail->idx,
+							    memory_order_acquire));
+		uint16_t moved = (uint16_t)(idx - s->last_avail);
+		if (!moved)
+			return 0;
+		if (moved > dev->cfg.size)
+			return vq_dev_badf(dev, "avail idx jumped by %u (queue size %u)",
+					   moved, dev->cfg.size);
+		s->avail_seen = idx;
+	}
+	/* Plain load: ordered after A1. */
+	uint16_t head = vq_le16(s->avail->ring[s->last_avail & s->mask]);
+	s->last_avail++;
+	if (s->kick_enabled && s->event_idx)
+		/* Relaxed: a hint that keeps kicks coming; the sleep/wake race
+		 * is closed by S2 in vq_dev_enable_kick_split. */
+		atomic_store_explicit(s->avail_event, vq_le16(s->last_avail),
+				      memory_order_relaxed);
+	return vq_dev_walk_split(dev, head, c);
+}
+
+/* Plain stores: published by R2 in vq_dev_publish_split. */
+static void vq_dev_write_used_split(struct vq_split_dev *s, uint32_t id,
+				    uint32_t len)
+{
+	struct vq_split_used_elem *e = &s->used->ring[s->used_idx & s->mask];
+	e->id = vq_le32(id);
+	e->len = vq_le32(len);
+	s->used_idx++;
+}
+
+static void vq_dev_flush_batch_split(struct vq_split_dev *s)
+{
+	if (s->batch) {
+		vq_dev_write_used_split(s, s->batch_id, s->batch_len);
+		s->batch = false;
+	}
+}
+
+int vq_dev_push_split(struct vq_dev *dev, const struct vq_chain *c, uint32_t len)
+{
+	struct vq_split_dev *s = &dev->split;
+
+	if (dev->batch_used) {
+		/* One entry stands for every chain before it, which the
+		 * driver takes as fully written: a short one ends the run. */
+		if (s->batch && s->batch_len != s->batch_in)
+			vq_dev_flush_batch_split(s);
+		s->batch = true;
+		s->batch_id = c->id;
+		s->batch_len = len;
+		s->batch_in = c->in_bytes;
+		return 0;
+	}
+	vq_dev_flush_batch_split(s);
+	vq_dev_write_used_split(s, c->id, len);
+	return 0;
+}
+
+int vq_dev_publish_split(struct vq_dev *dev)
+{
+	struct vq_split_dev *s = &dev->split;
+
+	vq_dev_flush_batch_split(s);
+	uint16_t old = s->used_pub, new_idx = s->used_idx;
+	if (old == new_idx)
+		return 0;
+	/* R2, S3: release for A2 in vq_get_used_split; seq_cst so the load
+	 * below cannot pass it (pairs with S4 in vq_enable_cb_split). */
+	atomic_store_explicit(&s->used->idx, vq_le16(new_idx),
+			      memory_order_seq_cst);
+	s->used_pub = new_idx;
+	if (s->event_idx)
+		/* S3: pairs with S4 in vq_enable_cb_split. */
+		return vq_need_event(vq_le16(atomic_load_explicit(
+					     s->used_event, memory_order_seq_cst)),
+				     new_idx, old);
+	/* S3: pairs with S4 in vq_enable_cb_split. */
+	return !(vq_le16(atomic_load_explicit(&s->avail->flags,
+					      memory_order_seq_cst)) &
+		 VQ_SPLIT_AVAIL_F_NO_INTERRUPT);
+}
+
+bool vq_dev_enable_kick_split(struct vq_dev *dev)
+{
+	struct vq_split_dev *s = &dev->split;
+
+	s->kick_enabled = true;
+	if (s->event_idx) {
+		/* S2: pairs with S1 in vq_kick_prepare_split. */
+		atomic_store_explicit(s->avail_event, vq_le16(s->last_avail),
+				      memory_order_seq_cst);
+	} else if (s->used_flags & VQ_SPLIT_USED_F_NO_NOTIFY) {
+		s->used_flags &= (uint16_t)~VQ_SPLIT_USED_F_NO_NOTIFY;
+		/* S2: pairs with S1 in vq_kick_prepare_split. */
+		atomic_store_explicit(&s->used->flags, vq_le16(s->used_flags),
+				      memory_order_seq_cst);
+	}
+	/* S2: pairs with S1 in vq_kick_prepare_split. */
+	return vq_le16(atomic_load_explicit(&s->avail->idx, memory_order_seq_cst)) !=
+	       s->last_avail;
+}
+
+void vq_dev_disable_kick_split(struct vq_dev *dev)
+{
+	struct vq_split_dev *s = &dev->split;
+
+	s->kick_enabled = false;
+	if (s->event_idx) {
+		/* Relaxed: advisory; an index already passed stops kicks for
+		 * 65535 entries. A late store costs one spurious kick. */
+		atomic_store_explicit(s->avail_event,
+				      vq_le16((uint16_t)(s->last_avail - 1)),
+				      memory_order_relaxed);
+	} else if (!(s->used_flags & VQ_SPLIT_USED_F_NO_NOTIFY)) {
+		s->used_flags |= VQ_SPLIT_USED_F_NO_NOTIFY;
+		/* Relaxed: advisory; a late store costs one spurious kick. */
+		atomic_store_explicit(&s->used->flags, vq_le16(s->used_flags),
+				      memory_order_relaxed);
+	}
+}
