@@ -1,3 +1,335 @@
 /* SPDX-License-Identifier: MIT */
-#include "dma.h"
-const char *dma_backend_name(unsigned i) { (void)i; return 0; }
+/*
+ * dma.c - backend table, public wrappers, counters, last-error text.
+ *
+ * The wrappers validate arguments and keep the counters every backend has
+ * (maps, unmaps, map_errors, syncs, live, peak_live, faults); the backend
+ * keeps its own (bytes_copied, lines_flushed, IOTLB, bounced, stale_hits,
+ * mem_bytes, debug_reports).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "dma_pvt.h"
+
+_Static_assert(sizeof(struct dma_counters) == DMA_C_N * sizeof(uint64_t),
+	       "DMA_COUNTER_LIST must list every field of struct dma_counters");
+#define DMA_X(n)                                                               \
+	_Static_assert(offsetof(struct dma_counters, n) ==                     \
+			       DMA_C_##n * sizeof(uint64_t),                   \
+		       "DMA_COUNTER_LIST order must match struct dma_counters");
+DMA_COUNTER_LIST(DMA_X)
+#undef DMA_X
+
+/* Every backend, found by name: adding one is a file and a row. */
+static const struct dma_ops *const dma_backends[] = {
+	&dma_identity_ops, &dma_pa_ops,	     &dma_iommu_ops,
+	&dma_vfio_ops,	   &dma_bounce_ops,  &dma_noncoherent_ops,
+	&dma_debug_ops,
+};
+#define DMA_NBACKENDS (sizeof(dma_backends) / sizeof(dma_backends[0]))
+
+static _Thread_local char dma_errbuf[320];
+
+static int dma_verr(const char *name, int err, const char *fmt, va_list ap)
+{
+	int n = snprintf(dma_errbuf, sizeof(dma_errbuf), "%s: ", name);
+	if (n < 0 || (size_t)n >= sizeof(dma_errbuf))
+		n = 0;
+	vsnprintf(dma_errbuf + n, sizeof(dma_errbuf) - (size_t)n, fmt, ap);
+	return err;
+}
+
+int dma_err_name(const char *name, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	dma_verr(name, err, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int dma_err(const struct dma *d, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	dma_verr(d->ops->name, err, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+const char *dma_last_error(void)
+{
+	return dma_errbuf;
+}
+
+void *dma_zalloc(struct dma *d, size_t n)
+{
+	void *p = calloc(1, n);
+	if (p)
+		dma_ctr_add(d, DMA_C_mem_bytes, n);
+	return p;
+}
+
+void dma_free(struct dma *d, void *p, size_t n)
+{
+	if (!p)
+		return;
+	free(p);
+	dma_ctr_sub(d, DMA_C_mem_bytes, n);
+}
+
+void *dma_mmap(struct dma *d, size_t n, void *hint)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE;
+	if (hint)
+		flags |= MAP_FIXED_NOREPLACE;
+	void *p = mmap(hint, n, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (hint && p != hint) { /* kernels before 4.17 ignore the flag */
+		munmap(p, n);
+		return NULL;
+	}
+	dma_ctr_add(d, DMA_C_mem_bytes, n);
+	return p;
+}
+
+void dma_munmap(struct dma *d, void *p, size_t n)
+{
+	if (!p)
+		return;
+	munmap(p, n);
+	dma_ctr_sub(d, DMA_C_mem_bytes, n);
+}
+
+const char *dma_dir_str(enum dma_dir dir)
+{
+	switch (dir) {
+	case DMA_TO_DEVICE:
+		return "TO_DEVICE";
+	case DMA_FROM_DEVICE:
+		return "FROM_DEVICE";
+	case DMA_BIDIRECTIONAL:
+		return "BIDIRECTIONAL";
+	}
+	return "invalid-dir";
+}
+
+const char *dma_backend_name(unsigned i)
+{
+	return i < DMA_NBACKENDS ? dma_backends[i]->name : NULL;
+}
+
+const char *dma_name(const struct dma *d)
+{
+	return d->ops->name;
+}
+
+int dma_open(const char *name, const struct dma_params *p, struct dma **out)
+{
+	const struct dma_ops *ops = NULL;
+	*out = NULL;
+	if (!name)
+		return dma_err_name("dma", -EINVAL, "no backend name given");
+	for (size_t i = 0; i < DMA_NBACKENDS; i++)
+		if (strcmp(dma_backends[i]->name, name) == 0)
+			ops = dma_backends[i];
+	if (!ops)
+		return dma_err_name("dma", -ENOENT,
+				    "no backend named '%s' (try identity, pa, "
+				    "iommu, vfio, bounce, noncoherent, debug)",
+				    name);
+
+	/* Cache-line aligned: backends keep device-side state on lines of
+	 * its own. */
+	size_t size = (ops->size + 63) & ~(size_t)63;
+	struct dma *d = aligned_alloc(64, size);
+	if (!d)
+		return dma_err_name(name, -ENOMEM, "cannot allocate %zu bytes",
+				    size);
+	memset(d, 0, size);
+	d->ops = ops;
+	d->applies = ops->cbits;
+	if (p) {
+		d->p = *p;
+	} else {
+		d->p.vfio_container_fd = -1;
+	}
+	if (!d->p.inner)
+		d->p.inner = "identity";
+	if (!d->p.bounce_pool_bytes)
+		d->p.bounce_pool_bytes = DMA_BPOOL_DEFAULT;
+	if (!d->p.flush_batch)
+		d->p.flush_batch = 256;
+	/* The backend's own state beyond the common struct is its memory. */
+	dma_ctr_add(d, DMA_C_mem_bytes, ops->size - sizeof(struct dma));
+
+	int r = ops->open(d);
+	if (r < 0) {
+		free(d);
+		return r;
+	}
+	*out = d;
+	return 0;
+}
+
+void dma_close(struct dma *d)
+{
+	if (!d)
+		return;
+	if (d->ops->close)
+		d->ops->close(d);
+	free(d);
+}
+
+int dma_register(struct dma *d, void *base, size_t len)
+{
+	if (!base || !len)
+		return dma_err(d, -EINVAL, "register: empty region %p len %zu",
+			       base, len);
+	return d->ops->reg ? d->ops->reg(d, base, len) : 0;
+}
+
+int dma_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
+	    uint64_t *iova)
+{
+	int r;
+	if (!cpu || !len || !dma_dir_valid(dir) ||
+	    (uintptr_t)cpu + len - 1 < (uintptr_t)cpu)
+		r = dma_err(d, -EINVAL, "map: bad argument cpu %p len %zu dir %d",
+			    cpu, len, (int)dir);
+	else
+		r = d->ops->map(d, cpu, len, dir, iova);
+	if (r < 0) {
+		dma_ctr_add(d, DMA_C_map_errors, 1);
+		return r;
+	}
+	dma_ctr_add(d, DMA_C_maps, 1);
+	dma_ctr_add(d, DMA_C_live, 1);
+	if (dma_ctr_get(d, DMA_C_live) > dma_ctr_get(d, DMA_C_peak_live))
+		dma_ctr_add(d, DMA_C_peak_live, 1);
+	return 0;
+}
+
+int dma_unmap(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir)
+{
+	if (!len || !dma_dir_valid(dir))
+		return dma_err(d, -EINVAL,
+			       "unmap: bad argument iova 0x%llx len %zu dir %d",
+			       (unsigned long long)iova, len, (int)dir);
+	int r = d->ops->unmap(d, iova, len, dir);
+	if (r < 0)
+		return r;
+	dma_ctr_add(d, DMA_C_unmaps, 1);
+	/* Backends whose unmap checks nothing (identity, noncoherent) accept
+	 * unmaps of nothing; live does not go below zero for them. */
+	if (dma_ctr_get(d, DMA_C_live))
+		dma_ctr_sub(d, DMA_C_live, 1);
+	return 0;
+}
+
+void dma_sync_for_cpu(struct dma *d, uint64_t iova, size_t len,
+		      enum dma_dir dir)
+{
+	dma_ctr_add(d, DMA_C_syncs_for_cpu, 1);
+	if (d->ops->sync && len && dma_dir_valid(dir))
+		d->ops->sync(d, iova, len, dir, true);
+}
+
+void dma_sync_for_device(struct dma *d, uint64_t iova, size_t len,
+			 enum dma_dir dir)
+{
+	dma_ctr_add(d, DMA_C_syncs_for_device, 1);
+	if (d->ops->sync && len && dma_dir_valid(dir))
+		d->ops->sync(d, iova, len, dir, false);
+}
+
+void *dma_translate(struct dma *d, uint64_t iova, size_t len,
+		    enum dma_dir access)
+{
+	void *p = NULL;
+	if (len && dma_dir_valid(access) && iova + len - 1 >= iova)
+		p = d->ops->translate(d, iova, len, access);
+	if (!p)
+		dma_ctr_add(d, DMA_C_faults, 1); /* device thread's counter */
+	return p;
+}
+
+unsigned dma_need_unmap_reason(const struct dma *d)
+{
+	return d->ops->need_unmap(d);
+}
+
+bool dma_need_unmap(const struct dma *d)
+{
+	return dma_need_unmap_reason(d) != 0;
+}
+
+bool dma_need_sync(const struct dma *d)
+{
+	return d->ops->need_sync ? d->ops->need_sync(d) : false;
+}
+
+static const struct {
+	unsigned bit;
+	const char *text;
+} dma_reason_text[] = {
+	{ DMA_R_IOMMU, "IOMMU translation" },
+	{ DMA_R_BOUNCE, "bounce copy" },
+	{ DMA_R_NONCOHERENT, "cache maintenance" },
+	{ DMA_R_DEBUG, "DMA API debugging" },
+	{ DMA_R_VFIO, "VFIO mapping" },
+};
+
+#define DMA_NREASONS (sizeof(dma_reason_text) / sizeof(dma_reason_text[0]))
+
+/* Every combination's text, built once: the returned strings are constant,
+ * so two calls in one printf do not overwrite each other. */
+static char dma_reason_texts[1u << DMA_NREASONS][128];
+static pthread_once_t dma_reason_once = PTHREAD_ONCE_INIT;
+
+static void dma_reason_init(void)
+{
+	for (unsigned r = 0; r < 1u << DMA_NREASONS; r++) {
+		char *buf = dma_reason_texts[r];
+		size_t n = 0;
+		for (size_t i = 0; i < DMA_NREASONS; i++) {
+			if (!(r & dma_reason_text[i].bit))
+				continue;
+			int w = snprintf(buf + n, sizeof(dma_reason_texts[r]) - n,
+					 "%s%s", n ? ", " : "",
+					 dma_reason_text[i].text);
+			if (w > 0)
+				n += (size_t)w;
+		}
+	}
+	snprintf(dma_reason_texts[0], sizeof(dma_reason_texts[0]), "none");
+}
+
+const char *dma_reason_str(unsigned reasons)
+{
+	pthread_once(&dma_reason_once, dma_reason_init);
+	return dma_reason_texts[reasons & ((1u << DMA_NREASONS) - 1)];
+}
+
+void dma_get_counters(const struct dma *d, struct dma_counters *c)
+{
+#define DMA_X(n) c->n = dma_ctr_get(d, DMA_C_##n);
+	DMA_COUNTER_LIST(DMA_X)
+#undef DMA_X
+	if (d->ops->counters)
+		d->ops->counters(d, c);
+}
+
+bool dma_counter_applies(const struct dma *d, size_t offset)
+{
+	if (offset % sizeof(uint64_t) || offset >= sizeof(struct dma_counters))
+		return false;
+	return d->applies & (1u << (offset / sizeof(uint64_t)));
+}

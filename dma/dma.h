@@ -139,6 +139,10 @@ bool dma_need_sync(const struct dma *d);
 const char *dma_reason_str(unsigned reasons);
 
 void dma_get_counters(const struct dma *d, struct dma_counters *c);
+/** Whether a counter means something for this backend: offset is
+ * offsetof(struct dma_counters, field). false: the field stays 0 and a
+ * report should show it as not measured, not as 0. */
+bool dma_counter_applies(const struct dma *d, size_t offset);
 
 #ifdef __cplusplus
 }

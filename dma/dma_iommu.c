@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dma_iommu.c - a software IOMMU: what map and unmap cost, and what a
+ * missing or late IOTLB invalidation lets a device do.
+ *
+ * Driver side (map/unmap):
+ *   - IOVA allocator with per-size-class magazines (dma_iova.c) over
+ *     [1 MiB, 4 GiB), 4 KiB IOVA pages, each mapping 2^order pages;
+ *   - a 3-level radix page table (9 bits per level, 4 KiB leaves of 512
+ *     PTEs). A PTE is the CPU page address | R | W, 0 when not mapped;
+ *     the first PTE of a mapping also holds its IOVA block's order, so an
+ *     unmap with the wrong length is refused before it corrupts the
+ *     allocator.
+ *     Nodes are allocated when first needed and freed at close: at most one
+ *     leaf per 512 IOVA pages, so at most 2048 leaves (8 MiB) plus 4 middle
+ *     nodes for the 4 GiB space: amortised, bounded, never on a path that
+ *     reuses IOVA;
+ *   - invalidation. strict: each unmap clears its PTEs, then invalidates its
+ *     pages (iotlb_invalidations += pages, iotlb_flushes += 1), then frees
+ *     the IOVA. lazy (params.lazy): unmap clears the PTEs and queues the
+ *     IOVA; every flush_batch unmaps one global IOTLB flush
+ *     (iotlb_flushes += 1, no per-page invalidations) frees the whole queue.
+ *
+ * Device side (translate): a 64-set x 4-way IOTLB owned by the translating
+ * thread alone (plain memory). The driver never touches it; it publishes
+ * invalidations through atomics the device checks:
+ *   - set_gen[set]: bumped (release) for each page a strict unmap
+ *     invalidates; an entry remembers the generation of its set read
+ *     *before* its walk, so an invalidation racing the walk still kills it;
+ *   - flush_seq: bumped (release) by a lazy flush; the device wipes its
+ *     IOTLB when it sees a new value.
+ * A miss walks the page table (acquire loads); an unmapped page or a
+ * missing permission is refused (NULL, faults++).
+ *
+ * Stale hits: on each hit the device also reloads the PTE the entry was
+ * filled from (one load, no walk). If it changed, the hit is stale:
+ * stale_hits++ and the access SUCCEEDS with the old translation, because a
+ * real IOMMU answers from its IOTLB without looking at the page table. That
+ * is the danger of lazy mode: until the next flush a device can still reach
+ * memory the driver has unmapped (and perhaps reused). In strict mode a stale
+ * hit only happens when the device races an unmap in progress.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "dma_pvt.h"
+
+#define IOMMU_BASE_PFN 0x100ull /* IOVA 1 MiB */
+#define IOMMU_END_PFN (1ull << 20) /* IOVA 4 GiB */
+#define PT_BITS 9
+#define PT_N (1u << PT_BITS)
+#define PTE_R 1ull
+#define PTE_W 2ull
+#define PTE_HEAD 4ull       /* first page of a mapping ... */
+#define PTE_ORDER_SHIFT 3   /* ... whose IOVA block is 2^order pages */
+#define PTE_ORDER(pte) (((pte) >> PTE_ORDER_SHIFT) & 0x3f)
+#define IOTLB_SETS 64u
+#define IOTLB_WAYS 4u
+
+struct pt_leaf {
+	_Atomic uint64_t pte[PT_N];
+};
+struct pt_mid {
+	_Atomic(struct pt_leaf *) leaf[PT_N];
+};
+
+struct iotlb_entry {
+	uint64_t tag; /* IOVA pfn + 1; 0 = empty */
+	uint64_t pte;
+	_Atomic uint64_t *ptep; /* where it was filled from */
+	uint32_t gen;           /* set_gen when filled */
+};
+
+/* Device thread only. */
+struct iommu_dev {
+	struct iotlb_entry e[IOTLB_SETS][IOTLB_WAYS];
+	uint8_t victim[IOTLB_SETS];
+	uint64_t flush_seen;
+};
+
+struct fq_entry {
+	uint64_t pfn;
+	unsigned order;
+};
+
+struct dma_iommu {
+	struct dma d;
+	/* driver thread */
+	struct dma_iova iova;
+	struct fq_entry *fq;
+	unsigned fq_n;
+	uint64_t nodes;
+	/* written by the driver, read by the device */
+	_Alignas(64) _Atomic(struct pt_mid *) top[PT_N];
+	_Alignas(64) _Atomic uint32_t set_gen[IOTLB_SETS];
+	_Atomic uint64_t flush_seq;
+	/* device thread */
+	_Alignas(64) struct iommu_dev dev;
+};
+
+static int iommu_open(struct dma *d)
+{
+	struct dma_iommu *m = DMA_PRIV(struct dma_iommu, d);
+	if (d->p.flush_batch > (1u << 20))
+		return dma_err(d, -EINVAL, "flush_batch %u: at most %u",
+			       d->p.flush_batch, 1u << 20);
+	int r = dma_iova_init(d, &m->iova, IOMMU_BASE_PFN,
+			      IOMMU_END_PFN - IOMMU_BASE_PFN);
+	if (r < 0)
+		return r;
+	if (d->p.lazy) {
+		m->fq = dma_zalloc(d, d->p.flush_batch * sizeof(*m->fq));
+		if (!m->fq) {
+			dma_iova_fini(d, &m->iova);
+			return dma_err(d, -ENOMEM, "cannot allocate a flush "
+				       "queue of %u entries", d->p.flush_batch);
+		}
+	}
+	return 0;
+}
+
+static void iommu_close(struct dma *d)
+{
+	struct dma_iommu *m = DMA_PRIV(struct dma_iommu, d);
+	for (unsigned t = 0; t < PT_N; t++) {
+		struct pt_mid *mid = atomic_load_explicit(&m->top[t],
+							  memory_order_relaxed);
+		if (!mid)
+			continue;
+		for (unsigned k = 0; k < PT_N; k++)
+			dma_free(d, atomic_load_explicit(&mid->leaf[k],
+							 memory_order_relaxed),
+				 sizeof(struct pt_leaf));
+		dma_free(d, mid, sizeof(*mid));
+	}
+	if (m->fq)
+		dma_free(d, m->fq, d->p.flush_batch * sizeof(*m->fq));
+	dma_iova_fini(d, &m->iova);
+}
+
+/* Driver: the PTE slot of pfn, creating nodes on the way when asked.
+ * Relaxed loads: the driver is the only writer of node pointers. */
+static _Atomic uint64_t *pt_slot(struct dma_iommu *m, uint64_t pfn, bool create)
+{
+	_Atomic(struct pt_mid *) *tp = &m->top[pfn >> (2 * PT_BITS)];
+	struct pt_mid *mid = atomic_load_explicit(tp, memory_order_relaxed);
+	if (!mid) {
+		if (!create || !(mid = dma_zalloc(&m->d, sizeof(*mid))))
+			return NULL;
+		m->nodes++;
+		/* R1: publishes the zeroed node; pairs with A1 in pt_walk. */
+		atomic_store_explicit(tp, mid, memory_order_release);
+	}
+	_Atomic(struct pt_leaf *) *lp = &mid->leaf[(pfn >> PT_BITS) & (PT_N - 1)];
+	struct pt_leaf *leaf = atomic_load_explicit(lp, memory_order_relaxed);
+	if (!leaf) {
+		if (!create || !(leaf = dma_zalloc(&m->d, sizeof(*leaf))))
+			return NULL;
+		m->nodes++;
+		/* R2: publishes the zeroed leaf; pairs with A2 in pt_walk. */
+		atomic_store_explicit(lp, leaf, memory_order_release);
+	}
+	return &leaf->pte[pfn & (PT_N - 1)];
+}
+
+/* Device: the PTE slot of pfn, NULL when no node covers it. */
+static _Atomic uint64_t *pt_walk(struct dma_iommu *m, uint64_t pfn)
+{
+	if (pfn >> (3 * PT_BITS))
+		return NULL;
+	/* A1: pairs with R1 in pt_slot. */
+	struct pt_mid *mid = atomic_load_explicit(&m->top[pfn >> (2 * PT_BITS)],
+						  memory_order_acquire);
+	if (!mid)
+		return NULL;
+	/* A2: pairs with R2 in pt_slot. */
+	struct pt_leaf *leaf = atomic_load_explicit(
+		&mid->leaf[(pfn >> PT_BITS) & (PT_N - 1)], memory_order_acquire);
+	return leaf ? &leaf->pte[pfn & (PT_N - 1)] : NULL;
+}
+
+static int iommu_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
+		     uint64_t *iova)
+{
+	struct dma_iommu *m = DMA_PRIV(struct dma_iommu, d);
+	uintptr_t va = (uintptr_t)cpu & ~DMA_PAGE_MASK;
+	uint64_t pages = dma_span((uintptr_t)cpu, len, DMA_PAGE_SIZE);
+	unsigned order = dma_order(pages);
+	int64_t pfn = dma_iova_alloc(&m->iova, order);
+	if (pfn < 0)
+		return dma_err(d, -ENOMEM, "IOVA space exhausted mapping %zu "
+			       "bytes at %p (%llu pages)", len, cpu,
+			       1ull << order);
+	uint64_t perm = (dir & DMA_TO_DEVICE ? PTE_R : 0) |
+			(dir & DMA_FROM_DEVICE ? PTE_W : 0);
+	for (uint64_t i = 0; i < pages; i++) {
+		_Atomic uint64_t *ptep = pt_slot(m, (uint64_t)pfn + i, true);
+		if (!ptep) {
+			for (uint64_t k = 0; k < i; k++)
+				atomic_store_explicit(pt_slot(m, (uint64_t)pfn + k, false),
+						      0, memory_order_relaxed);
+			dma_iova_free(&m->iova, (uint64_t)pfn, order);
+			return dma_err(d, -ENOMEM, "cannot allocate a page-table "
+				       "node mapping %p", cpu);
+		}
+		/* R3: the device may use the PTE once it loads it; pairs
+		 * with A3 in iotlb_lookup. */
+		uint64_t head = i ? 0 : PTE_HEAD | (uint64_t)order << PTE_ORDER_SHIFT;
+		atomic_store_explicit(ptep, (va + i * DMA_PAGE_SIZE) | perm | head,
+				      memory_order_release);
+	}
+	*iova = ((uint64_t)pfn << DMA_PAGE_SHIFT) | ((uintptr_t)cpu & DMA_PAGE_MASK);
+	return 0;
+}
+
+/* Lazy: one global IOTLB flush, then the queued IOVAs may be reused. */
+static void iommu_flush(struct dma_iommu *m)
+{
+	/* R4: after this the device wipes its IOTLB before using it again;
+	 * the PTE clears queued before are ordered before it. Pairs with A4
+	 * in iommu_translate. */
+	atomic_fetch_add_explicit(&m->flush_seq, 1, memory_order_release);
+	dma_ctr_add(&m->d, DMA_C_iotlb_flushes, 1);
+	for (unsigned i = 0; i < m->fq_n; i++)
+		dma_iova_free(&m->iova, m->fq[i].pfn, m->fq[i].order);
+	m->fq_n = 0;
+}
+
+static int iommu_unmap(struct dma *d, uint64_t iova, size_t len,
+		       enum dma_dir dir)
+{
+	struct dma_iommu *m = DMA_PRIV(struct dma_iommu, d);
+	uint64_t pfn = iova >> DMA_PAGE_SHIFT;
+	uint64_t pages = dma_span(iova, len, DMA_PAGE_SIZE);
+	unsigned order = dma_order(pages);
+	(void)dir;
+	if (pfn < IOMMU_BASE_PFN || pfn + pages > IOMMU_END_PFN ||
+	    (pfn - IOMMU_BASE_PFN) & ((1ull << order) - 1))
+		return dma_err(d, -EINVAL, "unmap of IOVA 0x%llx len %zu: not "
+			       "an IOVA this IOMMU hands out",
+			       (unsigned long long)iova, len);
+	/* Relaxed: the driver reads its own writes. */
+	_Atomic uint64_t *hp = pt_slot(m, pfn, false);
+	uint64_t head = hp ? atomic_load_explicit(hp, memory_order_relaxed) : 0;
+	if (!head)
+		return dma_err(d, -EINVAL, "unmap of IOVA 0x%llx len %zu: "
+			       "page 0x%llx is not mapped",
+			       (unsigned long long)iova, len,
+			       (unsigned long long)(pfn << DMA_PAGE_SHIFT));
+	if (!(head & PTE_HEAD) || PTE_ORDER(head) != order)
+		return dma_err(d, -EINVAL, "unmap of IOVA 0x%llx len %zu: "
+			       "not the start of a mapping, or a wrong length "
+			       "(its IOVA block is %llu pages, this length %llu)",
+			       (unsigned long long)iova, len,
+			       head & PTE_HEAD ? 1ull << PTE_ORDER(head) : 0ull,
+			       1ull << order);
+	/* Relaxed clears: R4 (lazy) or R5 (strict) orders them before the
+	 * device may drop its IOTLB entries; a walk that sees 0 faults. */
+	for (uint64_t i = 0; i < pages; i++)
+		atomic_store_explicit(pt_slot(m, pfn + i, false), 0,
+				      memory_order_relaxed);
+	if (d->p.lazy) {
+		m->fq[m->fq_n].pfn = pfn;
+		m->fq[m->fq_n].order = order;
+		if (++m->fq_n == d->p.flush_batch)
+			iommu_flush(m);
+		return 0;
+	}
+	for (uint64_t i = 0; i < pages; i++)
+		/* R5: kills the device's entries for this set filled before
+		 * now; pairs with A5 in iotlb_lookup. */
+		atomic_fetch_add_explicit(&m->set_gen[(pfn + i) % IOTLB_SETS], 1,
+					  memory_order_release);
+	dma_ctr_add(d, DMA_C_iotlb_invalidations, pages);
+	dma_ctr_add(d, DMA_C_iotlb_flushes, 1);
+	dma_iova_free(&m->iova, pfn, order);
+	return 0;
+}
+
+/* Device: the PTE for pfn through the IOTLB, 0 when not mapped. */
+static uint64_t iotlb_lookup(struct dma_iommu *m, uint64_t pfn)
+{
+	struct iommu_dev *dv = &m->dev;
+	unsigned set = pfn % IOTLB_SETS;
+	/* A5: pairs with R5 in iommu_unmap; read before the walk. */
+	uint32_t gen = atomic_load_explicit(&m->set_gen[set],
+					    memory_order_acquire);
+	struct iotlb_entry *e = dv->e[set], *victim = NULL;
+	for (unsigned w = 0; w < IOTLB_WAYS; w++) {
+		if (e[w].tag == pfn + 1 && e[w].gen == gen) {
+			/* A3': pairs with R3 in iommu_map (a remap). */
+			uint64_t now = atomic_load_explicit(e[w].ptep,
+							    memory_order_acquire);
+			if (now != e[w].pte)
+				dma_ctr_add(&m->d, DMA_C_stale_hits, 1);
+			return e[w].pte;
+		}
+		if (!victim && (e[w].tag == 0 || e[w].gen != gen))
+			victim = &e[w];
+	}
+	_Atomic uint64_t *ptep = pt_walk(m, pfn);
+	/* A3: pairs with R3 in iommu_map. */
+	uint64_t pte = ptep ? atomic_load_explicit(ptep, memory_order_acquire)
+			    : 0;
+	if (!pte)
+		return 0;
+	if (!victim) {
+		victim = &e[dv->victim[set]];
+		dv->victim[set] = (uint8_t)((dv->victim[set] + 1) % IOTLB_WAYS);
+	}
+	victim->tag = pfn + 1;
+	victim->pte = pte;
+	victim->ptep = ptep;
+	victim->gen = gen;
+	return pte;
+}
+
+static void *iommu_translate(struct dma *d, uint64_t iova, size_t len,
+			     enum dma_dir access)
+{
+	struct dma_iommu *m = DMA_PRIV(struct dma_iommu, d);
+	struct iommu_dev *dv = &m->dev;
+	/* A4: pairs with R4 in iommu_flush. */
+	uint64_t fs = atomic_load_explicit(&m->flush_seq, memory_order_acquire);
+	if (fs != dv->flush_seen) {
+		memset(dv->e, 0, sizeof(dv->e));
+		dv->flush_seen = fs;
+	}
+	uint64_t need = (access & DMA_TO_DEVICE ? PTE_R : 0) |
+			(access & DMA_FROM_DEVICE ? PTE_W : 0);
+	uint64_t first = iova >> DMA_PAGE_SHIFT;
+	uint64_t last = (iova + len - 1) >> DMA_PAGE_SHIFT;
+	uintptr_t base = 0;
+	for (uint64_t pfn = first; pfn <= last; pfn++) {
+		uint64_t pte = iotlb_lookup(m, pfn);
+		if (!pte || (pte & need) != need)
+			return NULL;
+		uintptr_t va = (uintptr_t)(pte & ~DMA_PAGE_MASK);
+		if (pfn == first)
+			base = va;
+		else if (va != base + (pfn - first) * DMA_PAGE_SIZE)
+			return NULL; /* not one CPU buffer: no single pointer */
+	}
+	return (void *)(base + (iova & DMA_PAGE_MASK));
+}
+
+static unsigned iommu_need_unmap(const struct dma *d)
+{
+	(void)d;
+	return DMA_R_IOMMU;
+}
+
+const struct dma_ops dma_iommu_ops = {
+	.name = "iommu",
+	.size = sizeof(struct dma_iommu),
+	.cbits = DMA_CBITS_COMMON | DMA_CBIT(iotlb_invalidations) |
+		    DMA_CBIT(iotlb_flushes) | DMA_CBIT(stale_hits),
+	.open = iommu_open,
+	.close = iommu_close,
+	.map = iommu_map,
+	.unmap = iommu_unmap,
+	.translate = iommu_translate,
+	.need_unmap = iommu_need_unmap,
+};

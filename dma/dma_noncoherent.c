@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dma_noncoherent.c - a device that does not snoop CPU caches: the driver
+ * maintains them per 64-byte line. IOVA = VA.
+ *
+ * What is done when (the rule of arm64's non-coherent DMA ops):
+ *   map, sync_for_device: write back every line of the buffer, whatever the
+ *     direction: a dirty line must not be evicted over data the device
+ *     writes later (FROM_DEVICE) nor be missed by a device read (TO_DEVICE);
+ *   unmap, sync_for_cpu: invalidate every line when the device may have
+ *     written (FROM_DEVICE, BIDIRECTIONAL), so the CPU reads memory, not
+ *     stale cache; nothing for TO_DEVICE.
+ * lines_flushed counts each line written back or invalidated, exactly:
+ * a buffer [p, p+len) touches (p+len-1)/64 - p/64 + 1 lines.
+ *
+ * Instructions, chosen by CPUID at open: write back with CLWB, else
+ * CLFLUSHOPT, else CLFLUSH; invalidate with CLFLUSHOPT, else CLFLUSH (x86
+ * has no invalidate-only instruction for userspace); SFENCE after a batch of
+ * weakly ordered ones. Elsewhere a portable fallback reads each line through
+ * a volatile pointer and fences, so the per-line cost is still paid.
+ */
+#include "dma_pvt.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define DMA_NC_X86 1
+#endif
+
+enum nc_insn { NC_TOUCH, NC_CLFLUSH, NC_CLFLUSHOPT, NC_CLWB };
+
+struct dma_noncoherent {
+	struct dma d;
+	enum nc_insn wb, inval; /* chosen at open */
+};
+
+static const char *const nc_insn_name[] = {
+	[NC_TOUCH] = "touch", [NC_CLFLUSH] = "clflush",
+	[NC_CLFLUSHOPT] = "clflushopt", [NC_CLWB] = "clwb",
+};
+
+static void nc_lines(enum nc_insn insn, uintptr_t first, uintptr_t last)
+{
+	for (uintptr_t a = first; a <= last; a += DMA_LINE) {
+		const volatile char *p = (const volatile char *)a;
+		switch (insn) {
+#ifdef DMA_NC_X86
+		case NC_CLWB:
+			__asm__ volatile("clwb (%0)" ::"r"(p) : "memory");
+			break;
+		case NC_CLFLUSHOPT:
+			__asm__ volatile("clflushopt (%0)" ::"r"(p) : "memory");
+			break;
+		case NC_CLFLUSH:
+			__asm__ volatile("clflush (%0)" ::"r"(p) : "memory");
+			break;
+#else
+		case NC_CLWB:
+		case NC_CLFLUSHOPT:
+		case NC_CLFLUSH:
+#endif
+		case NC_TOUCH:
+			(void)*p;
+			break;
+		}
+	}
+#ifdef DMA_NC_X86
+	if (insn != NC_TOUCH)
+		__asm__ volatile("sfence" ::: "memory");
+	else
+#endif
+		__sync_synchronize(); /* a full barrier, as after real maintenance */
+}
+
+/* Maintain [cpu, cpu+len); count the lines. */
+static void nc_maintain(struct dma *d, enum nc_insn insn, uintptr_t cpu,
+			size_t len)
+{
+	uintptr_t first = cpu & ~(DMA_LINE - 1);
+	uintptr_t last = (cpu + len - 1) & ~(DMA_LINE - 1);
+	nc_lines(insn, first, last);
+	dma_ctr_add(d, DMA_C_lines_flushed, (last - first) / DMA_LINE + 1);
+}
+
+static int nc_open(struct dma *d)
+{
+	struct dma_noncoherent *nc = DMA_PRIV(struct dma_noncoherent, d);
+	nc->wb = nc->inval = NC_TOUCH;
+#ifdef DMA_NC_X86
+	unsigned a, b, c, e;
+	if (__get_cpuid(1, &a, &b, &c, &e) && (e & (1u << 19)))
+		nc->wb = nc->inval = NC_CLFLUSH;
+	if (__get_cpuid_count(7, 0, &a, &b, &c, &e)) {
+		if (b & (1u << 23)) /* CLFLUSHOPT */
+			nc->wb = nc->inval = NC_CLFLUSHOPT;
+		if (b & (1u << 24)) /* CLWB */
+			nc->wb = NC_CLWB;
+	}
+#endif
+	return 0;
+}
+
+static int nc_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
+		  uint64_t *iova)
+{
+	(void)dir;
+	nc_maintain(d, DMA_PRIV(struct dma_noncoherent, d)->wb, (uintptr_t)cpu,
+		    len);
+	*iova = (uintptr_t)cpu;
+	return 0;
+}
+
+static int nc_unmap(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir)
+{
+	if (dir & DMA_FROM_DEVICE)
+		nc_maintain(d, DMA_PRIV(struct dma_noncoherent, d)->inval,
+			    (uintptr_t)iova, len);
+	return 0;
+}
+
+static void nc_sync(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir,
+		    bool for_cpu)
+{
+	struct dma_noncoherent *nc = DMA_PRIV(struct dma_noncoherent, d);
+	if (!for_cpu)
+		nc_maintain(d, nc->wb, (uintptr_t)iova, len);
+	else if (dir & DMA_FROM_DEVICE)
+		nc_maintain(d, nc->inval, (uintptr_t)iova, len);
+}
+
+static void *nc_translate(struct dma *d, uint64_t iova, size_t len,
+			  enum dma_dir access)
+{
+	(void)d, (void)len, (void)access;
+	return (void *)(uintptr_t)iova;
+}
+
+static unsigned nc_need_unmap(const struct dma *d)
+{
+	(void)d;
+	return DMA_R_NONCOHERENT;
+}
+
+static bool nc_need_sync(const struct dma *d)
+{
+	(void)d;
+	return true;
+}
+
+const char *dma_noncoherent_insns(const struct dma *d, bool writeback)
+{
+	const struct dma_noncoherent *nc =
+		DMA_CPRIV(struct dma_noncoherent, d);
+	return nc_insn_name[writeback ? nc->wb : nc->inval];
+}
+
+const struct dma_ops dma_noncoherent_ops = {
+	.name = "noncoherent",
+	.size = sizeof(struct dma_noncoherent),
+	.cbits = DMA_CBITS_COMMON | DMA_CBIT(lines_flushed),
+	.open = nc_open,
+	.map = nc_map,
+	.unmap = nc_unmap,
+	.sync = nc_sync,
+	.translate = nc_translate,
+	.need_unmap = nc_need_unmap,
+	.need_sync = nc_need_sync,
+};

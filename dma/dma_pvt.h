@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dma_pvt.h - @internal: what dma.c and the backends share.
+ *
+ * Do not include this from outside dma/: the public contract is dma.h.
+ *
+ * A backend is one file that defines one const struct dma_ops and lists it
+ * in dma_backends[] (dma.c). Its private state is a struct whose first
+ * member is struct dma; dma.c allocates ops->size bytes, so the backend gets
+ * its state back with container_of-style casts (DMA_PRIV).
+ *
+ * Counters live in struct dma as relaxed atomics, indexed by enum dma_ctr in
+ * the same order as struct dma_counters. Each counter has one writer:
+ *   driver thread: everything except the three below;
+ *   device thread: faults, stale_hits;
+ *   both:          debug_reports (fetch_add).
+ * Relaxed is enough: a counter orders nothing, it is read for reporting, and
+ * its value is exact once both sides are quiescent.
+ */
+#ifndef DMA_PVT_H
+#define DMA_PVT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dma.h"
+
+#define DMA_PAGE_SHIFT 12
+#define DMA_PAGE_SIZE (1ul << DMA_PAGE_SHIFT)
+#define DMA_PAGE_MASK (DMA_PAGE_SIZE - 1)
+#define DMA_LINE 64ul
+
+/* X-macro over struct dma_counters, in field order. */
+#define DMA_COUNTER_LIST(X)                                                    \
+	X(maps) X(unmaps) X(map_errors) X(syncs_for_cpu) X(syncs_for_device)   \
+	X(bytes_copied) X(lines_flushed) X(iotlb_invalidations)                \
+	X(iotlb_flushes) X(bounced) X(live) X(peak_live) X(faults)             \
+	X(stale_hits) X(debug_reports) X(mem_bytes)
+
+enum dma_ctr {
+#define DMA_X(n) DMA_C_##n,
+	DMA_COUNTER_LIST(DMA_X)
+#undef DMA_X
+	DMA_C_N
+};
+
+#define DMA_CBIT(n) (1u << DMA_C_##n)
+/* Counters every backend keeps (dma.c maintains them). */
+#define DMA_CBITS_COMMON                                                       \
+	(DMA_CBIT(maps) | DMA_CBIT(unmaps) | DMA_CBIT(map_errors) |            \
+	 DMA_CBIT(syncs_for_cpu) | DMA_CBIT(syncs_for_device) |                \
+	 DMA_CBIT(live) | DMA_CBIT(peak_live) | DMA_CBIT(faults) |             \
+	 DMA_CBIT(mem_bytes))
+/* Counters a direct backend (identity, pa) adds: its bounce pool. */
+#define DMA_CBITS_BOUNCE (DMA_CBIT(bytes_copied) | DMA_CBIT(bounced))
+
+struct dma;
+
+/* One backend. Every hook runs on the driver thread except translate
+ * (device thread). NULL hooks: reg -> accepted and ignored; sync -> no-op;
+ * counters -> the snapshot is used as is. */
+struct dma_ops {
+	const char *name;
+	size_t size;       /* bytes of the backend struct (struct dma first) */
+	unsigned cbits;    /* DMA_CBIT mask of the counters that apply */
+	int (*open)(struct dma *d);
+	void (*close)(struct dma *d);
+	int (*reg)(struct dma *d, void *base, size_t len);
+	int (*map)(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
+		   uint64_t *iova);
+	int (*unmap)(struct dma *d, uint64_t iova, size_t len,
+		     enum dma_dir dir);
+	void (*sync)(struct dma *d, uint64_t iova, size_t len,
+		     enum dma_dir dir, bool for_cpu);
+	void *(*translate)(struct dma *d, uint64_t iova, size_t len,
+			   enum dma_dir access);
+	unsigned (*need_unmap)(const struct dma *d);
+	bool (*need_sync)(const struct dma *d);
+	void (*counters)(const struct dma *d, struct dma_counters *c);
+};
+
+struct dma {
+	const struct dma_ops *ops;
+	struct dma_params p; /* defaults filled in by dma_open */
+	unsigned applies;    /* DMA_CBIT mask: ops->cbits, or debug's */
+	_Atomic uint64_t ctr[DMA_C_N];
+};
+
+#define DMA_PRIV(type, d) ((type *)(void *)(d))
+#define DMA_CPRIV(type, d) ((const type *)(const void *)(d))
+
+extern const struct dma_ops dma_identity_ops, dma_pa_ops, dma_iommu_ops,
+	dma_vfio_ops, dma_bounce_ops, dma_noncoherent_ops, dma_debug_ops;
+
+/* ---- counters ---- */
+
+/* Single-writer add: a relaxed load and store (no locked instruction on the
+ * fast path); only the counter's one writer (see top) may call it. */
+static inline void dma_ctr_add(struct dma *d, enum dma_ctr c, uint64_t n)
+{
+	uint64_t v = atomic_load_explicit(&d->ctr[c], memory_order_relaxed);
+	atomic_store_explicit(&d->ctr[c], v + n, memory_order_relaxed);
+}
+
+static inline void dma_ctr_sub(struct dma *d, enum dma_ctr c, uint64_t n)
+{
+	uint64_t v = atomic_load_explicit(&d->ctr[c], memory_order_relaxed);
+	atomic_store_explicit(&d->ctr[c], v - n, memory_order_relaxed);
+}
+
+/* Counter with writers on both threads (debug_reports). */
+static inline void dma_ctr_add_shared(struct dma *d, enum dma_ctr c,
+				      uint64_t n)
+{
+	atomic_fetch_add_explicit(&d->ctr[c], n, memory_order_relaxed);
+}
+
+static inline uint64_t dma_ctr_get(const struct dma *d, enum dma_ctr c)
+{
+	return atomic_load_explicit(&d->ctr[c], memory_order_relaxed);
+}
+
+/* ---- errors and memory (dma.c) ---- */
+
+/* Set dma_last_error() to "<backend>: <text>" and return err (negative). */
+int dma_err(const struct dma *d, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Same, naming the backend by string (before a struct dma exists). */
+int dma_err_name(const char *name, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Zeroed allocation counted in mem_bytes; dma_free uncounts it. Driver
+ * thread only (open, register, amortised page-table growth). */
+void *dma_zalloc(struct dma *d, size_t n);
+void dma_free(struct dma *d, void *p, size_t n);
+/* Page-aligned anonymous mapping, populated, counted in mem_bytes.
+ * hint != NULL: exactly there (MAP_FIXED_NOREPLACE) or fail. */
+void *dma_mmap(struct dma *d, size_t n, void *hint);
+void dma_munmap(struct dma *d, void *p, size_t n);
+
+const char *dma_dir_str(enum dma_dir dir);
+
+static inline bool dma_dir_valid(enum dma_dir dir)
+{
+	return dir == DMA_TO_DEVICE || dir == DMA_FROM_DEVICE ||
+	       dir == DMA_BIDIRECTIONAL;
+}
+
+/* Does a mapping for `dir` allow a device access `access`? */
+static inline bool dma_dir_allows(enum dma_dir dir, enum dma_dir access)
+{
+	return ((unsigned)access & ~(unsigned)dir) == 0;
+}
+
+/* Number of `unit`-sized blocks (power of two) that [p, p+len) touches. */
+static inline uint64_t dma_span(uint64_t p, size_t len, uint64_t unit)
+{
+	return ((p + len - 1) / unit) - (p / unit) + 1;
+}
+
+/* ---- bounce pool (dma_bpool.c), shared by bounce, identity and pa ---- */
+
+#define DMA_BSLOT_SHIFT 11 /* 2 KiB slots, like swiotlb's IO_TLB_SIZE */
+#define DMA_BSLOT_SIZE (1ul << DMA_BSLOT_SHIFT)
+#define DMA_BSEG_SLOTS 128 /* longest mapping: 128 slots (256 KiB) */
+#define DMA_BPOOL_DEFAULT (64ul << 20)
+
+struct dma_bslot;
+
+struct dma_bpool {
+	uint8_t *base;            /* pool memory, NULL when none */
+	size_t bytes, nslots;
+	uint64_t *used;           /* bitmap, 1 = slot in use */
+	uint64_t *brk;            /* bitmap, 1 = no mapping spans slots i-1, i
+				     (pa: frames not adjacent); NULL = none */
+	struct dma_bslot *meta;   /* per slot */
+	size_t cursor;            /* next-fit search start */
+	size_t used_slots;
+};
+
+int dma_bpool_init(struct dma *d, struct dma_bpool *bp, size_t bytes,
+		   void *hint);
+void dma_bpool_fini(struct dma *d, struct dma_bpool *bp);
+static inline bool dma_bpool_owns(const struct dma_bpool *bp, uintptr_t p)
+{
+	return bp->base && p >= (uintptr_t)bp->base &&
+	       p - (uintptr_t)bp->base < bp->bytes;
+}
+/* Take slots for [orig, orig+len), copy in if the device reads it. */
+int dma_bpool_map(struct dma *d, struct dma_bpool *bp, void *orig, size_t len,
+		  enum dma_dir dir, void **slot);
+/* Give the slots back; copy_back: copy out if the device wrote it. */
+int dma_bpool_unmap(struct dma *d, struct dma_bpool *bp, void *slot,
+		    size_t len, enum dma_dir dir, bool copy_back);
+int dma_bpool_sync(struct dma *d, struct dma_bpool *bp, void *slot,
+		   size_t len, enum dma_dir dir, bool for_cpu);
+/* No mapping may span slots `slot - 1` and `slot` (at open only). */
+int dma_bpool_set_break(struct dma *d, struct dma_bpool *bp, size_t slot);
+
+/* Direct (identity, pa) bouncing policy: addressing mask, minimum alignment,
+ * force. The pool exists only when one of them is set. */
+struct dma_direct {
+	struct dma_bpool bp;
+	uint64_t mask;  /* highest device address the device can reach */
+	uint64_t align; /* bounce device addresses not aligned to this */
+	bool force, on;
+};
+
+/* hint_below_mask: place the pool's virtual addresses under the mask
+ * (identity: VA is the device address). */
+int dma_direct_init(struct dma *d, struct dma_direct *db, bool hint_below_mask);
+static inline bool dma_direct_must_bounce(const struct dma_direct *db,
+					  uint64_t dev, size_t len)
+{
+	return db->on && (db->force || (dev & (db->align - 1)) != 0 ||
+			  dev + len - 1 > db->mask || dev + len - 1 < dev);
+}
+
+/* ---- IOVA allocator (dma_iova.c), shared by iommu and vfio ---- */
+
+#define DMA_IOVA_CLASSES 6 /* cached sizes: 1..32 pages, like the rcache */
+#define DMA_IOVA_MAG 127   /* pfns per magazine */
+#define DMA_IOVA_DEPOT 32  /* full magazines kept per size class */
+
+struct dma_iova_mag {
+	unsigned n;
+	uint64_t pfn[DMA_IOVA_MAG];
+};
+
+struct dma_iova_rcache {
+	struct dma_iova_mag *loaded, *prev;
+	struct dma_iova_mag *depot[DMA_IOVA_DEPOT]; /* full */
+	struct dma_iova_mag *spare[DMA_IOVA_DEPOT]; /* empty */
+	unsigned ndepot, nspare;
+};
+
+struct dma_iova {
+	uint64_t base_pfn, npages; /* space [base_pfn, base_pfn + npages) */
+	uint64_t *used;            /* bitmap over the space */
+	uint64_t cursor;           /* next-fit start, relative index */
+	struct dma_iova_mag *mags;
+	struct dma_iova_rcache rc[DMA_IOVA_CLASSES];
+	uint64_t slow_allocs, slow_frees; /* bitmap hits (tests read them) */
+};
+
+int dma_iova_init(struct dma *d, struct dma_iova *a, uint64_t base_pfn,
+		  uint64_t npages);
+void dma_iova_fini(struct dma *d, struct dma_iova *a);
+/* Mark [pfn, pfn+n) as never allocatable (holes, MSI window). */
+void dma_iova_reserve(struct dma_iova *a, uint64_t pfn, uint64_t n);
+/* 2^order pages, naturally aligned; the first pfn, or -ENOMEM. */
+int64_t dma_iova_alloc(struct dma_iova *a, unsigned order);
+void dma_iova_free(struct dma_iova *a, uint64_t pfn, unsigned order);
+
+static inline unsigned dma_order(uint64_t pages)
+{
+	unsigned o = 0;
+	while ((1ull << o) < pages)
+		o++;
+	return o;
+}
+
+/* noncoherent: the instruction used to write back / invalidate a line. */
+const char *dma_noncoherent_insns(const struct dma *d, bool writeback);
+
+#endif /* DMA_PVT_H */
