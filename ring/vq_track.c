@@ -1,5 +1,628 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: the policies land in a later step */
-#include "vq.h"
-int vq_track_placeholder(void);
-int vq_track_placeholder(void) { return 0; }
+/*
+ * vq_track.c - DMA-address tracking policies between a driver's buffers and
+ * the virtqueue. The policy table below is the one place that says what each
+ * policy stores per descriptor and per chain; vq_track_footprint() reads the
+ * same table and the same record types, so the numbers cannot drift from
+ * the code.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vq_track.h"
+
+/* full: Linux's desc_extra. */
+struct vq_rec_full {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+_Static_assert(sizeof(struct vq_rec_full) == 16, "full record is 16 bytes");
+
+/* compact: bits 0-15 len-1, bit 16 device-writable, bits 17-63 IOVA. */
+typedef uint64_t vq_rec_compact;
+#define COMPACT_LEN_MAX 65536u
+#define COMPACT_IOVA_BITS 47
+#define COMPACT_WRITE (UINT64_C(1) << 16)
+
+/* Indirect tables: room for VQ_MAX_CHAIN descriptors (304 bytes), laid out
+ * at a 512-byte stride so none crosses a 4 KiB page (a physically
+ * addressed backend cannot map one that does) -- the same 512 bytes
+ * Linux's kmalloc gives a 304-byte table. Only n * 16 bytes are mapped. */
+#define IND_TABLE_BYTES 512u
+#define IND_LEN(n) ((uint32_t)(n) * 16u)
+
+struct vq_policy_def {
+	const char *name;
+	const char *desc;
+	uint8_t rec_bytes;      /* record per descriptor (and per indirect entry) */
+	bool map_per_packet;    /* map on add, unmap (or not) on completion */
+	bool unmaps;            /* completion unmaps what add mapped */
+	bool split_only;
+	bool table_iova_state;  /* keeps each indirect table's IOVA per table */
+};
+
+static const struct vq_policy_def policy_defs[VQ_POLICY_COUNT] = {
+	[VQ_POLICY_FULL] = {"full",
+			    "16-byte record per descriptor (Linux desc_extra), indirect entries too",
+			    sizeof(struct vq_rec_full), true, true, false, false},
+	[VQ_POLICY_COMPACT] = {"compact",
+			       "8-byte record per descriptor: IOVA<2^47, len<=64 KiB, direction",
+			       sizeof(vq_rec_compact), true, true, false, false},
+	[VQ_POLICY_READBACK] = {"readback",
+				"no record: addresses read back from the split descriptor table",
+				0, true, true, true, true},
+	[VQ_POLICY_SKIP] = {"skip",
+			    "nothing stored, unmap never called (only where unmap is not needed)",
+			    0, true, false, false, false},
+	[VQ_POLICY_PREMAPPED] = {"premapped",
+				 "buffers from an arena mapped once; token per chain only",
+				 0, false, false, false, false},
+};
+
+struct vq_track {
+	struct vq *vq;
+	struct dma *dma;
+	const struct vq_policy_def *def;
+	enum vq_policy policy;
+	bool unsafe;
+	bool indirect_ok;
+	uint32_t size;
+	/* arena */
+	char *arena;
+	size_t arena_len;
+	uint32_t buf_shift;
+	size_t nbufs;
+	uint64_t *buf_iova; /* premapped: [nbufs] */
+	/* per-descriptor records, indexed by slot */
+	struct vq_rec_full *full;   /* [size] */
+	vq_rec_compact *compact;    /* [size] */
+	/* indirect tables: [size] tables of IND_TABLE_BYTES, own free stack */
+	char *ind_tables;
+	uint16_t *ind_free;        /* stack of free table indices */
+	uint32_t ind_nfree;
+	uint16_t *ind_of_head;     /* [size]: table used by the chain at head */
+	uint64_t *ind_iova;        /* readback / premapped: [size] table IOVA */
+	struct vq_rec_full *ind_full;  /* [size][VQ_MAX_CHAIN] */
+	vq_rec_compact *ind_compact;   /* [size][VQ_MAX_CHAIN] */
+	struct vq_track_stats st;
+};
+
+static _Thread_local char track_err[320];
+
+const char *vq_track_last_error(void) { return track_err; }
+
+__attribute__((format(printf, 2, 3))) static int fail(int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(track_err, sizeof(track_err), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+const char *vq_policy_name(unsigned i)
+{
+	return i < VQ_POLICY_COUNT ? policy_defs[i].name : NULL;
+}
+
+const char *vq_policy_desc(unsigned i)
+{
+	return i < VQ_POLICY_COUNT ? policy_defs[i].desc : NULL;
+}
+
+int vq_policy_lookup(const char *name, enum vq_policy *out)
+{
+	for (unsigned i = 0; i < VQ_POLICY_COUNT; i++) {
+		if (name && !strcmp(name, policy_defs[i].name)) {
+			*out = (enum vq_policy)i;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static bool has_indirect(const struct vq_config *cfg)
+{
+	return (cfg->features & VQ_FEATURE(VQ_F_INDIRECT_DESC)) != 0;
+}
+
+int vq_track_footprint(const struct vq_config *cfg, enum vq_policy policy,
+		       size_t arena_bufs, struct vq_footprint *fp)
+{
+	struct vq_areas a;
+
+	if ((unsigned)policy >= VQ_POLICY_COUNT || vq_ring_layout(cfg, &a) < 0)
+		return -EINVAL;
+	const struct vq_policy_def *def = &policy_defs[policy];
+	size_t n = cfg->size;
+	bool ind = has_indirect(cfg);
+
+	memset(fp, 0, sizeof(*fp));
+	fp->ring = a.total;
+	fp->driver_state = vq_driver_state_bytes(cfg);
+	fp->tracking = n * def->rec_bytes;
+	if (ind) {
+		fp->tracking += n * VQ_MAX_CHAIN * def->rec_bytes;
+		fp->indirect = n * IND_TABLE_BYTES + n * sizeof(uint16_t) * 2;
+		if (def->table_iova_state || policy == VQ_POLICY_PREMAPPED)
+			fp->chain_state = n * sizeof(uint64_t);
+	}
+	if (policy == VQ_POLICY_PREMAPPED)
+		fp->pool_iova = arena_bufs * sizeof(uint64_t);
+	fp->total = fp->ring + fp->driver_state + fp->tracking + fp->chain_state +
+		    fp->indirect + fp->pool_iova;
+	return 0;
+}
+
+int vq_track_check(const struct vq_config *cfg, const struct vq_track_params *p,
+		   const struct dma *d)
+{
+	if ((unsigned)p->policy >= VQ_POLICY_COUNT)
+		return fail(-EINVAL, "policy %d: no such policy", (int)p->policy);
+	const struct vq_policy_def *def = &policy_defs[p->policy];
+	if (def->split_only && cfg->layout != VQ_LAYOUT_SPLIT)
+		return fail(-EOPNOTSUPP,
+			    "policy '%s' needs the split layout: a packed ring's descriptors are "
+			    "overwritten by used elements, so there is nothing to read back",
+			    def->name);
+	if (p->policy == VQ_POLICY_SKIP && dma_need_unmap(d) && !p->unsafe_skip)
+		return fail(-EPERM,
+			    "policy 'skip' refused on dma backend '%s': unmap is needed (%s); "
+			    "skipping it would lose data or leak mappings (use --unsafe-skip to measure that)",
+			    dma_name(d), dma_reason_str(dma_need_unmap_reason(d)));
+	if (p->policy == VQ_POLICY_PREMAPPED && dma_need_sync(d))
+		return fail(-EINVAL,
+			    "policy 'premapped' refused on dma backend '%s': it needs per-packet syncs (%s), "
+			    "and a pool mapped once would never see them (DPDK requires coherent, non-bouncing DMA)",
+			    dma_name(d), dma_reason_str(dma_need_unmap_reason(d)));
+	if (!p->arena || !p->arena_len || p->buf_size < 64 || p->buf_size > 65536 ||
+	    (p->buf_size & (p->buf_size - 1)) || p->arena_len % p->buf_size)
+		return fail(-EINVAL,
+			    "arena of %zu bytes in buffers of %u bytes: need a non-empty arena of "
+			    "power-of-two buffers of 64..65536 bytes",
+			    p->arena_len, p->buf_size);
+	return 0;
+}
+
+static enum dma_dir buf_dir(uint32_t write)
+{
+	return write ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
+}
+
+static void unmap_one(struct vq_track *t, uint64_t iova, uint32_t len, enum dma_dir dir)
+{
+	dma_unmap(t->dma, iova, len, dir);
+	t->st.unmaps++;
+}
+
+static void track_free(struct vq_track *t)
+{
+	free(t->buf_iova);
+	free(t->full);
+	free(t->compact);
+	free(t->ind_tables);
+	free(t->ind_free);
+	free(t->ind_of_head);
+	free(t->ind_iova);
+	free(t->ind_full);
+	free(t->ind_compact);
+	free(t);
+}
+
+/* premapped: map every arena buffer and every indirect table once. */
+static int premap(struct vq_track *t)
+{
+	for (size_t i = 0; i < t->nbufs; i++) {
+		int rc = dma_map(t->dma, t->arena + (i << t->buf_shift),
+				 (size_t)1 << t->buf_shift, DMA_BIDIRECTIONAL, &t->buf_iova[i]);
+		if (rc < 0)
+			return fail(rc, "premapped: mapping arena buffer %zu of %zu failed on dma backend '%s': %s",
+				    i, t->nbufs, dma_name(t->dma), dma_last_error());
+		t->st.maps++;
+	}
+	for (uint32_t i = 0; t->ind_tables && i < t->size; i++) {
+		int rc = dma_map(t->dma, t->ind_tables + (size_t)i * IND_TABLE_BYTES,
+				 IND_TABLE_BYTES, DMA_TO_DEVICE, &t->ind_iova[i]);
+		if (rc < 0)
+			return fail(rc, "premapped: mapping indirect table %u failed on dma backend '%s': %s",
+				    i, dma_name(t->dma), dma_last_error());
+		t->st.maps++;
+	}
+	return 0;
+}
+
+static void unpremap(struct vq_track *t)
+{
+	for (size_t i = 0; t->buf_iova && i < t->nbufs; i++)
+		if (t->buf_iova[i])
+			unmap_one(t, t->buf_iova[i], (uint32_t)1 << t->buf_shift, DMA_BIDIRECTIONAL);
+	for (uint32_t i = 0; t->ind_tables && t->ind_iova && i < t->size; i++)
+		if (t->ind_iova[i])
+			unmap_one(t, t->ind_iova[i], IND_TABLE_BYTES, DMA_TO_DEVICE);
+}
+
+int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *p,
+		    struct vq_track **out)
+{
+	const struct vq_config *cfg = vq_get_config(vq);
+	int rc = vq_track_check(cfg, p, d);
+
+	if (rc < 0)
+		return rc;
+	struct vq_track *t = calloc(1, sizeof(*t));
+	if (!t)
+		return fail(-ENOMEM, "tracking state: out of memory");
+	t->vq = vq;
+	t->dma = d;
+	t->policy = p->policy;
+	t->def = &policy_defs[p->policy];
+	t->unsafe = p->unsafe_skip && p->policy == VQ_POLICY_SKIP;
+	t->size = cfg->size;
+	t->indirect_ok = has_indirect(cfg);
+	t->arena = p->arena;
+	t->arena_len = p->arena_len;
+	t->buf_shift = (uint32_t)__builtin_ctz(p->buf_size);
+	t->nbufs = p->arena_len >> t->buf_shift;
+
+	size_t n = t->size;
+	bool ok = true;
+	if (p->policy == VQ_POLICY_FULL)
+		ok &= (t->full = calloc(n, sizeof(*t->full))) != NULL;
+	if (p->policy == VQ_POLICY_COMPACT)
+		ok &= (t->compact = calloc(n, sizeof(*t->compact))) != NULL;
+	if (p->policy == VQ_POLICY_PREMAPPED)
+		ok &= (t->buf_iova = calloc(t->nbufs, sizeof(uint64_t))) != NULL;
+	if (t->indirect_ok) {
+		/* page-aligned: with the 512-byte stride no table crosses a page */
+		ok &= (t->ind_tables = aligned_alloc(4096, (n * IND_TABLE_BYTES + 4095) & ~(size_t)4095)) != NULL;
+		ok &= (t->ind_free = calloc(n, sizeof(uint16_t))) != NULL;
+		ok &= (t->ind_of_head = calloc(n, sizeof(uint16_t))) != NULL;
+		if (t->def->table_iova_state || p->policy == VQ_POLICY_PREMAPPED)
+			ok &= (t->ind_iova = calloc(n, sizeof(uint64_t))) != NULL;
+		if (p->policy == VQ_POLICY_FULL)
+			ok &= (t->ind_full = calloc(n * VQ_MAX_CHAIN, sizeof(*t->ind_full))) != NULL;
+		if (p->policy == VQ_POLICY_COMPACT)
+			ok &= (t->ind_compact = calloc(n * VQ_MAX_CHAIN, sizeof(*t->ind_compact))) != NULL;
+		if (ok) {
+			memset(t->ind_tables, 0, n * IND_TABLE_BYTES);
+			for (uint32_t i = 0; i < n; i++)
+				t->ind_free[i] = (uint16_t)(n - 1 - i);
+			t->ind_nfree = (uint32_t)n;
+		}
+	}
+	if (!ok) {
+		track_free(t);
+		return fail(-ENOMEM, "tracking state for policy '%s', queue size %zu: out of memory",
+			    t->def->name, n);
+	}
+	rc = dma_register(d, p->arena, p->arena_len);
+	if (rc == 0 && t->ind_tables)
+		rc = dma_register(d, t->ind_tables, n * IND_TABLE_BYTES);
+	if (rc < 0) {
+		track_free(t);
+		return fail(rc, "dma backend '%s' refused the buffer arena: %s", dma_name(d),
+			    dma_last_error());
+	}
+	if (p->policy == VQ_POLICY_PREMAPPED && (rc = premap(t)) < 0) {
+		unpremap(t);
+		track_free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+void vq_track_destroy(struct vq_track *t)
+{
+	void *token;
+
+	if (!t)
+		return;
+	while (vq_track_detach(t, &token) == 1)
+		;
+	if (t->policy == VQ_POLICY_PREMAPPED)
+		unpremap(t);
+	track_free(t);
+}
+
+static bool compact_fits(uint64_t iova, uint32_t len)
+{
+	return len >= 1 && len <= COMPACT_LEN_MAX && (iova >> COMPACT_IOVA_BITS) == 0;
+}
+
+static vq_rec_compact compact_enc(uint64_t iova, uint32_t len, uint32_t write)
+{
+	return (iova << 17) | (write ? COMPACT_WRITE : 0) | (uint64_t)(len - 1);
+}
+
+static void compact_unmap(struct vq_track *t, vq_rec_compact r)
+{
+	unmap_one(t, r >> 17, (uint32_t)(r & 0xffff) + 1,
+		  (r & COMPACT_WRITE) ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
+}
+
+/* IOVA of a buffer inside the premapped arena, or 0 if outside it. */
+static uint64_t premapped_iova(const struct vq_track *t, const struct vq_buf *b)
+{
+	size_t off = (size_t)((char *)b->cpu - t->arena);
+	if ((char *)b->cpu < t->arena || off >= t->arena_len)
+		return 0;
+	size_t idx = off >> t->buf_shift;
+	size_t in = off & (((size_t)1 << t->buf_shift) - 1);
+	if (in + b->len > ((size_t)1 << t->buf_shift))
+		return 0;
+	return t->buf_iova[idx] + in;
+}
+
+/* Undo the first `k` buffer mappings of a chain being added (and the
+ * indirect table's, if mapped). */
+static void rollback(struct vq_track *t, const struct vq_sg *sg, unsigned k,
+		     unsigned n, int tidx, uint64_t table_iova)
+{
+	if (!t->def->map_per_packet)
+		return;
+	for (unsigned i = 0; i < k; i++)
+		unmap_one(t, sg[i].addr, sg[i].len, buf_dir(sg[i].write));
+	if (tidx >= 0 && table_iova)
+		unmap_one(t, table_iova, IND_LEN(n), DMA_TO_DEVICE);
+}
+
+/* skip may run only while the backend's unmap does nothing: asked after the
+ * mappings it covers, as upstream's dma_need_unmap() is. */
+static int skip_still_safe(struct vq_track *t, unsigned k)
+{
+	struct vq_stats vs;
+
+	if (t->policy != VQ_POLICY_SKIP || t->unsafe || !dma_need_unmap(t->dma))
+		return 0;
+	vq_get_stats(t->vq, &vs);
+	return fail(-EPERM,
+		    "policy 'skip' stopped at chain %llu, mapping %u: dma backend '%s' now needs unmap (%s); "
+		    "continuing would lose data or leak mappings",
+		    (unsigned long long)vs.added, k, dma_name(t->dma),
+		    dma_reason_str(dma_need_unmap_reason(t->dma)));
+}
+
+int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
+		 void *token, bool indirect)
+{
+	struct vq_sg sg[VQ_MAX_CHAIN];
+	uint16_t slots[VQ_MAX_CHAIN];
+	uint64_t table_iova = 0;
+	int tidx = -1, rc;
+	unsigned k;
+
+	if (n < 1 || n > VQ_MAX_CHAIN)
+		return fail(-EINVAL, "chain of %u buffers: allowed 1..%d", n, VQ_MAX_CHAIN);
+	if (indirect && !t->indirect_ok)
+		return fail(-EINVAL, "indirect chain on a queue without VIRTIO_RING_F_INDIRECT_DESC");
+	/* 1. map (or look up) every buffer */
+	for (k = 0; k < n; k++) {
+		const struct vq_buf *b = &bufs[k];
+		sg[k].len = b->len;
+		sg[k].write = b->write;
+		if (t->def->map_per_packet) {
+			rc = dma_map(t->dma, b->cpu, b->len, buf_dir(b->write), &sg[k].addr);
+			if (rc < 0) {
+				rc = fail(rc, "policy '%s': mapping buffer %u (%u bytes) failed on dma backend '%s': %s",
+					  t->def->name, k, b->len, dma_name(t->dma), dma_last_error());
+				goto undo;
+			}
+			t->st.maps++;
+			if ((rc = skip_still_safe(t, k)) < 0) {
+				k++;
+				goto undo;
+			}
+			if (t->policy == VQ_POLICY_COMPACT && !compact_fits(sg[k].addr, b->len)) {
+				rc = fail(-ERANGE,
+					  "policy 'compact': mapping of %u bytes at IOVA 0x%llx does not fit an 8-byte "
+					  "record (IOVA below 2^%d, length 1..%u)",
+					  b->len, (unsigned long long)sg[k].addr, COMPACT_IOVA_BITS, COMPACT_LEN_MAX);
+				k++;
+				goto undo;
+			}
+		} else {
+			sg[k].addr = premapped_iova(t, b);
+			if (!sg[k].addr) {
+				rc = fail(-EINVAL, "policy 'premapped': buffer %u (%p, %u bytes) is not inside one arena buffer",
+					  k, b->cpu, b->len);
+				goto undo;
+			}
+		}
+	}
+	/* 2. the indirect table: mapped before the ring fills it, synced after */
+	struct vq_indirect ind, *indp = NULL;
+	if (indirect) {
+		if (!t->ind_nfree) {
+			rc = fail(-ENOSPC, "no free indirect table");
+			goto undo;
+		}
+		tidx = t->ind_free[--t->ind_nfree];
+		ind.table = t->ind_tables + (size_t)tidx * IND_TABLE_BYTES;
+		if (t->def->map_per_packet) {
+			rc = dma_map(t->dma, ind.table, IND_LEN(n), DMA_TO_DEVICE, &table_iova);
+			if (rc < 0) {
+				rc = fail(rc, "policy '%s': mapping an indirect table failed on dma backend '%s': %s",
+					  t->def->name, dma_name(t->dma), dma_last_error());
+				table_iova = 0;
+				goto undo;
+			}
+			t->st.maps++;
+			if ((rc = skip_still_safe(t, n)) < 0)
+				goto undo;
+			if (t->policy == VQ_POLICY_COMPACT && !compact_fits(table_iova, IND_LEN(n))) {
+				rc = fail(-ERANGE, "policy 'compact': indirect table IOVA 0x%llx does not fit",
+					  (unsigned long long)table_iova);
+				goto undo;
+			}
+		} else {
+			table_iova = t->ind_iova[tidx];
+		}
+		ind.iova = table_iova;
+		indp = &ind;
+	}
+	/* 3. into the ring */
+	rc = vq_add(t->vq, sg, n, token, indp, slots);
+	if (rc < 0) {
+		if (rc != -ENOSPC)
+			fail(rc, "vq_add of a %u-buffer chain failed (%s)", n,
+			     vq_broken_reason(t->vq) ? vq_broken_reason(t->vq) : "invalid chain");
+		else
+			fail(rc, "ring full");
+		goto undo;
+	}
+	uint16_t head = (uint16_t)rc;
+	if (indirect) {
+		t->ind_of_head[head] = (uint16_t)tidx;
+		if (dma_need_sync(t->dma)) {
+			dma_sync_for_device(t->dma, table_iova, IND_LEN(n), DMA_TO_DEVICE);
+			t->st.syncs++;
+		}
+		if (t->ind_iova && t->def->table_iova_state)
+			t->ind_iova[tidx] = table_iova;
+	}
+	/* 4. remember what the policy remembers */
+	if (t->policy == VQ_POLICY_FULL) {
+		struct vq_rec_full *rec = indirect ? &t->ind_full[(size_t)tidx * VQ_MAX_CHAIN] : NULL;
+		for (unsigned i = 0; i < n; i++) {
+			struct vq_rec_full r = {
+				.addr = sg[i].addr,
+				.len = sg[i].len,
+				.flags = (uint16_t)((sg[i].write ? VQ_DESC_F_WRITE : 0) |
+						    (i + 1 < n ? VQ_DESC_F_NEXT : 0)),
+				.next = (uint16_t)(indirect ? i + 1 : (i + 1 < n ? slots[i + 1] : 0)),
+			};
+			if (indirect)
+				rec[i] = r;
+			else
+				t->full[slots[i]] = r;
+		}
+		if (indirect)
+			t->full[head] = (struct vq_rec_full){table_iova, IND_LEN(n),
+							     VQ_DESC_F_INDIRECT, 0};
+	} else if (t->policy == VQ_POLICY_COMPACT) {
+		vq_rec_compact *rec = indirect ? &t->ind_compact[(size_t)tidx * VQ_MAX_CHAIN] : NULL;
+		for (unsigned i = 0; i < n; i++) {
+			vq_rec_compact r = compact_enc(sg[i].addr, sg[i].len, sg[i].write);
+			if (indirect)
+				rec[i] = r;
+			else
+				t->compact[slots[i]] = r;
+		}
+		if (indirect)
+			t->compact[head] = compact_enc(table_iova, IND_LEN(n), 0);
+	}
+	return head;
+
+undo:
+	rollback(t, sg, k, n, tidx, t->def->map_per_packet ? table_iova : 0);
+	if (tidx >= 0)
+		t->ind_free[t->ind_nfree++] = (uint16_t)tidx;
+	return rc;
+}
+
+int vq_track_kick_prepare(struct vq_track *t)
+{
+	return vq_kick_prepare(t->vq);
+}
+
+/* Unmap a completed (or detached) chain according to the policy. */
+static void complete_chain(struct vq_track *t, const struct vq_used *u)
+{
+	int tidx = u->indirect ? t->ind_of_head[u->head] : -1;
+
+	switch (t->policy) {
+	case VQ_POLICY_FULL: {
+		if (u->indirect) {
+			const struct vq_rec_full *rec = &t->ind_full[(size_t)tidx * VQ_MAX_CHAIN];
+			for (unsigned i = 0; i < u->ndesc; i++)
+				unmap_one(t, rec[i].addr, rec[i].len,
+					  (rec[i].flags & VQ_DESC_F_WRITE) ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
+			unmap_one(t, t->full[u->head].addr, t->full[u->head].len, DMA_TO_DEVICE);
+			break;
+		}
+		/* walk the private records by their next links, as Linux walks desc_extra */
+		uint16_t slot = u->head;
+		for (unsigned i = 0; i < u->ndesc; i++) {
+			const struct vq_rec_full *r = &t->full[slot];
+			unmap_one(t, r->addr, r->len,
+				  (r->flags & VQ_DESC_F_WRITE) ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
+			slot = r->next;
+		}
+		break;
+	}
+	case VQ_POLICY_COMPACT:
+		if (u->indirect) {
+			const vq_rec_compact *rec = &t->ind_compact[(size_t)tidx * VQ_MAX_CHAIN];
+			for (unsigned i = 0; i < u->ndesc; i++)
+				compact_unmap(t, rec[i]);
+			compact_unmap(t, t->compact[u->head]);
+		} else {
+			for (unsigned i = 0; i < u->ndesc; i++)
+				compact_unmap(t, t->compact[u->slots[i]]);
+		}
+		break;
+	case VQ_POLICY_READBACK: {
+		struct vq_sg sg[VQ_MAX_CHAIN];
+		const void *table = u->indirect ? t->ind_tables + (size_t)tidx * IND_TABLE_BYTES : NULL;
+		int n = vq_readback_split(t->vq, u->head, table, sg, VQ_MAX_CHAIN);
+		if (n < 0 || (unsigned)n != u->ndesc) {
+			/* the device corrupted the table: what was mapped stays mapped */
+			t->st.readback_errors++;
+			if (n < 0)
+				n = 0;
+		}
+		for (int i = 0; i < n; i++)
+			unmap_one(t, sg[i].addr, sg[i].len, buf_dir(sg[i].write));
+		if (u->indirect)
+			unmap_one(t, t->ind_iova[tidx], IND_LEN(u->ndesc), DMA_TO_DEVICE);
+		break;
+	}
+	case VQ_POLICY_SKIP:
+		t->st.skipped_unmaps += u->ndesc + (u->indirect ? 1u : 0u);
+		break;
+	case VQ_POLICY_PREMAPPED:
+	case VQ_POLICY_COUNT:
+		break;
+	}
+	if (tidx >= 0)
+		t->ind_free[t->ind_nfree++] = (uint16_t)tidx;
+}
+
+int vq_track_get_used(struct vq_track *t, void **token, uint32_t *len)
+{
+	struct vq_used u;
+	int rc = vq_get_used(t->vq, &u);
+
+	if (rc <= 0)
+		return rc;
+	complete_chain(t, &u);
+	*token = u.token;
+	*len = u.len;
+	return 1;
+}
+
+int vq_track_detach(struct vq_track *t, void **token)
+{
+	struct vq_used u;
+	int rc = vq_detach_unused(t->vq, &u);
+
+	if (rc <= 0)
+		return rc;
+	complete_chain(t, &u);
+	*token = u.token;
+	return 1;
+}
+
+void vq_track_get_stats(const struct vq_track *t, struct vq_track_stats *st)
+{
+	*st = t->st;
+}
+
+struct vq *vq_track_vq(const struct vq_track *t) { return t->vq; }
+enum vq_policy vq_track_policy(const struct vq_track *t) { return t->policy; }

@@ -33,8 +33,9 @@ static unsigned long t_checks, t_failures;
 /* REQUIRE: like CHECK but stops the test at once. */
 #define REQUIRE(cond, ...)                                                     \
 	do {                                                                   \
+		unsigned long t_before_ = t_failures;                          \
 		CHECK(cond, __VA_ARGS__);                                      \
-		if (!(cond))                                                   \
+		if (t_failures != t_before_)                                   \
 			exit(T_EXIT_FAIL);                                     \
 	} while (0)
 

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vqb.h - the bench/ pipeline's shared types:
+ *
+ *   options (vqb_opts.c) -> plan: a list of vqb_config, the cartesian product
+ *   of every list-valued option (vqb_plan.c) -> run: one configuration x one
+ *   repetition (vqb_run.c) -> a vqb_row -> sinks: terminal table
+ *   (vqb_report.c) and CSV (vqb_csv.c, schema in one column table).
+ */
+#ifndef VQB_H
+#define VQB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* --layout: the two virtqueue layouts, plus DPDK's rte_ring as a ceiling. */
+enum vqb_layout { VQB_LAYOUT_SPLIT, VQB_LAYOUT_PACKED, VQB_LAYOUT_RTE_RING };
+/* --descs: fixed N, uniform range A-B, or the documented realistic mix. */
+enum vqb_descs_kind { VQB_DESCS_FIXED, VQB_DESCS_RANGE, VQB_DESCS_MIX };
+enum vqb_dir { VQB_DIR_TX, VQB_DIR_RX, VQB_DIR_BOTH };
+enum vqb_device { VQB_DEV_THREAD, VQB_DEV_INLINE };
+
+#define VQB_NAME_MAX 24
+
+/* One point of a sweep: every option with exactly one value. */
+struct vqb_config {
+	enum vqb_layout layout;
+	uint32_t queue_size;
+	enum vqb_descs_kind descs_kind;
+	uint32_t descs_lo, descs_hi; /* FIXED: lo == hi */
+	uint32_t pkt_bytes;          /* bytes per packet, spread over the descriptors */
+	bool indirect, in_order, event_idx;
+	uint32_t batch;              /* chains added per publish / completions per poll */
+	enum vqb_dir dir;
+	char policy[VQB_NAME_MAX];   /* vq_track policy name */
+	char dma[VQB_NAME_MAX];      /* dma backend name */
+	enum vqb_device device;
+	uint64_t packets;            /* per repetition; 0 = use seconds */
+	double seconds;              /* per repetition when packets == 0 */
+	uint32_t warmup;             /* warmup repetitions, shown and discarded */
+	uint32_t reps;               /* measured repetitions */
+	int cores[2];                /* driver, device CPU; -1 = let hwloc choose */
+	int mem_node;                /* NUMA node for ring + buffers; -1 = local */
+	bool unsafe_skip;
+	uint32_t index;              /* position in the plan (0-based) */
+};
+
+/* Metrics of one repetition. A double that was not measured is NAN and is
+ * written as an empty CSV cell (never 0); see vqb_isset(). */
+struct vqb_metrics {
+	uint32_t rep;          /* 0-based repetition number */
+	bool warmup;           /* a warmup repetition (not in CSV, not in stats) */
+	uint64_t packets;      /* completed and verified */
+	uint64_t errors;       /* payload mismatches, lost packets */
+	double seconds;
+	double mpps;
+	double gbps;           /* payload Gbit/s */
+	double ns_per_pkt;
+	double cycles_per_pkt; /* TSC cycles */
+	double maps_per_pkt, unmaps_per_pkt, syncs_per_pkt;
+	double bytes_copied_per_pkt;
+	double kicks_per_pkt;  /* driver -> device notifications */
+	double calls_per_pkt;  /* device -> driver notifications */
+	uint64_t tracking_bytes;  /* policy records + per-chain policy state */
+	uint64_t footprint_bytes; /* everything: ring, driver state, tracking, indirect, dma, pool */
+	double bytes_per_inflight; /* footprint / queue size */
+	uint64_t rss_bytes;        /* resident set after the run */
+	int64_t rss_delta_bytes;   /* resident set growth during setup + run */
+	/* hardware counters per packet: NAN where perf_event_open cannot count */
+	double hw_cycles, hw_instructions, hw_l1d_misses, hw_llc_misses, hw_dtlb_misses;
+	/* unsafe-skip consequences (0 unless the policy skipped unmaps) */
+	uint64_t lost_bytes;       /* received bytes that never reached the buffer */
+	uint64_t leaked_mappings;  /* live mappings at teardown */
+	uint64_t stale_hits;       /* device used a stale IOTLB entry */
+	/* placement */
+	int driver_cpu, device_cpu;
+	double c2c_ns_before, c2c_ns_after; /* core-to-core round trip */
+};
+
+/* One CSV row = the configuration + its metrics. */
+struct vqb_row {
+	const struct vqb_config *cfg;
+	const struct vqb_metrics *m;
+};
+
+static inline bool vqb_isset(double v) { return v == v; }
+
+const char *vqb_layout_name(enum vqb_layout l);
+const char *vqb_dir_name(enum vqb_dir d);
+const char *vqb_device_name(enum vqb_device d);
+
+#endif

@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vqb_traffic.c - post, kick, reap and verify packets through a tracking
+ * policy, a dma backend and the software device.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <x86intrin.h>
+
+#include <numa.h>
+
+#include "dev.h"
+#include "dev_payload.h"
+#include "vqb_traffic.h"
+
+/* --descs mix: descriptors per packet out of every 128 packets. Header +
+ * linear part (2) dominates; page fragments thin out towards 19
+ * (MAX_SKB_FRAGS + 2). Mean 3.3 descriptors per packet. */
+static const uint8_t mix_weights[VQ_MAX_CHAIN + 1] = {
+	[1] = 12, [2] = 47, [3] = 20, [4] = 12, [5] = 8, [6] = 4, [7] = 4, [8] = 4,
+	[9] = 4, [10] = 4, [11] = 1, [12] = 1, [13] = 1, [14] = 1, [15] = 1,
+	[16] = 1, [17] = 1, [18] = 1, [19] = 1,
+};
+
+const char *vqb_layout_name(enum vqb_layout l)
+{
+	static const char *const n[] = {"split", "packed", "rte_ring"};
+	return (unsigned)l < 3 ? n[l] : "?";
+}
+
+const char *vqb_dir_name(enum vqb_dir d)
+{
+	static const char *const n[] = {"tx", "rx", "both"};
+	return (unsigned)d < 3 ? n[d] : "?";
+}
+
+const char *vqb_device_name(enum vqb_device d)
+{
+	static const char *const n[] = {"thread", "inline"};
+	return (unsigned)d < 2 ? n[d] : "?";
+}
+
+struct pkt {
+	uint64_t seq;
+	uint32_t n;
+	uint32_t stream_len;
+	struct vq_buf bufs[VQ_MAX_CHAIN];
+};
+
+struct queue {
+	enum dev_queue kind;
+	void *ring;
+	struct vq *vq;
+	struct vq_track *tr;
+	char *arena;
+	size_t arena_len;
+	struct pkt *pkts;
+	uint32_t *free_ctx;
+	uint32_t nctx, nfree;
+	uint64_t next_seq, expect_seq;
+	uint64_t done;
+};
+
+struct vqb_traffic {
+	struct vqb_traffic_params p;
+	struct dma *dma;
+	struct dev *dev;
+	struct queue q[DEV_NQ];
+	unsigned nq;
+	uint32_t buf_size;
+	uint32_t lens[VQ_MAX_CHAIN + 1][VQ_MAX_CHAIN]; /* buffer lengths by n */
+	uint8_t mix[128];
+	uint64_t rng;
+	uint64_t errors, lost_bytes, kicks;
+};
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static uint32_t next_pow2(uint32_t v)
+{
+	uint32_t p = 64;
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+double vqb_tsc_hz(void)
+{
+	static double hz;
+	if (hz > 0)
+		return hz;
+	struct timespec a, b, s = {0, 20 * 1000 * 1000};
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	uint64_t t0 = __rdtsc();
+	nanosleep(&s, NULL);
+	uint64_t t1 = __rdtsc();
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	double sec = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
+	hz = (double)(t1 - t0) / sec;
+	return hz;
+}
+
+/* Ring and buffer memory: anonymous pages, bound to --mem-node before
+ * they are first touched. */
+static void *alloc_mem(size_t len, int node)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (node >= 0 && numa_available() >= 0)
+		numa_tonode_memory(p, len, node);
+	return p;
+}
+
+static void free_mem(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
+static int queue_setup(struct vqb_traffic *t, struct queue *q, enum dev_queue kind,
+		       char *err, size_t errlen)
+{
+	const struct vqb_traffic_params *p = &t->p;
+	struct vq_areas a;
+	int rc;
+
+	q->kind = kind;
+	vq_ring_layout(&p->cfg, &a);
+	q->ring = alloc_mem(a.total, p->mem_node);
+	if (!q->ring)
+		return fail(err, errlen, "ring memory: cannot allocate %zu bytes", a.total);
+	if ((rc = vq_create(&p->cfg, q->ring, &q->vq)) < 0)
+		return fail(err, errlen, "--queue-size %u on layout %s: vq_create failed (%s)",
+			    p->cfg.size, p->cfg.layout == VQ_LAYOUT_SPLIT ? "split" : "packed", strerror(-rc));
+	/* chains in flight: every slot with indirect tables, else slots / shortest chain */
+	q->nctx = p->indirect ? p->cfg.size : p->cfg.size / p->descs_lo;
+	if (q->nctx == 0)
+		q->nctx = 1;
+	q->arena_len = (size_t)q->nctx * p->descs_hi * t->buf_size;
+	q->arena = alloc_mem(q->arena_len, p->mem_node);
+	q->pkts = calloc(q->nctx, sizeof(*q->pkts));
+	q->free_ctx = calloc(q->nctx, sizeof(*q->free_ctx));
+	if (!q->arena || !q->pkts || !q->free_ctx)
+		return fail(err, errlen, "buffer arena of %zu bytes: out of memory", q->arena_len);
+	for (uint32_t i = 0; i < q->nctx; i++) {
+		q->free_ctx[i] = q->nctx - 1 - i;
+		for (uint32_t k = 0; k < p->descs_hi; k++) {
+			q->pkts[i].bufs[k].cpu = q->arena + ((size_t)i * p->descs_hi + k) * t->buf_size;
+			q->pkts[i].bufs[k].write = kind == DEV_Q_RX;
+		}
+	}
+	q->nfree = q->nctx;
+	struct vq_track_params tp = {
+		.policy = p->policy,
+		.unsafe_skip = p->unsafe_skip,
+		.arena = q->arena,
+		.arena_len = q->arena_len,
+		.buf_size = t->buf_size,
+	};
+	if ((rc = vq_track_create(q->vq, t->dma, &tp, &q->tr)) < 0)
+		return fail(err, errlen, "%s", vq_track_last_error());
+	return 0;
+}
+
+int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **out,
+		      char *err, size_t errlen)
+{
+	struct vqb_traffic *t = calloc(1, sizeof(*t));
+	int rc;
+
+	if (!t)
+		return fail(err, errlen, "out of memory");
+	t->p = *p;
+	t->rng = p->seed ? p->seed : 0x9e3779b97f4a7c15ull;
+	if (p->descs_kind == VQB_DESCS_MIX) {
+		t->p.descs_lo = 1;
+		t->p.descs_hi = VQ_MAX_CHAIN;
+		unsigned k = 0;
+		for (unsigned n = 1; n <= VQ_MAX_CHAIN; n++)
+			for (unsigned w = 0; w < mix_weights[n]; w++)
+				t->mix[k++] = (uint8_t)n;
+	}
+	const struct vqb_traffic_params *tp = &t->p;
+	if (tp->descs_lo < 1 || tp->descs_hi > VQ_MAX_CHAIN || tp->descs_lo > tp->descs_hi) {
+		fail(err, errlen, "--descs %u-%u: allowed 1..%d", tp->descs_lo, tp->descs_hi, VQ_MAX_CHAIN);
+		goto bad;
+	}
+	if (tp->pkt_bytes < 8 || tp->pkt_bytes < tp->descs_hi - 1 || tp->pkt_bytes > 65536) {
+		fail(err, errlen, "--pkt-bytes %u: needs 8..65536 and at least one byte per payload descriptor (%u)",
+		     tp->pkt_bytes, tp->descs_hi - 1);
+		goto bad;
+	}
+	/* buffer lengths: n == 1 holds the whole stream; otherwise the header,
+	 * then the payload spread evenly over n - 1 buffers */
+	uint32_t largest = 0;
+	for (uint32_t n = 1; n <= VQ_MAX_CHAIN; n++) {
+		if (n == 1) {
+			t->lens[1][0] = DEV_NET_HDR_BYTES + tp->pkt_bytes;
+		} else {
+			t->lens[n][0] = DEV_NET_HDR_BYTES;
+			for (uint32_t k = 1; k < n; k++)
+				t->lens[n][k] = tp->pkt_bytes / (n - 1) + (k - 1 < tp->pkt_bytes % (n - 1));
+		}
+		if (n >= tp->descs_lo && n <= tp->descs_hi)
+			for (uint32_t k = 0; k < n; k++)
+				if (t->lens[n][k] > largest)
+					largest = t->lens[n][k];
+	}
+	t->buf_size = next_pow2(largest);
+
+	struct dma_params dp = p->dma_params;
+	if (!strcmp(p->dma, "bounce") && dp.bounce_pool_bytes == 0) {
+		/* room for every in-flight buffer in 2 KiB slots, at least 64 MiB */
+		size_t need = (size_t)p->cfg.size * tp->descs_hi * 2 * (t->buf_size > 2048 ? t->buf_size : 2048);
+		dp.bounce_pool_bytes = need > (64u << 20) ? need : (64u << 20);
+	}
+	if ((rc = dma_open(p->dma, &dp, &t->dma)) < 0) {
+		fail(err, errlen, "--dma %s: %s", p->dma, dma_last_error());
+		goto bad;
+	}
+	struct dev_params devp = {
+		.kind = p->device,
+		.cfg = p->cfg,
+		.dma = t->dma,
+		.cpu = p->dev_cpu,
+		.batch_used = false,
+		.rx_payload_bytes = tp->pkt_bytes,
+		.budget = tp->batch,
+	};
+	if (p->dir == VQB_DIR_TX || p->dir == VQB_DIR_BOTH) {
+		if (queue_setup(t, &t->q[t->nq], DEV_Q_TX, err, errlen) < 0)
+			goto bad;
+		devp.ring[DEV_Q_TX] = t->q[t->nq++].ring;
+	}
+	if (p->dir == VQB_DIR_RX || p->dir == VQB_DIR_BOTH) {
+		if (queue_setup(t, &t->q[t->nq], DEV_Q_RX, err, errlen) < 0)
+			goto bad;
+		devp.ring[DEV_Q_RX] = t->q[t->nq++].ring;
+	}
+	if ((rc = dev_open(&devp, &t->dev)) < 0) {
+		fail(err, errlen, "--device %s: %s", p->device, dev_last_error());
+		goto bad;
+	}
+	*out = t;
+	return 0;
+bad:
+	vqb_traffic_teardown(t, NULL);
+	return -1;
+}
+
+static uint32_t pick_descs(struct vqb_traffic *t)
+{
+	if (t->p.descs_lo == t->p.descs_hi)
+		return t->p.descs_lo;
+	/* xorshift64 */
+	uint64_t x = t->rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	t->rng = x;
+	if (t->p.descs_kind == VQB_DESCS_MIX)
+		return t->mix[x >> 57];
+	uint32_t span = t->p.descs_hi - t->p.descs_lo + 1;
+	return t->p.descs_lo + (uint32_t)(((x >> 32) * span) >> 32);
+}
+
+/* Post up to `budget` chains on q. @return posted, or -1 (err set). */
+static int post(struct vqb_traffic *t, struct queue *q, uint32_t budget, char *err, size_t errlen)
+{
+	uint32_t posted = 0;
+	while (posted < budget && q->nfree) {
+		uint32_t n = pick_descs(t);
+		if (vq_num_free(vq_track_vq(q->tr)) < (t->p.indirect ? 1u : n))
+			break;
+		uint32_t ci = q->free_ctx[q->nfree - 1];
+		struct pkt *pk = &q->pkts[ci];
+		pk->n = n;
+		pk->seq = q->next_seq;
+		pk->stream_len = DEV_NET_HDR_BYTES + t->p.pkt_bytes;
+		size_t off = 0;
+		for (uint32_t k = 0; k < n; k++) {
+			pk->bufs[k].len = t->lens[n][k];
+			if (q->kind == DEV_Q_TX)
+				dev_stream_fill(pk->bufs[k].cpu, pk->bufs[k].len, pk->seq, off);
+			off += pk->bufs[k].len;
+		}
+		int rc = vq_track_add(q->tr, pk->bufs, n, pk, t->p.indirect);
+		if (rc == -ENOSPC || rc == -ENOMEM) {
+			bool idle = q->nfree == q->nctx;
+			if (idle)
+				return fail(err, errlen, "%s (nothing in flight to wait for)", vq_track_last_error());
+			break; /* back-pressure: wait for completions */
+		}
+		if (rc < 0)
+			return fail(err, errlen, "%s", vq_track_last_error());
+		q->nfree--;
+		q->next_seq++;
+		posted++;
+	}
+	if (posted && vq_track_kick_prepare(q->tr) == 1) {
+		dev_kick(t->dev, q->kind);
+		t->kicks++;
+	}
+	return (int)posted;
+}
+
+static int reap(struct vqb_traffic *t, struct queue *q, char *err, size_t errlen)
+{
+	void *token;
+	uint32_t len;
+	int rc, n = 0;
+
+	while ((rc = vq_track_get_used(q->tr, &token, &len)) == 1) {
+		struct pkt *pk = token;
+		if (q->kind == DEV_Q_RX) {
+			size_t off = 0, bad = 0;
+			for (uint32_t k = 0; k < pk->n; k++) {
+				bad += dev_stream_check(pk->bufs[k].cpu, pk->bufs[k].len, q->expect_seq, off);
+				off += pk->bufs[k].len;
+			}
+			if (bad || len != pk->stream_len) {
+				t->errors++;
+				t->lost_bytes += bad ? bad : pk->stream_len;
+			}
+			q->expect_seq++;
+		}
+		q->free_ctx[q->nfree++] = (uint32_t)(pk - q->pkts);
+		q->done++;
+		n++;
+	}
+	if (rc < 0)
+		return fail(err, errlen, "%s queue broken: %s", q->kind == DEV_Q_TX ? "tx" : "rx",
+			    vq_broken_reason(vq_track_vq(q->tr)));
+	return n;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int vqb_traffic_run(struct vqb_traffic *t, uint64_t packets, double seconds,
+		    struct vqb_traffic_result *r, char *err, size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	uint64_t base_err = t->errors, base_lost = t->lost_bytes, base_kicks = t->kicks;
+	uint64_t base_done[DEV_NQ] = {0};
+	for (unsigned i = 0; i < t->nq; i++)
+		base_done[i] = t->q[i].done;
+	struct dev_counters dc0;
+	dev_get_counters(t->dev, &dc0);
+	if (dev_start(t->dev) < 0)
+		return fail(err, errlen, "%s", dev_last_error());
+	double t0 = now_s(), last_progress = t0;
+	uint64_t c0 = __rdtsc(), done = 0, posted = 0, loops = 0, last_done = 0;
+	int rc = 0;
+
+	for (;;) {
+		for (unsigned i = 0; i < t->nq; i++) {
+			struct queue *q = &t->q[i];
+			uint32_t budget = t->p.batch;
+			if (packets && posted + budget > packets)
+				budget = (uint32_t)(packets - posted);
+			if (budget) {
+				int pr = post(t, q, budget, err, errlen);
+				if (pr < 0) {
+					if (t->p.unsafe_skip && done > 0) {
+						r->stopped_early = true;
+						snprintf(r->note, sizeof(r->note), "stopped early: %s", err);
+						goto out;
+					}
+					rc = -1;
+					goto out;
+				}
+				posted += (uint64_t)pr;
+			}
+		}
+		int dp = dev_poll(t->dev);
+		if (dp < 0) {
+			rc = fail(err, errlen, "%s", dev_error(t->dev) ? dev_error(t->dev) : "device failed");
+			goto out;
+		}
+		for (unsigned i = 0; i < t->nq; i++) {
+			int n = reap(t, &t->q[i], err, errlen);
+			if (n < 0) {
+				rc = -1;
+				goto out;
+			}
+			done += (uint64_t)n;
+		}
+		if (packets && done >= packets)
+			break;
+		if ((++loops & 255) == 0) {
+			double now = now_s();
+			if (!packets && now - t0 >= seconds)
+				break;
+			if (done != last_done) {
+				last_done = done;
+				last_progress = now;
+			} else if (now - last_progress > 5.0) {
+				rc = fail(err, errlen, "no completion for 5 s with %llu packets in flight: device stalled (%s)",
+					  (unsigned long long)(posted - done),
+					  dev_error(t->dev) ? dev_error(t->dev) : "no device error");
+				goto out;
+			}
+		}
+	}
+out:
+	r->tsc_cycles = __rdtsc() - c0;
+	r->seconds = now_s() - t0;
+	r->packets = done;
+	/* stop the device before reading its counters (the thread's are
+	 * ordered before ours by the join) */
+	dev_stop(t->dev);
+	for (unsigned i = 0; i < t->nq; i++) {
+		if (t->q[i].kind == DEV_Q_TX)
+			r->tx_packets = t->q[i].done - base_done[i];
+		else
+			r->rx_packets = t->q[i].done - base_done[i];
+	}
+	struct dev_counters dc;
+	dev_get_counters(t->dev, &dc);
+	t->errors += dc.tx_errors - dc0.tx_errors;
+	r->errors = t->errors - base_err;
+	r->lost_bytes = t->lost_bytes - base_lost;
+	r->kicks = t->kicks - base_kicks;
+	r->calls = dc.calls - dc0.calls;
+	r->payload_bytes = done * (DEV_NET_HDR_BYTES + t->p.pkt_bytes);
+	return rc;
+}
+
+void vqb_traffic_dma_counters(const struct vqb_traffic *t, struct dma_counters *c)
+{
+	dma_get_counters(t->dma, c);
+}
+
+static void queue_teardown(struct queue *q, struct vq_track_stats *sum)
+{
+	if (q->tr) {
+		void *token;
+		while (vq_track_detach(q->tr, &token) == 1)
+			;
+		struct vq_track_stats st;
+		vq_track_get_stats(q->tr, &st);
+		if (sum) {
+			sum->maps += st.maps;
+			sum->unmaps += st.unmaps;
+			sum->syncs += st.syncs;
+			sum->skipped_unmaps += st.skipped_unmaps;
+			sum->readback_errors += st.readback_errors;
+		}
+		vq_track_destroy(q->tr);
+	}
+	vq_destroy(q->vq);
+	free(q->pkts);
+	free(q->free_ctx);
+	free_mem(q->arena, q->arena_len);
+}
+
+void vqb_traffic_teardown(struct vqb_traffic *t, struct vqb_traffic_final *f)
+{
+	if (!t)
+		return;
+	struct vq_areas a;
+	bool have_layout = vq_ring_layout(&t->p.cfg, &a) == 0;
+	if (t->dev)
+		dev_stop(t->dev);
+	if (f) {
+		memset(f, 0, sizeof(*f));
+		f->queues = t->nq;
+		vq_track_footprint(&t->p.cfg, t->p.policy, t->q[0].arena_len / (t->buf_size ? t->buf_size : 1), &f->fp);
+	}
+	for (unsigned i = 0; i < t->nq; i++) {
+		queue_teardown(&t->q[i], f ? &f->track : NULL);
+		if (have_layout)
+			free_mem(t->q[i].ring, a.total);
+		if (f)
+			f->arena_bytes += t->q[i].arena_len;
+	}
+	dev_close(t->dev);
+	if (t->dma) {
+		if (f) {
+			dma_get_counters(t->dma, &f->dma);
+			/* a mapping left live leaks only where its unmap was needed */
+			f->leaked_mappings = dma_need_unmap(t->dma) ? f->dma.live : 0;
+			f->dma_mem_bytes = f->dma.mem_bytes;
+		}
+		dma_close(t->dma);
+	}
+	free(t);
+}

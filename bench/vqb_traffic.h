@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vqb_traffic.h - the driver-side traffic engine: one configuration's queues
+ * (TX, RX or both), their tracking policy and dma backend, a software
+ * device, and the loop that posts, kicks, reaps and verifies every packet.
+ * Used by vqbench's runs and by the policy tests; no DPDK here.
+ */
+#ifndef VQB_TRAFFIC_H
+#define VQB_TRAFFIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dma.h"
+#include "vq_track.h"
+#include "vqb.h"
+
+struct vqb_traffic_params {
+	struct vq_config cfg;     /* layout, size, features (indirect/in-order/event idx) */
+	enum vq_policy policy;
+	bool unsafe_skip;
+	const char *dma;          /* backend name */
+	struct dma_params dma_params;
+	const char *device;       /* "inline" or "thread" */
+	int dev_cpu;              /* thread device CPU, -1 any */
+	enum vqb_dir dir;
+	enum vqb_descs_kind descs_kind;
+	uint32_t descs_lo, descs_hi;
+	uint32_t pkt_bytes;       /* payload bytes after the 12-byte header, >= 8 */
+	bool indirect;            /* post chains through indirect tables */
+	uint32_t batch;           /* chains per publish */
+	int mem_node;             /* -1 local */
+	uint64_t seed;            /* descriptor-count PRNG */
+};
+
+struct vqb_traffic_result {
+	uint64_t packets;         /* completed (TX + RX) */
+	uint64_t tx_packets, rx_packets;
+	uint64_t errors;          /* TX mismatches seen by the device + RX mismatches */
+	uint64_t lost_bytes;      /* RX bytes that did not arrive in the driver's buffer */
+	uint64_t payload_bytes;
+	uint64_t kicks, calls;
+	uint64_t tsc_cycles;
+	double seconds;
+	bool stopped_early;       /* unsafe skip exhausted the backend */
+	char note[200];           /* why it stopped early */
+};
+
+struct vqb_traffic;
+
+/** Build everything for p. @return 0 or -errno with a message in err. */
+int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **out,
+		      char *err, size_t errlen);
+/** Run until `packets` complete (or `seconds` pass when packets == 0). */
+int vqb_traffic_run(struct vqb_traffic *t, uint64_t packets, double seconds,
+		    struct vqb_traffic_result *r, char *err, size_t errlen);
+
+/* What teardown found: the state left after stopping the device and
+ * detaching every chain still in flight. */
+struct vqb_traffic_final {
+	struct dma_counters dma;     /* taken before dma_close */
+	struct vq_track_stats track; /* summed over queues */
+	uint64_t leaked_mappings;    /* dma live mappings after detach */
+	struct vq_footprint fp;      /* per queue */
+	unsigned queues;             /* 1 (tx or rx) or 2 (both) */
+	size_t arena_bytes;
+	size_t dma_mem_bytes;
+};
+void vqb_traffic_teardown(struct vqb_traffic *t, struct vqb_traffic_final *f);
+
+/** The backend's counters now (between runs: exact). */
+void vqb_traffic_dma_counters(const struct vqb_traffic *t, struct dma_counters *c);
+
+/** TSC ticks per second (measured once against CLOCK_MONOTONIC). */
+double vqb_tsc_hz(void);
+
+#endif

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dev_payload.h - the packet format the software device and the benchmark
+ * agree on, so every packet can be verified end to end.
+ *
+ * A packet is a byte stream: 12 bytes of virtio_net_hdr_v1 (zero), then
+ * the payload as little-endian 64-bit words: word 0 is seq, word w a hash
+ * of (seq, w) (dev_payload_word), so a stale, shifted or foreign buffer
+ * never passes. The stream may be scattered over any number of
+ * buffers: fill and check take the offset of the piece in the stream.
+ */
+#ifndef DEV_PAYLOAD_H
+#define DEV_PAYLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define DEV_NET_HDR_BYTES 12u
+
+/* Payload word w of packet seq (payload bytes 8w..8w+7, little-endian);
+ * word 0 is seq itself. */
+static inline uint64_t dev_payload_word(uint64_t seq, size_t w)
+{
+	return w == 0 ? seq : (seq ^ (w * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
+}
+
+/* Byte at stream offset off of packet seq (header bytes are zero). */
+static inline uint8_t dev_stream_byte(uint64_t seq, size_t off)
+{
+	if (off < DEV_NET_HDR_BYTES)
+		return 0;
+	size_t i = off - DEV_NET_HDR_BYTES;
+	return (uint8_t)(dev_payload_word(seq, i >> 3) >> (8 * (i & 7)));
+}
+
+/* Produce the piece [off, off+len) of packet seq's stream into out, word
+ * by word, calling emit(out, src, n) for each run of bytes. */
+#define DEV_STREAM_WALK(len, seq, off, emit)                                       \
+	do {                                                                       \
+		size_t k_ = 0;                                                     \
+		static const uint8_t zero_[DEV_NET_HDR_BYTES];                     \
+		if ((off) < DEV_NET_HDR_BYTES) {                                   \
+			size_t z_ = DEV_NET_HDR_BYTES - (off);                     \
+			if (z_ > (len))                                            \
+				z_ = (len);                                        \
+			emit(0, zero_, z_);                                        \
+			k_ = z_;                                                   \
+		}                                                                  \
+		while (k_ < (len)) {                                               \
+			size_t i_ = (off) + k_ - DEV_NET_HDR_BYTES, b_ = i_ & 7;   \
+			size_t n_ = 8 - b_ < (len) - k_ ? 8 - b_ : (len) - k_;     \
+			uint64_t w_ = dev_payload_word((seq), i_ >> 3);            \
+			uint8_t t_[8];                                             \
+			memcpy(t_, &w_, 8);                                        \
+			emit(k_, t_ + b_, n_);                                     \
+			k_ += n_;                                                  \
+		}                                                                  \
+	} while (0)
+
+/** Fill len bytes of packet seq's stream starting at stream offset off. */
+static inline void dev_stream_fill(uint8_t *dst, size_t len, uint64_t seq, size_t off)
+{
+#define DEV_FILL_(at, src, n) memcpy(dst + (at), (src), (n))
+	DEV_STREAM_WALK(len, seq, off, DEV_FILL_);
+#undef DEV_FILL_
+}
+
+/** Number of bytes in [0, len) that differ from packet seq's stream at off. */
+static inline size_t dev_stream_check(const uint8_t *src, size_t len, uint64_t seq,
+				      size_t off)
+{
+	size_t bad = 0;
+#define DEV_CHECK_(at, exp, n)                                                     \
+	do {                                                                       \
+		if (memcmp(src + (at), (exp), (n)))                                \
+			for (size_t j_ = 0; j_ < (n); j_++)                        \
+				bad += src[(at) + j_] != ((const uint8_t *)(exp))[j_]; \
+	} while (0)
+	DEV_STREAM_WALK(len, seq, off, DEV_CHECK_);
+#undef DEV_CHECK_
+	return bad;
+}
+
+#endif

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dev_sw.c - the software device, inline or on its own thread.
+ *
+ * TX: pop a chain, read every device-readable byte through the dma
+ * backend's translate, check it against the packet format (dev_payload.h)
+ * and the expected sequence number, push it used with length 0.
+ * RX: pop a chain of device-writable buffers, write the next numbered
+ * packet, push it used with the bytes written.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dev.h"
+#include "dev_payload.h"
+
+struct dev;
+
+struct dev_ops {
+	const char *name;
+	int (*start)(struct dev *d);
+	void (*stop)(struct dev *d);
+	int (*poll)(struct dev *d);
+};
+
+struct dev {
+	const struct dev_ops *ops;
+	struct dev_params p;
+	struct vq_dev *q[DEV_NQ];
+	uint64_t next_seq[DEV_NQ];
+	struct dev_counters c;
+	const char *error;
+	char errbuf[200];
+	uint8_t *scratch; /* TX gather buffer */
+	size_t scratch_len;
+	struct vq_chain chain;
+	pthread_t thread;
+	bool running;
+	atomic_bool stop;   /* set by dev_stop, read by the device thread */
+	atomic_bool failed; /* set by the device thread when it gives up */
+	atomic_uint_fast64_t kicks;
+};
+
+static _Thread_local char dev_err[256];
+const char *dev_last_error(void) { return dev_err; }
+
+__attribute__((format(printf, 2, 3))) static int fail(int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(dev_err, sizeof(dev_err), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static void *dev_translate(void *ctx, uint64_t iova, uint32_t len, int write)
+{
+	return dma_translate(ctx, iova, len, write ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
+}
+
+static void set_error(struct dev *d, const char *what, enum dev_queue q)
+{
+	if (d->error)
+		return;
+	snprintf(d->errbuf, sizeof(d->errbuf), "software device, %s queue: %s",
+		 q == DEV_Q_TX ? "tx" : "rx", what ? what : "invalid chain");
+	d->error = d->errbuf;
+}
+
+static void serve_tx(struct dev *d, const struct vq_chain *c)
+{
+	size_t n = c->out_bytes;
+	if (n > d->scratch_len)
+		n = d->scratch_len;
+	vq_dev_read(c, 0, d->scratch, n);
+	uint64_t seq = 0;
+	if (n >= DEV_NET_HDR_BYTES + 8)
+		memcpy(&seq, d->scratch + DEV_NET_HDR_BYTES, 8);
+	if (n < DEV_NET_HDR_BYTES + 8 || seq != d->next_seq[DEV_Q_TX] ||
+	    dev_stream_check(d->scratch, n, seq, 0) != 0)
+		d->c.tx_errors++;
+	d->next_seq[DEV_Q_TX]++;
+	d->c.bytes[DEV_Q_TX] += c->out_bytes;
+}
+
+static uint32_t serve_rx(struct dev *d, const struct vq_chain *c)
+{
+	uint64_t seq = d->next_seq[DEV_Q_RX]++;
+	size_t want = DEV_NET_HDR_BYTES + d->p.rx_payload_bytes;
+	if (c->in_bytes < want) {
+		d->c.rx_short++;
+		want = c->in_bytes;
+	}
+	/* write the stream piece by piece straight into the buffers */
+	size_t off = 0;
+	for (unsigned i = 0; i < c->nbufs && off < want; i++) {
+		const struct vq_dev_buf *b = &c->buf[i];
+		if (!b->write)
+			continue;
+		size_t k = b->len < want - off ? b->len : want - off;
+		dev_stream_fill(b->ptr, k, seq, off);
+		off += k;
+	}
+	d->c.bytes[DEV_Q_RX] += off;
+	return (uint32_t)off;
+}
+
+static int serve_queue(struct dev *d, enum dev_queue qi)
+{
+	struct vq_dev *q = d->q[qi];
+	uint32_t budget = d->p.budget ? d->p.budget : 64;
+	int done = 0;
+
+	if (!q)
+		return 0;
+	while ((uint32_t)done < budget) {
+		int rc = vq_dev_pop(q, &d->chain);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			d->c.invalid++;
+			set_error(d, vq_dev_broken_reason(q), qi);
+			return -EIO;
+		}
+		uint32_t len = qi == DEV_Q_TX ? (serve_tx(d, &d->chain), 0u) : serve_rx(d, &d->chain);
+		rc = vq_dev_push(q, &d->chain, len);
+		if (rc < 0) {
+			set_error(d, vq_dev_broken_reason(q), qi);
+			return -EIO;
+		}
+		d->c.pkts[qi]++;
+		done++;
+	}
+	if (done && vq_dev_publish(q) == 1)
+		d->c.calls++;
+	return done;
+}
+
+static int poll_once(struct dev *d)
+{
+	int a = serve_queue(d, DEV_Q_TX);
+	if (a < 0)
+		return a;
+	int b = serve_queue(d, DEV_Q_RX);
+	if (b < 0)
+		return b;
+	d->c.polls++;
+	if (a + b == 0)
+		d->c.empty_polls++;
+	return a + b;
+}
+
+/* ---- inline ---- */
+static int inline_start(struct dev *d) { (void)d; return 0; }
+static void inline_stop(struct dev *d) { (void)d; }
+
+/* ---- thread ---- */
+static void *thread_main(void *arg)
+{
+	struct dev *d = arg;
+	/* A1: pairs with R1 in thread_stop: once stop is seen, the driver no
+	 * longer expects progress. */
+	while (!atomic_load_explicit(&d->stop, memory_order_acquire)) {
+		int rc = poll_once(d);
+		if (rc < 0) {
+			/* R2: pairs with A2 in thread_poll: d->error is set before. */
+			atomic_store_explicit(&d->failed, true, memory_order_release);
+			break;
+		}
+		if (rc == 0)
+			__builtin_ia32_pause();
+	}
+	return NULL;
+}
+
+static int thread_start(struct dev *d)
+{
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	if (d->p.cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(d->p.cpu, &set);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
+	atomic_store_explicit(&d->stop, false, memory_order_relaxed); /* before the thread exists */
+	int rc = pthread_create(&d->thread, &attr, thread_main, d);
+	pthread_attr_destroy(&attr);
+	if (rc)
+		return fail(-rc, "software device: cannot start its thread on CPU %d: %s", d->p.cpu,
+			    strerror(rc));
+	d->running = true;
+	return 0;
+}
+
+static void thread_stop(struct dev *d)
+{
+	if (!d->running)
+		return;
+	/* R1: pairs with A1 in thread_main. */
+	atomic_store_explicit(&d->stop, true, memory_order_release);
+	pthread_join(d->thread, NULL); /* join orders the thread's counters before our reads */
+	d->running = false;
+}
+
+static int thread_poll(struct dev *d)
+{
+	/* A2: pairs with R2 in thread_main, so dev_error() is readable. */
+	return atomic_load_explicit(&d->failed, memory_order_acquire) ? -EIO : 0;
+}
+
+static const struct dev_ops dev_kinds[] = {
+	{"inline", inline_start, inline_stop, poll_once},
+	{"thread", thread_start, thread_stop, thread_poll},
+};
+
+const char *dev_kind_name(unsigned i)
+{
+	return i < sizeof(dev_kinds) / sizeof(dev_kinds[0]) ? dev_kinds[i].name : NULL;
+}
+
+int dev_open(const struct dev_params *p, struct dev **out)
+{
+	const struct dev_ops *ops = NULL;
+	for (unsigned i = 0; dev_kind_name(i); i++)
+		if (p->kind && !strcmp(p->kind, dev_kinds[i].name))
+			ops = &dev_kinds[i];
+	if (!ops)
+		return fail(-ENOENT, "device '%s': no such device kind (allowed: inline, thread)",
+			    p->kind ? p->kind : "(null)");
+	if (!p->dma || (!p->ring[DEV_Q_TX] && !p->ring[DEV_Q_RX]))
+		return fail(-EINVAL, "device '%s': needs a dma backend and at least one queue", p->kind);
+	struct dev *d = calloc(1, sizeof(*d));
+	if (!d)
+		return fail(-ENOMEM, "device '%s': out of memory", p->kind);
+	d->ops = ops;
+	d->p = *p;
+	d->scratch_len = (size_t)VQ_DEV_MAX_SEGS * 65536u;
+	d->scratch = malloc(d->scratch_len);
+	int rc = d->scratch ? 0 : -ENOMEM;
+	for (int q = 0; q < DEV_NQ && rc == 0; q++) {
+		if (!p->ring[q])
+			continue;
+		rc = vq_dev_create(&p->cfg, p->ring[q], dev_translate, p->dma, &d->q[q]);
+		if (rc == 0)
+			vq_dev_set_batch_used(d->q[q], p->batch_used);
+	}
+	if (rc < 0) {
+		dev_close(d);
+		return fail(rc, "device '%s': cannot attach to the rings (%d)", p->kind, rc);
+	}
+	*out = d;
+	return 0;
+}
+
+int dev_start(struct dev *d) { return d->ops->start(d); }
+void dev_stop(struct dev *d) { d->ops->stop(d); }
+
+void dev_kick(struct dev *d, enum dev_queue q)
+{
+	(void)q;
+	/* relaxed: a statistic, read after dev_stop's join */
+	atomic_fetch_add_explicit(&d->kicks, 1, memory_order_relaxed);
+}
+
+int dev_poll(struct dev *d) { return d->ops->poll(d); }
+
+void dev_close(struct dev *d)
+{
+	if (!d)
+		return;
+	dev_stop(d);
+	for (int q = 0; q < DEV_NQ; q++)
+		vq_dev_destroy(d->q[q]);
+	free(d->scratch);
+	free(d);
+}
+
+void dev_get_counters(const struct dev *d, struct dev_counters *c)
+{
+	*c = d->c;
+	c->kicks = atomic_load_explicit(&((struct dev *)d)->kicks, memory_order_relaxed);
+}
+
+const char *dev_error(const struct dev *d) { return d->error; }

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vq_track.h - DMA-address tracking policies: the layer between a driver's
+ * buffers and the virtqueue. On add it maps each buffer through a dma
+ * backend and hands the ring the IOVAs; on completion it unmaps according to
+ * the policy, from whatever the policy chose to remember.
+ *
+ * The policies (CLI names; the table in vq_track.c is the one place that
+ * says what each stores per descriptor and per chain, and when it unmaps):
+ *
+ *   full       Linux's desc_extra: a 16-byte record per descriptor
+ *              (addr 8, len 4, flags 2, next 2); indirect entries get records
+ *              too, and the indirect table is itself a tracked mapping.
+ *   compact    8 bytes per descriptor: bits 0-15 len-1, bit 16 device-
+ *              writable, bits 17-63 IOVA. Limits: len 1..65536, IOVA below
+ *              2^47. A mapping outside them is refused (-ERANGE, the chain
+ *              rolled back), never truncated.
+ *   readback   no record: addr/len/flags are read back from the split
+ *              descriptor table at completion (trusts device-writable
+ *              memory). Split only: a packed ring's descriptors are
+ *              overwritten by used elements.
+ *   skip       nothing stored, unmap never called. Refused when the backend
+ *              needs unmap (dma_need_unmap), at creation and again after
+ *              every mapping (one bounced mapping changes the answer), unless
+ *              unsafe_skip: then the damage is measured, not prevented.
+ *   premapped  buffers come from one arena mapped once at creation (DPDK
+ *              mbufs, page_pool): only the per-chain token is kept; no
+ *              per-packet map or unmap (syncs where the backend needs them).
+ *
+ * Return convention: negative errno; vq_track_last_error() names the policy,
+ * backend, chain and value.
+ */
+#ifndef VQ_TRACK_H
+#define VQ_TRACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dma.h"
+#include "vq.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum vq_policy {
+	VQ_POLICY_FULL,
+	VQ_POLICY_COMPACT,
+	VQ_POLICY_READBACK,
+	VQ_POLICY_SKIP,
+	VQ_POLICY_PREMAPPED,
+	VQ_POLICY_COUNT
+};
+
+/** Name of policy i (the CLI name), NULL past the end. */
+const char *vq_policy_name(unsigned i);
+/** One-line description of policy i. */
+const char *vq_policy_desc(unsigned i);
+/** Policy by name. @return 0 or -ENOENT. */
+int vq_policy_lookup(const char *name, enum vq_policy *out);
+
+struct vq_track_params {
+	enum vq_policy policy;
+	bool unsafe_skip; /* allow skip where unmap is needed; damage is counted */
+	/* The arena all buffers come from: arena_len / buf_size buffers of
+	 * buf_size bytes (a power of two, at most 64 KiB), registered with the
+	 * backend. premapped maps each buffer once at creation and keeps its
+	 * IOVA (what an mbuf's buf_iova is); a posted buffer may be any
+	 * sub-range of one arena buffer. Required. */
+	void *arena;
+	size_t arena_len;
+	uint32_t buf_size;
+};
+
+/* One buffer to post: CPU pointer, length, direction. Device-readable
+ * buffers come first. */
+struct vq_buf {
+	void *cpu;
+	uint32_t len;
+	uint32_t write; /* 1 = device-writable (RX) */
+};
+
+struct vq_track;
+
+/** Check whether policy p may run on ring configuration cfg over backend d,
+ * before anything is mapped. @return 0, -EOPNOTSUPP (readback on packed),
+ * -EPERM (skip where the backend needs unmap and !unsafe_skip),
+ * -EINVAL (premapped on a backend that needs per-packet syncs: bounce,
+ * noncoherent; bad arena). The reason is in vq_track_last_error(). */
+int vq_track_check(const struct vq_config *cfg, const struct vq_track_params *p,
+		   const struct dma *d);
+
+/** Create the tracking layer over an existing driver queue and backend.
+ * Allocates the policy's records and, with VQ_F_INDIRECT_DESC, one indirect
+ * table per descriptor slot (registered with the backend). */
+int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *p,
+		    struct vq_track **out);
+/** Unmaps what it still holds mapped (arena for premapped, detached
+ * chains), then frees. Live mappings left are what skip leaked. */
+void vq_track_destroy(struct vq_track *t);
+
+/** Map and add one chain. With `indirect` (and VQ_F_INDIRECT_DESC) the
+ * chain goes through an indirect table. On any failure nothing stays mapped
+ * and the ring is unchanged.
+ * @return head slot (>= 0), -ENOSPC (ring full), -ENOMEM (map failed:
+ *         IOVA space or bounce pool exhausted), -ERANGE (compact: mapping
+ *         does not fit), -EPERM (skip: the backend now needs unmap), -EIO. */
+int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
+		 void *token, bool indirect);
+
+/** Publish; @return 1 notify the device, 0 not, -EIO. */
+int vq_track_kick_prepare(struct vq_track *t);
+
+/** Take one completed chain and unmap it per policy (bounce copies RX data
+ * back here). @return 1, 0 (none), -EIO (broken; see vq_broken_reason). */
+int vq_track_get_used(struct vq_track *t, void **token, uint32_t *len);
+
+/** After a reset or a broken queue: detach one in-flight chain, unmapping
+ * it as get_used would. @return 1, 0 (none left). */
+int vq_track_detach(struct vq_track *t, void **token);
+
+/* Exact memory footprint of one queue. */
+struct vq_footprint {
+	size_t ring;         /* shared ring areas */
+	size_t driver_state; /* vq's private state: free list, tokens, shadows */
+	size_t tracking;     /* policy records per descriptor (incl. indirect entries) */
+	size_t chain_state;  /* policy state per chain */
+	size_t indirect;     /* indirect table memory + its free list */
+	size_t pool_iova;    /* premapped: one IOVA per arena buffer */
+	size_t total;        /* sum of the above (dma backend and buffers not included) */
+};
+
+/** Footprint of policy on cfg with an arena of arena_bufs buffers, from the
+ * same definitions the code uses. @return 0 or -EINVAL. */
+int vq_track_footprint(const struct vq_config *cfg, enum vq_policy policy,
+		       size_t arena_bufs, struct vq_footprint *fp);
+
+/* Per-queue counters (exact). */
+struct vq_track_stats {
+	uint64_t maps, unmaps, syncs; /* calls this layer made */
+	uint64_t skipped_unmaps;      /* mappings skip never unmapped */
+	uint64_t readback_errors;     /* readback found a malformed chain */
+};
+void vq_track_get_stats(const struct vq_track *t, struct vq_track_stats *st);
+
+struct vq *vq_track_vq(const struct vq_track *t);
+enum vq_policy vq_track_policy(const struct vq_track *t);
+
+/** Last error text of this thread ("" if none). */
+const char *vq_track_last_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
