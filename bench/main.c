@@ -3,46 +3,34 @@
  * vqbench - what does it cost to remember the DMA address of every
  * descriptor in a virtqueue, and when is it safe not to?
  *
- * Pipeline: options -> plan (cartesian sweep) -> run -> rows -> sinks.
+ * Pipeline: options (vqb_opts) -> plan, the cartesian sweep (vqb_plan) ->
+ * check every configuration (vqb_run_check) -> CSV opened -> machine probed,
+ * CPUs chosen, EAL up -> each (configuration, repetition) run (vqb_run_once)
+ * -> CSV row + progress -> table rows -> warnings -> exit code.
+ *
+ * Refusals: a configuration vqb_run_check refuses is skipped with one
+ * notice naming it, when the sweep has others to run; when every
+ * configuration is refused (in particular the only one), vqbench exits 2.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <hwloc.h>
 #include <numa.h>
 #include <rte_version.h>
 
+#include "vqb_csv.h"
 #include "vqb_env.h"
+#include "vqb_opts.h"
+#include "vqb_place.h"
+#include "vqb_plan.h"
+#include "vqb_report.h"
+#include "vqb_run.h"
 #include "vqb_version.h"
-
-/* Exit codes (documented in --help and the README). */
-enum {
-	VQB_EXIT_OK = 0,
-	VQB_EXIT_FAIL = 1,   /* a run failed, or a check fell short */
-	VQB_EXIT_USAGE = 2,  /* bad option or value */
-	VQB_EXIT_ENV = 3,    /* the machine cannot run it (EAL, topology) */
-};
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: vqbench [OPTIONS]\n"
-		"\n"
-		"Measures what DMA-address tracking costs a virtio driver (memory and\n"
-		"packets per second) on split and packed virtqueues, and which DMA\n"
-		"setups make skipping unmap wrong rather than merely faster.\n"
-		"\n"
-		"Options:\n"
-		"  --sysinfo       initialise DPDK's EAL, read the topology (hwloc) and\n"
-		"                  NUMA nodes (libnuma), print what was found, exit\n"
-		"  --version       print the version and the libraries it was built with\n"
-		"  -h, --help      this text\n"
-		"\n"
-		"Exit codes: 0 ok, 1 a run failed, 2 bad option or value, 3 the machine\n"
-		"cannot run it (EAL or topology failure).\n");
-}
 
 static int cmd_version(void)
 {
@@ -66,20 +54,214 @@ static int cmd_sysinfo(void)
 	return VQB_EXIT_OK;
 }
 
-int main(int argc, char **argv)
+/* Drop the configurations vqb_run_check refuses, one notice each.
+ * @return 0, or VQB_EXIT_USAGE when none is left. */
+static int check_plan(struct vqb_plan *p)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage(stdout);
-			return VQB_EXIT_OK;
+	char msg[512], label[256];
+	size_t total = p->n, refused = 0;
+
+	for (size_t i = 0; i < p->n;) {
+		msg[0] = '\0';
+		if (vqb_run_check(&p->cfg[i], msg, sizeof(msg)) >= 0) {
+			i++;
+			continue;
 		}
-		if (!strcmp(a, "--version"))
-			return cmd_version();
-		if (!strcmp(a, "--sysinfo"))
-			return cmd_sysinfo();
-		fprintf(stderr, "vqbench: unknown option '%s' (see vqbench --help)\n", a);
+		refused++;
+		if (total == 1)
+			fprintf(stderr, "vqbench: %s\n", msg);
+		else
+			fprintf(stderr, "vqbench: skipping configuration %s: %s\n",
+				vqb_plan_label(p, &p->cfg[i], label, sizeof(label)), msg);
+		vqb_plan_remove(p, i);
+	}
+	if (!p->n) {
+		if (total > 1)
+			fprintf(stderr, "vqbench: all %zu configurations were refused; nothing to run\n", total);
 		return VQB_EXIT_USAGE;
 	}
-	return cmd_sysinfo();
+	if (refused)
+		fprintf(stderr, "vqbench: %zu of %zu configurations skipped\n", refused, total);
+	return 0;
+}
+
+/* Choose the two CPUs once for the whole sweep, so every run uses the same
+ * pair and the EAL runs on exactly those. */
+static int choose_cores(struct vqb_plan *p, const struct vqb_opts *o, char *lcores, size_t len)
+{
+	struct vqb_placement pl;
+	char msg[512];
+	bool thread = false;
+
+	for (size_t i = 0; i < p->n; i++)
+		thread |= p->cfg[i].device == VQB_DEV_THREAD;
+	if (vqb_place_choose(p->cfg[0].cores, &pl, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "vqbench: %s\n", msg);
+		return p->cfg[0].cores[0] >= 0 ? VQB_EXIT_USAGE : VQB_EXIT_ENV;
+	}
+	if (thread && pl.driver_cpu == pl.device_cpu) {
+		fprintf(stderr, "vqbench: the thread device needs two CPUs and this process may use only CPU %d "
+			"(widen the affinity, or use --device inline)\n", pl.driver_cpu);
+		return VQB_EXIT_ENV;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		p->cfg[i].cores[0] = pl.driver_cpu;
+		p->cfg[i].cores[1] = pl.device_cpu;
+	}
+	if (pl.driver_cpu == pl.device_cpu)
+		snprintf(lcores, len, "%d", pl.driver_cpu);
+	else
+		snprintf(lcores, len, "%d,%d", pl.driver_cpu, pl.device_cpu);
+	if (!o->quiet)
+		fprintf(stderr, "vqbench: driver on CPU %d, device on CPU %d, shared cache %s (%s)\n",
+			pl.driver_cpu, pl.device_cpu, pl.shared_cache, pl.why);
+	return 0;
+}
+
+static void run_info(struct vqb_run_info *info, const struct vqb_env *env)
+{
+	memset(info, 0, sizeof(*info));
+	snprintf(info->vqbench_version, sizeof(info->vqbench_version), "%s", VQB_VERSION);
+	snprintf(info->git_rev, sizeof(info->git_rev), "%s", VQB_GIT_REV);
+	snprintf(info->host, sizeof(info->host), "%s", env->host);
+	snprintf(info->cpu_model, sizeof(info->cpu_model), "%s", env->cpu_model);
+	snprintf(info->kernel, sizeof(info->kernel), "%s", env->kernel);
+}
+
+/* The CPUs this process may use, read before the EAL pins the main thread
+ * to its main lcore and before a run pins it to the driver CPU. */
+static cpu_set_t cpus_at_start;
+static bool cpus_known;
+
+static int sweep(struct vqb_plan *p, struct vqb_csv *csv, const struct vqb_env *env,
+		 struct vqb_report *rep)
+{
+	struct vqb_run_info info;
+	struct vqb_metrics m;
+	struct vqb_step s;
+	char msg[512];
+	size_t runs = vqb_plan_runs(p);
+
+	run_info(&info, env);
+	for (size_t k = 0; k < runs; k++) {
+		vqb_plan_step(p, k, &s);
+		const struct vqb_config *cfg = &p->cfg[s.cfg];
+		vqb_report_progress(rep, &s);
+		/* Every run starts from the mask the process started with: the
+		 * run checks its CPUs against it and pins its own threads. */
+		if (cpus_known)
+			sched_setaffinity(0, sizeof(cpus_at_start), &cpus_at_start);
+		vqb_metrics_clear(&m);
+		m.rep = s.rep;
+		m.warmup = s.warmup;
+		msg[0] = '\0';
+		int rc = vqb_run_once(cfg, env, &m, msg, sizeof(msg));
+		if (rc >= 0 && !s.warmup) {
+			vqb_csv_stamp(&info);
+			if (vqb_csv_write_row(csv, &info, cfg, &m, msg, sizeof(msg)) < 0) {
+				vqb_report_finish(rep);
+				fprintf(stderr, "vqbench: %s\n", msg);
+				return VQB_EXIT_FAIL;
+			}
+		}
+		vqb_report_result(rep, &s, &m, rc, msg);
+	}
+	return vqb_report_finish(rep) ? VQB_EXIT_FAIL : VQB_EXIT_OK;
+}
+
+static int cmd_run(const struct vqb_opts *o)
+{
+	struct vqb_plan plan;
+	struct vqb_env env;
+	struct vqb_csv *csv = NULL;
+	struct vqb_report *rep = NULL;
+	char msg[1024], lcores[32];
+	int rc;
+
+	rc = vqb_plan_build(o, &plan);
+	if (rc == -E2BIG) {
+		fprintf(stderr, "vqbench: the sweep has more than %d configurations; give shorter lists\n",
+			VQB_PLAN_MAX);
+		return VQB_EXIT_USAGE;
+	} else if (rc < 0) {
+		fprintf(stderr, "vqbench: cannot build the sweep: %s\n", strerror(-rc));
+		return VQB_EXIT_FAIL;
+	}
+	rc = check_plan(&plan);
+	if (rc)
+		goto out;
+	/* Before any run: an unwritable CSV path is a usage error. */
+	if (vqb_csv_open(o->csv_path, &csv, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "vqbench: %s\n", msg);
+		rc = VQB_EXIT_USAGE;
+		goto out;
+	}
+	rc = choose_cores(&plan, o, lcores, sizeof(lcores));
+	if (rc)
+		goto out;
+	if (vqb_env_probe(&env) < 0 || vqb_env_eal_init(&env, lcores, o->quiet) < 0) {
+		rc = VQB_EXIT_ENV;
+		goto out;
+	}
+	bool csv_stdout = !strcmp(vqb_csv_path(csv), "-");
+	struct vqb_report_opts ro = {
+		.out = csv_stdout ? stderr : stdout,
+		.err = stderr,
+		.progress = !o->quiet && isatty(STDERR_FILENO),
+	};
+	rep = vqb_report_new(&plan, &ro);
+	if (!rep) {
+		fprintf(stderr, "vqbench: out of memory\n");
+		rc = VQB_EXIT_FAIL;
+	} else {
+		vqb_opts_echo(o, ro.out);
+		vqb_plan_describe(&plan, msg, sizeof(msg));
+		fprintf(ro.out, "%s\n", msg);
+		fflush(ro.out);
+		rc = sweep(&plan, csv, &env, rep);
+		if (!csv_stdout)
+			fprintf(ro.out, "\ncsv: %s (%lu rows)\n", vqb_csv_path(csv), vqb_csv_rows(csv));
+	}
+	vqb_env_eal_fini(&env);
+out:
+	if (csv) {
+		bool empty = !vqb_csv_rows(csv) && strcmp(vqb_csv_path(csv), "-");
+		char path[4096];
+		snprintf(path, sizeof(path), "%s", vqb_csv_path(csv));
+		if (vqb_csv_close(csv) < 0 && rc == VQB_EXIT_OK) {
+			fprintf(stderr, "vqbench: cannot write the CSV file '%s'\n", path);
+			rc = VQB_EXIT_FAIL;
+		}
+		if (empty && rc == VQB_EXIT_ENV)
+			remove(path); /* nothing ran: leave no header-only file */
+	}
+	vqb_report_free(rep);
+	vqb_plan_free(&plan);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static struct vqb_opts o; /* large: every option's value list */
+	char msg[1024];
+
+	cpus_known = sched_getaffinity(0, sizeof(cpus_at_start), &cpus_at_start) == 0;
+
+	if (vqb_opts_parse(&o, argc, argv, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "vqbench: %s\n", msg);
+		return VQB_EXIT_USAGE;
+	}
+	if (o.help) {
+		vqb_opts_help(stdout);
+		return VQB_EXIT_OK;
+	}
+	if (o.version)
+		return cmd_version();
+	if (o.list_columns) {
+		vqb_csv_list_columns(stdout, o.format);
+		return VQB_EXIT_OK;
+	}
+	if (o.sysinfo)
+		return cmd_sysinfo();
+	return cmd_run(&o);
 }

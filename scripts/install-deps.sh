@@ -25,6 +25,7 @@ PACKAGES=(
 	"valgrind          cachegrind/callgrind: deterministic instruction counts"
 	"python3           plots, CSV checks"
 	"python3-matplotlib plots"
+	"python3-pandas    tests load vqbench's CSV with pandas as users do (test_csv, test_cli_run)"
 	"git               revision recorded in every CSV row"
 )
 

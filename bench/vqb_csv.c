@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vqb_csv.c - the column table, --list-columns and the writer.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "vqb_csv.h"
+#include "vqb_opts.h"
+
+#define INFO(f, k) .src = VQB_SRC_INFO, .field = k, .off = offsetof(struct vqb_run_info, f), \
+	.size = sizeof(((struct vqb_run_info *)0)->f)
+#define CFG(f, k) .src = VQB_SRC_CFG, .field = k, .off = offsetof(struct vqb_config, f), \
+	.size = sizeof(((struct vqb_config *)0)->f)
+#define MET(f, k) .src = VQB_SRC_MET, .field = k, .off = offsetof(struct vqb_metrics, f), \
+	.size = sizeof(((struct vqb_metrics *)0)->f)
+#define NOOPT .opt = -1
+#define PER_PKT "per packet"
+
+const struct vqb_column vqb_columns[] = {
+	/* run level */
+	{ "schema_version", VQB_CT_INT, "", "version of this CSV schema", .src = VQB_SRC_INFO,
+	  .field = VQB_CF_SCHEMA, NOOPT },
+	{ "vqbench_version", VQB_CT_STRING, "", "vqbench version", INFO(vqbench_version, VQB_CF_CHARS), NOOPT },
+	{ "git_rev", VQB_CT_STRING, "", "git revision vqbench was built from (git describe --dirty)",
+	  INFO(git_rev, VQB_CF_CHARS), NOOPT },
+	{ "timestamp", VQB_CT_STRING, "ISO 8601 UTC", "when the repetition finished", INFO(timestamp, VQB_CF_CHARS), NOOPT },
+	{ "host", VQB_CT_STRING, "", "host name", INFO(host, VQB_CF_CHARS), NOOPT },
+	{ "cpu_model", VQB_CT_STRING, "", "CPU model (hwloc)", INFO(cpu_model, VQB_CF_CHARS), NOOPT },
+	{ "kernel", VQB_CT_STRING, "", "kernel release (uname -r)", INFO(kernel, VQB_CF_CHARS), NOOPT },
+	/* parameters */
+	{ "layout", VQB_CT_STRING, "", "--layout: split, packed or rte_ring", CFG(layout, VQB_CF_OPT), .opt = VQB_OPT_LAYOUT },
+	{ "queue_size", VQB_CT_INT, "descriptors", "--queue-size", CFG(queue_size, VQB_CF_U32), .opt = VQB_OPT_QUEUE_SIZE },
+	{ "descs", VQB_CT_STRING, "", "--descs as given: N, A-B or mix", CFG(descs_kind, VQB_CF_OPT), .opt = VQB_OPT_DESCS },
+	{ "descs_min", VQB_CT_INT, "descriptors", "fewest descriptors per packet", CFG(descs_lo, VQB_CF_U32), .opt = VQB_OPT_DESCS },
+	{ "descs_max", VQB_CT_INT, "descriptors", "most descriptors per packet", CFG(descs_hi, VQB_CF_U32), .opt = VQB_OPT_DESCS },
+	{ "pkt_bytes", VQB_CT_INT, "bytes", "--pkt-bytes: bytes per packet", CFG(pkt_bytes, VQB_CF_U32), .opt = VQB_OPT_PKT_BYTES },
+	{ "indirect", VQB_CT_BOOL, "", "--indirect", CFG(indirect, VQB_CF_BOOL), .opt = VQB_OPT_INDIRECT },
+	{ "in_order", VQB_CT_BOOL, "", "--in-order", CFG(in_order, VQB_CF_BOOL), .opt = VQB_OPT_IN_ORDER },
+	{ "event_idx", VQB_CT_BOOL, "", "--event-idx", CFG(event_idx, VQB_CF_BOOL), .opt = VQB_OPT_EVENT_IDX },
+	{ "batch", VQB_CT_INT, "chains", "--batch: chains per publish, completions per poll", CFG(batch, VQB_CF_U32), .opt = VQB_OPT_BATCH },
+	{ "dir", VQB_CT_STRING, "", "--dir: tx, rx or both", CFG(dir, VQB_CF_OPT), .opt = VQB_OPT_DIR },
+	{ "policy", VQB_CT_STRING, "", "--policy: tracking policy", CFG(policy, VQB_CF_CHARS), .opt = VQB_OPT_POLICY },
+	{ "dma", VQB_CT_STRING, "", "--dma: DMA backend", CFG(dma, VQB_CF_CHARS), .opt = VQB_OPT_DMA },
+	{ "device", VQB_CT_STRING, "", "--device: thread or inline", CFG(device, VQB_CF_OPT), .opt = VQB_OPT_DEVICE },
+	{ "mem_node", VQB_CT_INT, "NUMA node", "--mem-node; empty: local to the driver core", CFG(mem_node, VQB_CF_I32),
+	  .opt = VQB_OPT_MEM_NODE, .flags = VQB_COL_EMPTY_NEG },
+	{ "target_packets", VQB_CT_INT, "packets", "--packets per repetition; empty: the run was timed",
+	  CFG(packets, VQB_CF_U64), .opt = VQB_OPT_PACKETS, .flags = VQB_COL_EMPTY_ZERO },
+	{ "target_s", VQB_CT_FLOAT, "s", "--seconds per repetition; empty: the run counted packets",
+	  CFG(seconds, VQB_CF_F64), .opt = VQB_OPT_SECONDS, .flags = VQB_COL_EMPTY_ZERO },
+	{ "warmup", VQB_CT_INT, "repetitions", "--warmup repetitions before the measured ones", CFG(warmup, VQB_CF_U32), .opt = VQB_OPT_WARMUP },
+	{ "reps", VQB_CT_INT, "repetitions", "--reps: measured repetitions of this configuration", CFG(reps, VQB_CF_U32), .opt = VQB_OPT_REPS },
+	{ "unsafe", VQB_CT_BOOL, "", "--unsafe-skip: skip may run where unmap is needed (damage measured)",
+	  CFG(unsafe_skip, VQB_CF_BOOL), .opt = VQB_OPT_UNSAFE_SKIP },
+	{ "config", VQB_CT_INT, "", "configuration number in the sweep (0-based)", CFG(index, VQB_CF_U32), NOOPT },
+	{ "rep", VQB_CT_INT, "", "repetition number (0-based)", MET(rep, VQB_CF_U32), NOOPT },
+	/* metrics */
+	{ "packets", VQB_CT_INT, "packets", "packets completed and verified", MET(packets, VQB_CF_U64), NOOPT },
+	{ "errors", VQB_CT_INT, "packets", "payload mismatches and lost packets", MET(errors, VQB_CF_U64), NOOPT },
+	{ "elapsed_s", VQB_CT_FLOAT, "s", "measured time", MET(seconds, VQB_CF_F64), NOOPT },
+	{ "mpps", VQB_CT_FLOAT, "Mpackets/s", "packet rate", MET(mpps, VQB_CF_F64), NOOPT },
+	{ "gbps", VQB_CT_FLOAT, "Gbit/s", "payload throughput", MET(gbps, VQB_CF_F64), NOOPT },
+	{ "ns_per_pkt", VQB_CT_FLOAT, "ns", "wall time per packet", MET(ns_per_pkt, VQB_CF_F64), NOOPT },
+	{ "cycles_per_pkt", VQB_CT_FLOAT, "TSC cycles", "driver TSC cycles per packet", MET(cycles_per_pkt, VQB_CF_F64), NOOPT },
+	{ "maps_per_pkt", VQB_CT_FLOAT, PER_PKT, "DMA map calls", MET(maps_per_pkt, VQB_CF_F64), NOOPT },
+	{ "unmaps_per_pkt", VQB_CT_FLOAT, PER_PKT, "DMA unmap calls", MET(unmaps_per_pkt, VQB_CF_F64), NOOPT },
+	{ "syncs_per_pkt", VQB_CT_FLOAT, PER_PKT, "DMA sync calls", MET(syncs_per_pkt, VQB_CF_F64), NOOPT },
+	{ "bytes_copied_per_pkt", VQB_CT_FLOAT, "bytes", "bytes the DMA backend copied (bounce)", MET(bytes_copied_per_pkt, VQB_CF_F64), NOOPT },
+	{ "kicks_per_pkt", VQB_CT_FLOAT, PER_PKT, "driver-to-device notifications", MET(kicks_per_pkt, VQB_CF_F64), NOOPT },
+	{ "calls_per_pkt", VQB_CT_FLOAT, PER_PKT, "device-to-driver notifications", MET(calls_per_pkt, VQB_CF_F64), NOOPT },
+	{ "tracking_bytes", VQB_CT_INT, "bytes", "policy records per descriptor and per chain", MET(tracking_bytes, VQB_CF_U64), NOOPT },
+	{ "footprint_bytes", VQB_CT_INT, "bytes", "all memory of one queue: ring, driver state, tracking, indirect, DMA, pool",
+	  MET(footprint_bytes, VQB_CF_U64), NOOPT },
+	{ "bytes_per_inflight", VQB_CT_FLOAT, "bytes", "footprint / queue size", MET(bytes_per_inflight, VQB_CF_F64), NOOPT },
+	{ "rss_bytes", VQB_CT_INT, "bytes", "resident set after the run", MET(rss_bytes, VQB_CF_U64), NOOPT },
+	{ "rss_delta_bytes", VQB_CT_INT, "bytes", "resident set growth during setup and run", MET(rss_delta_bytes, VQB_CF_I64), NOOPT },
+	{ "hw_cycles_per_pkt", VQB_CT_FLOAT, "cycles", "CPU cycles (perf); empty: not countable here", MET(hw_cycles, VQB_CF_F64), NOOPT },
+	{ "hw_instructions_per_pkt", VQB_CT_FLOAT, "instructions", "instructions (perf); empty: not countable", MET(hw_instructions, VQB_CF_F64), NOOPT },
+	{ "hw_l1d_misses_per_pkt", VQB_CT_FLOAT, "misses", "L1d misses (perf); empty: not countable", MET(hw_l1d_misses, VQB_CF_F64), NOOPT },
+	{ "hw_llc_misses_per_pkt", VQB_CT_FLOAT, "misses", "last-level cache misses (perf); empty: not countable",
+	  MET(hw_llc_misses, VQB_CF_F64), NOOPT },
+	{ "hw_dtlb_misses_per_pkt", VQB_CT_FLOAT, "misses", "dTLB misses (perf); empty: not countable", MET(hw_dtlb_misses, VQB_CF_F64), NOOPT },
+	{ "lost_bytes", VQB_CT_INT, "bytes", "received bytes that never reached the buffer (unsafe skip)", MET(lost_bytes, VQB_CF_U64), NOOPT },
+	{ "leaked_mappings", VQB_CT_INT, "mappings", "mappings still live at teardown (unsafe skip)", MET(leaked_mappings, VQB_CF_U64), NOOPT },
+	{ "stale_hits", VQB_CT_INT, "accesses", "device accesses through a stale IOTLB entry (unsafe skip)", MET(stale_hits, VQB_CF_U64), NOOPT },
+	{ "driver_cpu", VQB_CT_INT, "CPU", "CPU the driver ran on (--cores A)", MET(driver_cpu, VQB_CF_I32),
+	  .opt = VQB_OPT_CORES, .flags = VQB_COL_EMPTY_NEG },
+	{ "device_cpu", VQB_CT_INT, "CPU", "CPU the device ran on (--cores B; inline: the driver CPU)",
+	  MET(device_cpu, VQB_CF_I32), .opt = VQB_OPT_CORES, .flags = VQB_COL_EMPTY_NEG },
+	{ "c2c_ns_before", VQB_CT_FLOAT, "ns", "driver-device core-to-core round trip before the run", MET(c2c_ns_before, VQB_CF_F64), NOOPT },
+	{ "c2c_ns_after", VQB_CT_FLOAT, "ns", "the same after the run", MET(c2c_ns_after, VQB_CF_F64), NOOPT },
+};
+const size_t vqb_ncolumns = sizeof(vqb_columns) / sizeof(vqb_columns[0]);
+
+static const char *const type_names[] = { "int", "float", "string", "bool" };
+
+int vqb_csv_column(const char *name)
+{
+	for (size_t i = 0; i < vqb_ncolumns; i++)
+		if (!strcmp(vqb_columns[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+void vqb_csv_stamp(struct vqb_run_info *info)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(info->timestamp, sizeof(info->timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void vqb_metrics_clear(struct vqb_metrics *m)
+{
+	memset(m, 0, sizeof(*m));
+	for (size_t i = 0; i < vqb_ncolumns; i++) {
+		const struct vqb_column *c = &vqb_columns[i];
+		if (c->src == VQB_SRC_MET && c->field == VQB_CF_F64) {
+			double nan = NAN;
+			memcpy((char *)m + c->off, &nan, sizeof(nan));
+		}
+	}
+	m->driver_cpu = m->device_cpu = -1;
+}
+
+void vqb_csv_list_columns(FILE *f, int format)
+{
+	if (format == VQB_FORMAT_MARKDOWN) {
+		fprintf(f, "| column | type | unit | description |\n| --- | --- | --- | --- |\n");
+		for (size_t i = 0; i < vqb_ncolumns; i++)
+			fprintf(f, "| `%s` | %s | %s | %s |\n", vqb_columns[i].name,
+				type_names[vqb_columns[i].type], vqb_columns[i].unit, vqb_columns[i].desc);
+	} else if (format == VQB_FORMAT_CSV) {
+		fprintf(f, "column,type,unit,description\n");
+		for (size_t i = 0; i < vqb_ncolumns; i++)
+			fprintf(f, "%s,%s,\"%s\",\"%s\"\n", vqb_columns[i].name,
+				type_names[vqb_columns[i].type], vqb_columns[i].unit, vqb_columns[i].desc);
+	} else {
+		fprintf(f, "CSV schema version %d: one row per measured repetition; an empty cell\n"
+			"was not measured or does not apply; bool is 0 or 1.\n\n", VQB_CSV_SCHEMA_VERSION);
+		fprintf(f, "%-24s %-7s %-13s %s\n", "column", "type", "unit", "description");
+		for (size_t i = 0; i < vqb_ncolumns; i++)
+			fprintf(f, "%-24s %-7s %-13s %s\n", vqb_columns[i].name,
+				type_names[vqb_columns[i].type], vqb_columns[i].unit, vqb_columns[i].desc);
+	}
+}
+
+/* ---- writer ---- */
+
+struct vqb_csv {
+	FILE *f;
+	bool own;
+	unsigned long rows;
+	char path[4096];
+};
+
+static int open_default(struct vqb_csv *c, char *msg, size_t msglen)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char stamp[32];
+
+	if (mkdir("results", 0777) < 0 && errno != EEXIST) {
+		int e = errno;
+		snprintf(msg, msglen, "cannot create the directory 'results' for the CSV: %s "
+			 "(choose a file with --csv FILE)", strerror(e));
+		return -e;
+	}
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	for (int k = 1; k < 100; k++) {
+		if (k == 1)
+			snprintf(c->path, sizeof(c->path), "results/vqbench-%s.csv", stamp);
+		else
+			snprintf(c->path, sizeof(c->path), "results/vqbench-%s-%d.csv", stamp, k);
+		c->f = fopen(c->path, "wx"); /* never overwrite an earlier result */
+		if (c->f)
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	int e = errno;
+	snprintf(msg, msglen, "cannot write the CSV file '%s': %s (choose a file with --csv FILE)",
+		 c->path, strerror(e));
+	return -e;
+}
+
+static void put_string(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+int vqb_csv_open(const char *path, struct vqb_csv **out, char *msg, size_t msglen)
+{
+	struct vqb_csv *c = calloc(1, sizeof(*c));
+	int rc = 0;
+
+	if (!c)
+		return -ENOMEM;
+	if (!path) {
+		rc = open_default(c, msg, msglen);
+	} else if (!strcmp(path, "-")) {
+		c->f = stdout;
+		snprintf(c->path, sizeof(c->path), "-");
+	} else {
+		snprintf(c->path, sizeof(c->path), "%s", path);
+		c->f = fopen(path, "w");
+		if (!c->f) {
+			rc = -errno;
+			snprintf(msg, msglen, "--csv: cannot write '%s': %s (allowed: a writable file name, or - for stdout)",
+				 path, strerror(-rc));
+		}
+	}
+	if (rc < 0) {
+		free(c);
+		return rc;
+	}
+	c->own = c->f != stdout;
+	for (size_t i = 0; i < vqb_ncolumns; i++) {
+		if (i)
+			fputc(',', c->f);
+		fputs(vqb_columns[i].name, c->f);
+	}
+	fputc('\n', c->f);
+	if (fflush(c->f) == EOF || ferror(c->f)) {
+		rc = -errno;
+		snprintf(msg, msglen, "cannot write the CSV file '%s': %s", c->path, strerror(-rc));
+		vqb_csv_close(c);
+		return rc ? rc : -EIO;
+	}
+	*out = c;
+	return 0;
+}
+
+static void put_cell(FILE *f, const struct vqb_column *col, const struct vqb_run_info *info,
+		     const struct vqb_config *cfg, const struct vqb_metrics *m)
+{
+	const char *base = col->src == VQB_SRC_INFO ? (const char *)info
+			 : col->src == VQB_SRC_CFG ? (const char *)cfg : (const char *)m;
+	const char *p = base + col->off;
+	char buf[128];
+	uint32_t u32;
+	uint64_t u64;
+	int32_t i32;
+	int64_t i64;
+	double d;
+	bool b;
+
+	switch (col->field) {
+	case VQB_CF_SCHEMA:
+		fprintf(f, "%d", VQB_CSV_SCHEMA_VERSION);
+		return;
+	case VQB_CF_U32:
+		memcpy(&u32, p, sizeof(u32));
+		u64 = u32;
+		goto unsigned_out;
+	case VQB_CF_U64:
+		memcpy(&u64, p, sizeof(u64));
+unsigned_out:
+		if (!(u64 == 0 && (col->flags & VQB_COL_EMPTY_ZERO)))
+			fprintf(f, "%" PRIu64, u64);
+		return;
+	case VQB_CF_I32:
+		memcpy(&i32, p, sizeof(i32));
+		i64 = i32;
+		goto signed_out;
+	case VQB_CF_I64:
+		memcpy(&i64, p, sizeof(i64));
+signed_out:
+		if (!(i64 < 0 && (col->flags & VQB_COL_EMPTY_NEG)) &&
+		    !(i64 == 0 && (col->flags & VQB_COL_EMPTY_ZERO)))
+			fprintf(f, "%" PRId64, i64);
+		return;
+	case VQB_CF_F64:
+		memcpy(&d, p, sizeof(d));
+		if (!isnan(d) && !(d == 0 && (col->flags & VQB_COL_EMPTY_ZERO)))
+			fprintf(f, "%.9g", d);
+		return;
+	case VQB_CF_BOOL:
+		memcpy(&b, p, sizeof(b));
+		fputc(b ? '1' : '0', f);
+		return;
+	case VQB_CF_CHARS:
+		snprintf(buf, sizeof(buf), "%.*s", (int)col->size, p);
+		put_string(f, buf);
+		return;
+	case VQB_CF_OPT:
+		put_string(f, vqb_opt_format((enum vqb_opt_id)col->opt, cfg, buf, sizeof(buf)));
+		return;
+	}
+}
+
+int vqb_csv_write_row(struct vqb_csv *c, const struct vqb_run_info *info,
+		      const struct vqb_config *cfg, const struct vqb_metrics *m,
+		      char *msg, size_t msglen)
+{
+	for (size_t i = 0; i < vqb_ncolumns; i++) {
+		if (i)
+			fputc(',', c->f);
+		put_cell(c->f, &vqb_columns[i], info, cfg, m);
+	}
+	fputc('\n', c->f);
+	if (fflush(c->f) == EOF || ferror(c->f)) {
+		int e = errno ? errno : EIO;
+		snprintf(msg, msglen, "cannot write the CSV file '%s': %s", c->path, strerror(e));
+		return -e;
+	}
+	c->rows++;
+	return 0;
+}
+
+const char *vqb_csv_path(const struct vqb_csv *c)
+{
+	return c->path;
+}
+
+unsigned long vqb_csv_rows(const struct vqb_csv *c)
+{
+	return c->rows;
+}
+
+int vqb_csv_close(struct vqb_csv *c)
+{
+	int rc = 0;
+
+	if (!c)
+		return 0;
+	if (c->own && fclose(c->f) == EOF)
+		rc = -errno;
+	else if (!c->own && fflush(c->f) == EOF)
+		rc = -errno;
+	free(c);
+	return rc;
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vqb_csv.h - the CSV schema as ONE column table, and what it drives: the
+ * header, the row writer, --list-columns and the reader (for thresholds).
+ *
+ * A row is one measured repetition (warmups are not written). Columns, in
+ * order: schema_version, vqbench_version, git_rev, timestamp, host,
+ * cpu_model, kernel; every parameter of the configuration; unsafe; config,
+ * rep; the metrics. Units are in the names (mpps, ns_per_pkt,
+ * footprint_bytes). A value that was not measured (a NAN metric) or does not
+ * apply (target_packets of a timed run) is an empty cell, never 0. Booleans
+ * are 0 or 1. Strings are quoted per RFC 4180 when they hold a comma, quote
+ * or line break. Lines end in "\n". Python's csv module and pandas read it
+ * as is.
+ *
+ * Changing a column's name, type or meaning, or removing one, bumps
+ * VQB_CSV_SCHEMA_VERSION; the reader refuses other versions.
+ */
+#ifndef VQB_CSV_H
+#define VQB_CSV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vqb.h"
+
+#define VQB_CSV_SCHEMA_VERSION 1
+
+enum vqb_ctype { VQB_CT_INT, VQB_CT_FLOAT, VQB_CT_STRING, VQB_CT_BOOL };
+
+/* Where a column's value comes from. */
+enum vqb_csrc {
+	VQB_SRC_INFO, /* struct vqb_run_info: the machine and the build */
+	VQB_SRC_CFG,  /* struct vqb_config: a parameter */
+	VQB_SRC_MET,  /* struct vqb_metrics: a measurement */
+};
+
+/* How the field is stored. */
+enum vqb_cfield {
+	VQB_CF_U32, VQB_CF_U64, VQB_CF_I32, VQB_CF_I64, VQB_CF_F64, VQB_CF_BOOL,
+	VQB_CF_CHARS,  /* char[] */
+	VQB_CF_OPT,    /* formatted by the option table (enums, descs) */
+	VQB_CF_SCHEMA, /* the constant VQB_CSV_SCHEMA_VERSION */
+};
+
+/* Column flags. */
+#define VQB_COL_EMPTY_NEG 1u  /* a negative value means "not set": empty */
+#define VQB_COL_EMPTY_ZERO 2u /* 0 means "does not apply": empty */
+
+struct vqb_column {
+	const char *name;   /* units in the name */
+	enum vqb_ctype type;
+	const char *unit;   /* "" when a count or a name */
+	const char *desc;
+	enum vqb_csrc src;
+	enum vqb_cfield field;
+	size_t off, size;   /* the field in its struct */
+	int opt;            /* enum vqb_opt_id it records, -1 none */
+	unsigned flags;
+};
+
+extern const struct vqb_column vqb_columns[];
+extern const size_t vqb_ncolumns;
+
+/* The run-level columns. */
+struct vqb_run_info {
+	char vqbench_version[32];
+	char git_rev[64];
+	char timestamp[32]; /* ISO 8601 UTC, see vqb_csv_stamp() */
+	char host[80];
+	char cpu_model[128];
+	char kernel[128];
+};
+
+/** Set info->timestamp to the current time, "2024-05-01T12:34:56Z". */
+void vqb_csv_stamp(struct vqb_run_info *info);
+
+/** Reset m before a run: every double metric NAN (so what the run does not
+ * measure stays an empty cell), counts 0, CPUs -1. */
+void vqb_metrics_clear(struct vqb_metrics *m);
+
+/** Index of column `name` in vqb_columns, or -1. */
+int vqb_csv_column(const char *name);
+
+/** --list-columns: name, type, unit, description of every column, as an
+ * aligned text table (0), a markdown table (1) or CSV (2) (enum vqb_format). */
+void vqb_csv_list_columns(FILE *f, int format);
+
+/* ---- writer ---- */
+struct vqb_csv;
+
+/** Open the CSV sink and write the header. path: a file (truncated), "-"
+ * for stdout, or NULL for results/vqbench-YYYYmmdd-HHMMSS.csv (UTC; the
+ * directory results/ is created; an existing file is never overwritten: a
+ * -2, -3... suffix is added). @return 0, or -errno with one line naming
+ * the path in msg. */
+int vqb_csv_open(const char *path, struct vqb_csv **out, char *msg, size_t msglen);
+
+/** Write one row and flush it (a crash keeps the finished rows).
+ * @return 0 or -errno (write error; msg names the path). */
+int vqb_csv_write_row(struct vqb_csv *csv, const struct vqb_run_info *info,
+		      const struct vqb_config *cfg, const struct vqb_metrics *m,
+		      char *msg, size_t msglen);
+
+/** The path written to ("-" for stdout). */
+const char *vqb_csv_path(const struct vqb_csv *csv);
+unsigned long vqb_csv_rows(const struct vqb_csv *csv);
+
+/** Close (not stdout). @return 0 or -errno (the final flush failed). */
+int vqb_csv_close(struct vqb_csv *csv);
+
+/* ---- reader ---- */
+
+/* One cell, typed by its column. */
+struct vqb_cell {
+	bool empty;       /* empty cell: not measured / does not apply */
+	const char *text; /* as in the file (unquoted) */
+	int64_t i;        /* VQB_CT_INT, VQB_CT_BOOL */
+	double f;         /* VQB_CT_FLOAT and VQB_CT_INT (NAN when empty) */
+};
+
+/* One row, cells indexed like vqb_columns (not like the file). */
+struct vqb_csv_rec {
+	unsigned long line; /* 1-based line the row starts on */
+	const struct vqb_cell *cell;
+};
+
+/** Called for each row; a non-zero return stops the read and is returned. */
+typedef int (*vqb_csv_row_fn)(const struct vqb_csv_rec *r, void *arg);
+
+/** Cell of column `name` in r, or NULL for an unknown name. */
+const struct vqb_cell *vqb_csv_get(const struct vqb_csv_rec *r, const char *name);
+
+/** Read a vqbench CSV: the header must name every column of this schema
+ * once (any order) and nothing else; every row must have as many fields,
+ * schema_version must be VQB_CSV_SCHEMA_VERSION, and every non-empty cell
+ * must parse as its column's type. fn (may be NULL) gets each row.
+ * @return number of rows (>= 0), fn's non-zero return, or -errno with one
+ * line in msg naming the path, the line, the column and the value. */
+int vqb_csv_read(const char *path, vqb_csv_row_fn fn, void *arg, char *msg, size_t msglen);
+
+#endif

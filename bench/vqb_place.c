@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vqb_place.c - CPU pair choice with hwloc, memory binding with libnuma.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <hwloc.h>
+#include <numa.h>
+
+#include "vqb_place.h"
+
+/* The CPUs the process was started with: pinning (ours, or EAL's of its
+ * main lcore) narrows the calling thread's mask later. */
+static cpu_set_t start_mask;
+static int start_mask_ok;
+
+__attribute__((constructor)) static void save_start_mask(void)
+{
+	start_mask_ok = sched_getaffinity(0, sizeof(start_mask), &start_mask) == 0;
+}
+
+int vqb_place_pin_self(int cpu)
+{
+	if (cpu < 0)
+		return 0;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	return -rc;
+}
+
+int vqb_place_bind_mem(void *p, size_t len, int node)
+{
+	if (node < 0 || !p || !len)
+		return 0;
+	if (numa_available() < 0)
+		return -ENOSYS;
+	numa_tonode_memory(p, len, node);
+	return 0;
+}
+
+static const char *cache_name(hwloc_obj_t o)
+{
+	switch (o->type) {
+	case HWLOC_OBJ_L1CACHE: return "L1";
+	case HWLOC_OBJ_L2CACHE: return "L2";
+	case HWLOC_OBJ_L3CACHE: return "L3";
+	default: return "none";
+	}
+}
+
+int vqb_place_choose(const int cores[2], struct vqb_placement *pl, char *err, size_t errlen)
+{
+	cpu_set_t allowed;
+	hwloc_topology_t topo;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->driver_cpu = pl->device_cpu = -1;
+	snprintf(pl->shared_cache, sizeof(pl->shared_cache), "none");
+	if (start_mask_ok)
+		allowed = start_mask;
+	else if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		CPU_ZERO(&allowed);
+	if (cores[0] >= 0 || cores[1] >= 0) {
+		for (int i = 0; i < 2; i++) {
+			if (cores[i] < 0 || cores[i] >= CPU_SETSIZE || !CPU_ISSET(cores[i], &allowed)) {
+				snprintf(err, errlen, "--cores: CPU %d is not available to this process (see taskset -p $$)",
+					 cores[i]);
+				return -EINVAL;
+			}
+		}
+		pl->driver_cpu = cores[0];
+		pl->device_cpu = cores[1];
+		snprintf(pl->why, sizeof(pl->why), "given with --cores");
+	}
+	if (hwloc_topology_init(&topo) < 0 || hwloc_topology_load(topo) < 0) {
+		if (pl->driver_cpu >= 0)
+			return 0;
+		snprintf(err, errlen, "hwloc could not load the topology to choose CPUs; give --cores A,B");
+		return -EIO;
+	}
+	if (pl->driver_cpu < 0) {
+		/* Walk cores in order; take the first allowed PU of each of the
+		 * first two distinct cores whose PUs are allowed. */
+		int n = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE), got = 0;
+		int pick[2] = {-1, -1};
+		for (int c = 0; c < n && got < 2; c++) {
+			hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, (unsigned)c);
+			int pu;
+			hwloc_bitmap_foreach_begin(pu, core->cpuset)
+			{
+				if (pu < CPU_SETSIZE && CPU_ISSET(pu, &allowed)) {
+					pick[got++] = pu;
+					break;
+				}
+			}
+			hwloc_bitmap_foreach_end();
+		}
+		if (got < 2) {
+			/* one core: SMT siblings or a single PU */
+			int pu = -1, k = 0;
+			for (int i = 0; i < CPU_SETSIZE && k < 2; i++)
+				if (CPU_ISSET(i, &allowed))
+					pick[k++] = pu = i;
+			(void)pu;
+			snprintf(pl->why, sizeof(pl->why), "fewer than two physical cores available: using CPUs %d and %d",
+				 pick[0], pick[1]);
+		} else {
+			snprintf(pl->why, sizeof(pl->why), "hwloc: first PUs of two distinct physical cores");
+		}
+		pl->driver_cpu = pick[0];
+		pl->device_cpu = pick[1] >= 0 ? pick[1] : pick[0];
+	}
+	/* the deepest cache the two share */
+	hwloc_obj_t a = hwloc_get_pu_obj_by_os_index(topo, (unsigned)pl->driver_cpu);
+	hwloc_obj_t b = hwloc_get_pu_obj_by_os_index(topo, (unsigned)pl->device_cpu);
+	if (a && b) {
+		hwloc_obj_t anc = hwloc_get_common_ancestor_obj(topo, a, b);
+		while (anc && !hwloc_obj_type_is_cache(anc->type))
+			anc = anc->parent;
+		if (anc)
+			snprintf(pl->shared_cache, sizeof(pl->shared_cache), "%s", cache_name(anc));
+	}
+	hwloc_topology_destroy(topo);
+	return 0;
+}

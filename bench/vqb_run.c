@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vqb_run.c - one configuration x one repetition: check it, set it up, run
+ * it, verify every packet, tear it down, and turn what was counted into a
+ * metrics row.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dma.h"
+#include "vq_track.h"
+#include "vqb_perf.h"
+#include "vqb_place.h"
+#include "vqb_rte_ring.h"
+#include "vqb_run.h"
+#include "vqb_traffic.h"
+
+static struct vq_config ring_config(const struct vqb_config *c)
+{
+	struct vq_config v = {
+		.layout = c->layout == VQB_LAYOUT_PACKED ? VQ_LAYOUT_PACKED : VQ_LAYOUT_SPLIT,
+		.size = c->queue_size,
+		.features = VQ_FEATURE(VQ_F_VERSION_1),
+	};
+	if (c->layout == VQB_LAYOUT_PACKED)
+		v.features |= VQ_FEATURE(VQ_F_RING_PACKED);
+	if (c->indirect)
+		v.features |= VQ_FEATURE(VQ_F_INDIRECT_DESC);
+	if (c->in_order)
+		v.features |= VQ_FEATURE(VQ_F_IN_ORDER);
+	if (c->event_idx)
+		v.features |= VQ_FEATURE(VQ_F_EVENT_IDX);
+	return v;
+}
+
+int vqb_run_check(const struct vqb_config *c, char *msg, size_t len)
+{
+	if (c->queue_size < 1 || c->queue_size > VQ_MAX_SIZE)
+		return snprintf(msg, len, "--queue-size %u: allowed 1..%d", c->queue_size, VQ_MAX_SIZE), -EINVAL;
+	if (c->layout == VQB_LAYOUT_RTE_RING)
+		return 0; /* the ceiling ignores policy, backend and descriptors */
+	if (c->layout == VQB_LAYOUT_SPLIT && (c->queue_size & (c->queue_size - 1)))
+		return snprintf(msg, len,
+				"--queue-size %u with --layout split: the split layout needs a power of two "
+				"(packed takes any size 1..%d)", c->queue_size, VQ_MAX_SIZE), -EINVAL;
+	if (!c->indirect && c->descs_hi > c->queue_size)
+		return snprintf(msg, len,
+				"--descs %u on --queue-size %u with --indirect off: a chain would need more "
+				"descriptors than the queue has", c->descs_hi, c->queue_size), -EINVAL;
+	if (c->batch > c->queue_size)
+		return snprintf(msg, len, "--batch %u is larger than --queue-size %u", c->batch, c->queue_size),
+		       -EINVAL;
+	if (c->pkt_bytes < 8 || c->pkt_bytes + 1 < c->descs_hi)
+		return snprintf(msg, len,
+				"--pkt-bytes %u with --descs up to %u: need at least 8 bytes and one payload byte "
+				"per descriptor after the header", c->pkt_bytes, c->descs_hi), -EINVAL;
+	enum vq_policy pol;
+	if (vq_policy_lookup(c->policy, &pol) < 0)
+		return snprintf(msg, len, "--policy %s: no such policy", c->policy), -EINVAL;
+	struct dma_params dp = {.bounce_pool_bytes = 1u << 20, .vfio_container_fd = -1};
+	struct dma *d;
+	int rc = dma_open(c->dma, &dp, &d);
+	if (rc < 0)
+		return snprintf(msg, len, "--dma %s: %s", c->dma, dma_last_error()), rc;
+	struct vq_config vc = ring_config(c);
+	char dummy[64];
+	struct vq_track_params tp = {.policy = pol, .unsafe_skip = c->unsafe_skip, .arena = dummy,
+				     .arena_len = sizeof(dummy), .buf_size = 64};
+	rc = vq_track_check(&vc, &tp, d);
+	dma_close(d);
+	if (rc < 0)
+		return snprintf(msg, len, "--policy %s with --dma %s on --layout %s: %s", c->policy, c->dma,
+				vqb_layout_name(c->layout), vq_track_last_error()), rc;
+	return 0;
+}
+
+static uint64_t rss_bytes(void)
+{
+	unsigned long size = 0, res = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (f) {
+		if (fscanf(f, "%lu %lu", &size, &res) != 2)
+			res = 0;
+		fclose(f);
+	}
+	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static void metrics_unset(struct vqb_metrics *m)
+{
+	m->hw_cycles = m->hw_instructions = m->hw_l1d_misses = m->hw_llc_misses = m->hw_dtlb_misses = NAN;
+	m->c2c_ns_before = m->c2c_ns_after = NAN;
+	m->maps_per_pkt = m->unmaps_per_pkt = m->syncs_per_pkt = m->bytes_copied_per_pkt = NAN;
+	m->kicks_per_pkt = m->calls_per_pkt = NAN;
+	m->mpps = m->gbps = m->ns_per_pkt = m->cycles_per_pkt = NAN;
+	m->bytes_per_inflight = NAN;
+}
+
+int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct vqb_metrics *m,
+		 char *msg, size_t len)
+{
+	struct vqb_placement pl;
+	(void)env;
+
+	metrics_unset(m);
+	int rc = vqb_place_choose(c->cores, &pl, msg, len);
+	if (rc < 0)
+		return rc;
+	m->driver_cpu = pl.driver_cpu;
+	m->device_cpu = c->device == VQB_DEV_INLINE ? pl.driver_cpu : pl.device_cpu;
+	vqb_place_pin_self(pl.driver_cpu);
+	if (c->layout == VQB_LAYOUT_RTE_RING)
+		return vqb_rte_ring_run(c, &pl, m, msg, len);
+
+	enum vq_policy pol;
+	if (vq_policy_lookup(c->policy, &pol) < 0)
+		return snprintf(msg, len, "--policy %s: no such policy", c->policy), -EINVAL;
+	struct vqb_traffic_params tp = {
+		.cfg = ring_config(c),
+		.policy = pol,
+		.unsafe_skip = c->unsafe_skip,
+		.dma = c->dma,
+		.dma_params = {.vfio_container_fd = -1},
+		.device = vqb_device_name(c->device),
+		.dev_cpu = pl.device_cpu,
+		.dir = c->dir,
+		.descs_kind = c->descs_kind,
+		.descs_lo = c->descs_lo,
+		.descs_hi = c->descs_hi,
+		.pkt_bytes = c->pkt_bytes,
+		.indirect = c->indirect,
+		.batch = c->batch,
+		.mem_node = c->mem_node,
+		.seed = 0x5eed0000u + c->index * 1000u + m->rep,
+	};
+	uint64_t rss0 = rss_bytes();
+	struct vqb_traffic *t;
+	if (vqb_traffic_setup(&tp, &t, msg, len) < 0)
+		return -EINVAL;
+	struct dma_counters d0, d1;
+	struct vqb_traffic_result r;
+	struct vqb_perf perf;
+	vqb_traffic_dma_counters(t, &d0);
+	vqb_perf_start(&perf);
+	rc = vqb_traffic_run(t, c->packets, c->seconds, &r, msg, len);
+	vqb_perf_stop(&perf);
+	vqb_traffic_dma_counters(t, &d1);
+	m->rss_bytes = rss_bytes();
+	m->rss_delta_bytes = (int64_t)m->rss_bytes - (int64_t)rss0;
+	struct vqb_traffic_final fin;
+	vqb_traffic_teardown(t, &fin);
+
+	double pk = r.packets ? (double)r.packets : NAN;
+	m->packets = r.packets;
+	m->errors = r.errors;
+	m->seconds = r.seconds;
+	m->mpps = r.packets / r.seconds / 1e6;
+	m->gbps = (double)r.payload_bytes * 8 / r.seconds / 1e9;
+	m->ns_per_pkt = r.seconds * 1e9 / pk;
+	m->cycles_per_pkt = (double)r.tsc_cycles / pk;
+	m->maps_per_pkt = (double)(d1.maps - d0.maps) / pk;
+	m->unmaps_per_pkt = (double)(d1.unmaps - d0.unmaps) / pk;
+	m->syncs_per_pkt = (double)(d1.syncs_for_cpu + d1.syncs_for_device - d0.syncs_for_cpu -
+				    d0.syncs_for_device) / pk;
+	m->bytes_copied_per_pkt = (double)(d1.bytes_copied - d0.bytes_copied) / pk;
+	m->kicks_per_pkt = (double)r.kicks / pk;
+	m->calls_per_pkt = (double)r.calls / pk;
+	m->tracking_bytes = (uint64_t)(fin.fp.tracking + fin.fp.chain_state) * fin.queues;
+	m->footprint_bytes = (uint64_t)fin.fp.total * fin.queues + fin.arena_bytes + fin.dma_mem_bytes;
+	m->bytes_per_inflight = (double)m->footprint_bytes / ((double)c->queue_size * fin.queues);
+	m->hw_cycles = perf.value[VQB_HW_CYCLES] / pk;
+	m->hw_instructions = perf.value[VQB_HW_INSTRUCTIONS] / pk;
+	m->hw_l1d_misses = perf.value[VQB_HW_L1D_MISSES] / pk;
+	m->hw_llc_misses = perf.value[VQB_HW_LLC_MISSES] / pk;
+	m->hw_dtlb_misses = perf.value[VQB_HW_DTLB_MISSES] / pk;
+	m->lost_bytes = r.lost_bytes;
+	m->leaked_mappings = fin.leaked_mappings;
+	m->stale_hits = fin.dma.stale_hits;
+	if (rc < 0)
+		return -EIO;
+	if (r.packets == 0)
+		return snprintf(msg, len, "no packet completed"), -EIO;
+	if (!c->unsafe_skip && (r.errors || fin.leaked_mappings || fin.dma.faults || fin.dma.debug_reports))
+		return snprintf(msg, len,
+				"%llu packet(s) failed verification (%llu bytes lost), %llu mapping(s) leaked, "
+				"%llu device fault(s), %llu DMA debug report(s)",
+				(unsigned long long)r.errors, (unsigned long long)r.lost_bytes,
+				(unsigned long long)fin.leaked_mappings, (unsigned long long)fin.dma.faults,
+				(unsigned long long)fin.dma.debug_reports), -EIO;
+	return 0;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vqb_run.h - run one configuration for one repetition (vqb_run.c).
+ */
+#ifndef VQB_RUN_H
+#define VQB_RUN_H
+
+#include "vqb.h"
+#include "vqb_env.h"
+
+/** Check a configuration before running anything (policy x layout x
+ * backend allowed, sizes valid). On refusal writes one line naming the
+ * option and value and why into msg. @return 0 or -errno. */
+int vqb_run_check(const struct vqb_config *cfg, char *msg, size_t msglen);
+
+/** Run cfg once (repetition m->rep; m->warmup says whether it is a
+ * warmup) and fill m. @return 0, or -errno with a message in msg (the run
+ * failed: lost or corrupt packets on a safe configuration, broken queue,
+ * map failure). */
+int vqb_run_once(const struct vqb_config *cfg, const struct vqb_env *env,
+		 struct vqb_metrics *m, char *msg, size_t msglen);
+
+#endif
