@@ -13,7 +13,6 @@
  * configuration is refused (in particular the only one), vqbench exits 2.
  */
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,11 +127,6 @@ static void run_info(struct vqb_run_info *info, const struct vqb_env *env)
 	snprintf(info->kernel, sizeof(info->kernel), "%s", env->kernel);
 }
 
-/* The CPUs this process may use, read before the EAL pins the main thread
- * to its main lcore and before a run pins it to the driver CPU. */
-static cpu_set_t cpus_at_start;
-static bool cpus_known;
-
 static int sweep(struct vqb_plan *p, struct vqb_csv *csv, const struct vqb_env *env,
 		 struct vqb_report *rep)
 {
@@ -147,10 +141,6 @@ static int sweep(struct vqb_plan *p, struct vqb_csv *csv, const struct vqb_env *
 		vqb_plan_step(p, k, &s);
 		const struct vqb_config *cfg = &p->cfg[s.cfg];
 		vqb_report_progress(rep, &s);
-		/* Every run starts from the mask the process started with: the
-		 * run checks its CPUs against it and pins its own threads. */
-		if (cpus_known)
-			sched_setaffinity(0, sizeof(cpus_at_start), &cpus_at_start);
 		vqb_metrics_clear(&m);
 		m.rep = s.rep;
 		m.warmup = s.warmup;
@@ -244,8 +234,6 @@ int main(int argc, char **argv)
 {
 	static struct vqb_opts o; /* large: every option's value list */
 	char msg[1024];
-
-	cpus_known = sched_getaffinity(0, sizeof(cpus_at_start), &cpus_at_start) == 0;
 
 	if (vqb_opts_parse(&o, argc, argv, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "vqbench: %s\n", msg);

@@ -72,8 +72,10 @@ struct vqb_metrics {
 	uint64_t lost_bytes;       /* received bytes that never reached the buffer */
 	uint64_t leaked_mappings;  /* live mappings at teardown */
 	uint64_t stale_hits;       /* device used a stale IOTLB entry */
-	/* placement */
+	/* placement and memory */
 	int driver_cpu, device_cpu;
+	char memory[24];        /* "hugepages+mempool" or "4k-pages" */
+	char device_thread[16]; /* "eal-lcore", "pthread"; "" inline */
 	double c2c_ns_before, c2c_ns_after; /* core-to-core round trip */
 };
 

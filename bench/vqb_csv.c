@@ -93,6 +93,10 @@ const struct vqb_column vqb_columns[] = {
 	  .opt = VQB_OPT_CORES, .flags = VQB_COL_EMPTY_NEG },
 	{ "device_cpu", VQB_CT_INT, "CPU", "CPU the device ran on (--cores B; inline: the driver CPU)",
 	  MET(device_cpu, VQB_CF_I32), .opt = VQB_OPT_CORES, .flags = VQB_COL_EMPTY_NEG },
+	{ "memory", VQB_CT_STRING, "", "ring and buffer memory: hugepages+mempool (DPDK) or 4k-pages",
+	  MET(memory, VQB_CF_CHARS), NOOPT },
+	{ "device_thread", VQB_CT_STRING, "", "how the device thread was started: eal-lcore or pthread; empty: inline",
+	  MET(device_thread, VQB_CF_CHARS), NOOPT },
 	{ "c2c_ns_before", VQB_CT_FLOAT, "ns", "driver-device core-to-core round trip before the run", MET(c2c_ns_before, VQB_CF_F64), NOOPT },
 	{ "c2c_ns_after", VQB_CT_FLOAT, "ns", "the same after the run", MET(c2c_ns_after, VQB_CF_F64), NOOPT },
 };

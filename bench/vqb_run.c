@@ -13,6 +13,7 @@
 
 #include "dma.h"
 #include "vq_track.h"
+#include "vqb_dpdk.h"
 #include "vqb_perf.h"
 #include "vqb_place.h"
 #include "vqb_rte_ring.h"
@@ -104,8 +105,6 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		 char *msg, size_t len)
 {
 	struct vqb_placement pl;
-	(void)env;
-
 	metrics_unset(m);
 	int rc = vqb_place_choose(c->cores, &pl, msg, len);
 	if (rc < 0)
@@ -136,7 +135,12 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		.batch = c->batch,
 		.mem_node = c->mem_node,
 		.seed = 0x5eed0000u + c->index * 1000u + m->rep,
+		.mem = vqb_dpdk_mem_ops(env),
+		.launcher = c->device == VQB_DEV_THREAD ? vqb_dpdk_launcher(env) : NULL,
 	};
+	snprintf(m->memory, sizeof(m->memory), "%s", tp.mem ? tp.mem->name : "4k-pages");
+	snprintf(m->device_thread, sizeof(m->device_thread), "%s",
+		 c->device == VQB_DEV_INLINE ? "" : tp.launcher ? tp.launcher->name : "pthread");
 	uint64_t rss0 = rss_bytes();
 	struct vqb_traffic *t;
 	if (vqb_traffic_setup(&tp, &t, msg, len) < 0)

@@ -55,6 +55,9 @@ struct pkt {
 struct queue {
 	enum dev_queue kind;
 	void *ring;
+	size_t ring_len;
+	void *pool;      /* mem ops' pool handle */
+	void **bufs;     /* pool buffers, [nctx * descs_hi] */
 	struct vq *vq;
 	struct vq_track *tr;
 	char *arena;
@@ -139,7 +142,9 @@ static int queue_setup(struct vqb_traffic *t, struct queue *q, enum dev_queue ki
 
 	q->kind = kind;
 	vq_ring_layout(&p->cfg, &a);
-	q->ring = alloc_mem(a.total, p->mem_node);
+	q->ring_len = a.total;
+	q->ring = p->mem ? p->mem->ring_alloc(a.total, p->mem_node, p->mem->ctx)
+			 : alloc_mem(a.total, p->mem_node);
 	if (!q->ring)
 		return fail(err, errlen, "ring memory: cannot allocate %zu bytes", a.total);
 	if ((rc = vq_create(&p->cfg, q->ring, &q->vq)) < 0)
@@ -149,16 +154,30 @@ static int queue_setup(struct vqb_traffic *t, struct queue *q, enum dev_queue ki
 	q->nctx = p->indirect ? p->cfg.size : p->cfg.size / p->descs_lo;
 	if (q->nctx == 0)
 		q->nctx = 1;
-	q->arena_len = (size_t)q->nctx * p->descs_hi * t->buf_size;
-	q->arena = alloc_mem(q->arena_len, p->mem_node);
+	size_t nbufs = (size_t)q->nctx * p->descs_hi;
+	q->arena_len = nbufs * t->buf_size;
 	q->pkts = calloc(q->nctx, sizeof(*q->pkts));
 	q->free_ctx = calloc(q->nctx, sizeof(*q->free_ctx));
-	if (!q->arena || !q->pkts || !q->free_ctx)
-		return fail(err, errlen, "buffer arena of %zu bytes: out of memory", q->arena_len);
+	q->bufs = calloc(nbufs, sizeof(*q->bufs));
+	if (!q->pkts || !q->free_ctx || !q->bufs)
+		return fail(err, errlen, "packet contexts for %u chains: out of memory", q->nctx);
+	if (p->mem) {
+		rc = p->mem->pool_create(nbufs, t->buf_size, p->mem_node, p->mem->ctx, &q->pool, &q->arena,
+					 q->bufs);
+		if (rc < 0)
+			return fail(err, errlen, "buffer pool of %zu x %u bytes (%s): %s", nbufs, t->buf_size,
+				    p->mem->name, strerror(-rc));
+	} else {
+		q->arena = alloc_mem(q->arena_len, p->mem_node);
+		if (!q->arena)
+			return fail(err, errlen, "buffer arena of %zu bytes: out of memory", q->arena_len);
+		for (size_t i = 0; i < nbufs; i++)
+			q->bufs[i] = q->arena + i * t->buf_size;
+	}
 	for (uint32_t i = 0; i < q->nctx; i++) {
 		q->free_ctx[i] = q->nctx - 1 - i;
 		for (uint32_t k = 0; k < p->descs_hi; k++) {
-			q->pkts[i].bufs[k].cpu = q->arena + ((size_t)i * p->descs_hi + k) * t->buf_size;
+			q->pkts[i].bufs[k].cpu = q->bufs[(size_t)i * p->descs_hi + k];
 			q->pkts[i].bufs[k].write = kind == DEV_Q_RX;
 		}
 	}
@@ -219,7 +238,7 @@ int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **o
 				if (t->lens[n][k] > largest)
 					largest = t->lens[n][k];
 	}
-	t->buf_size = next_pow2(largest);
+	t->buf_size = next_pow2(largest + (p->mem ? p->mem->headroom : 0));
 
 	struct dma_params dp = p->dma_params;
 	if (!strcmp(p->dma, "bounce") && dp.bounce_pool_bytes == 0) {
@@ -239,6 +258,7 @@ int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **o
 		.batch_used = false,
 		.rx_payload_bytes = tp->pkt_bytes,
 		.budget = tp->batch,
+		.launcher = p->launcher,
 	};
 	if (p->dir == VQB_DIR_TX || p->dir == VQB_DIR_BOTH) {
 		if (queue_setup(t, &t->q[t->nq], DEV_Q_TX, err, errlen) < 0)
@@ -449,7 +469,8 @@ void vqb_traffic_dma_counters(const struct vqb_traffic *t, struct dma_counters *
 	dma_get_counters(t->dma, c);
 }
 
-static void queue_teardown(struct queue *q, struct vq_track_stats *sum)
+static void queue_teardown(const struct vqb_traffic_params *p, struct queue *q,
+			   struct vq_track_stats *sum)
 {
 	if (q->tr) {
 		void *token;
@@ -469,15 +490,22 @@ static void queue_teardown(struct queue *q, struct vq_track_stats *sum)
 	vq_destroy(q->vq);
 	free(q->pkts);
 	free(q->free_ctx);
-	free_mem(q->arena, q->arena_len);
+	free(q->bufs);
+	if (p->mem) {
+		if (q->pool)
+			p->mem->pool_free(q->pool, p->mem->ctx);
+		if (q->ring)
+			p->mem->ring_free(q->ring, p->mem->ctx);
+	} else {
+		free_mem(q->arena, q->arena_len);
+		free_mem(q->ring, q->ring_len);
+	}
 }
 
 void vqb_traffic_teardown(struct vqb_traffic *t, struct vqb_traffic_final *f)
 {
 	if (!t)
 		return;
-	struct vq_areas a;
-	bool have_layout = vq_ring_layout(&t->p.cfg, &a) == 0;
 	if (t->dev)
 		dev_stop(t->dev);
 	if (f) {
@@ -485,10 +513,9 @@ void vqb_traffic_teardown(struct vqb_traffic *t, struct vqb_traffic_final *f)
 		f->queues = t->nq;
 		vq_track_footprint(&t->p.cfg, t->p.policy, t->q[0].arena_len / (t->buf_size ? t->buf_size : 1), &f->fp);
 	}
-	for (unsigned i = 0; i < t->nq; i++) {
-		queue_teardown(&t->q[i], f ? &f->track : NULL);
-		if (have_layout)
-			free_mem(t->q[i].ring, a.total);
+	/* every slot: a queue whose setup failed half-way is not in nq */
+	for (unsigned i = 0; i < DEV_NQ; i++) {
+		queue_teardown(&t->p, &t->q[i], f ? &f->track : NULL);
 		if (f)
 			f->arena_bytes += t->q[i].arena_len;
 	}

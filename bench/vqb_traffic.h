@@ -12,9 +12,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dev.h"
 #include "dma.h"
 #include "vq_track.h"
 #include "vqb.h"
+
+/* Where ring and buffer memory come from. NULL: anonymous 4 KiB pages bound
+ * to mem_node. vqbench supplies DPDK's (hugepage memory, rte_mempool). */
+struct vqb_mem_ops {
+	const char *name;
+	/* zeroed, 4 KiB-aligned ring memory */
+	void *(*ring_alloc)(size_t len, int node, void *ctx);
+	void (*ring_free)(void *p, void *ctx);
+	/* a pool of nbufs buffers in one contiguous arena of nbufs slots of
+	 * slot_size bytes; bufs[i] gets buffer i (headroom bytes into a slot) */
+	int (*pool_create)(size_t nbufs, uint32_t slot_size, int node, void *ctx, void **handle,
+			   char **arena, void **bufs);
+	void (*pool_free)(void *handle, void *ctx);
+	uint32_t headroom; /* bytes a slot reserves before its buffer (object header) */
+	void *ctx;
+};
 
 struct vqb_traffic_params {
 	struct vq_config cfg;     /* layout, size, features (indirect/in-order/event idx) */
@@ -32,6 +49,8 @@ struct vqb_traffic_params {
 	uint32_t batch;           /* chains per publish */
 	int mem_node;             /* -1 local */
 	uint64_t seed;            /* descriptor-count PRNG */
+	const struct vqb_mem_ops *mem;       /* NULL: anonymous pages */
+	const struct dev_launcher *launcher; /* NULL: pthread device */
 };
 
 struct vqb_traffic_result {

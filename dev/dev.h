@@ -23,6 +23,16 @@
 
 enum dev_queue { DEV_Q_TX = 0, DEV_Q_RX = 1, DEV_NQ = 2 };
 
+/* How the thread device starts its thread: vqbench launches it on a DPDK
+ * lcore; NULL means a pthread pinned to `cpu`. */
+struct dev_launcher {
+	const char *name;
+	/* run fn(arg) on cpu; @return a handle >= 0, or -errno (then a pthread) */
+	int (*launch)(void *(*fn)(void *), void *arg, int cpu, void *ctx);
+	void (*join)(int handle, void *ctx);
+	void *ctx;
+};
+
 struct dev_params {
 	const char *kind;          /* "inline" or "thread" */
 	struct vq_config cfg;      /* same for both queues */
@@ -32,6 +42,7 @@ struct dev_params {
 	bool batch_used;           /* in-order: one used entry per publish */
 	uint32_t rx_payload_bytes; /* payload bytes per RX packet (after the header) */
 	uint32_t budget;           /* chains per queue per poll (0 = 64) */
+	const struct dev_launcher *launcher; /* thread: NULL = pthread */
 };
 
 /* Exact device-side counters; read them after dev_stop(). */

@@ -41,6 +41,7 @@ struct dev {
 	size_t scratch_len;
 	struct vq_chain chain;
 	pthread_t thread;
+	int launch_handle; /* >= 0: started through p.launcher */
 	bool running;
 	atomic_bool stop;   /* set by dev_stop, read by the device thread */
 	atomic_bool failed; /* set by the device thread when it gives up */
@@ -181,6 +182,17 @@ static void *thread_main(void *arg)
 
 static int thread_start(struct dev *d)
 {
+	atomic_store_explicit(&d->stop, false, memory_order_relaxed); /* before the thread exists */
+	atomic_store_explicit(&d->failed, false, memory_order_relaxed);
+	d->launch_handle = -1;
+	if (d->p.launcher) {
+		int h = d->p.launcher->launch(thread_main, d, d->p.cpu, d->p.launcher->ctx);
+		if (h >= 0) {
+			d->launch_handle = h;
+			d->running = true;
+			return 0;
+		}
+	}
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	if (d->p.cpu >= 0) {
@@ -189,7 +201,6 @@ static int thread_start(struct dev *d)
 		CPU_SET(d->p.cpu, &set);
 		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
 	}
-	atomic_store_explicit(&d->stop, false, memory_order_relaxed); /* before the thread exists */
 	int rc = pthread_create(&d->thread, &attr, thread_main, d);
 	pthread_attr_destroy(&attr);
 	if (rc)
@@ -205,7 +216,11 @@ static void thread_stop(struct dev *d)
 		return;
 	/* R1: pairs with A1 in thread_main. */
 	atomic_store_explicit(&d->stop, true, memory_order_release);
-	pthread_join(d->thread, NULL); /* join orders the thread's counters before our reads */
+	/* join orders the thread's counters before our reads */
+	if (d->launch_handle >= 0)
+		d->p.launcher->join(d->launch_handle, d->p.launcher->ctx);
+	else
+		pthread_join(d->thread, NULL);
 	d->running = false;
 }
 

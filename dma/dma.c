@@ -84,11 +84,13 @@ void dma_free(struct dma *d, void *p, size_t n)
 	dma_ctr_sub(d, DMA_C_mem_bytes, n);
 }
 
-void *dma_mmap(struct dma *d, size_t n, void *hint)
+void *dma_mmap(struct dma *d, size_t n, void *hint, bool huge)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE;
 	if (hint)
 		flags |= MAP_FIXED_NOREPLACE;
+	if (huge)
+		flags |= MAP_HUGETLB;
 	void *p = mmap(hint, n, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;

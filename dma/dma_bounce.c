@@ -26,7 +26,8 @@ struct dma_bounce {
 static int bounce_open(struct dma *d)
 {
 	struct dma_bounce *b = DMA_PRIV(struct dma_bounce, d);
-	return dma_bpool_init(d, &b->bp, d->p.bounce_pool_bytes, NULL);
+	return dma_bpool_init(d, &b->bp, d->p.bounce_pool_bytes, NULL,
+			      false);
 }
 
 static void bounce_close(struct dma *d)

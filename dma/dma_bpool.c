@@ -47,7 +47,7 @@ static void bits_set(uint64_t *bm, size_t i, size_t n, bool v)
 }
 
 int dma_bpool_init(struct dma *d, struct dma_bpool *bp, size_t bytes,
-		   void *hint)
+		   void *hint, bool try_huge)
 {
 	memset(bp, 0, sizeof(*bp));
 	if (bytes < DMA_BSLOT_SIZE || bytes > (1ull << 40))
@@ -55,9 +55,17 @@ int dma_bpool_init(struct dma *d, struct dma_bpool *bp, size_t bytes,
 			       "bounce pool of %zu bytes: must be 2 KiB..1 TiB",
 			       bytes);
 	bytes &= ~(DMA_BSLOT_SIZE - 1);
+	const size_t huge = 2ul << 20;
+	if (try_huge) {
+		size_t hb = (bytes + huge - 1) & ~(huge - 1);
+		bp->base = dma_mmap(d, hb, hint, true);
+		if (bp->base)
+			bytes = hb;
+	}
 	bp->nslots = bytes >> DMA_BSLOT_SHIFT;
 	bp->bytes = bytes;
-	bp->base = dma_mmap(d, bytes, hint);
+	if (!bp->base)
+		bp->base = dma_mmap(d, bytes, hint, false);
 	if (!bp->base)
 		return dma_err(d, -ENOMEM,
 			       "cannot map a bounce pool of %zu bytes at %p",
@@ -219,6 +227,9 @@ int dma_bpool_sync(struct dma *d, struct dma_bpool *bp, void *slot,
 	return 0;
 }
 
+/* hint_below_mask (identity): the pool's VAs are device addresses, put
+ * them under the mask. Otherwise (pa) hugepages are tried first: their
+ * frames are adjacent, so multi-slot mappings are not cut at 4 KiB. */
 int dma_direct_init(struct dma *d, struct dma_direct *db, bool hint_below_mask)
 {
 	const struct dma_params *p = &d->p;
@@ -242,7 +253,8 @@ int dma_direct_init(struct dma *d, struct dma_direct *db, bool hint_below_mask)
 
 	size_t bytes = p->bounce_pool_bytes & ~(DMA_BSLOT_SIZE - 1);
 	if (!hint_below_mask || db->mask == UINT64_MAX)
-		return dma_bpool_init(d, &db->bp, bytes, NULL);
+		return dma_bpool_init(d, &db->bp, bytes, NULL,
+				      !hint_below_mask);
 	if (bytes > db->mask)
 		return dma_err(d, -EINVAL, "bounce pool of %zu bytes does not "
 			       "fit under mask_bits %u", bytes, p->mask_bits);
@@ -253,7 +265,8 @@ int dma_direct_init(struct dma *d, struct dma_direct *db, bool hint_below_mask)
 	uint64_t step = (bytes + align - 1) & ~(align - 1);
 	uint64_t top = (db->mask + 1 - bytes) & ~(align - 1);
 	for (unsigned tries = 0; tries < 256 && top >= floor; tries++) {
-		if (dma_bpool_init(d, &db->bp, bytes, (void *)(uintptr_t)top) == 0)
+		if (dma_bpool_init(d, &db->bp, bytes, (void *)(uintptr_t)top,
+				   false) == 0)
 			return 0;
 		if (top < floor + step)
 			break;

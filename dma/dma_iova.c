@@ -8,7 +8,9 @@
  *   - the fast path, a range cache per power-of-two size class (1..32
  *     pages): a loaded and a previous magazine of freed pfns, and a depot of
  *     full magazines. alloc pops from a magazine; free pushes to one; only
- *     when the depot is full does a magazine's worth go back to the bitmap.
+ *     when the depot is full does a magazine's worth go back to the bitmap;
+ *   - when the bitmap has no room, every cache is flushed back to it and
+ *     the search retried once (space may sit in other sizes' magazines).
  * Freed IOVAs are reused LIFO, so a strict map/unmap loop keeps getting the
  * same IOVA back (which is what makes a missing IOTLB invalidation
  * dangerous).
@@ -130,6 +132,27 @@ static void iova_bitmap_free(struct dma_iova *a, uint64_t pfn, unsigned order)
 	a->slow_frees++;
 }
 
+/* Every cached block back to the bitmap (all sizes, depot included). */
+static void iova_flush_rcache(struct dma_iova *a)
+{
+	for (unsigned c = 0; c < DMA_IOVA_CLASSES; c++) {
+		struct dma_iova_rcache *rc = &a->rc[c];
+		struct dma_iova_mag *m[2 + DMA_IOVA_DEPOT];
+		unsigned nm = 0;
+		m[nm++] = rc->loaded;
+		m[nm++] = rc->prev;
+		while (rc->ndepot) {
+			m[nm] = rc->depot[--rc->ndepot];
+			rc->spare[rc->nspare++] = m[nm++];
+		}
+		for (unsigned k = 0; k < nm; k++) {
+			for (unsigned i = 0; i < m[k]->n; i++)
+				iova_bitmap_free(a, m[k]->pfn[i], c);
+			m[k]->n = 0;
+		}
+	}
+}
+
 int64_t dma_iova_alloc(struct dma_iova *a, unsigned order)
 {
 	if (order < DMA_IOVA_CLASSES) {
@@ -147,7 +170,14 @@ int64_t dma_iova_alloc(struct dma_iova *a, unsigned order)
 		if (rc->loaded->n)
 			return (int64_t)rc->loaded->pfn[--rc->loaded->n];
 	}
-	return iova_bitmap_alloc(a, order);
+	int64_t pfn = iova_bitmap_alloc(a, order);
+	if (pfn == -ENOMEM) {
+		/* Space held in other sizes' caches: give it all back and
+		 * try once more (the slow path of a full space). */
+		iova_flush_rcache(a);
+		pfn = iova_bitmap_alloc(a, order);
+	}
+	return pfn;
 }
 
 void dma_iova_free(struct dma_iova *a, uint64_t pfn, unsigned order)

@@ -156,6 +156,8 @@ fail:
 	return err;
 }
 
+static void pa_close(struct dma *d);
+
 static int pa_open(struct dma *d)
 {
 	struct dma_pa *pa = DMA_PRIV(struct dma_pa, d);
@@ -178,10 +180,8 @@ static int pa_open(struct dma *d)
 		if (pa->reg[0].pfn[k] != pa->reg[0].pfn[k - 1] + 1)
 			r = dma_bpool_set_break(d, &pa->db.bp,
 						k << (DMA_PAGE_SHIFT - DMA_BSLOT_SHIFT));
-	if (r < 0) {
-		dma_bpool_fini(d, &pa->db.bp);
-		close(pa->pagemap_fd);
-	}
+	if (r < 0)
+		pa_close(d); /* undoes whatever was done; keeps the message */
 	return r;
 }
 

@@ -136,8 +136,9 @@ int dma_err_name(const char *name, int err, const char *fmt, ...)
 void *dma_zalloc(struct dma *d, size_t n);
 void dma_free(struct dma *d, void *p, size_t n);
 /* Page-aligned anonymous mapping, populated, counted in mem_bytes.
- * hint != NULL: exactly there (MAP_FIXED_NOREPLACE) or fail. */
-void *dma_mmap(struct dma *d, size_t n, void *hint);
+ * hint != NULL: exactly there (MAP_FIXED_NOREPLACE) or fail. huge: 2 MiB
+ * hugetlb pages (n a multiple of 2 MiB) or fail. */
+void *dma_mmap(struct dma *d, size_t n, void *hint, bool huge);
 void dma_munmap(struct dma *d, void *p, size_t n);
 
 const char *dma_dir_str(enum dma_dir dir);
@@ -180,8 +181,10 @@ struct dma_bpool {
 	size_t used_slots;
 };
 
+/* hint: place the pool there (or fail); try_huge: 2 MiB pages if the
+ * system has them reserved (bytes rounded up to 2 MiB), else 4 KiB. */
 int dma_bpool_init(struct dma *d, struct dma_bpool *bp, size_t bytes,
-		   void *hint);
+		   void *hint, bool try_huge);
 void dma_bpool_fini(struct dma *d, struct dma_bpool *bp);
 static inline bool dma_bpool_owns(const struct dma_bpool *bp, uintptr_t p)
 {

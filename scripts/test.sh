@@ -9,4 +9,9 @@ preset=${1:-release}
 if ! scripts/install-deps.sh --check >/dev/null 2>&1; then
 	scripts/install-deps.sh
 fi
+# The DPDK paths (hugepage memory, rte_mempool pools) are tested only where
+# hugepages exist: reserve some when we may.
+if [ "$(id -u)" = 0 ]; then
+	scripts/hugepages.sh 512 || echo "test.sh: notice: could not reserve hugepages; DPDK runs on 4 KiB pages" >&2
+fi
 exec cmake --workflow --preset "$preset"
