@@ -56,12 +56,8 @@ int dma_bpool_init(struct dma *d, struct dma_bpool *bp, size_t bytes,
 			       bytes);
 	bytes &= ~(DMA_BSLOT_SIZE - 1);
 	const size_t huge = 2ul << 20;
-	if (try_huge) {
-		size_t hb = (bytes + huge - 1) & ~(huge - 1);
-		bp->base = dma_mmap(d, hb, hint, true);
-		if (bp->base)
-			bytes = hb;
-	}
+	if (try_huge && bytes % huge == 0)
+		bp->base = dma_mmap(d, bytes, hint, true);
 	bp->nslots = bytes >> DMA_BSLOT_SHIFT;
 	bp->bytes = bytes;
 	if (!bp->base)
@@ -228,8 +224,9 @@ int dma_bpool_sync(struct dma *d, struct dma_bpool *bp, void *slot,
 }
 
 /* hint_below_mask (identity): the pool's VAs are device addresses, put
- * them under the mask. Otherwise (pa) hugepages are tried first: their
- * frames are adjacent, so multi-slot mappings are not cut at 4 KiB. */
+ * them under the mask. Otherwise (pa) hugepages are tried first when the
+ * pool size is a multiple of 2 MiB: their frames are adjacent, so
+ * multi-slot mappings are not cut at 4 KiB. */
 int dma_direct_init(struct dma *d, struct dma_direct *db, bool hint_below_mask)
 {
 	const struct dma_params *p = &d->p;

@@ -181,8 +181,8 @@ struct dma_bpool {
 	size_t used_slots;
 };
 
-/* hint: place the pool there (or fail); try_huge: 2 MiB pages if the
- * system has them reserved (bytes rounded up to 2 MiB), else 4 KiB. */
+/* hint: place the pool there (or fail); try_huge: 2 MiB pages if bytes is
+ * a multiple of 2 MiB and the system has them reserved, else 4 KiB. */
 int dma_bpool_init(struct dma *d, struct dma_bpool *bp, size_t bytes,
 		   void *hint, bool try_huge);
 void dma_bpool_fini(struct dma *d, struct dma_bpool *bp);

@@ -38,8 +38,8 @@ static const struct nrow rows[] = {
 	{ "identity+force_bounce", "identity", TP(.force_bounce = true), 0, 0, R_B, 64, R_B, true },
 	{ "identity min_align 64", "identity", TP(.min_align = 64), 0, 128, 0, 65, R_B, true },
 	{ "identity min_align 64 stays", "identity", TP(.min_align = 64), 0, 3, R_B, 128, R_B, true },
-	{ "pa+force_bounce", "pa", TP(.force_bounce = true), 0, 0, R_B, 64, R_B, true },
-	{ "pa min_align 64", "pa", TP(.min_align = 64), 0, 128, 0, 65, R_B, true },
+	{ "pa+force_bounce", "pa", TP(.force_bounce = true, .bounce_pool_bytes = 1 << 20), 0, 0, R_B, 64, R_B, true },
+	{ "pa min_align 64", "pa", TP(.min_align = 64, .bounce_pool_bytes = 1 << 20), 0, 128, 0, 65, R_B, true },
 	{ "debug(identity+force)", "debug", TP(.force_bounce = true), R_D, 0, R_D | R_B, 64, R_D | R_B, true },
 };
 
