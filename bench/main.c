@@ -11,8 +11,16 @@
  * Refusals: a configuration vqb_run_check refuses is skipped with one
  * notice naming it, when the sweep has others to run; when every
  * configuration is refused (in particular the only one), vqbench exits 2.
+ *
+ * SIGINT/SIGTERM during a sweep: the handler only records the signal and
+ * asks the traffic loop to stop (async-signal-safe atomic stores); the run
+ * in progress is dropped, never written, so the CSV holds exactly the rows
+ * finished before (each written and flushed whole); vqbench prints the
+ * table of what completed and exits 128 + the signal number (130, 143).
  */
 #include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +30,7 @@
 #include <numa.h>
 #include <rte_version.h>
 
+#include "vqb_check.h"
 #include "vqb_csv.h"
 #include "vqb_env.h"
 #include "vqb_opts.h"
@@ -29,7 +38,37 @@
 #include "vqb_plan.h"
 #include "vqb_report.h"
 #include "vqb_run.h"
+#include "vqb_traffic.h"
 #include "vqb_version.h"
+
+/* The signal that interrupted the sweep, 0 if none. Lock-free, so the
+ * handler's store is async-signal-safe; relaxed: a flag, it orders nothing. */
+static atomic_int stop_signal;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal flag must be lock-free");
+
+static void on_stop_signal(int sig)
+{
+	atomic_store_explicit(&stop_signal, sig, memory_order_relaxed);
+	vqb_traffic_request_stop();
+}
+
+/* A signal ignored at startup (nohup, a shell's background job) stays
+ * ignored, as the caller asked. */
+static void catch_stop_signals(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction old, sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESTART};
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+static int interrupted(void)
+{
+	return atomic_load_explicit(&stop_signal, memory_order_relaxed);
+}
 
 static int cmd_version(void)
 {
@@ -37,6 +76,31 @@ static int cmd_version(void)
 	printf("built with: %s, hwloc %s, libnuma API %d\n", rte_version(),
 	       HWLOC_VERSION, LIBNUMA_API_VERSION);
 	return VQB_EXIT_OK;
+}
+
+/* --check FILE CSV...: 0 every bound holds, 1 one fell short, 2 a bad
+ * thresholds file or CSV (the message names the file and line). */
+static int cmd_check(const struct vqb_opts *o)
+{
+	struct vqb_check *c;
+	char msg[1024];
+	int rc = vqb_check_load(o->check_path, &c, msg, sizeof(msg));
+
+	if (rc < 0) {
+		fprintf(stderr, "vqbench: %s\n", rc == -ENOMEM ? "out of memory" : msg);
+		return rc == -ENOMEM ? VQB_EXIT_FAIL : VQB_EXIT_USAGE;
+	}
+	for (unsigned i = 0; i < o->nargs; i++) {
+		rc = vqb_check_add_csv(c, o->args[i], msg, sizeof(msg));
+		if (rc < 0) {
+			fprintf(stderr, "vqbench: --check: %s\n", msg);
+			vqb_check_free(c);
+			return VQB_EXIT_USAGE;
+		}
+	}
+	size_t failed = vqb_check_eval(c, stdout);
+	vqb_check_free(c);
+	return failed ? VQB_EXIT_FAIL : VQB_EXIT_OK;
 }
 
 static int cmd_sysinfo(void)
@@ -137,7 +201,7 @@ static int sweep(struct vqb_plan *p, struct vqb_csv *csv, const struct vqb_env *
 	size_t runs = vqb_plan_runs(p);
 
 	run_info(&info, env);
-	for (size_t k = 0; k < runs; k++) {
+	for (size_t k = 0; k < runs && !interrupted(); k++) {
 		vqb_plan_step(p, k, &s);
 		const struct vqb_config *cfg = &p->cfg[s.cfg];
 		vqb_report_progress(rep, &s);
@@ -146,7 +210,12 @@ static int sweep(struct vqb_plan *p, struct vqb_csv *csv, const struct vqb_env *
 		m.warmup = s.warmup;
 		msg[0] = '\0';
 		int rc = vqb_run_once(cfg, env, &m, msg, sizeof(msg));
-		if (rc >= 0 && !s.warmup) {
+		if (interrupted())
+			break; /* cut short: its row is dropped, never half-written */
+		/* a failed run keeps its row, marked, with what it measured */
+		snprintf(m.status, sizeof(m.status), "%s", rc < 0 ? "failed" : "ok");
+		snprintf(m.error, sizeof(m.error), "%.*s", (int)sizeof(m.error) - 1, rc < 0 ? msg : "");
+		if (!s.warmup) {
 			vqb_csv_stamp(&info);
 			if (vqb_csv_write_row(csv, &info, cfg, &m, msg, sizeof(msg)) < 0) {
 				vqb_report_finish(rep);
@@ -168,6 +237,7 @@ static int cmd_run(const struct vqb_opts *o)
 	char msg[1024], lcores[32];
 	int rc;
 
+	catch_stop_signals();
 	rc = vqb_plan_build(o, &plan);
 	if (rc == -E2BIG) {
 		fprintf(stderr, "vqbench: the sweep has more than %d configurations; give shorter lists\n",
@@ -209,6 +279,12 @@ static int cmd_run(const struct vqb_opts *o)
 		fprintf(ro.out, "%s\n", msg);
 		fflush(ro.out);
 		rc = sweep(&plan, csv, &env, rep);
+		if (interrupted()) {
+			int sig = interrupted();
+			fprintf(stderr, "vqbench: interrupted by %s: %lu complete rows written; the run in "
+				"progress was dropped\n", sig == SIGINT ? "SIGINT" : "SIGTERM", vqb_csv_rows(csv));
+			rc = 128 + sig;
+		}
 		if (!csv_stdout)
 			fprintf(ro.out, "\ncsv: %s (%lu rows)\n", vqb_csv_path(csv), vqb_csv_rows(csv));
 	}
@@ -222,7 +298,7 @@ out:
 			fprintf(stderr, "vqbench: cannot write the CSV file '%s'\n", path);
 			rc = VQB_EXIT_FAIL;
 		}
-		if (empty && rc == VQB_EXIT_ENV)
+		if (empty && (rc == VQB_EXIT_ENV || interrupted()))
 			remove(path); /* nothing ran: leave no header-only file */
 	}
 	vqb_report_free(rep);
@@ -251,5 +327,7 @@ int main(int argc, char **argv)
 	}
 	if (o.sysinfo)
 		return cmd_sysinfo();
+	if (o.check_path)
+		return cmd_check(&o);
 	return cmd_run(&o);
 }

@@ -18,7 +18,9 @@ enum vqb_layout { VQB_LAYOUT_SPLIT, VQB_LAYOUT_PACKED, VQB_LAYOUT_RTE_RING };
 /* --descs: fixed N, uniform range A-B, or the documented realistic mix. */
 enum vqb_descs_kind { VQB_DESCS_FIXED, VQB_DESCS_RANGE, VQB_DESCS_MIX };
 enum vqb_dir { VQB_DIR_TX, VQB_DIR_RX, VQB_DIR_BOTH };
-enum vqb_device { VQB_DEV_THREAD, VQB_DEV_INLINE };
+enum vqb_device { VQB_DEV_THREAD, VQB_DEV_INLINE, VQB_DEV_VHOST_USER, VQB_DEV_VFIO };
+/* --device vhost-user:PATH: the socket path (a UNIX socket's sun_path). */
+#define VQB_DEV_PATH_MAX 108
 
 #define VQB_NAME_MAX 24
 
@@ -35,6 +37,7 @@ struct vqb_config {
 	char policy[VQB_NAME_MAX];   /* vq_track policy name */
 	char dma[VQB_NAME_MAX];      /* dma backend name */
 	enum vqb_device device;
+	char dev_path[VQB_DEV_PATH_MAX]; /* vhost-user: the backend's socket */
 	uint64_t packets;            /* per repetition; 0 = use seconds */
 	double seconds;              /* per repetition when packets == 0 */
 	uint32_t warmup;             /* warmup repetitions, shown and discarded */
@@ -42,6 +45,12 @@ struct vqb_config {
 	int cores[2];                /* driver, device CPU; -1 = let hwloc choose */
 	int mem_node;                /* NUMA node for ring + buffers; -1 = local */
 	bool unsafe_skip;
+	char skip_rule[VQB_NAME_MAX]; /* upstream, rfc, never */
+	uint32_t dma_mask;           /* direct backends: DMA mask bits; 64 = no limit */
+	uint32_t dma_align;          /* direct backends: bounce buffers less aligned; 1 = none */
+	bool force_bounce;           /* direct backends: bounce every mapping */
+	int iommu_mode;              /* iommu: 0 strict, 1 lazy */
+	bool nc_model;               /* noncoherent: device view kept apart (stale data visible) */
 	uint32_t index;              /* position in the plan (0-based) */
 };
 
@@ -68,10 +77,16 @@ struct vqb_metrics {
 	int64_t rss_delta_bytes;   /* resident set growth during setup + run */
 	/* hardware counters per packet: NAN where perf_event_open cannot count */
 	double hw_cycles, hw_instructions, hw_l1d_misses, hw_llc_misses, hw_dtlb_misses;
+	/* callgrind-simulated counts per packet: always NAN in vqbench itself;
+	 * scripts/callgrind-counts.py fills the CSV cells */
+	double cg_instructions, cg_d1_misses, cg_ll_misses;
 	/* unsafe-skip consequences (0 unless the policy skipped unmaps) */
 	uint64_t lost_bytes;       /* received bytes that never reached the buffer */
 	uint64_t leaked_mappings;  /* live mappings at teardown */
 	uint64_t stale_hits;       /* device used a stale IOTLB entry */
+	/* outcome: "ok" or "failed" (the row keeps what was measured) */
+	char status[8];
+	char error[240]; /* why it failed; "" when ok */
 	/* placement and memory */
 	int driver_cpu, device_cpu;
 	char memory[24];        /* "hugepages+mempool" or "4k-pages" */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "vqb_csv.h"
 #include "vqb_opts.h"
@@ -58,9 +59,21 @@ const struct vqb_column vqb_columns[] = {
 	{ "reps", VQB_CT_INT, "repetitions", "--reps: measured repetitions of this configuration", CFG(reps, VQB_CF_U32), .opt = VQB_OPT_REPS },
 	{ "unsafe", VQB_CT_BOOL, "", "--unsafe-skip: skip may run where unmap is needed (damage measured)",
 	  CFG(unsafe_skip, VQB_CF_BOOL), .opt = VQB_OPT_UNSAFE_SKIP },
+	{ "skip_rule", VQB_CT_STRING, "", "--skip-rule: upstream, rfc or never", CFG(skip_rule, VQB_CF_CHARS),
+	  .opt = VQB_OPT_SKIP_RULE },
+	{ "dma_mask_bits", VQB_CT_INT, "bits", "--dma-mask of the direct backends (64: no limit)",
+	  CFG(dma_mask, VQB_CF_U32), .opt = VQB_OPT_DMA_MASK },
+	{ "dma_align", VQB_CT_INT, "bytes", "--dma-align of the direct backends (1: none)", CFG(dma_align, VQB_CF_U32),
+	  .opt = VQB_OPT_DMA_ALIGN },
+	{ "force_bounce", VQB_CT_BOOL, "", "--force-bounce", CFG(force_bounce, VQB_CF_BOOL), .opt = VQB_OPT_FORCE_BOUNCE },
+	{ "iommu_mode", VQB_CT_STRING, "", "--iommu: strict or lazy", CFG(iommu_mode, VQB_CF_OPT), .opt = VQB_OPT_IOMMU },
+	{ "nc_model", VQB_CT_BOOL, "", "--nc-model", CFG(nc_model, VQB_CF_BOOL), .opt = VQB_OPT_NC_MODEL },
 	{ "config", VQB_CT_INT, "", "configuration number in the sweep (0-based)", CFG(index, VQB_CF_U32), NOOPT },
 	{ "rep", VQB_CT_INT, "", "repetition number (0-based)", MET(rep, VQB_CF_U32), NOOPT },
 	/* metrics */
+	{ "status", VQB_CT_STRING, "", "ok, or failed (lost or corrupt packets on a safe configuration, broken queue, "
+	  "refused mid-run); a failed row keeps what was measured", MET(status, VQB_CF_CHARS), NOOPT },
+	{ "error", VQB_CT_STRING, "", "why the repetition failed; empty when ok", MET(error, VQB_CF_CHARS), NOOPT },
 	{ "packets", VQB_CT_INT, "packets", "packets completed and verified", MET(packets, VQB_CF_U64), NOOPT },
 	{ "errors", VQB_CT_INT, "packets", "payload mismatches and lost packets", MET(errors, VQB_CF_U64), NOOPT },
 	{ "elapsed_s", VQB_CT_FLOAT, "s", "measured time", MET(seconds, VQB_CF_F64), NOOPT },
@@ -86,6 +99,13 @@ const struct vqb_column vqb_columns[] = {
 	{ "hw_llc_misses_per_pkt", VQB_CT_FLOAT, "misses", "last-level cache misses (perf); empty: not countable",
 	  MET(hw_llc_misses, VQB_CF_F64), NOOPT },
 	{ "hw_dtlb_misses_per_pkt", VQB_CT_FLOAT, "misses", "dTLB misses (perf); empty: not countable", MET(hw_dtlb_misses, VQB_CF_F64), NOOPT },
+	/* filled only by scripts/callgrind-counts.py (simulated, deterministic); vqbench leaves them empty */
+	{ "cg_instructions_per_pkt", VQB_CT_FLOAT, "instructions", "instructions in the packet loop (callgrind, --device inline); empty: not run under it",
+	  MET(cg_instructions, VQB_CF_F64), NOOPT },
+	{ "cg_d1_misses_per_pkt", VQB_CT_FLOAT, "misses", "simulated L1d misses (callgrind: 32 KiB, 8-way); empty: not run under it",
+	  MET(cg_d1_misses, VQB_CF_F64), NOOPT },
+	{ "cg_ll_misses_per_pkt", VQB_CT_FLOAT, "misses", "simulated last-level misses (callgrind: 32 MiB, 16-way); empty: not run under it",
+	  MET(cg_ll_misses, VQB_CF_F64), NOOPT },
 	{ "lost_bytes", VQB_CT_INT, "bytes", "received bytes that never reached the buffer (unsafe skip)", MET(lost_bytes, VQB_CF_U64), NOOPT },
 	{ "leaked_mappings", VQB_CT_INT, "mappings", "mappings still live at teardown (unsafe skip)", MET(leaked_mappings, VQB_CF_U64), NOOPT },
 	{ "stale_hits", VQB_CT_INT, "accesses", "device accesses through a stale IOTLB entry (unsafe skip)", MET(stale_hits, VQB_CF_U64), NOOPT },
@@ -161,6 +181,7 @@ void vqb_csv_list_columns(FILE *f, int format)
 struct vqb_csv {
 	FILE *f;
 	bool own;
+	off_t good; /* own file: bytes of whole lines written (header + rows) */
 	unsigned long rows;
 	char path[4096];
 };
@@ -211,6 +232,25 @@ static void put_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* Write one whole line (the header or a row, built in memory) and flush
+ * it. A file of ours is unbuffered, so a failed write (a full disk) leaves
+ * nothing in stdio's buffer: the file is cut back to its last whole line,
+ * and no reader ever sees half a row. */
+static int put_line(struct vqb_csv *c, const char *buf, size_t len, char *msg, size_t msglen)
+{
+	errno = 0;
+	if (fwrite(buf, 1, len, c->f) == len && fflush(c->f) == 0) {
+		c->good += (off_t)len;
+		return 0;
+	}
+	int e = errno ? errno : EIO;
+	if (c->own && ftruncate(fileno(c->f), c->good) == 0)
+		fseeko(c->f, c->good, SEEK_SET);
+	clearerr(c->f);
+	snprintf(msg, msglen, "cannot write the CSV file '%s': %s", c->path, strerror(e));
+	return -e;
+}
+
 int vqb_csv_open(const char *path, struct vqb_csv **out, char *msg, size_t msglen)
 {
 	struct vqb_csv *c = calloc(1, sizeof(*c));
@@ -237,17 +277,35 @@ int vqb_csv_open(const char *path, struct vqb_csv **out, char *msg, size_t msgle
 		return rc;
 	}
 	c->own = c->f != stdout;
-	for (size_t i = 0; i < vqb_ncolumns; i++) {
-		if (i)
-			fputc(',', c->f);
-		fputs(vqb_columns[i].name, c->f);
+	if (c->own)
+		setvbuf(c->f, NULL, _IONBF, 0); /* each line goes out whole, see put_line */
+	char *hdr = NULL;
+	size_t len = 0;
+	FILE *ms = open_memstream(&hdr, &len);
+	if (ms) {
+		for (size_t i = 0; i < vqb_ncolumns; i++) {
+			if (i)
+				fputc(',', ms);
+			fputs(vqb_columns[i].name, ms);
+		}
+		fputc('\n', ms);
 	}
-	fputc('\n', c->f);
-	if (fflush(c->f) == EOF || ferror(c->f)) {
-		rc = -errno;
-		snprintf(msg, msglen, "cannot write the CSV file '%s': %s", c->path, strerror(-rc));
+	if (!ms || fclose(ms) == EOF) {
+		snprintf(msg, msglen, "cannot write the CSV file '%s': out of memory", c->path);
+		rc = -ENOMEM;
+	} else {
+		rc = put_line(c, hdr, len, msg, msglen);
+	}
+	free(hdr);
+	if (rc < 0) {
+		/* a full disk, /dev/full: said before any run; a regular file
+		 * we created holds nothing useful, so it goes */
+		struct stat st;
+		bool regular = c->own && fstat(fileno(c->f), &st) == 0 && S_ISREG(st.st_mode);
+		if (regular)
+			remove(c->path);
 		vqb_csv_close(c);
-		return rc ? rc : -EIO;
+		return rc;
 	}
 	*out = c;
 	return 0;
@@ -315,17 +373,26 @@ int vqb_csv_write_row(struct vqb_csv *c, const struct vqb_run_info *info,
 		      const struct vqb_config *cfg, const struct vqb_metrics *m,
 		      char *msg, size_t msglen)
 {
-	for (size_t i = 0; i < vqb_ncolumns; i++) {
-		if (i)
-			fputc(',', c->f);
-		put_cell(c->f, &vqb_columns[i], info, cfg, m);
+	char *row = NULL;
+	size_t len = 0;
+	FILE *ms = open_memstream(&row, &len);
+	if (ms) {
+		for (size_t i = 0; i < vqb_ncolumns; i++) {
+			if (i)
+				fputc(',', ms);
+			put_cell(ms, &vqb_columns[i], info, cfg, m);
+		}
+		fputc('\n', ms);
 	}
-	fputc('\n', c->f);
-	if (fflush(c->f) == EOF || ferror(c->f)) {
-		int e = errno ? errno : EIO;
-		snprintf(msg, msglen, "cannot write the CSV file '%s': %s", c->path, strerror(e));
-		return -e;
+	if (!ms || fclose(ms) == EOF) {
+		free(row);
+		snprintf(msg, msglen, "cannot write the CSV file '%s': out of memory", c->path);
+		return -ENOMEM;
 	}
+	int rc = put_line(c, row, len, msg, msglen);
+	free(row);
+	if (rc < 0)
+		return rc;
 	c->rows++;
 	return 0;
 }

@@ -141,6 +141,8 @@ int vqb_csv_read(const char *path, vqb_csv_row_fn fn, void *arg, char *msg, size
 	int rc = 0, rows = 0;
 	FILE *f = fopen(path, "r");
 
+	if (msglen)
+		msg[0] = '\0';
 	if (!f || !cells) {
 		rc = f ? -ENOMEM : -errno;
 		snprintf(msg, msglen, "cannot read '%s': %s", path, strerror(-rc));
@@ -259,6 +261,10 @@ int vqb_csv_read(const char *path, vqb_csv_row_fn fn, void *arg, char *msg, size
 	}
 	rc = rows;
 out:
+	/* the message quotes the file: keep it one line, no escape sequences */
+	for (char *s = msg; rc < 0 && msglen && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
 	if (f)
 		fclose(f);
 	free(r.buf);

@@ -94,9 +94,14 @@ int vqb_env_eal_init(struct vqb_env *env, const char *cores, bool quiet)
 	/* Never probe PCI: this machine's own network may be a PCI device. */
 	argv[argc++] = "--no-pci";
 	argv[argc++] = "--no-telemetry";
+	/* EAL reserves virtual memory from 4 GiB up by default; start it at
+	 * 16 TiB so the low address space stays free for --dma-mask runs,
+	 * whose buffers must straddle 2^bits. */
+	argv[argc++] = "--base-virtaddr=0x100000000000";
 	argv[argc++] = "--log-level=3"; /* errors only: vqbench prints its own notices */
 	argv[argc++] = prefix;
-	env->eal_no_huge = !(env->hugetlbfs_mounted && env->hugepages_free > 0);
+	/* hugepages only with a margin: other DPDK processes share them */
+	env->eal_no_huge = !(env->hugetlbfs_mounted && env->hugepages_free * env->hugepage_bytes >= (128u << 20));
 	if (env->eal_no_huge) {
 		/* --no-huge implies legacy memory, which --in-memory refuses;
 		 * --no-shconf keeps the run from leaving runtime files. */
@@ -110,8 +115,9 @@ int vqb_env_eal_init(struct vqb_env *env, const char *cores, bool quiet)
 				(unsigned long long)env->hugepages_free,
 				env->hugetlbfs_mounted ? "mounted" : "not mounted");
 	} else {
+		/* no --socket-mem: hugepages are taken as rings and pools need
+		 * them, so concurrent DPDK processes share the reservation */
 		argv[argc++] = "--in-memory";
-		argv[argc++] = "--socket-mem=256";
 	}
 	argv[argc] = NULL;
 	int rc = rte_eal_init(argc, argv);

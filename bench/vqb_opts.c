@@ -22,7 +22,10 @@ _Static_assert(sizeof(enum vqb_device) == sizeof(int), "enum fields are stored a
 
 static const char *const layout_names[] = { "split", "packed", "rte_ring", NULL };
 static const char *const dir_names[] = { "tx", "rx", "both", NULL };
-static const char *const device_names[] = { "thread", "inline", NULL };
+/* vhost-user takes its socket: "vhost-user:PATH" (parse_one) */
+/* vfio takes a PCI address: "vfio:DDDD:BB:DD.F" (parse_one) */
+static const char *const device_names[] = { "thread", "inline", "vhost-user:PATH", "vfio:BDF", NULL };
+static const char *const iommu_names[] = { "strict", "lazy", NULL };
 static const char *const order_names[] = { "interleave", "sequential", NULL };
 static const char *const format_names[] = { "text", "markdown", "csv", NULL };
 /* The documented names, used only while the library's own table is empty. */
@@ -79,7 +82,9 @@ const struct vqb_option vqb_options[VQB_OPT_COUNT] = {
 		.help = "DMA backend the buffers are mapped through" },
 	[VQB_OPT_DEVICE] = { .name = "device", .arg = VQB_ARG_ENUM, .list = true, .metavar = "LIST",
 		.def = "thread", .names = device_names, CFG(device), .what = "device", .group = G_AXES,
-		.help = "software device: its own thread on the second core, or inline" },
+		.help = "software device: its own thread on the second core, or inline;",
+		.note = "vhost-user:PATH: a vhost-user backend on socket PATH (see README);\n"
+			"vfio:DDDD:BB:DD.F: a virtio-net PCI device bound to vfio-pci (README, Bare metal)" },
 	[VQB_OPT_MEM_NODE] = { .name = "mem-node", .arg = VQB_ARG_NODE, .list = true, .metavar = "LIST",
 		.def = "local", CFG(mem_node), .label = "node", .group = G_AXES,
 		.help = "NUMA node for ring and buffers (local: the driver core's node)" },
@@ -87,6 +92,30 @@ const struct vqb_option vqb_options[VQB_OPT_COUNT] = {
 		CFG(unsafe_skip), .group = G_AXES,
 		.help = "let skip run where the backend needs unmap, and measure the damage",
 		.note = "rows are marked UNSAFE (CSV column unsafe = 1)" },
+	[VQB_OPT_SKIP_RULE] = { .name = "skip-rule", .arg = VQB_ARG_NAME, .list = true, .metavar = "LIST",
+		.def = "upstream", .name_fn = vq_skip_rule_name, CFG(skip_rule), .label = "rule",
+		.what = "skip rule", .group = G_AXES,
+		.help = "who decides whether skip may run: upstream (dma_need_unmap after every",
+		.note = "mapping), rfc (the 2024 RFC: direct mapping and no forced bouncing,\n"
+			"asked once), never" },
+	[VQB_OPT_DMA_MASK] = { .name = "dma-mask", .arg = VQB_ARG_UINT, .list = true, .metavar = "LIST",
+		.def = "64", .min = 1, .max = 64, CFG(dma_mask), .label = "mask", .group = G_AXES,
+		.help = "DMA mask in bits of the direct backends (identity, pa): buffers above it bounce",
+		.note = "below 64, the buffer arena straddles the mask and buffers are used in\n"
+			"FIFO order, so a run starts below the mask and crosses it once" },
+	[VQB_OPT_DMA_ALIGN] = { .name = "dma-align", .arg = VQB_ARG_UINT, .list = true, .metavar = "LIST",
+		.def = "1", .min = 1, .max = 2048, CFG(dma_align), .label = "align", .group = G_AXES,
+		.help = "direct backends: bounce buffers not aligned to this (a power of two)" },
+	[VQB_OPT_FORCE_BOUNCE] = { .name = "force-bounce", .arg = VQB_ARG_ONOFF, .list = true, .metavar = "on|off",
+		.def = "off", CFG(force_bounce), .label = "force-bounce", .group = G_AXES,
+		.help = "direct backends: bounce every mapping (swiotlb=force)" },
+	[VQB_OPT_IOMMU] = { .name = "iommu", .arg = VQB_ARG_ENUM, .list = true, .metavar = "LIST",
+		.def = "strict", .names = iommu_names, CFG(iommu_mode), .what = "IOMMU mode", .group = G_AXES,
+		.help = "iommu backend: strict (invalidate at each unmap) or lazy (flush queue)" },
+	[VQB_OPT_NC_MODEL] = { .name = "nc-model", .arg = VQB_ARG_ONOFF, .list = true, .metavar = "on|off",
+		.def = "off", CFG(nc_model), .label = "nc-model", .group = G_AXES,
+		.help = "noncoherent backend: keep the device's view of memory apart, so a skipped",
+		.note = "invalidate reads stale data (x86 is coherent and would hide it)" },
 	[VQB_OPT_PACKETS] = { .name = "packets", .arg = VQB_ARG_UINT, .list = true, .metavar = "LIST",
 		.def = NULL, .min = 1, .max = 1000000000000ull, CFG(packets), .label = "packets", .group = G_LEN,
 		.help = "packets per repetition (excludes --seconds)" },
@@ -117,6 +146,11 @@ const struct vqb_option vqb_options[VQB_OPT_COUNT] = {
 	[VQB_OPT_FORMAT] = { .name = "format", .arg = VQB_ARG_ENUM, .metavar = "FMT",
 		.def = "text", .names = format_names, OPTS(format), .group = G_OUT,
 		.help = "format of --list-columns" },
+	[VQB_OPT_CHECK] = { .name = "check", .arg = VQB_ARG_PATH, .metavar = "FILE", OPTS(check_path),
+		.what = "a thresholds file, then one or more CSV files", .group = G_CMD,
+		.help = "check the CSV files given after the options against the bounds in FILE",
+		.note = "exit 0 when every bound holds, 1 when one falls short, 2 for a bad\n"
+			"thresholds file or CSV; format: README, Regression thresholds" },
 	[VQB_OPT_LIST_COLUMNS] = { .name = "list-columns", .arg = VQB_ARG_FLAG, OPTS(list_columns),
 		.group = G_CMD, .help = "print the CSV schema (name, type, unit, description) and exit" },
 	[VQB_OPT_SYSINFO] = { .name = "sysinfo", .arg = VQB_ARG_FLAG, OPTS(sysinfo), .group = G_CMD,
@@ -218,7 +252,7 @@ void vqb_opt_allowed(enum vqb_opt_id id, char *buf, size_t len)
 		append(buf, len, 0, "local, 0..%d", node_max());
 		break;
 	case VQB_ARG_PATH:
-		append(buf, len, 0, "a writable file name, or - for stdout");
+		append(buf, len, 0, "%s", op->what ? op->what : "a writable file name, or - for stdout");
 		break;
 	}
 }
@@ -301,6 +335,29 @@ static int parse_one(enum vqb_opt_id id, const char *s, struct vqb_val *v,
 		snprintf(why, whylen, "is not on or off");
 		return -EINVAL;
 	case VQB_ARG_ENUM:
+		if (id == VQB_OPT_DEVICE && !strncmp(s, "vhost-user", 10)) {
+			if (s[10] != ':' || !s[11] || strlen(s + 11) >= sizeof(v->dev_path)) {
+				snprintf(why, whylen, "needs a socket path of 1..%zu bytes after 'vhost-user:'",
+					 sizeof(v->dev_path) - 1);
+				return -EINVAL;
+			}
+			v->e = VQB_DEV_VHOST_USER;
+			snprintf(v->dev_path, sizeof(v->dev_path), "%s", s + 11);
+			return 0;
+		}
+		if (id == VQB_OPT_DEVICE && !strncmp(s, "vfio", 4)) {
+			unsigned dom, bus, dv, fn;
+			char tail;
+			if (s[4] != ':' || sscanf(s + 5, "%4x:%2x:%2x.%1x%c", &dom, &bus, &dv, &fn, &tail) != 4 ||
+			    dv > 0x1f || fn > 7) {
+				snprintf(why, whylen, "needs a PCI address DDDD:BB:DD.F after 'vfio:' "
+					 "(e.g. vfio:0000:00:03.0; see lspci -D)");
+				return -EINVAL;
+			}
+			v->e = VQB_DEV_VFIO;
+			snprintf(v->dev_path, sizeof(v->dev_path), "%04x:%02x:%02x.%x", dom, bus, dv, fn);
+			return 0;
+		}
 		for (unsigned i = 0; op->names[i]; i++)
 			if (!strcmp(s, op->names[i])) {
 				v->e = (int)i;
@@ -487,7 +544,21 @@ static int find_option(const char *name, size_t len)
 	return -1;
 }
 
+static int opts_parse(struct vqb_opts *o, int argc, char *const argv[], char *msg, size_t msglen);
+
+/* The message quotes what the user typed: a control character in it
+ * (a line break, an escape sequence) becomes '?', so the message stays
+ * one line and cannot drive the terminal. */
 int vqb_opts_parse(struct vqb_opts *o, int argc, char *const argv[], char *msg, size_t msglen)
+{
+	int rc = opts_parse(o, argc, argv, msg, msglen);
+	for (char *s = msg; rc < 0 && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+	return rc;
+}
+
+static int opts_parse(struct vqb_opts *o, int argc, char *const argv[], char *msg, size_t msglen)
 {
 	memset(o, 0, sizeof(*o));
 	msg[0] = '\0';
@@ -506,8 +577,13 @@ int vqb_opts_parse(struct vqb_opts *o, int argc, char *const argv[], char *msg, 
 				if (vqb_options[k].short_name && vqb_options[k].short_name == a[1])
 					id = k;
 		} else if (a[0] != '-') {
-			snprintf(msg, msglen, "unexpected argument '%.80s' (vqbench takes only options; see vqbench --help)", a);
-			return -EINVAL;
+			/* positional: the CSV files of --check (checked below) */
+			if (o->nargs == VQB_ARGS_MAX) {
+				snprintf(msg, msglen, "more than %d file arguments (at '%.80s')", VQB_ARGS_MAX, a);
+				return -EINVAL;
+			}
+			o->args[o->nargs++] = a;
+			continue;
 		}
 		if (id < 0) {
 			const char *eq = strchr(a, '=');
@@ -547,6 +623,16 @@ int vqb_opts_parse(struct vqb_opts *o, int argc, char *const argv[], char *msg, 
 		vs->given = true;
 	}
 
+	if (o->nargs && !o->val[VQB_OPT_CHECK].given) {
+		snprintf(msg, msglen, "unexpected argument '%.80s' (vqbench takes only options, and file "
+			 "arguments after --check FILE; see vqbench --help)", o->args[0]);
+		return -EINVAL;
+	}
+	if (o->val[VQB_OPT_CHECK].given && !o->nargs) {
+		snprintf(msg, msglen, "--check %.80s: no CSV file to check (allowed: vqbench --check "
+			 "THRESHOLDS RUN.csv [MORE.csv...])", o->val[VQB_OPT_CHECK].text);
+		return -EINVAL;
+	}
 	if (o->val[VQB_OPT_PACKETS].given && o->val[VQB_OPT_SECONDS].given) {
 		snprintf(msg, msglen, "--packets and --seconds exclude each other (got --packets '%.40s' and "
 			 "--seconds '%.40s'; allowed: one of them, a repetition runs for a packet count or a time)",
@@ -598,6 +684,8 @@ void vqb_opt_store(enum vqb_opt_id id, const struct vqb_val *v, struct vqb_confi
 		break;
 	case VQB_ARG_ENUM:
 		memcpy(p, &v->e, sizeof(int));
+		if (id == VQB_OPT_DEVICE)
+			memcpy(cfg->dev_path, v->dev_path, sizeof(cfg->dev_path));
 		break;
 	case VQB_ARG_NAME:
 		snprintf(p, op->size, "%s", v->name);

@@ -56,6 +56,12 @@ enum vqb_opt_id {
 	VQB_OPT_DEVICE,
 	VQB_OPT_MEM_NODE,
 	VQB_OPT_UNSAFE_SKIP,
+	VQB_OPT_SKIP_RULE,
+	VQB_OPT_DMA_MASK,
+	VQB_OPT_DMA_ALIGN,
+	VQB_OPT_FORCE_BOUNCE,
+	VQB_OPT_IOMMU,
+	VQB_OPT_NC_MODEL,
 	/* run length (struct vqb_config, same for every configuration unless listed) */
 	VQB_OPT_PACKETS,
 	VQB_OPT_SECONDS,
@@ -69,6 +75,7 @@ enum vqb_opt_id {
 	VQB_OPT_QUIET,
 	VQB_OPT_FORMAT,
 	/* commands */
+	VQB_OPT_CHECK,
 	VQB_OPT_LIST_COLUMNS,
 	VQB_OPT_SYSINFO,
 	VQB_OPT_VERSION,
@@ -87,7 +94,7 @@ enum vqb_arg {
 	VQB_ARG_DESCS,   /* N | A-B | mix; descs_kind, descs_lo, descs_hi */
 	VQB_ARG_CORES,   /* A,B: two distinct CPUs this process may use, or auto */
 	VQB_ARG_NODE,    /* local | a NUMA node 0..numa_max_node(); int (-1 = local) */
-	VQB_ARG_PATH,    /* a file name or '-'; const char * */
+	VQB_ARG_PATH,    /* a file name or '-'; const char * (what: the allowed text) */
 };
 
 /* Where an option's value is stored. */
@@ -136,6 +143,7 @@ struct vqb_val {
 		} descs;               /* DESCS */
 		int cores[2];          /* CORES: -1,-1 = auto */
 	};
+	char dev_path[VQB_DEV_PATH_MAX]; /* --device vhost-user:PATH */
 };
 
 /* Largest number of values one option takes. */
@@ -147,6 +155,9 @@ struct vqb_values {
 	const char *text;     /* the value as given (or the default text) */
 	struct vqb_val v[VQB_LIST_MAX];
 };
+
+/* Most positional arguments (CSV files after --check FILE). */
+#define VQB_ARGS_MAX 32
 
 enum vqb_order { VQB_ORDER_INTERLEAVE, VQB_ORDER_SEQUENTIAL };
 enum vqb_format { VQB_FORMAT_TEXT, VQB_FORMAT_MARKDOWN, VQB_FORMAT_CSV };
@@ -160,6 +171,10 @@ struct vqb_opts {
 	bool quiet;
 	int format;           /* enum vqb_format (for --list-columns) */
 	bool list_columns, sysinfo, version, help;
+	const char *check_path; /* --check FILE: the thresholds file; NULL: no check */
+	/* positional arguments: only with --check (the CSV files to check) */
+	unsigned nargs;
+	const char *args[VQB_ARGS_MAX];
 };
 
 /** Parse argv (argv[0] is the program). Fills every option: given values,

@@ -42,7 +42,12 @@ const char *vqb_opt_format(enum vqb_opt_id id, const struct vqb_config *cfg, cha
 		break;
 	case VQB_ARG_ENUM:
 		memcpy(&i, p, sizeof(i));
-		snprintf(buf, len, "%s", i >= 0 && op->names[i] ? op->names[i] : "?");
+		if (id == VQB_OPT_DEVICE && i == VQB_DEV_VHOST_USER)
+			snprintf(buf, len, "vhost-user:%s", cfg->dev_path);
+		else if (id == VQB_OPT_DEVICE && i == VQB_DEV_VFIO)
+			snprintf(buf, len, "vfio:%s", cfg->dev_path);
+		else
+			snprintf(buf, len, "%s", i >= 0 && op->names[i] ? op->names[i] : "?");
 		break;
 	case VQB_ARG_NAME:
 		snprintf(buf, len, "%.*s", (int)op->size, p);
@@ -178,6 +183,7 @@ void vqb_opts_help(FILE *f)
 		"  vqbench --descs mix --queue-size 256,1024 --reps 10 --cores 2,3\n"
 		"  vqbench --packets 1000000 --policy full --csv out.csv --quiet\n"
 		"  vqbench --list-columns --format markdown\n"
+		"  vqbench --check results/thresholds.txt run.csv   regression bounds for CI\n"
 		"\n"
 		"Exit codes: 0 ok, 1 a run failed or a check fell short, 2 bad option\n"
 		"or value (or every configuration refused), 3 the machine cannot run it\n"

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dev_vfio.h"
 #include "dma.h"
 #include "vq_track.h"
 #include "vqb_dpdk.h"
@@ -19,6 +20,18 @@
 #include "vqb_rte_ring.h"
 #include "vqb_run.h"
 #include "vqb_traffic.h"
+
+static struct dma_params dma_config(const struct vqb_config *c)
+{
+	return (struct dma_params){
+		.mask_bits = c->dma_mask >= 64 ? 0 : c->dma_mask,
+		.min_align = c->dma_align > 1 ? c->dma_align : 0,
+		.force_bounce = c->force_bounce,
+		.lazy = c->iommu_mode == 1,
+		.nc_model = c->nc_model,
+		.vfio_container_fd = -1,
+	};
+}
 
 static struct vq_config ring_config(const struct vqb_config *c)
 {
@@ -38,12 +51,49 @@ static struct vq_config ring_config(const struct vqb_config *c)
 	return v;
 }
 
+/* --device vfio:BDF: what a real NIC on QEMU's user network can run, and
+ * the device itself (attached here, so a missing piece is reported before
+ * anything runs). On success *out is attached; the caller detaches it. */
+static int vfio_check(const struct vqb_config *c, struct dev_vfio **out, char *msg, size_t len)
+{
+	if (strcmp(c->dma, "vfio") && strcmp(c->dma, "pa"))
+		return snprintf(msg, len, "--device vfio:%s with --dma %s: a real device needs real DMA "
+				"addresses: --dma vfio (type1 IOMMU) or pa (no-IOMMU mode)", c->dev_path,
+				c->dma), -EINVAL;
+	if (c->dir == VQB_DIR_RX)
+		return snprintf(msg, len, "--device vfio:%s with --dir rx: a NIC receives only what its "
+				"network sends; use --dir both (every TX packet is an ARP request whose "
+				"reply is received and checked) or --dir tx", c->dev_path), -EINVAL;
+	if (c->dir == VQB_DIR_BOTH && c->pkt_bytes < 64)
+		return snprintf(msg, len, "--device vfio:%s --dir both with --pkt-bytes %u: RX buffers "
+				"must hold a 64-byte ARP reply after the header; use --pkt-bytes 64 or more",
+				c->dev_path, c->pkt_bytes), -EINVAL;
+	if (dev_vfio_attach(c->dev_path, out) < 0)
+		return snprintf(msg, len, "--device vfio:%s: %s", c->dev_path, dev_last_error()), -ENODEV;
+	bool noiommu = dev_vfio_noiommu(*out);
+	if (noiommu != !strcmp(c->dma, "pa")) {
+		dev_vfio_detach(*out);
+		*out = NULL;
+		return snprintf(msg, len, "--device vfio:%s with --dma %s: the device's group is %s; use "
+				"--dma %s", c->dev_path, c->dma, noiommu ? "a no-IOMMU group (DMA addresses "
+				"are physical)" : "behind an IOMMU (DMA addresses are IOVAs)",
+				noiommu ? "pa" : "vfio"), -EINVAL;
+	}
+	return 0;
+}
+
 int vqb_run_check(const struct vqb_config *c, char *msg, size_t len)
 {
 	if (c->queue_size < 1 || c->queue_size > VQ_MAX_SIZE)
 		return snprintf(msg, len, "--queue-size %u: allowed 1..%d", c->queue_size, VQ_MAX_SIZE), -EINVAL;
 	if (c->layout == VQB_LAYOUT_RTE_RING)
 		return 0; /* the ceiling ignores policy, backend and descriptors */
+	if (c->device == VQB_DEV_VHOST_USER && (strcmp(c->dma, "identity") || c->indirect))
+		return snprintf(msg, len,
+				"--device vhost-user:%s with --dma %s --indirect %s: needs --dma identity and "
+				"--indirect off (the backend reads buffers at their virtual addresses in the shared "
+				"memfd regions; indirect tables and other backends' memory are not shared)",
+				c->dev_path, c->dma, c->indirect ? "on" : "off"), -EINVAL;
 	if (c->layout == VQB_LAYOUT_SPLIT && (c->queue_size & (c->queue_size - 1)))
 		return snprintf(msg, len,
 				"--queue-size %u with --layout split: the split layout needs a power of two "
@@ -59,20 +109,36 @@ int vqb_run_check(const struct vqb_config *c, char *msg, size_t len)
 		return snprintf(msg, len,
 				"--pkt-bytes %u with --descs up to %u: need at least 8 bytes and one payload byte "
 				"per descriptor after the header", c->pkt_bytes, c->descs_hi), -EINVAL;
+	if (c->dma_align & (c->dma_align - 1))
+		return snprintf(msg, len, "--dma-align %u: must be a power of two", c->dma_align), -EINVAL;
 	enum vq_policy pol;
 	if (vq_policy_lookup(c->policy, &pol) < 0)
 		return snprintf(msg, len, "--policy %s: no such policy", c->policy), -EINVAL;
-	struct dma_params dp = {.bounce_pool_bytes = 1u << 20, .vfio_container_fd = -1};
+	enum vq_skip_rule rule;
+	if (vq_skip_rule_lookup(c->skip_rule, &rule) < 0)
+		return snprintf(msg, len, "--skip-rule %s: no such rule", c->skip_rule), -EINVAL;
+	struct dma_params dp = dma_config(c);
+	dp.bounce_pool_bytes = 1u << 20;
+	struct dev_vfio *vfio = NULL;
+	if (c->device == VQB_DEV_VFIO) {
+		int vr = vfio_check(c, &vfio, msg, len);
+		if (vr < 0)
+			return vr;
+		dp.vfio_container_fd = dev_vfio_container_fd(vfio);
+	}
 	struct dma *d;
 	int rc = dma_open(c->dma, &dp, &d);
-	if (rc < 0)
+	if (rc < 0) {
+		dev_vfio_detach(vfio);
 		return snprintf(msg, len, "--dma %s: %s", c->dma, dma_last_error()), rc;
+	}
 	struct vq_config vc = ring_config(c);
 	char dummy[64];
-	struct vq_track_params tp = {.policy = pol, .unsafe_skip = c->unsafe_skip, .arena = dummy,
+	struct vq_track_params tp = {.policy = pol, .skip_rule = rule, .unsafe_skip = c->unsafe_skip, .arena = dummy,
 				     .arena_len = sizeof(dummy), .buf_size = 64};
 	rc = vq_track_check(&vc, &tp, d);
 	dma_close(d);
+	dev_vfio_detach(vfio);
 	if (rc < 0)
 		return snprintf(msg, len, "--policy %s with --dma %s on --layout %s: %s", c->policy, c->dma,
 				vqb_layout_name(c->layout), vq_track_last_error()), rc;
@@ -110,20 +176,24 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	if (rc < 0)
 		return rc;
 	m->driver_cpu = pl.driver_cpu;
-	m->device_cpu = c->device == VQB_DEV_INLINE ? pl.driver_cpu : pl.device_cpu;
+	m->device_cpu = c->device == VQB_DEV_INLINE ? pl.driver_cpu
+			: c->device == VQB_DEV_VHOST_USER || c->device == VQB_DEV_VFIO ? -1 /* another process, hardware */
+			: pl.device_cpu;
 	vqb_place_pin_self(pl.driver_cpu);
 	if (c->layout == VQB_LAYOUT_RTE_RING)
 		return vqb_rte_ring_run(c, &pl, m, msg, len);
 
 	enum vq_policy pol;
-	if (vq_policy_lookup(c->policy, &pol) < 0)
-		return snprintf(msg, len, "--policy %s: no such policy", c->policy), -EINVAL;
+	enum vq_skip_rule rule;
+	if (vq_policy_lookup(c->policy, &pol) < 0 || vq_skip_rule_lookup(c->skip_rule, &rule) < 0)
+		return snprintf(msg, len, "--policy %s / --skip-rule %s: unknown", c->policy, c->skip_rule), -EINVAL;
 	struct vqb_traffic_params tp = {
 		.cfg = ring_config(c),
 		.policy = pol,
+		.skip_rule = rule,
 		.unsafe_skip = c->unsafe_skip,
 		.dma = c->dma,
-		.dma_params = {.vfio_container_fd = -1},
+		.dma_params = dma_config(c),
 		.device = vqb_device_name(c->device),
 		.dev_cpu = pl.device_cpu,
 		.dir = c->dir,
@@ -138,13 +208,45 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		.mem = vqb_dpdk_mem_ops(env),
 		.launcher = c->device == VQB_DEV_THREAD ? vqb_dpdk_launcher(env) : NULL,
 	};
+	/* vhost-user: rings and buffers in memfd regions the backend maps;
+	 * both ends verify (dir both: echo), or RX checks lengths (dir rx:
+	 * the backend generates foreign packets) */
+	struct dev_shm *shm = NULL;
+	struct vqb_mem_ops shm_ops;
+	char devname[VQB_DEV_PATH_MAX + 16];
+	if (c->device == VQB_DEV_VHOST_USER) {
+		if (dev_shm_create(&shm) < 0)
+			return snprintf(msg, len, "--device vhost-user:%s: out of memory", c->dev_path), -ENOMEM;
+		vqb_shm_mem_ops(shm, &shm_ops);
+		snprintf(devname, sizeof(devname), "vhost-user:%s", c->dev_path);
+		tp.device = devname;
+		tp.mem = &shm_ops;
+		tp.shm = shm;
+		tp.launcher = NULL;
+		tp.poll_only = true;
+		tp.echo = c->dir == VQB_DIR_BOTH;
+		tp.rx_len_only = c->dir == VQB_DIR_RX;
+	}
+	if (c->device == VQB_DEV_VFIO) {
+		/* hardware: polled, no device thread; dir both = ARP request per
+		 * TX packet, its reply on RX (an RX buffer posted before each) */
+		snprintf(devname, sizeof(devname), "vfio:%s", c->dev_path);
+		tp.device = devname;
+		tp.launcher = NULL;
+		tp.poll_only = true;
+		tp.echo = c->dir == VQB_DIR_BOTH;
+	}
 	snprintf(m->memory, sizeof(m->memory), "%s", tp.mem ? tp.mem->name : "4k-pages");
 	snprintf(m->device_thread, sizeof(m->device_thread), "%s",
-		 c->device == VQB_DEV_INLINE ? "" : tp.launcher ? tp.launcher->name : "pthread");
+		 c->device == VQB_DEV_INLINE ? "" : c->device == VQB_DEV_VHOST_USER ? "backend"
+		 : c->device == VQB_DEV_VFIO ? "hardware"
+		 : tp.launcher ? tp.launcher->name : "pthread");
 	uint64_t rss0 = rss_bytes();
 	struct vqb_traffic *t;
-	if (vqb_traffic_setup(&tp, &t, msg, len) < 0)
+	if (vqb_traffic_setup(&tp, &t, msg, len) < 0) {
+		dev_shm_destroy(shm);
 		return -EINVAL;
+	}
 	struct dma_counters d0, d1;
 	struct vqb_traffic_result r;
 	struct vqb_perf perf;
@@ -157,6 +259,11 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	m->rss_delta_bytes = (int64_t)m->rss_bytes - (int64_t)rss0;
 	struct vqb_traffic_final fin;
 	vqb_traffic_teardown(t, &fin);
+	snprintf(m->memory, sizeof(m->memory), "%s", fin.memory);
+	if (tp.mem && strcmp(fin.memory, tp.mem->name))
+		fprintf(stderr, "vqbench: notice: DPDK's hugepage memory ran out (shared with other DPDK processes); "
+			"this run used %s (CSV column memory)\n", fin.memory);
+	dev_shm_destroy(shm);
 
 	double pk = r.packets ? (double)r.packets : NAN;
 	m->packets = r.packets;

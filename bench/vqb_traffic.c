@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "dev.h"
 #include "dev_payload.h"
+#include "dev_vfio.h"
 #include "vqb_traffic.h"
 
 /* --descs mix: descriptors per packet out of every 128 packets. Header +
@@ -41,8 +43,8 @@ const char *vqb_dir_name(enum vqb_dir d)
 
 const char *vqb_device_name(enum vqb_device d)
 {
-	static const char *const n[] = {"thread", "inline"};
-	return (unsigned)d < 2 ? n[d] : "?";
+	static const char *const n[] = {"thread", "inline", "vhost-user", "vfio"};
+	return (unsigned)d < 4 ? n[d] : "?";
 }
 
 struct pkt {
@@ -56,15 +58,17 @@ struct queue {
 	enum dev_queue kind;
 	void *ring;
 	size_t ring_len;
-	void *pool;      /* mem ops' pool handle */
+	void *pool;      /* mem ops' pool handle; NULL: our own anonymous arena */
+	bool ring_dpdk;  /* ring from the mem ops (else anonymous pages) */
 	void **bufs;     /* pool buffers, [nctx * descs_hi] */
 	struct vq *vq;
 	struct vq_track *tr;
 	char *arena;
 	size_t arena_len;
 	struct pkt *pkts;
-	uint32_t *free_ctx;
-	uint32_t nctx, nfree;
+	uint32_t *free_ctx;  /* LIFO stack, or a FIFO ring from fifo_head */
+	uint32_t nctx, nfree, fifo_head;
+	bool fifo;
 	uint64_t next_seq, expect_seq;
 	uint64_t done;
 };
@@ -80,6 +84,9 @@ struct vqb_traffic {
 	uint8_t mix[128];
 	uint64_t rng;
 	uint64_t errors, lost_bytes, kicks;
+	uint16_t rx_num_buffers; /* what the device writes into the RX header */
+	struct dev_vfio *vfio;          /* --device vfio:BDF: attached before the dma backend */
+	const struct dev_format *fmt;   /* NULL: dev_payload.h's numbered stream */
 };
 
 __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t len, const char *fmt, ...)
@@ -133,6 +140,81 @@ static void free_mem(void *p, size_t len)
 		munmap(p, len);
 }
 
+/* --dma-mask below the address space, on identity (device address = VA):
+ * the mask to straddle, else 0. */
+static uint64_t straddle_mask(const struct vqb_traffic_params *p)
+{
+	unsigned bits = p->dma_params.mask_bits;
+	if (!bits || bits >= 47 || strcmp(p->dma, "identity"))
+		return 0;
+	return (UINT64_C(1) << bits) - 1;
+}
+
+static void *alloc_straddling_at(void *want, size_t len)
+{
+	void *p = mmap(want, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+		       -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (p != want) { /* an old kernel ignoring MAP_FIXED_NOREPLACE */
+		munmap(p, len);
+		return NULL;
+	}
+	return p;
+}
+
+/* An arena whose first half lies below mask + 1 and second half above, so
+ * buffers used in FIFO order cross the mask once. */
+static void *alloc_straddling(size_t len, uint64_t mask)
+{
+	uint64_t limit = mask + 1, half = (len / 2 + 4095) & ~(uint64_t)4095;
+	if (limit < half + 4096)
+		return NULL;
+	return alloc_straddling_at((void *)(uintptr_t)(limit - half), len);
+}
+
+/* chains in flight: every slot with indirect tables, else slots / shortest chain */
+static uint32_t queue_nctx(const struct vqb_traffic_params *p)
+{
+	uint32_t n = p->indirect ? p->cfg.size : p->cfg.size / p->descs_lo;
+	return n ? n : 1;
+}
+
+static void *shm_ring_alloc(size_t len, int node, void *ctx)
+{
+	(void)node;
+	return dev_shm_alloc(ctx, len);
+}
+
+static void shm_ring_free(void *p, void *ctx) { dev_shm_free(ctx, p); }
+
+static int shm_pool_create(size_t nbufs, uint32_t slot_size, int node, void *ctx, void **handle,
+			   char **arena, void **bufs)
+{
+	(void)node;
+	char *a = dev_shm_alloc(ctx, nbufs * slot_size);
+	if (!a)
+		return -ENOMEM;
+	for (size_t i = 0; i < nbufs; i++)
+		bufs[i] = a + i * slot_size;
+	*handle = a;
+	*arena = a;
+	return 0;
+}
+
+void vqb_shm_mem_ops(struct dev_shm *shm, struct vqb_mem_ops *out)
+{
+	*out = (struct vqb_mem_ops){
+		.name = "memfd-shared",
+		.ring_alloc = shm_ring_alloc,
+		.ring_free = shm_ring_free,
+		.pool_create = shm_pool_create,
+		.pool_free = shm_ring_free,
+		.headroom = 0,
+		.ctx = shm,
+	};
+}
+
 static int queue_setup(struct vqb_traffic *t, struct queue *q, enum dev_queue kind,
 		       char *err, size_t errlen)
 {
@@ -143,39 +225,46 @@ static int queue_setup(struct vqb_traffic *t, struct queue *q, enum dev_queue ki
 	q->kind = kind;
 	vq_ring_layout(&p->cfg, &a);
 	q->ring_len = a.total;
-	q->ring = p->mem ? p->mem->ring_alloc(a.total, p->mem_node, p->mem->ctx)
-			 : alloc_mem(a.total, p->mem_node);
+	q->ring = p->mem ? p->mem->ring_alloc(a.total, p->mem_node, p->mem->ctx) : NULL;
+	q->ring_dpdk = q->ring != NULL;
+	if (!q->ring) /* no mem ops, or their hugepages ran out: 4 KiB pages */
+		q->ring = alloc_mem(a.total, p->mem_node);
 	if (!q->ring)
 		return fail(err, errlen, "ring memory: cannot allocate %zu bytes", a.total);
 	if ((rc = vq_create(&p->cfg, q->ring, &q->vq)) < 0)
 		return fail(err, errlen, "--queue-size %u on layout %s: vq_create failed (%s)",
 			    p->cfg.size, p->cfg.layout == VQ_LAYOUT_SPLIT ? "split" : "packed", strerror(-rc));
-	/* chains in flight: every slot with indirect tables, else slots / shortest chain */
-	q->nctx = p->indirect ? p->cfg.size : p->cfg.size / p->descs_lo;
-	if (q->nctx == 0)
-		q->nctx = 1;
+	if (p->poll_only)
+		vq_disable_cb(q->vq);
+	q->nctx = queue_nctx(p);
 	size_t nbufs = (size_t)q->nctx * p->descs_hi;
 	q->arena_len = nbufs * t->buf_size;
 	q->pkts = calloc(q->nctx, sizeof(*q->pkts));
 	q->free_ctx = calloc(q->nctx, sizeof(*q->free_ctx));
+	q->fifo = straddle_mask(p) != 0;
 	q->bufs = calloc(nbufs, sizeof(*q->bufs));
 	if (!q->pkts || !q->free_ctx || !q->bufs)
 		return fail(err, errlen, "packet contexts for %u chains: out of memory", q->nctx);
-	if (p->mem) {
+	if (p->mem && !q->fifo) {
 		rc = p->mem->pool_create(nbufs, t->buf_size, p->mem_node, p->mem->ctx, &q->pool, &q->arena,
 					 q->bufs);
-		if (rc < 0)
-			return fail(err, errlen, "buffer pool of %zu x %u bytes (%s): %s", nbufs, t->buf_size,
-				    p->mem->name, strerror(-rc));
-	} else {
-		q->arena = alloc_mem(q->arena_len, p->mem_node);
+		if (rc < 0) { /* hugepages ran out (shared with other DPDK processes): 4 KiB pages */
+			q->pool = NULL;
+			q->arena = NULL;
+		}
+	}
+	if (!q->pool) {
+		if (!q->arena) /* a straddling arena is reserved before the backend opens */
+			q->arena = alloc_mem(q->arena_len, p->mem_node);
 		if (!q->arena)
-			return fail(err, errlen, "buffer arena of %zu bytes: out of memory", q->arena_len);
+			return fail(err, errlen, "buffer arena of %zu bytes%s: cannot allocate it", q->arena_len,
+				    q->fifo ? " across the DMA mask" : "");
 		for (size_t i = 0; i < nbufs; i++)
 			q->bufs[i] = q->arena + i * t->buf_size;
 	}
 	for (uint32_t i = 0; i < q->nctx; i++) {
-		q->free_ctx[i] = q->nctx - 1 - i;
+		/* LIFO pops from the end: context 0 first; FIFO from the front */
+		q->free_ctx[i] = q->fifo ? i : q->nctx - 1 - i;
 		for (uint32_t k = 0; k < p->descs_hi; k++) {
 			q->pkts[i].bufs[k].cpu = q->bufs[(size_t)i * p->descs_hi + k];
 			q->pkts[i].bufs[k].write = kind == DEV_Q_RX;
@@ -184,6 +273,7 @@ static int queue_setup(struct vqb_traffic *t, struct queue *q, enum dev_queue ki
 	q->nfree = q->nctx;
 	struct vq_track_params tp = {
 		.policy = p->policy,
+		.skip_rule = p->skip_rule,
 		.unsafe_skip = p->unsafe_skip,
 		.arena = q->arena,
 		.arena_len = q->arena_len,
@@ -240,11 +330,39 @@ int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **o
 	}
 	t->buf_size = next_pow2(largest + (p->mem ? p->mem->headroom : 0));
 
+	/* --dma-mask: reserve the queues' arenas across the mask before the
+	 * backend puts its bounce pool just under it; the first queue's arena
+	 * straddles the mask, a second one lies above it */
+	uint64_t smask = straddle_mask(tp);
+	if (smask) {
+		size_t len = (size_t)queue_nctx(tp) * tp->descs_hi * t->buf_size;
+		unsigned nq = p->dir == VQB_DIR_BOTH ? 2 : 1;
+		t->q[0].arena = alloc_straddling(len, smask);
+		if (nq == 2 && t->q[0].arena)
+			t->q[1].arena = alloc_straddling_at((char *)t->q[0].arena + len, len);
+		if (!t->q[0].arena || (nq == 2 && !t->q[1].arena)) {
+			fail(err, errlen, "--dma-mask %u: cannot place the buffer arena across address 0x%llx",
+			     p->dma_params.mask_bits, (unsigned long long)smask + 1);
+			goto bad;
+		}
+		for (unsigned i = 0; i < nq; i++)
+			t->q[i].arena_len = len;
+	}
 	struct dma_params dp = p->dma_params;
 	if (!strcmp(p->dma, "bounce") && dp.bounce_pool_bytes == 0) {
 		/* room for every in-flight buffer in 2 KiB slots, at least 64 MiB */
 		size_t need = (size_t)p->cfg.size * tp->descs_hi * 2 * (t->buf_size > 2048 ? t->buf_size : 2048);
 		dp.bounce_pool_bytes = need > (64u << 20) ? need : (64u << 20);
+	}
+	/* a real PCI device: its VFIO container must exist before the backend
+	 * that maps through it */
+	if (!strncmp(p->device, "vfio:", 5)) {
+		if ((rc = dev_vfio_attach(p->device + 5, &t->vfio)) < 0) {
+			fail(err, errlen, "--device %s: %s", p->device, dev_last_error());
+			goto bad;
+		}
+		if (!strcmp(p->dma, "vfio") && dp.vfio_container_fd < 0)
+			dp.vfio_container_fd = dev_vfio_container_fd(t->vfio);
 	}
 	if ((rc = dma_open(p->dma, &dp, &t->dma)) < 0) {
 		fail(err, errlen, "--dma %s: %s", p->dma, dma_last_error());
@@ -259,7 +377,13 @@ int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **o
 		.rx_payload_bytes = tp->pkt_bytes,
 		.budget = tp->batch,
 		.launcher = p->launcher,
+		.shm = p->shm,
+		.vfio = t->vfio,
 	};
+	if (p->echo && p->dir != VQB_DIR_BOTH) {
+		fail(err, errlen, "echo traffic needs --dir both, got --dir %s", vqb_dir_name(p->dir));
+		goto bad;
+	}
 	if (p->dir == VQB_DIR_TX || p->dir == VQB_DIR_BOTH) {
 		if (queue_setup(t, &t->q[t->nq], DEV_Q_TX, err, errlen) < 0)
 			goto bad;
@@ -273,6 +397,16 @@ int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **o
 	if ((rc = dev_open(&devp, &t->dev)) < 0) {
 		fail(err, errlen, "--device %s: %s", p->device, dev_last_error());
 		goto bad;
+	}
+	t->rx_num_buffers = dev_rx_num_buffers(t->dev);
+	t->fmt = dev_format(t->dev);
+	if (t->vfio) {
+		/* what was negotiated, once per distinct result */
+		static _Thread_local char last[400];
+		if (strcmp(last, dev_vfio_describe(t->vfio))) {
+			snprintf(last, sizeof(last), "%s", dev_vfio_describe(t->vfio));
+			fprintf(stderr, "vqbench: %s\n", last);
+		}
 	}
 	*out = t;
 	return 0;
@@ -305,7 +439,7 @@ static int post(struct vqb_traffic *t, struct queue *q, uint32_t budget, char *e
 		uint32_t n = pick_descs(t);
 		if (vq_num_free(vq_track_vq(q->tr)) < (t->p.indirect ? 1u : n))
 			break;
-		uint32_t ci = q->free_ctx[q->nfree - 1];
+		uint32_t ci = q->fifo ? q->free_ctx[q->fifo_head] : q->free_ctx[q->nfree - 1];
 		struct pkt *pk = &q->pkts[ci];
 		pk->n = n;
 		pk->seq = q->next_seq;
@@ -313,13 +447,19 @@ static int post(struct vqb_traffic *t, struct queue *q, uint32_t budget, char *e
 		size_t off = 0;
 		for (uint32_t k = 0; k < n; k++) {
 			pk->bufs[k].len = t->lens[n][k];
-			if (q->kind == DEV_Q_TX)
+			if (q->kind == DEV_Q_TX && t->fmt)
+				t->fmt->tx_fill(t->fmt, pk->bufs[k].cpu, pk->bufs[k].len, pk->seq, off);
+			else if (q->kind == DEV_Q_TX)
 				dev_stream_fill(pk->bufs[k].cpu, pk->bufs[k].len, pk->seq, off);
 			off += pk->bufs[k].len;
 		}
 		int rc = vq_track_add(q->tr, pk->bufs, n, pk, t->p.indirect);
 		if (rc == -ENOSPC || rc == -ENOMEM) {
-			bool idle = q->nfree == q->nctx;
+			/* the queues share the backend: a chain in flight on
+			 * either one frees IOVA space or bounce slots */
+			bool idle = true;
+			for (unsigned i = 0; i < t->nq; i++)
+				idle &= t->q[i].nfree == t->q[i].nctx;
 			if (idle)
 				return fail(err, errlen, "%s (nothing in flight to wait for)", vq_track_last_error());
 			break; /* back-pressure: wait for completions */
@@ -327,6 +467,8 @@ static int post(struct vqb_traffic *t, struct queue *q, uint32_t budget, char *e
 		if (rc < 0)
 			return fail(err, errlen, "%s", vq_track_last_error());
 		q->nfree--;
+		if (q->fifo)
+			q->fifo_head = q->fifo_head + 1 == q->nctx ? 0 : q->fifo_head + 1;
 		q->next_seq++;
 		posted++;
 	}
@@ -345,8 +487,39 @@ static int reap(struct vqb_traffic *t, struct queue *q, char *err, size_t errlen
 
 	while ((rc = vq_track_get_used(q->tr, &token, &len)) == 1) {
 		struct pkt *pk = token;
-		if (q->kind == DEV_Q_RX) {
+		if (q->kind == DEV_Q_RX && t->fmt) {
+			/* the device's own format (vfio: an ARP reply), byte by
+			 * byte; then poison the buffer so a chain the device
+			 * returns without writing it never passes */
+			size_t off = 0, bad = 0, want = t->fmt->rx_len;
+			for (uint32_t k = 0; k < pk->n && off < want; k++) {
+				size_t l = pk->bufs[k].len < want - off ? pk->bufs[k].len : want - off;
+				bad += t->fmt->rx_check(t->fmt, pk->bufs[k].cpu, l, off);
+				memset(pk->bufs[k].cpu, 0xa5, l);
+				off += l;
+			}
+			/* len 0: see dev_format.used_len_missing */
+			bool len_ok = len == want || (len == 0 && t->fmt->used_len_missing);
+			if (bad || off != want || !len_ok) {
+				t->errors++;
+				t->lost_bytes += bad ? bad : want;
+			}
+			q->expect_seq++;
+		} else if (q->kind == DEV_Q_RX && t->p.rx_len_only) {
+			if (len != pk->stream_len) {
+				t->errors++;
+				t->lost_bytes += pk->stream_len;
+			}
+		} else if (q->kind == DEV_Q_RX) {
 			size_t off = 0, bad = 0;
+			if (t->rx_num_buffers) {
+				/* virtio_net_hdr_v1.num_buffers (bytes 10-11, in the
+				 * first buffer: it always holds the whole header) */
+				uint8_t *h = pk->bufs[0].cpu;
+				bad += (size_t)(h[10] != (uint8_t)t->rx_num_buffers) +
+				       (size_t)(h[11] != (uint8_t)(t->rx_num_buffers >> 8));
+				h[10] = h[11] = 0;
+			}
 			for (uint32_t k = 0; k < pk->n; k++) {
 				bad += dev_stream_check(pk->bufs[k].cpu, pk->bufs[k].len, q->expect_seq, off);
 				off += pk->bufs[k].len;
@@ -357,7 +530,13 @@ static int reap(struct vqb_traffic *t, struct queue *q, char *err, size_t errlen
 			}
 			q->expect_seq++;
 		}
-		q->free_ctx[q->nfree++] = (uint32_t)(pk - q->pkts);
+		if (q->fifo) {
+			uint32_t tail = q->fifo_head + q->nfree;
+			q->free_ctx[tail >= q->nctx ? tail - q->nctx : tail] = (uint32_t)(pk - q->pkts);
+			q->nfree++;
+		} else {
+			q->free_ctx[q->nfree++] = (uint32_t)(pk - q->pkts);
+		}
 		q->done++;
 		n++;
 	}
@@ -365,6 +544,21 @@ static int reap(struct vqb_traffic *t, struct queue *q, char *err, size_t errlen
 		return fail(err, errlen, "%s queue broken: %s", q->kind == DEV_Q_TX ? "tx" : "rx",
 			    vq_broken_reason(vq_track_vq(q->tr)));
 	return n;
+}
+
+/* Set from a signal handler: lock-free, so the store is async-signal-safe.
+ * A flag that orders nothing: relaxed on both sides. */
+static atomic_bool stop_requested;
+_Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "the stop flag must be lock-free for a signal handler");
+
+void vqb_traffic_request_stop(void)
+{
+	atomic_store_explicit(&stop_requested, true, memory_order_relaxed);
+}
+
+bool vqb_traffic_stop_requested(void)
+{
+	return atomic_load_explicit(&stop_requested, memory_order_relaxed);
 }
 
 static double now_s(void)
@@ -390,12 +584,23 @@ int vqb_traffic_run(struct vqb_traffic *t, uint64_t packets, double seconds,
 	uint64_t c0 = __rdtsc(), done = 0, posted = 0, loops = 0, last_done = 0;
 	int rc = 0;
 
+	/* echo: each queue carries half of the packets; q[0] is TX, q[1] RX */
+	uint64_t echo_quota = (packets + 1) / 2, seq0[DEV_NQ] = {0};
+	for (unsigned i = 0; i < t->nq; i++)
+		seq0[i] = t->q[i].next_seq;
 	for (;;) {
 		for (unsigned i = 0; i < t->nq; i++) {
 			struct queue *q = &t->q[i];
 			uint32_t budget = t->p.batch;
-			if (packets && posted + budget > packets)
+			if (t->p.echo) {
+				uint64_t left = packets ? echo_quota - (q->next_seq - seq0[i]) : UINT64_MAX;
+				if (q->kind == DEV_Q_TX && t->q[1].next_seq - q->next_seq < left)
+					left = t->q[1].next_seq - q->next_seq; /* an RX buffer waits for each */
+				if (left < budget)
+					budget = (uint32_t)left;
+			} else if (packets && posted + budget > packets) {
 				budget = (uint32_t)(packets - posted);
+			}
 			if (budget) {
 				int pr = post(t, q, budget, err, errlen);
 				if (pr < 0) {
@@ -426,6 +631,12 @@ int vqb_traffic_run(struct vqb_traffic *t, uint64_t packets, double seconds,
 		if (packets && done >= packets)
 			break;
 		if ((++loops & 255) == 0) {
+			if (vqb_traffic_stop_requested()) {
+				r->interrupted = true;
+				rc = fail(err, errlen, "interrupted (SIGINT or SIGTERM) after %llu packets",
+					  (unsigned long long)done);
+				goto out;
+			}
 			double now = now_s();
 			if (!packets && now - t0 >= seconds)
 				break;
@@ -484,6 +695,9 @@ static void queue_teardown(const struct vqb_traffic_params *p, struct queue *q,
 			sum->syncs += st.syncs;
 			sum->skipped_unmaps += st.skipped_unmaps;
 			sum->readback_errors += st.readback_errors;
+			sum->tracked_chains += st.tracked_chains;
+			if (!sum->first_tracked_chain)
+				sum->first_tracked_chain = st.first_tracked_chain;
 		}
 		vq_track_destroy(q->tr);
 	}
@@ -491,27 +705,38 @@ static void queue_teardown(const struct vqb_traffic_params *p, struct queue *q,
 	free(q->pkts);
 	free(q->free_ctx);
 	free(q->bufs);
-	if (p->mem) {
-		if (q->pool)
-			p->mem->pool_free(q->pool, p->mem->ctx);
-		if (q->ring)
-			p->mem->ring_free(q->ring, p->mem->ctx);
-	} else {
-		free_mem(q->arena, q->arena_len);
+	if (q->pool)
+		p->mem->pool_free(q->pool, p->mem->ctx);
+	else
+		free_mem(q->arena, q->arena_len); /* ours: anonymous or straddling */
+	if (q->ring_dpdk)
+		p->mem->ring_free(q->ring, p->mem->ctx);
+	else
 		free_mem(q->ring, q->ring_len);
-	}
 }
 
 void vqb_traffic_teardown(struct vqb_traffic *t, struct vqb_traffic_final *f)
 {
 	if (!t)
 		return;
+	/* a real device must stop touching rings and buffers (reset) before
+	 * in-flight chains are detached and unmapped below */
 	if (t->dev)
-		dev_stop(t->dev);
+		dev_reset(t->dev);
 	if (f) {
 		memset(f, 0, sizeof(*f));
 		f->queues = t->nq;
-		vq_track_footprint(&t->p.cfg, t->p.policy, t->q[0].arena_len / (t->buf_size ? t->buf_size : 1), &f->fp);
+		unsigned dpdk = 0;
+		for (unsigned i = 0; i < t->nq; i++)
+			dpdk += (t->q[i].pool != NULL) + t->q[i].ring_dpdk;
+		snprintf(f->memory, sizeof(f->memory), "%s",
+			 dpdk == 2 * t->nq ? t->p.mem->name : dpdk == 0 ? "4k-pages" : "mixed");
+		/* live: adaptive allocates its records once a chain needs them */
+		if (t->q[0].tr)
+			vq_track_footprint_live(t->q[0].tr, &f->fp);
+		else
+			vq_track_footprint(&t->p.cfg, t->p.policy, t->q[0].arena_len / (t->buf_size ? t->buf_size : 1),
+					   &f->fp);
 	}
 	/* every slot: a queue whose setup failed half-way is not in nq */
 	for (unsigned i = 0; i < DEV_NQ; i++) {
@@ -523,11 +748,18 @@ void vqb_traffic_teardown(struct vqb_traffic *t, struct vqb_traffic_final *f)
 	if (t->dma) {
 		if (f) {
 			dma_get_counters(t->dma, &f->dma);
-			/* a mapping left live leaks only where its unmap was needed */
-			f->leaked_mappings = dma_need_unmap(t->dma) ? f->dma.live : 0;
+			/* a mapping left live leaks only where its unmap does something:
+			 * on a coherent direct backend, only a bounced one holds a slot */
+			struct dma_props pr;
+			dma_get_props(t->dma, &pr);
+			if (pr.direct && pr.coherent && !pr.debug)
+				f->leaked_mappings = f->dma.bounce_live;
+			else
+				f->leaked_mappings = dma_need_unmap(t->dma) ? f->dma.live : 0;
 			f->dma_mem_bytes = f->dma.mem_bytes;
 		}
 		dma_close(t->dma);
 	}
+	dev_vfio_detach(t->vfio); /* after the backend that mapped through its container */
 	free(t);
 }

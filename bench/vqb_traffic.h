@@ -36,6 +36,7 @@ struct vqb_mem_ops {
 struct vqb_traffic_params {
 	struct vq_config cfg;     /* layout, size, features (indirect/in-order/event idx) */
 	enum vq_policy policy;
+	enum vq_skip_rule skip_rule;
 	bool unsafe_skip;
 	const char *dma;          /* backend name */
 	struct dma_params dma_params;
@@ -51,7 +52,25 @@ struct vqb_traffic_params {
 	uint64_t seed;            /* descriptor-count PRNG */
 	const struct vqb_mem_ops *mem;       /* NULL: anonymous pages */
 	const struct dev_launcher *launcher; /* NULL: pthread device */
+	/* A vhost-user device ("vhost-user:PATH"): mem must place rings and
+	 * buffers in shm (vqb_shm_mem_ops), which the device shares. */
+	struct dev_shm *shm;
+	bool poll_only;   /* the driver polls: suppress used-buffer notifications */
+	/* echo (dir both): the device returns every TX packet on RX, in order
+	 * (a vhost backend forwarding TX to RX). A TX packet is posted only
+	 * when an RX buffer is already posted for it, each queue carries half
+	 * of `packets`, and RX verifies the TX sequence: every payload sent is
+	 * checked when it comes back. */
+	bool echo;
+	/* RX packets come from a generator whose payload is not in
+	 * dev_payload.h's format (a vhost backend in txonly mode): check only
+	 * the length of each received packet. */
+	bool rx_len_only;
 };
+
+/** Rings and buffer pools in shm's memfd regions (each allocation one
+ * region), for a vhost-user device. Fills *out; out->ctx = shm. */
+void vqb_shm_mem_ops(struct dev_shm *shm, struct vqb_mem_ops *out);
 
 struct vqb_traffic_result {
 	uint64_t packets;         /* completed (TX + RX) */
@@ -63,6 +82,7 @@ struct vqb_traffic_result {
 	uint64_t tsc_cycles;
 	double seconds;
 	bool stopped_early;       /* unsafe skip exhausted the backend */
+	bool interrupted;         /* vqb_traffic_request_stop() cut the run short */
 	char note[200];           /* why it stopped early */
 };
 
@@ -83,6 +103,7 @@ struct vqb_traffic_final {
 	uint64_t leaked_mappings;    /* dma live mappings after detach */
 	struct vq_footprint fp;      /* per queue */
 	unsigned queues;             /* 1 (tx or rx) or 2 (both) */
+	char memory[24];             /* what rings and pools came from (mem ops name, 4k-pages, mixed) */
 	size_t arena_bytes;
 	size_t dma_mem_bytes;
 };
@@ -90,6 +111,15 @@ void vqb_traffic_teardown(struct vqb_traffic *t, struct vqb_traffic_final *f);
 
 /** The backend's counters now (between runs: exact). */
 void vqb_traffic_dma_counters(const struct vqb_traffic *t, struct dma_counters *c);
+
+/** Make every vqb_traffic_run of this process stop at its next check (a
+ * few microseconds of traffic apart) and return -1 with "interrupted" in
+ * err and result.interrupted set. Async-signal-safe (one lock-free atomic
+ * store): vqbench's SIGINT/SIGTERM handler calls it. Sticky: later runs
+ * stop at once. */
+void vqb_traffic_request_stop(void);
+/** Whether vqb_traffic_request_stop() was called. */
+bool vqb_traffic_stop_requested(void);
 
 /** TSC ticks per second (measured once against CLOCK_MONOTONIC). */
 double vqb_tsc_hz(void);

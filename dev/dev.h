@@ -6,6 +6,11 @@
  *   inline   the device steps run in the caller's thread when it calls
  *            dev_poll(): deterministic, measurable under valgrind.
  *   thread   a device thread pinned to its own CPU polls the rings.
+ *   vfio     a real virtio-net PCI device through vfio-pci (dev_vfio.h):
+ *            the hardware consumes and produces; dev_poll checks its status.
+ *   vhost-user:PATH  the rings go to a vhost-user backend listening on the
+ *            UNIX socket PATH (dev_vhost_user.h): rings and buffers must be
+ *            in dev_params.shm and addressed by identity IOVAs.
  *
  * The software device consumes TX chains (reading and verifying every
  * payload byte through the dma backend's translate) and fills RX chains
@@ -16,9 +21,11 @@
 #define DEV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dma.h"
+#include "dev_shm.h"
 #include "vq.h"
 
 enum dev_queue { DEV_Q_TX = 0, DEV_Q_RX = 1, DEV_NQ = 2 };
@@ -43,6 +50,29 @@ struct dev_params {
 	uint32_t rx_payload_bytes; /* payload bytes per RX packet (after the header) */
 	uint32_t budget;           /* chains per queue per poll (0 = 64) */
 	const struct dev_launcher *launcher; /* thread: NULL = pthread */
+	struct dev_shm *shm;       /* vhost-user: the memfd regions ring[] and the
+				    * buffers live in (dev_shm.h) */	struct dev_vfio *vfio;     /* vfio: the attached device (dev_vfio_attach) */
+};
+
+/* What the device's packets look like to the driver, where they are not
+ * the numbered stream of dev_payload.h (dev_format() returns NULL then).
+ * A real device cannot check TX payloads, and it receives what its network
+ * sends: for vfio on QEMU's user network, ARP replies to TX ARP requests. */
+struct dev_format {
+	const char *name;   /* "sink", "arp" */
+	bool rx_answers_tx; /* each RX packet answers one TX packet: post no
+			       more RX buffers than TX packets */
+	uint32_t rx_len;    /* bytes the device writes per RX packet (header + frame) */
+	/* the device leaves VIRTQ_DESC_F_WRITE clear in packed used
+	 * descriptors, so vq_get_used (spec-exact: len is reserved without
+	 * WRITE) reports len 0 for packets it did write (QEMU 7.2) */
+	bool used_len_missing;
+	/* fill [off, off+len) of TX packet seq's stream (header included) */
+	void (*tx_fill)(const struct dev_format *f, uint8_t *dst, size_t len, uint64_t seq,
+			size_t off);
+	/* bytes of [off, off+len) of a received packet that differ from what
+	 * the device must have written */
+	size_t (*rx_check)(const struct dev_format *f, const uint8_t *src, size_t len, size_t off);
 };
 
 /* Exact device-side counters; read them after dev_stop(). */
@@ -59,13 +89,23 @@ struct dev_counters {
 
 struct dev;
 
-/** Device kind by name: "inline", "thread". @return 0, -ENOENT, -EINVAL,
- * -ENOMEM; dev_last_error() names the kind and value. */
+/** Device kind by name: "inline", "thread", "vhost-user:PATH", "vfio:BDF"
+ * (dev_params.vfio attached first, dev_vfio.h).
+ * @return 0, -ENOENT, -EINVAL, -ENOMEM; vhost-user also -ENOENT/-ECONNREFUSED
+ * (no backend on PATH), -ENOTSUP (a needed feature not offered), -EPIPE,
+ * -ETIMEDOUT, -EREMOTEIO (the backend refused a message). dev_last_error()
+ * names the kind (and socket path) and the value. */
 int dev_open(const struct dev_params *p, struct dev **out);
 /** Start serving (thread: creates and pins the device thread). */
 int dev_start(struct dev *d);
 /** Stop serving and wait for the device thread. */
 void dev_stop(struct dev *d);
+/** Stop the device from touching the rings at all (vfio: reset through the
+ * status register; software: dev_stop). After it, chains still in flight
+ * may be detached and their buffers unmapped. */
+void dev_reset(struct dev *d);
+/** The packet format, or NULL for dev_payload.h's numbered stream. */
+const struct dev_format *dev_format(const struct dev *d);
 /** Driver -> device notification. */
 void dev_kick(struct dev *d, enum dev_queue q);
 /** inline: run the device steps once over both queues.
@@ -74,6 +114,10 @@ void dev_kick(struct dev *d, enum dev_queue q);
 int dev_poll(struct dev *d);
 void dev_close(struct dev *d);
 void dev_get_counters(const struct dev *d, struct dev_counters *c);
+/** The num_buffers value the device writes into an RX virtio_net_hdr_v1
+ * (bytes 10-11): 1 for a vhost-user backend with MRG_RXBUF negotiated, 0
+ * otherwise (the header stays as the device found it: zero). */
+uint16_t dev_rx_num_buffers(const struct dev *d);
 /** Why the device stopped or refused a chain, or NULL. */
 const char *dev_error(const struct dev *d);
 const char *dev_last_error(void);

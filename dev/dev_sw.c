@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdalign.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 
 #include "dev.h"
 #include "dev_payload.h"
+#include "dev_pvt.h"
 
 struct dev;
 
@@ -31,6 +33,8 @@ struct dev_ops {
 
 struct dev {
 	const struct dev_ops *ops;
+	const struct dev_ext_ops *ext; /* a kind from another file (vhost-user) */
+	void *impl;                    /* ... and its state */
 	struct dev_params p;
 	struct vq_dev *q[DEV_NQ];
 	uint64_t next_seq[DEV_NQ];
@@ -43,13 +47,34 @@ struct dev {
 	pthread_t thread;
 	int launch_handle; /* >= 0: started through p.launcher */
 	bool running;
-	atomic_bool stop;   /* set by dev_stop, read by the device thread */
-	atomic_bool failed; /* set by the device thread when it gives up */
-	atomic_uint_fast64_t kicks;
+	/* Cross-thread words, each on its own cache line so that neither side's
+	 * writes invalidate a line the other polls. */
+	alignas(64) atomic_bool stop; /* set by dev_stop, read by the device thread every loop */
+	alignas(64) atomic_bool failed; /* set by the device thread, read by the driver every poll */
+	alignas(64) atomic_uint_fast64_t kicks; /* written by the driver only */
+	char pad_end[64 - sizeof(atomic_uint_fast64_t)];
 };
 
-static _Thread_local char dev_err[256];
+static _Thread_local char dev_err[400];
+
+/* struct dev holds cache-line-aligned members: allocate it aligned. */
+static struct dev *dev_alloc(void)
+{
+	struct dev *d = aligned_alloc(64, sizeof(struct dev));
+	if (d)
+		memset(d, 0, sizeof(*d));
+	return d;
+}
 const char *dev_last_error(void) { return dev_err; }
+
+int dev_set_last_error(int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(dev_err, sizeof(dev_err), fmt, ap);
+	va_end(ap);
+	return rc;
+}
 
 __attribute__((format(printf, 2, 3))) static int fail(int rc, const char *fmt, ...)
 {
@@ -240,18 +265,42 @@ const char *dev_kind_name(unsigned i)
 	return i < sizeof(dev_kinds) / sizeof(dev_kinds[0]) ? dev_kinds[i].name : NULL;
 }
 
+/* Device kinds in other files, matched by prefix. */
+static const struct dev_ext_ops *const dev_ext_kinds[] = {&dev_vhost_user_ops, &dev_vfio_ops};
+
+static int dev_open_ext(const struct dev_params *p, const struct dev_ext_ops *ext, struct dev **out)
+{
+	if (!p->ring[DEV_Q_TX] && !p->ring[DEV_Q_RX])
+		return fail(-EINVAL, "device '%s': needs at least one queue", p->kind);
+	struct dev *d = dev_alloc();
+	if (!d)
+		return fail(-ENOMEM, "device '%s': out of memory", p->kind);
+	d->ext = ext;
+	d->p = *p;
+	int rc = ext->open(p, p->kind + strlen(ext->prefix), &d->impl);
+	if (rc < 0) {
+		free(d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
 int dev_open(const struct dev_params *p, struct dev **out)
 {
 	const struct dev_ops *ops = NULL;
+	for (unsigned i = 0; p->kind && i < sizeof(dev_ext_kinds) / sizeof(dev_ext_kinds[0]); i++)
+		if (!strncmp(p->kind, dev_ext_kinds[i]->prefix, strlen(dev_ext_kinds[i]->prefix)))
+			return dev_open_ext(p, dev_ext_kinds[i], out);
 	for (unsigned i = 0; dev_kind_name(i); i++)
 		if (p->kind && !strcmp(p->kind, dev_kinds[i].name))
 			ops = &dev_kinds[i];
 	if (!ops)
-		return fail(-ENOENT, "device '%s': no such device kind (allowed: inline, thread)",
+		return fail(-ENOENT, "device '%s': no such device kind (allowed: inline, thread, vhost-user:PATH, vfio:BDF)",
 			    p->kind ? p->kind : "(null)");
 	if (!p->dma || (!p->ring[DEV_Q_TX] && !p->ring[DEV_Q_RX]))
 		return fail(-EINVAL, "device '%s': needs a dma backend and at least one queue", p->kind);
-	struct dev *d = calloc(1, sizeof(*d));
+	struct dev *d = dev_alloc();
 	if (!d)
 		return fail(-ENOMEM, "device '%s': out of memory", p->kind);
 	d->ops = ops;
@@ -274,22 +323,50 @@ int dev_open(const struct dev_params *p, struct dev **out)
 	return 0;
 }
 
-int dev_start(struct dev *d) { return d->ops->start(d); }
-void dev_stop(struct dev *d) { d->ops->stop(d); }
+int dev_start(struct dev *d) { return d->ext ? d->ext->start(d->impl) : d->ops->start(d); }
+
+void dev_stop(struct dev *d)
+{
+	if (d->ext)
+		d->ext->stop(d->impl);
+	else
+		d->ops->stop(d);
+}
+
+void dev_reset(struct dev *d)
+{
+	if (d->ext && d->ext->reset)
+		d->ext->reset(d->impl);
+	else
+		dev_stop(d);
+}
+
+const struct dev_format *dev_format(const struct dev *d)
+{
+	return d->ext && d->ext->format ? d->ext->format(d->impl) : NULL;
+}
 
 void dev_kick(struct dev *d, enum dev_queue q)
 {
-	(void)q;
+	if (d->ext) {
+		d->ext->kick(d->impl, q);
+		return;
+	}
 	/* relaxed: a statistic, read after dev_stop's join */
 	atomic_fetch_add_explicit(&d->kicks, 1, memory_order_relaxed);
 }
 
-int dev_poll(struct dev *d) { return d->ops->poll(d); }
+int dev_poll(struct dev *d) { return d->ext ? d->ext->poll(d->impl) : d->ops->poll(d); }
 
 void dev_close(struct dev *d)
 {
 	if (!d)
 		return;
+	if (d->ext) {
+		d->ext->close(d->impl);
+		free(d);
+		return;
+	}
 	dev_stop(d);
 	for (int q = 0; q < DEV_NQ; q++)
 		vq_dev_destroy(d->q[q]);
@@ -299,8 +376,14 @@ void dev_close(struct dev *d)
 
 void dev_get_counters(const struct dev *d, struct dev_counters *c)
 {
+	if (d->ext) {
+		d->ext->counters(d->impl, c);
+		return;
+	}
 	*c = d->c;
 	c->kicks = atomic_load_explicit(&((struct dev *)d)->kicks, memory_order_relaxed);
 }
 
-const char *dev_error(const struct dev *d) { return d->error; }
+const char *dev_error(const struct dev *d) { return d->ext ? d->ext->error(d->impl) : d->error; }
+
+uint16_t dev_rx_num_buffers(const struct dev *d) { return d->ext ? d->ext->rx_num_buffers(d->impl) : 0; }

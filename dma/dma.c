@@ -202,10 +202,16 @@ int dma_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 	    uint64_t *iova)
 {
 	int r;
+	uint64_t call = ++d->map_calls, at = d->p.fail_map_at;
 	if (!cpu || !len || !dma_dir_valid(dir) ||
 	    (uintptr_t)cpu + len - 1 < (uintptr_t)cpu)
 		r = dma_err(d, -EINVAL, "map: bad argument cpu %p len %zu dir %d",
 			    cpu, len, (int)dir);
+	else if (at && call >= at &&
+		 call - at < (d->p.fail_map_count ? d->p.fail_map_count : 1))
+		r = dma_err(d, -ENOMEM, "map of %p len %zu: injected failure "
+			    "(dma_map call %llu, fail_map_at %llu)", cpu, len,
+			    (unsigned long long)call, (unsigned long long)at);
 	else
 		r = d->ops->map(d, cpu, len, dir, iova);
 	if (r < 0) {
@@ -334,4 +340,21 @@ bool dma_counter_applies(const struct dma *d, size_t offset)
 	if (offset % sizeof(uint64_t) || offset >= sizeof(struct dma_counters))
 		return false;
 	return d->applies & (1u << (offset / sizeof(uint64_t)));
+}
+
+void dma_get_props(const struct dma *d, struct dma_props *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (d->ops == &dma_debug_ops) {
+		dma_get_props(dma_debug_inner(d), p);
+		p->debug = true;
+		return;
+	}
+	p->coherent = d->ops != &dma_noncoherent_ops;
+	p->direct = d->ops == &dma_identity_ops || d->ops == &dma_pa_ops ||
+		    d->ops == &dma_noncoherent_ops || d->ops == &dma_bounce_ops;
+	p->force_bounce = d->ops == &dma_bounce_ops ||
+			  ((d->ops == &dma_identity_ops || d->ops == &dma_pa_ops) && d->p.force_bounce);
+	p->may_bounce = (d->ops == &dma_identity_ops || d->ops == &dma_pa_ops) &&
+			((d->p.mask_bits && d->p.mask_bits < 64) || d->p.min_align > 1);
 }

@@ -66,6 +66,30 @@ struct dma_params {
 	bool lazy;                /* iommu: lazy invalidation (flush queue) */
 	unsigned flush_batch;     /* iommu lazy: unmaps per flush (default 256) */
 	int vfio_container_fd;    /* vfio: an open, configured container; -1 none */
+	bool nc_model;            /* noncoherent: keep the device's view of memory apart,
+				     so a skipped invalidate reads stale data */
+	uint64_t iova_pages;      /* iommu: IOVA space in 4 KiB pages from 1 MiB
+				     (0 = up to 4 GiB); small values exhaust it */
+	/* Fault injection, for tests (0 = off): dma_map call number
+	 * fail_map_at (1-based, counted on this object since dma_open) and
+	 * the fail_map_count - 1 calls after it (0 = just that one) fail with
+	 * -ENOMEM, as an exhausted IOVA space or bounce pool would, with
+	 * "injected failure" in dma_last_error(). debug counts its own calls
+	 * (its inner backend gets no injection). */
+	uint64_t fail_map_at;
+	uint64_t fail_map_count;
+};
+
+/* What a device's DMA setup looks like from outside the mappings: what the
+ * 2024 RFC's dma_can_skip_unmap() could see at probe time (direct mapping,
+ * forced bouncing) and what it ignored (limits that bounce some mappings,
+ * non-coherence, debugging). */
+struct dma_props {
+	bool direct;       /* no IOMMU translation (dma-direct) */
+	bool force_bounce; /* every mapping bounced (swiotlb=force, or the bounce backend) */
+	bool may_bounce;   /* an addressing mask or alignment may bounce some mappings */
+	bool coherent;     /* false: cache maintenance on map and unmap */
+	bool debug;        /* DMA API debugging tracks every mapping */
 };
 
 /* Exact counters. A counter a backend cannot have stays 0 and is listed by
@@ -78,6 +102,8 @@ struct dma_counters {
 	uint64_t iotlb_invalidations; /* iommu: IOTLB entries invalidated */
 	uint64_t iotlb_flushes;       /* iommu: flush operations (lazy batches them) */
 	uint64_t bounced;             /* mappings that went through a bounce slot */
+	uint64_t bounce_live;         /* bounce mappings holding slots now: on a direct
+					 backend, the only mappings whose unmap does something */
 	uint64_t live, peak_live;     /* mappings currently / at most live */
 	uint64_t faults;              /* device accesses refused by translate */
 	uint64_t stale_hits;          /* iommu lazy: device used an unmapped IOVA via a stale IOTLB entry */
@@ -139,6 +165,8 @@ bool dma_need_sync(const struct dma *d);
 const char *dma_reason_str(unsigned reasons);
 
 void dma_get_counters(const struct dma *d, struct dma_counters *c);
+/** The setup's properties (debug: its inner backend's, plus debug). */
+void dma_get_props(const struct dma *d, struct dma_props *p);
 /** Whether a counter means something for this backend: offset is
  * offsetof(struct dma_counters, field). false: the field stays 0 and a
  * report should show it as not measured, not as 0. */

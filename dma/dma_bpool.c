@@ -158,6 +158,7 @@ int dma_bpool_map(struct dma *d, struct dma_bpool *bp, void *orig, size_t len,
 		dma_ctr_add(d, DMA_C_bytes_copied, len);
 	}
 	dma_ctr_add(d, DMA_C_bounced, 1);
+	dma_ctr_add(d, DMA_C_bounce_live, 1);
 	*slot = p;
 	return 0;
 }
@@ -190,6 +191,7 @@ int dma_bpool_unmap(struct dma *d, struct dma_bpool *bp, void *slot,
 	m->is_head = 0;
 	m->orig = NULL;
 	bp->used_slots -= n;
+	dma_ctr_sub(d, DMA_C_bounce_live, 1);
 	return 0;
 }
 

@@ -70,6 +70,7 @@ static int debug_open(struct dma *d)
 		return dma_err(d, -EINVAL, "inner 'debug': cannot wrap itself");
 	struct dma_params ip = d->p;
 	ip.inner = NULL;
+	ip.fail_map_at = 0; /* injected once, by the outer dma_map */
 	int r = dma_open(d->p.inner, &ip, &dbg->inner);
 	if (r < 0)
 		return r; /* the inner backend's message stands */
@@ -314,3 +315,8 @@ const struct dma_ops dma_debug_ops = {
 	.need_sync = debug_need_sync,
 	.counters = debug_counters,
 };
+
+const struct dma *dma_debug_inner(const struct dma *d)
+{
+	return DMA_CPRIV(struct dma_debug, d)->inner;
+}

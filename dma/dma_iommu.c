@@ -104,8 +104,10 @@ static int iommu_open(struct dma *d)
 	if (d->p.flush_batch > (1u << 20))
 		return dma_err(d, -EINVAL, "flush_batch %u: at most %u",
 			       d->p.flush_batch, 1u << 20);
-	int r = dma_iova_init(d, &m->iova, IOMMU_BASE_PFN,
-			      IOMMU_END_PFN - IOMMU_BASE_PFN);
+	uint64_t npages = IOMMU_END_PFN - IOMMU_BASE_PFN;
+	if (d->p.iova_pages && d->p.iova_pages < npages)
+		npages = d->p.iova_pages; /* a small space: exhaustion tests */
+	int r = dma_iova_init(d, &m->iova, IOMMU_BASE_PFN, npages);
 	if (r < 0)
 		return r;
 	if (d->p.lazy) {

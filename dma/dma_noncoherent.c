@@ -18,6 +18,14 @@
  * has no invalidate-only instruction for userspace); SFENCE after a batch of
  * weakly ordered ones. Elsewhere a portable fallback reads each line through
  * a volatile pointer and fences, so the per-line cost is still paid.
+ *
+ * params.nc_model: x86 is coherent, so a skipped invalidate changes nothing
+ * the CPU can observe. With nc_model the device's view of memory is kept
+ * apart (a shadow in the shared bounce pool): write-back copies the CPU's
+ * lines into it, invalidate copies the device's lines back. A driver that
+ * skips the invalidate then reads stale data, as on a real non-coherent
+ * device. The copies are the model's cost (bytes_copied), the lines are the
+ * real cost (lines_flushed).
  */
 #include "dma_pvt.h"
 
@@ -31,6 +39,7 @@ enum nc_insn { NC_TOUCH, NC_CLFLUSH, NC_CLFLUSHOPT, NC_CLWB };
 struct dma_noncoherent {
 	struct dma d;
 	enum nc_insn wb, inval; /* chosen at open */
+	struct dma_bpool shadow; /* nc_model: the device's view of memory */
 };
 
 static const char *const nc_insn_name[] = {
@@ -96,24 +105,41 @@ static int nc_open(struct dma *d)
 			nc->wb = NC_CLWB;
 	}
 #endif
-	return 0;
+	if (!d->p.nc_model)
+		return 0;
+	d->applies |= DMA_CBITS_BOUNCE; /* the model's copies */
+	return dma_bpool_init(d, &nc->shadow, d->p.bounce_pool_bytes, NULL, false);
+}
+
+static void nc_close(struct dma *d)
+{
+	dma_bpool_fini(d, &DMA_PRIV(struct dma_noncoherent, d)->shadow);
 }
 
 static int nc_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 		  uint64_t *iova)
 {
-	(void)dir;
-	nc_maintain(d, DMA_PRIV(struct dma_noncoherent, d)->wb, (uintptr_t)cpu,
-		    len);
+	struct dma_noncoherent *nc = DMA_PRIV(struct dma_noncoherent, d);
+	nc_maintain(d, nc->wb, (uintptr_t)cpu, len);
+	if (d->p.nc_model) {
+		void *view;
+		int r = dma_bpool_map(d, &nc->shadow, cpu, len, dir, &view);
+		if (r < 0)
+			return r;
+		*iova = (uintptr_t)view;
+		return 0;
+	}
 	*iova = (uintptr_t)cpu;
 	return 0;
 }
 
 static int nc_unmap(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir)
 {
+	struct dma_noncoherent *nc = DMA_PRIV(struct dma_noncoherent, d);
 	if (dir & DMA_FROM_DEVICE)
-		nc_maintain(d, DMA_PRIV(struct dma_noncoherent, d)->inval,
-			    (uintptr_t)iova, len);
+		nc_maintain(d, nc->inval, (uintptr_t)iova, len);
+	if (dma_bpool_owns(&nc->shadow, (uintptr_t)iova))
+		return dma_bpool_unmap(d, &nc->shadow, (void *)(uintptr_t)iova, len, dir, true);
 	return 0;
 }
 
@@ -125,6 +151,8 @@ static void nc_sync(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir,
 		nc_maintain(d, nc->wb, (uintptr_t)iova, len);
 	else if (dir & DMA_FROM_DEVICE)
 		nc_maintain(d, nc->inval, (uintptr_t)iova, len);
+	if (dma_bpool_owns(&nc->shadow, (uintptr_t)iova))
+		dma_bpool_sync(d, &nc->shadow, (void *)(uintptr_t)iova, len, dir, for_cpu);
 }
 
 static void *nc_translate(struct dma *d, uint64_t iova, size_t len,
@@ -158,6 +186,7 @@ const struct dma_ops dma_noncoherent_ops = {
 	.size = sizeof(struct dma_noncoherent),
 	.cbits = DMA_CBITS_COMMON | DMA_CBIT(lines_flushed),
 	.open = nc_open,
+	.close = nc_close,
 	.map = nc_map,
 	.unmap = nc_unmap,
 	.sync = nc_sync,

@@ -36,7 +36,7 @@
 #define DMA_COUNTER_LIST(X)                                                    \
 	X(maps) X(unmaps) X(map_errors) X(syncs_for_cpu) X(syncs_for_device)   \
 	X(bytes_copied) X(lines_flushed) X(iotlb_invalidations)                \
-	X(iotlb_flushes) X(bounced) X(live) X(peak_live) X(faults)             \
+	X(iotlb_flushes) X(bounced) X(bounce_live) X(live) X(peak_live) X(faults)             \
 	X(stale_hits) X(debug_reports) X(mem_bytes)
 
 enum dma_ctr {
@@ -54,7 +54,7 @@ enum dma_ctr {
 	 DMA_CBIT(live) | DMA_CBIT(peak_live) | DMA_CBIT(faults) |             \
 	 DMA_CBIT(mem_bytes))
 /* Counters a direct backend (identity, pa) adds: its bounce pool. */
-#define DMA_CBITS_BOUNCE (DMA_CBIT(bytes_copied) | DMA_CBIT(bounced))
+#define DMA_CBITS_BOUNCE (DMA_CBIT(bytes_copied) | DMA_CBIT(bounced) | DMA_CBIT(bounce_live))
 
 struct dma;
 
@@ -85,6 +85,7 @@ struct dma {
 	const struct dma_ops *ops;
 	struct dma_params p; /* defaults filled in by dma_open */
 	unsigned applies;    /* DMA_CBIT mask: ops->cbits, or debug's */
+	uint64_t map_calls;  /* dma_map calls so far (fault injection; driver thread) */
 	_Atomic uint64_t ctr[DMA_C_N];
 };
 
@@ -264,6 +265,9 @@ static inline unsigned dma_order(uint64_t pages)
 		o++;
 	return o;
 }
+
+/* debug: the backend it wraps. */
+const struct dma *dma_debug_inner(const struct dma *d);
 
 /* noncoherent: the instruction used to write back / invalidate a line. */
 const char *dma_noncoherent_insns(const struct dma *d, bool writeback);

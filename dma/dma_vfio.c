@@ -55,19 +55,36 @@ static int vfio_read_ranges(struct dma_vfio *v)
 		r = -errno;
 		goto out;
 	}
-	for (uint32_t off = info->cap_offset; off && off < info->argsz;) {
-		struct vfio_info_cap_header *h =
-			(struct vfio_info_cap_header *)((char *)info + off);
-		if (h->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
-			struct vfio_iommu_type1_info_cap_iova_range *cr =
-				(void *)h;
+	/* Capabilities sit at 4-byte aligned offsets: copy each piece out
+	 * with memcpy instead of dereferencing a misaligned u64 field. */
+	const char *base = (const char *)info;
+	for (uint32_t off = info->cap_offset;
+	     off && off + sizeof(struct vfio_info_cap_header) <= info->argsz;) {
+		struct vfio_info_cap_header h;
+		memcpy(&h, base + off, sizeof(h));
+		struct vfio_iommu_type1_info_cap_iova_range cr;
+		if (h.id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE &&
+		    off + sizeof(cr) <= info->argsz) {
+			memcpy(&cr, base + off, sizeof(cr));
+			const char *ranges = base + off + sizeof(cr);
+			uint32_t nr = cr.nr_iovas;
+			if ((info->argsz - off - sizeof(cr)) / sizeof(cr.iova_ranges[0]) < nr)
+				nr = (uint32_t)((info->argsz - off - sizeof(cr)) /
+						sizeof(cr.iova_ranges[0]));
 			/* Reserve everything, then free the usable parts. */
 			uint64_t cur = VFIO_BASE_PFN;
-			for (uint32_t i = 0; i < cr->nr_iovas; i++) {
-				uint64_t s = (cr->iova_ranges[i].start +
-					      DMA_PAGE_SIZE - 1) >> DMA_PAGE_SHIFT;
-				uint64_t e = (cr->iova_ranges[i].end + 1) >>
-					     DMA_PAGE_SHIFT;
+			for (uint32_t i = 0; i < nr; i++) {
+				struct vfio_iova_range rg;
+				memcpy(&rg, ranges + i * sizeof(rg), sizeof(rg));
+				if (rg.end < rg.start)
+					continue;
+				/* pfns clamped to the space; end + 1 may wrap */
+				uint64_t s = rg.start >= VFIO_END_PFN << DMA_PAGE_SHIFT
+						     ? VFIO_END_PFN
+						     : (rg.start + DMA_PAGE_SIZE - 1) >> DMA_PAGE_SHIFT;
+				uint64_t e = rg.end >= VFIO_END_PFN << DMA_PAGE_SHIFT
+						     ? VFIO_END_PFN
+						     : (rg.end + 1) >> DMA_PAGE_SHIFT;
 				if (s > cur)
 					dma_iova_reserve(&v->iova, cur, s - cur);
 				if (e > cur)
@@ -75,9 +92,9 @@ static int vfio_read_ranges(struct dma_vfio *v)
 			}
 			if (cur < VFIO_END_PFN)
 				dma_iova_reserve(&v->iova, cur, VFIO_END_PFN - cur);
-			v->nranges = cr->nr_iovas;
+			v->nranges = nr;
 		}
-		off = h->next;
+		off = h.next;
 	}
 out:
 	free(info);

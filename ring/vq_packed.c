@@ -379,9 +379,8 @@ int vq_get_used_packed(struct vq *vq, struct vq_used *u)
 	if (a != s->used_wrap)
 		return vq_badf(vq, "descriptor %u: used with wrap %d, expected wrap counter %d",
 			       s->used_pos, a, s->used_wrap);
-	/* Plain loads: ordered after A4. Without WRITE, len is reserved. */
+	/* Plain loads: ordered after A4. */
 	uint32_t id = vq_le16(d->id);
-	uint32_t len = (f & VQ_DESC_F_WRITE) ? vq_le32(d->len) : 0;
 	if (id >= size)
 		return vq_badf(vq, "used buffer id %u out of range (queue size %u)",
 			       id, size);
@@ -389,6 +388,12 @@ int vq_get_used_packed(struct vq *vq, struct vq_used *u)
 	if (!cs->token)
 		return vq_badf(vq, "used buffer id %u is not in flight (double completion?)",
 			       id);
+	/* The spec makes len meaningful only with WRITE set, but devices
+	 * (QEMU 7.2) fill it without setting WRITE, and Linux and DPDK read
+	 * it regardless: read it whenever the chain had device-writable
+	 * bytes (it is still bounded by them below); otherwise it is
+	 * reserved and ignored. */
+	uint32_t len = ((f & VQ_DESC_F_WRITE) || cs->in_bytes) ? vq_le32(d->len) : 0;
 	if (len > cs->in_bytes)
 		return vq_badf(vq, "used len %u exceeds the %u device-writable bytes of buffer %u",
 			       len, cs->in_bytes, id);

@@ -1,194 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vq_track.c - DMA-address tracking policies between a driver's buffers and
- * the virtqueue. The policy table below is the one place that says what each
- * policy stores per descriptor and per chain; vq_track_footprint() reads the
- * same table and the same record types, so the numbers cannot drift from
- * the code.
+ * vq_track.c - the tracking data path: map a chain's buffers, hand the ring
+ * their IOVAs, remember what the policy remembers (vq_track_policy.c says
+ * what), and unmap from it on completion or detach.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vq_track.h"
-
-/* full: Linux's desc_extra. */
-struct vq_rec_full {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-_Static_assert(sizeof(struct vq_rec_full) == 16, "full record is 16 bytes");
-
-/* compact: bits 0-15 len-1, bit 16 device-writable, bits 17-63 IOVA. */
-typedef uint64_t vq_rec_compact;
-#define COMPACT_LEN_MAX 65536u
-#define COMPACT_IOVA_BITS 47
-#define COMPACT_WRITE (UINT64_C(1) << 16)
-
-/* Indirect tables: room for VQ_MAX_CHAIN descriptors (304 bytes), laid out
- * at a 512-byte stride so none crosses a 4 KiB page (a physically
- * addressed backend cannot map one that does) -- the same 512 bytes
- * Linux's kmalloc gives a 304-byte table. Only n * 16 bytes are mapped. */
-#define IND_TABLE_BYTES 512u
-#define IND_LEN(n) ((uint32_t)(n) * 16u)
-
-struct vq_policy_def {
-	const char *name;
-	const char *desc;
-	uint8_t rec_bytes;      /* record per descriptor (and per indirect entry) */
-	bool map_per_packet;    /* map on add, unmap (or not) on completion */
-	bool unmaps;            /* completion unmaps what add mapped */
-	bool split_only;
-	bool table_iova_state;  /* keeps each indirect table's IOVA per table */
-};
-
-static const struct vq_policy_def policy_defs[VQ_POLICY_COUNT] = {
-	[VQ_POLICY_FULL] = {"full",
-			    "16-byte record per descriptor (Linux desc_extra), indirect entries too",
-			    sizeof(struct vq_rec_full), true, true, false, false},
-	[VQ_POLICY_COMPACT] = {"compact",
-			       "8-byte record per descriptor: IOVA<2^47, len<=64 KiB, direction",
-			       sizeof(vq_rec_compact), true, true, false, false},
-	[VQ_POLICY_READBACK] = {"readback",
-				"no record: addresses read back from the split descriptor table",
-				0, true, true, true, true},
-	[VQ_POLICY_SKIP] = {"skip",
-			    "nothing stored, unmap never called (only where unmap is not needed)",
-			    0, true, false, false, false},
-	[VQ_POLICY_PREMAPPED] = {"premapped",
-				 "buffers from an arena mapped once; token per chain only",
-				 0, false, false, false, false},
-};
-
-struct vq_track {
-	struct vq *vq;
-	struct dma *dma;
-	const struct vq_policy_def *def;
-	enum vq_policy policy;
-	bool unsafe;
-	bool indirect_ok;
-	uint32_t size;
-	/* arena */
-	char *arena;
-	size_t arena_len;
-	uint32_t buf_shift;
-	size_t nbufs;
-	uint64_t *buf_iova; /* premapped: [nbufs] */
-	/* per-descriptor records, indexed by slot */
-	struct vq_rec_full *full;   /* [size] */
-	vq_rec_compact *compact;    /* [size] */
-	/* indirect tables: [size] tables of IND_TABLE_BYTES, own free stack */
-	char *ind_tables;
-	uint16_t *ind_free;        /* stack of free table indices */
-	uint32_t ind_nfree;
-	uint16_t *ind_of_head;     /* [size]: table used by the chain at head */
-	uint64_t *ind_iova;        /* readback / premapped: [size] table IOVA */
-	struct vq_rec_full *ind_full;  /* [size][VQ_MAX_CHAIN] */
-	vq_rec_compact *ind_compact;   /* [size][VQ_MAX_CHAIN] */
-	struct vq_track_stats st;
-};
-
-static _Thread_local char track_err[320];
-
-const char *vq_track_last_error(void) { return track_err; }
-
-__attribute__((format(printf, 2, 3))) static int fail(int rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(track_err, sizeof(track_err), fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-const char *vq_policy_name(unsigned i)
-{
-	return i < VQ_POLICY_COUNT ? policy_defs[i].name : NULL;
-}
-
-const char *vq_policy_desc(unsigned i)
-{
-	return i < VQ_POLICY_COUNT ? policy_defs[i].desc : NULL;
-}
-
-int vq_policy_lookup(const char *name, enum vq_policy *out)
-{
-	for (unsigned i = 0; i < VQ_POLICY_COUNT; i++) {
-		if (name && !strcmp(name, policy_defs[i].name)) {
-			*out = (enum vq_policy)i;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-static bool has_indirect(const struct vq_config *cfg)
-{
-	return (cfg->features & VQ_FEATURE(VQ_F_INDIRECT_DESC)) != 0;
-}
-
-int vq_track_footprint(const struct vq_config *cfg, enum vq_policy policy,
-		       size_t arena_bufs, struct vq_footprint *fp)
-{
-	struct vq_areas a;
-
-	if ((unsigned)policy >= VQ_POLICY_COUNT || vq_ring_layout(cfg, &a) < 0)
-		return -EINVAL;
-	const struct vq_policy_def *def = &policy_defs[policy];
-	size_t n = cfg->size;
-	bool ind = has_indirect(cfg);
-
-	memset(fp, 0, sizeof(*fp));
-	fp->ring = a.total;
-	fp->driver_state = vq_driver_state_bytes(cfg);
-	fp->tracking = n * def->rec_bytes;
-	if (ind) {
-		fp->tracking += n * VQ_MAX_CHAIN * def->rec_bytes;
-		fp->indirect = n * IND_TABLE_BYTES + n * sizeof(uint16_t) * 2;
-		if (def->table_iova_state || policy == VQ_POLICY_PREMAPPED)
-			fp->chain_state = n * sizeof(uint64_t);
-	}
-	if (policy == VQ_POLICY_PREMAPPED)
-		fp->pool_iova = arena_bufs * sizeof(uint64_t);
-	fp->total = fp->ring + fp->driver_state + fp->tracking + fp->chain_state +
-		    fp->indirect + fp->pool_iova;
-	return 0;
-}
-
-int vq_track_check(const struct vq_config *cfg, const struct vq_track_params *p,
-		   const struct dma *d)
-{
-	if ((unsigned)p->policy >= VQ_POLICY_COUNT)
-		return fail(-EINVAL, "policy %d: no such policy", (int)p->policy);
-	const struct vq_policy_def *def = &policy_defs[p->policy];
-	if (def->split_only && cfg->layout != VQ_LAYOUT_SPLIT)
-		return fail(-EOPNOTSUPP,
-			    "policy '%s' needs the split layout: a packed ring's descriptors are "
-			    "overwritten by used elements, so there is nothing to read back",
-			    def->name);
-	if (p->policy == VQ_POLICY_SKIP && dma_need_unmap(d) && !p->unsafe_skip)
-		return fail(-EPERM,
-			    "policy 'skip' refused on dma backend '%s': unmap is needed (%s); "
-			    "skipping it would lose data or leak mappings (use --unsafe-skip to measure that)",
-			    dma_name(d), dma_reason_str(dma_need_unmap_reason(d)));
-	if (p->policy == VQ_POLICY_PREMAPPED && dma_need_sync(d))
-		return fail(-EINVAL,
-			    "policy 'premapped' refused on dma backend '%s': it needs per-packet syncs (%s), "
-			    "and a pool mapped once would never see them (DPDK requires coherent, non-bouncing DMA)",
-			    dma_name(d), dma_reason_str(dma_need_unmap_reason(d)));
-	if (!p->arena || !p->arena_len || p->buf_size < 64 || p->buf_size > 65536 ||
-	    (p->buf_size & (p->buf_size - 1)) || p->arena_len % p->buf_size)
-		return fail(-EINVAL,
-			    "arena of %zu bytes in buffers of %u bytes: need a non-empty arena of "
-			    "power-of-two buffers of 64..65536 bytes",
-			    p->arena_len, p->buf_size);
-	return 0;
-}
-
+#include "vq_track_pvt.h"
 static enum dma_dir buf_dir(uint32_t write)
 {
 	return write ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
@@ -211,6 +32,8 @@ static void track_free(struct vq_track *t)
 	free(t->ind_iova);
 	free(t->ind_full);
 	free(t->ind_compact);
+	free(t->pairs);
+	free(t->tracked);
 	free(t);
 }
 
@@ -221,7 +44,7 @@ static int premap(struct vq_track *t)
 		int rc = dma_map(t->dma, t->arena + (i << t->buf_shift),
 				 (size_t)1 << t->buf_shift, DMA_BIDIRECTIONAL, &t->buf_iova[i]);
 		if (rc < 0)
-			return fail(rc, "premapped: mapping arena buffer %zu of %zu failed on dma backend '%s': %s",
+			return vq_track_fail(rc, "premapped: mapping arena buffer %zu of %zu failed on dma backend '%s': %s",
 				    i, t->nbufs, dma_name(t->dma), dma_last_error());
 		t->st.maps++;
 	}
@@ -229,7 +52,7 @@ static int premap(struct vq_track *t)
 		int rc = dma_map(t->dma, t->ind_tables + (size_t)i * IND_TABLE_BYTES,
 				 IND_TABLE_BYTES, DMA_TO_DEVICE, &t->ind_iova[i]);
 		if (rc < 0)
-			return fail(rc, "premapped: mapping indirect table %u failed on dma backend '%s': %s",
+			return vq_track_fail(rc, "premapped: mapping indirect table %u failed on dma backend '%s': %s",
 				    i, dma_name(t->dma), dma_last_error());
 		t->st.maps++;
 	}
@@ -256,14 +79,15 @@ int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *
 		return rc;
 	struct vq_track *t = calloc(1, sizeof(*t));
 	if (!t)
-		return fail(-ENOMEM, "tracking state: out of memory");
+		return vq_track_fail(-ENOMEM, "tracking state: out of memory");
 	t->vq = vq;
 	t->dma = d;
 	t->policy = p->policy;
-	t->def = &policy_defs[p->policy];
+	t->def = &vq_policy_defs[p->policy];
 	t->unsafe = p->unsafe_skip && p->policy == VQ_POLICY_SKIP;
+	t->rule = p->skip_rule;
 	t->size = cfg->size;
-	t->indirect_ok = has_indirect(cfg);
+	t->indirect_ok = vq_track_has_indirect(cfg);
 	t->arena = p->arena;
 	t->arena_len = p->arena_len;
 	t->buf_shift = (uint32_t)__builtin_ctz(p->buf_size);
@@ -271,10 +95,14 @@ int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *
 
 	size_t n = t->size;
 	bool ok = true;
-	if (p->policy == VQ_POLICY_FULL)
+	if (t->def->rec == REC_FULL && !t->def->lazy)
 		ok &= (t->full = calloc(n, sizeof(*t->full))) != NULL;
-	if (p->policy == VQ_POLICY_COMPACT)
+	if (t->def->rec == REC_COMPACT)
 		ok &= (t->compact = calloc(n, sizeof(*t->compact))) != NULL;
+	if (t->def->rec == REC_ARRAY)
+		ok &= (t->pairs = calloc((n + 1) * VQ_MAX_CHAIN, sizeof(*t->pairs))) != NULL;
+	if (t->def->lazy)
+		ok &= (t->tracked = calloc(n, 1)) != NULL;
 	if (p->policy == VQ_POLICY_PREMAPPED)
 		ok &= (t->buf_iova = calloc(t->nbufs, sizeof(uint64_t))) != NULL;
 	if (t->indirect_ok) {
@@ -284,9 +112,9 @@ int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *
 		ok &= (t->ind_of_head = calloc(n, sizeof(uint16_t))) != NULL;
 		if (t->def->table_iova_state || p->policy == VQ_POLICY_PREMAPPED)
 			ok &= (t->ind_iova = calloc(n, sizeof(uint64_t))) != NULL;
-		if (p->policy == VQ_POLICY_FULL)
+		if (t->def->rec == REC_FULL && !t->def->lazy)
 			ok &= (t->ind_full = calloc(n * VQ_MAX_CHAIN, sizeof(*t->ind_full))) != NULL;
-		if (p->policy == VQ_POLICY_COMPACT)
+		if (t->def->rec == REC_COMPACT)
 			ok &= (t->ind_compact = calloc(n * VQ_MAX_CHAIN, sizeof(*t->ind_compact))) != NULL;
 		if (ok) {
 			memset(t->ind_tables, 0, n * IND_TABLE_BYTES);
@@ -297,7 +125,7 @@ int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *
 	}
 	if (!ok) {
 		track_free(t);
-		return fail(-ENOMEM, "tracking state for policy '%s', queue size %zu: out of memory",
+		return vq_track_fail(-ENOMEM, "tracking state for policy '%s', queue size %zu: out of memory",
 			    t->def->name, n);
 	}
 	rc = dma_register(d, p->arena, p->arena_len);
@@ -305,7 +133,7 @@ int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *
 		rc = dma_register(d, t->ind_tables, n * IND_TABLE_BYTES);
 	if (rc < 0) {
 		track_free(t);
-		return fail(rc, "dma backend '%s' refused the buffer arena: %s", dma_name(d),
+		return vq_track_fail(rc, "dma backend '%s' refused the buffer arena: %s", dma_name(d),
 			    dma_last_error());
 	}
 	if (p->policy == VQ_POLICY_PREMAPPED && (rc = premap(t)) < 0) {
@@ -374,18 +202,36 @@ static void rollback(struct vq_track *t, const struct vq_sg *sg, unsigned k,
 
 /* skip may run only while the backend's unmap does nothing: asked after the
  * mappings it covers, as upstream's dma_need_unmap() is. */
-static int skip_still_safe(struct vq_track *t, unsigned k)
+static int skip_still_safe(struct vq_track *t, unsigned k, const void *cpu, uint32_t len,
+			   uint64_t iova)
 {
 	struct vq_stats vs;
 
-	if (t->policy != VQ_POLICY_SKIP || t->unsafe || !dma_need_unmap(t->dma))
+	if (t->policy != VQ_POLICY_SKIP || t->unsafe || t->rule != VQ_SKIP_UPSTREAM ||
+	    !dma_need_unmap(t->dma))
 		return 0;
 	vq_get_stats(t->vq, &vs);
-	return fail(-EPERM,
-		    "policy 'skip' stopped at chain %llu, mapping %u: dma backend '%s' now needs unmap (%s); "
-		    "continuing would lose data or leak mappings",
-		    (unsigned long long)vs.added, k, dma_name(t->dma),
+	return vq_track_fail(-EPERM,
+		    "policy 'skip' stopped at chain %llu, mapping %u (%u bytes at %p, device address 0x%llx): "
+		    "dma backend '%s' now needs unmap (%s); continuing would lose data or leak mappings",
+		    (unsigned long long)vs.added, k, len, cpu, (unsigned long long)iova, dma_name(t->dma),
 		    dma_reason_str(dma_need_unmap_reason(t->dma)));
+}
+
+/* adaptive: the records, allocated when the first chain needs them. */
+static int adaptive_alloc(struct vq_track *t)
+{
+	if (t->full)
+		return 0;
+	t->full = calloc(t->size, sizeof(*t->full));
+	if (t->full && t->indirect_ok)
+		t->ind_full = calloc((size_t)t->size * VQ_MAX_CHAIN, sizeof(*t->ind_full));
+	if (!t->full || (t->indirect_ok && !t->ind_full)) {
+		free(t->full);
+		t->full = NULL;
+		return vq_track_fail(-ENOMEM, "policy 'adaptive': no memory for the records a chain now needs");
+	}
+	return 0;
 }
 
 int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
@@ -398,9 +244,9 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 	unsigned k;
 
 	if (n < 1 || n > VQ_MAX_CHAIN)
-		return fail(-EINVAL, "chain of %u buffers: allowed 1..%d", n, VQ_MAX_CHAIN);
+		return vq_track_fail(-EINVAL, "chain of %u buffers: allowed 1..%d", n, VQ_MAX_CHAIN);
 	if (indirect && !t->indirect_ok)
-		return fail(-EINVAL, "indirect chain on a queue without VIRTIO_RING_F_INDIRECT_DESC");
+		return vq_track_fail(-EINVAL, "indirect chain on a queue without VIRTIO_RING_F_INDIRECT_DESC");
 	/* 1. map (or look up) every buffer */
 	for (k = 0; k < n; k++) {
 		const struct vq_buf *b = &bufs[k];
@@ -409,17 +255,17 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		if (t->def->map_per_packet) {
 			rc = dma_map(t->dma, b->cpu, b->len, buf_dir(b->write), &sg[k].addr);
 			if (rc < 0) {
-				rc = fail(rc, "policy '%s': mapping buffer %u (%u bytes) failed on dma backend '%s': %s",
+				rc = vq_track_fail(rc, "policy '%s': mapping buffer %u (%u bytes) failed on dma backend '%s': %s",
 					  t->def->name, k, b->len, dma_name(t->dma), dma_last_error());
 				goto undo;
 			}
 			t->st.maps++;
-			if ((rc = skip_still_safe(t, k)) < 0) {
+			if ((rc = skip_still_safe(t, k, b->cpu, b->len, sg[k].addr)) < 0) {
 				k++;
 				goto undo;
 			}
 			if (t->policy == VQ_POLICY_COMPACT && !compact_fits(sg[k].addr, b->len)) {
-				rc = fail(-ERANGE,
+				rc = vq_track_fail(-ERANGE,
 					  "policy 'compact': mapping of %u bytes at IOVA 0x%llx does not fit an 8-byte "
 					  "record (IOVA below 2^%d, length 1..%u)",
 					  b->len, (unsigned long long)sg[k].addr, COMPACT_IOVA_BITS, COMPACT_LEN_MAX);
@@ -429,7 +275,7 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		} else {
 			sg[k].addr = premapped_iova(t, b);
 			if (!sg[k].addr) {
-				rc = fail(-EINVAL, "policy 'premapped': buffer %u (%p, %u bytes) is not inside one arena buffer",
+				rc = vq_track_fail(-EINVAL, "policy 'premapped': buffer %u (%p, %u bytes) is not inside one arena buffer",
 					  k, b->cpu, b->len);
 				goto undo;
 			}
@@ -439,7 +285,7 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 	struct vq_indirect ind, *indp = NULL;
 	if (indirect) {
 		if (!t->ind_nfree) {
-			rc = fail(-ENOSPC, "no free indirect table");
+			rc = vq_track_fail(-ENOSPC, "no free indirect table");
 			goto undo;
 		}
 		tidx = t->ind_free[--t->ind_nfree];
@@ -447,16 +293,16 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		if (t->def->map_per_packet) {
 			rc = dma_map(t->dma, ind.table, IND_LEN(n), DMA_TO_DEVICE, &table_iova);
 			if (rc < 0) {
-				rc = fail(rc, "policy '%s': mapping an indirect table failed on dma backend '%s': %s",
+				rc = vq_track_fail(rc, "policy '%s': mapping an indirect table failed on dma backend '%s': %s",
 					  t->def->name, dma_name(t->dma), dma_last_error());
 				table_iova = 0;
 				goto undo;
 			}
 			t->st.maps++;
-			if ((rc = skip_still_safe(t, n)) < 0)
+			if ((rc = skip_still_safe(t, n, ind.table, IND_LEN(n), table_iova)) < 0)
 				goto undo;
 			if (t->policy == VQ_POLICY_COMPACT && !compact_fits(table_iova, IND_LEN(n))) {
-				rc = fail(-ERANGE, "policy 'compact': indirect table IOVA 0x%llx does not fit",
+				rc = vq_track_fail(-ERANGE, "policy 'compact': indirect table IOVA 0x%llx does not fit",
 					  (unsigned long long)table_iova);
 				goto undo;
 			}
@@ -466,14 +312,21 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		ind.iova = table_iova;
 		indp = &ind;
 	}
+	/* adaptive: does this chain need its records? asked after mapping it */
+	bool keep = t->def->rec != REC_NONE;
+	if (t->def->lazy) {
+		keep = dma_need_unmap(t->dma);
+		if (keep && (rc = adaptive_alloc(t)) < 0)
+			goto undo;
+	}
 	/* 3. into the ring */
 	rc = vq_add(t->vq, sg, n, token, indp, slots);
 	if (rc < 0) {
 		if (rc != -ENOSPC)
-			fail(rc, "vq_add of a %u-buffer chain failed (%s)", n,
+			vq_track_fail(rc, "vq_add of a %u-buffer chain failed (%s)", n,
 			     vq_broken_reason(t->vq) ? vq_broken_reason(t->vq) : "invalid chain");
 		else
-			fail(rc, "ring full");
+			vq_track_fail(rc, "ring full");
 		goto undo;
 	}
 	uint16_t head = (uint16_t)rc;
@@ -487,7 +340,17 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 			t->ind_iova[tidx] = table_iova;
 	}
 	/* 4. remember what the policy remembers */
-	if (t->policy == VQ_POLICY_FULL) {
+	if (t->def->lazy) {
+		t->tracked[head] = keep;
+		if (keep && !t->st.tracked_chains++) {
+			struct vq_stats vs;
+			vq_get_stats(t->vq, &vs);
+			t->st.first_tracked_chain = vs.added;
+		}
+	}
+	if (!keep)
+		return head;
+	if (t->def->rec == REC_FULL) {
 		struct vq_rec_full *rec = indirect ? &t->ind_full[(size_t)tidx * VQ_MAX_CHAIN] : NULL;
 		for (unsigned i = 0; i < n; i++) {
 			struct vq_rec_full r = {
@@ -505,7 +368,13 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		if (indirect)
 			t->full[head] = (struct vq_rec_full){table_iova, IND_LEN(n),
 							     VQ_DESC_F_INDIRECT, 0};
-	} else if (t->policy == VQ_POLICY_COMPACT) {
+	} else if (t->def->rec == REC_ARRAY) {
+		struct vq_pair *pr = &t->pairs[(size_t)head * VQ_MAX_CHAIN];
+		for (unsigned i = 0; i < n; i++)
+			pr[i] = (struct vq_pair){sg[i].addr, sg[i].len, buf_dir(sg[i].write)};
+		if (indirect)
+			t->ind_iova[tidx] = table_iova;
+	} else if (t->def->rec == REC_COMPACT) {
 		vq_rec_compact *rec = indirect ? &t->ind_compact[(size_t)tidx * VQ_MAX_CHAIN] : NULL;
 		for (unsigned i = 0; i < n; i++) {
 			vq_rec_compact r = compact_enc(sg[i].addr, sg[i].len, sg[i].write);
@@ -532,12 +401,49 @@ int vq_track_kick_prepare(struct vq_track *t)
 }
 
 /* Unmap a completed (or detached) chain according to the policy. */
+static enum dma_dir rec_dir(uint16_t flags)
+{
+	return (flags & VQ_DESC_F_WRITE) ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
+}
+
+/* retrieve: the one call that hands the driver a completed chain's
+ * address+length pairs (the indirect table's last). @return the count. */
+static unsigned retrieve_pairs(const struct vq_track *t, const struct vq_used *u, int tidx,
+			       struct vq_pair *out)
+{
+	unsigned k = 0;
+	if (u->indirect) {
+		const struct vq_rec_full *rec = &t->ind_full[(size_t)tidx * VQ_MAX_CHAIN];
+		for (unsigned i = 0; i < u->ndesc; i++)
+			out[k++] = (struct vq_pair){rec[i].addr, rec[i].len, rec_dir(rec[i].flags)};
+		out[k++] = (struct vq_pair){t->full[u->head].addr, t->full[u->head].len, DMA_TO_DEVICE};
+		return k;
+	}
+	uint16_t slot = u->head;
+	for (unsigned i = 0; i < u->ndesc; i++) {
+		const struct vq_rec_full *r = &t->full[slot];
+		out[k++] = (struct vq_pair){r->addr, r->len, rec_dir(r->flags)};
+		slot = r->next;
+	}
+	return k;
+}
+
 static void complete_chain(struct vq_track *t, const struct vq_used *u)
 {
 	int tidx = u->indirect ? t->ind_of_head[u->head] : -1;
 
+	if (t->def->lazy && !t->tracked[u->head])
+		goto done; /* mapped while unmap was not needed */
+	if (t->def->retrieve) {
+		struct vq_pair pairs[VQ_MAX_CHAIN + 1];
+		unsigned n = retrieve_pairs(t, u, tidx, pairs);
+		for (unsigned i = 0; i < n; i++)
+			unmap_one(t, pairs[i].addr, pairs[i].len, (enum dma_dir)pairs[i].dir);
+		goto done;
+	}
 	switch (t->policy) {
-	case VQ_POLICY_FULL: {
+	case VQ_POLICY_FULL:
+	case VQ_POLICY_ADAPTIVE: {
 		if (u->indirect) {
 			const struct vq_rec_full *rec = &t->ind_full[(size_t)tidx * VQ_MAX_CHAIN];
 			for (unsigned i = 0; i < u->ndesc; i++)
@@ -583,13 +489,23 @@ static void complete_chain(struct vq_track *t, const struct vq_used *u)
 			unmap_one(t, t->ind_iova[tidx], IND_LEN(u->ndesc), DMA_TO_DEVICE);
 		break;
 	}
+	case VQ_POLICY_DRIVER_ARRAY: {
+		const struct vq_pair *pr = &t->pairs[(size_t)u->head * VQ_MAX_CHAIN];
+		for (unsigned i = 0; i < u->ndesc; i++)
+			unmap_one(t, pr[i].addr, pr[i].len, (enum dma_dir)pr[i].dir);
+		if (u->indirect)
+			unmap_one(t, t->ind_iova[tidx], IND_LEN(u->ndesc), DMA_TO_DEVICE);
+		break;
+	}
 	case VQ_POLICY_SKIP:
 		t->st.skipped_unmaps += u->ndesc + (u->indirect ? 1u : 0u);
 		break;
 	case VQ_POLICY_PREMAPPED:
+	case VQ_POLICY_RETRIEVE: /* handled above */
 	case VQ_POLICY_COUNT:
 		break;
 	}
+done:
 	if (tidx >= 0)
 		t->ind_free[t->ind_nfree++] = (uint16_t)tidx;
 }

@@ -27,6 +27,26 @@
  *              mbufs, page_pool): only the per-chain token is kept; no
  *              per-packet map or unmap (syncs where the backend needs them).
  *
+ * The designs of the 2024 virtio-net series:
+ *
+ *   driver-array  the network driver keeps, per queue, (size + 1) x 19
+ *              address+length pairs (16 bytes each), whatever the packets
+ *              use: the memory the RFC wanted to avoid.
+ *   retrieve   the ring keeps full's records and on completion hands the
+ *              driver a chain's address+length pairs in one call; the
+ *              driver unmaps them.
+ *   adaptive   after mapping each chain, ask dma_need_unmap(); keep full's
+ *              records only for chains that need them (a flag byte per
+ *              chain; the records are allocated on the first such chain).
+ *
+ * Skip rules (--skip-rule) decide whether `skip` may run:
+ *   upstream   dma_need_unmap(), asked at creation and after every mapping
+ *              (Linux's rule: the first bounced mapping changes the answer);
+ *   rfc        the 2024 RFC's dma_can_skip_unmap(): the device is direct-
+ *              mapped and bouncing is not forced, asked once at creation;
+ *   never      skip is always refused.
+ * unsafe_skip overrides any rule; the damage is then measured.
+ *
  * Return convention: negative errno; vq_track_last_error() names the policy,
  * backend, chain and value.
  */
@@ -50,8 +70,23 @@ enum vq_policy {
 	VQ_POLICY_READBACK,
 	VQ_POLICY_SKIP,
 	VQ_POLICY_PREMAPPED,
+	VQ_POLICY_DRIVER_ARRAY,
+	VQ_POLICY_RETRIEVE,
+	VQ_POLICY_ADAPTIVE,
 	VQ_POLICY_COUNT
 };
+
+enum vq_skip_rule {
+	VQ_SKIP_UPSTREAM,
+	VQ_SKIP_RFC,
+	VQ_SKIP_NEVER,
+	VQ_SKIP_RULE_COUNT
+};
+
+/** Name of skip rule i (CLI name), NULL past the end. */
+const char *vq_skip_rule_name(unsigned i);
+/** Skip rule by name. @return 0 or -ENOENT. */
+int vq_skip_rule_lookup(const char *name, enum vq_skip_rule *out);
 
 /** Name of policy i (the CLI name), NULL past the end. */
 const char *vq_policy_name(unsigned i);
@@ -62,7 +97,8 @@ int vq_policy_lookup(const char *name, enum vq_policy *out);
 
 struct vq_track_params {
 	enum vq_policy policy;
-	bool unsafe_skip; /* allow skip where unmap is needed; damage is counted */
+	enum vq_skip_rule skip_rule; /* who decides whether skip may run */
+	bool unsafe_skip; /* allow skip whatever the rule; damage is counted */
 	/* The arena all buffers come from: arena_len / buf_size buffers of
 	 * buf_size bytes (a power of two, at most 64 KiB), registered with the
 	 * backend. premapped maps each buffer once at creation and keeps its
@@ -132,15 +168,21 @@ struct vq_footprint {
 };
 
 /** Footprint of policy on cfg with an arena of arena_bufs buffers, from the
- * same definitions the code uses. @return 0 or -EINVAL. */
+ * same definitions the code uses (adaptive: before any chain needed its
+ * records). @return 0 or -EINVAL. */
 int vq_track_footprint(const struct vq_config *cfg, enum vq_policy policy,
 		       size_t arena_bufs, struct vq_footprint *fp);
+/** Footprint of a live queue: as vq_track_footprint, plus what adaptive
+ * allocated once a chain needed unmap. */
+void vq_track_footprint_live(const struct vq_track *t, struct vq_footprint *fp);
 
 /* Per-queue counters (exact). */
 struct vq_track_stats {
 	uint64_t maps, unmaps, syncs; /* calls this layer made */
 	uint64_t skipped_unmaps;      /* mappings skip never unmapped */
 	uint64_t readback_errors;     /* readback found a malformed chain */
+	uint64_t tracked_chains;      /* adaptive: chains that kept records */
+	uint64_t first_tracked_chain; /* adaptive: number of the first (1-based; 0 none) */
 };
 void vq_track_get_stats(const struct vq_track *t, struct vq_track_stats *st);
 

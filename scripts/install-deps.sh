@@ -27,6 +27,9 @@ PACKAGES=(
 	"python3-matplotlib plots"
 	"python3-pandas    tests load vqbench's CSV with pandas as users do (test_csv, test_cli_run)"
 	"git               revision recorded in every CSV row"
+	"qemu-system-x86   the vfio-pci test guest (test_vfio_qemu: TCG, q35, intel-iommu)"
+	"busybox-static    the test guest's userland (its initramfs)"
+	"cpio              packs the test guest's initramfs"
 )
 
 check_only=0

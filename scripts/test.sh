@@ -12,6 +12,6 @@ fi
 # The DPDK paths (hugepage memory, rte_mempool pools) are tested only where
 # hugepages exist: reserve some when we may.
 if [ "$(id -u)" = 0 ]; then
-	scripts/hugepages.sh 512 || echo "test.sh: notice: could not reserve hugepages; DPDK runs on 4 KiB pages" >&2
+	scripts/hugepages.sh 1024 || echo "test.sh: notice: could not reserve hugepages; DPDK runs on 4 KiB pages" >&2
 fi
 exec cmake --workflow --preset "$preset"

@@ -50,7 +50,7 @@ mounted=$(grep -c ' hugetlbfs ' /proc/mounts)
 	--csv "$tmp/d.csv" >/dev/null 2>"$tmp/derr"
 rc=$?
 check "thread and inline runs exit 0 (rc=$rc)" test $rc = 0
-if [ "${free:-0}" -gt 0 ] && [ "$mounted" -gt 0 ]; then
+if [ "${free:-0}" -ge 64 ] && [ "$mounted" -gt 0 ]; then
 	want_mem=hugepages+mempool want_thr=eal-lcore
 else
 	want_mem=4k-pages want_thr=pthread

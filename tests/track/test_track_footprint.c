@@ -27,7 +27,7 @@ int main(void)
 	static const unsigned sizes[] = {1, 256, 1024, 32768};
 	static const size_t rec[VQ_POLICY_COUNT] = {
 		[VQ_POLICY_FULL] = 16, [VQ_POLICY_COMPACT] = 8, [VQ_POLICY_READBACK] = 0,
-		[VQ_POLICY_SKIP] = 0, [VQ_POLICY_PREMAPPED] = 0,
+		[VQ_POLICY_SKIP] = 0, [VQ_POLICY_PREMAPPED] = 0, [VQ_POLICY_RETRIEVE] = 16,
 	};
 	unsigned cases = 0;
 
@@ -51,15 +51,22 @@ int main(void)
 		size_t ring = layout ? packed_ring_bytes(n) : split_ring_bytes(n);
 		CHECK(fp.ring == ring, "%s %s n=%zu: ring %zu, want %zu", layout ? "packed" : "split", name, n,
 		      fp.ring, ring);
-		/* per descriptor, plus one per indirect entry (19 per slot) */
+		/* per descriptor, plus one per indirect entry (19 per slot); the
+		 * 2024 series' driver array: (n + 1) x 19 pairs of 16 bytes;
+		 * adaptive: a flag byte per chain until a chain needs records */
 		size_t tracking = rec[pol] * n + (ind ? rec[pol] * n * 19 : 0);
+		if (pol == VQ_POLICY_DRIVER_ARRAY)
+			tracking = (n + 1) * 19 * 16;
+		if (pol == VQ_POLICY_ADAPTIVE)
+			tracking = n;
 		CHECK(fp.tracking == tracking, "%s %s n=%zu ind=%d: tracking %zu, want %zu",
 		      layout ? "packed" : "split", name, n, ind, fp.tracking, tracking);
 		/* 512-byte table slots (304 used, kmalloc-512 as in Linux) + free list + head map */
 		size_t indirect = ind ? n * 512 + n * 2 * 2 : 0;
 		CHECK(fp.indirect == indirect, "%s n=%zu ind=%d: indirect %zu, want %zu", name, n, ind,
 		      fp.indirect, indirect);
-		size_t chain = ind && (pol == VQ_POLICY_READBACK || pol == VQ_POLICY_PREMAPPED) ? n * 8 : 0;
+		size_t chain = ind && (pol == VQ_POLICY_READBACK || pol == VQ_POLICY_PREMAPPED ||
+				       pol == VQ_POLICY_DRIVER_ARRAY) ? n * 8 : 0;
 		CHECK(fp.chain_state == chain, "%s n=%zu ind=%d: chain state %zu, want %zu", name, n, ind,
 		      fp.chain_state, chain);
 		size_t pool = pol == VQ_POLICY_PREMAPPED ? arena_bufs * 8 : 0;

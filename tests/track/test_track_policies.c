@@ -124,14 +124,20 @@ int main(void)
 		} else {
 			CHECK(o.f.dma.maps == PACKETS * per_pkt, "%s: %llu maps, want %llu", name,
 			      (unsigned long long)o.f.dma.maps, (unsigned long long)(PACKETS * per_pkt));
-			uint64_t want_unmaps = pol == VQ_POLICY_SKIP ? 0 : PACKETS * per_pkt;
+			/* skip never unmaps; adaptive only once the backend needs it */
+			bool unmaps = pol != VQ_POLICY_SKIP && (pol != VQ_POLICY_ADAPTIVE || needs_unmap(be));
+			uint64_t want_unmaps = unmaps ? PACKETS * per_pkt : 0;
 			CHECK(o.f.dma.unmaps == want_unmaps, "%s: %llu unmaps, want %llu", name,
 			      (unsigned long long)o.f.dma.unmaps, (unsigned long long)want_unmaps);
 			if (pol == VQ_POLICY_SKIP)
 				CHECK(o.f.track.skipped_unmaps == PACKETS * per_pkt, "%s: %llu skipped unmaps", name,
 				      (unsigned long long)o.f.track.skipped_unmaps);
 		}
-		if (needs_unmap(be) || pol != VQ_POLICY_SKIP)
+		if (pol == VQ_POLICY_ADAPTIVE)
+			CHECK(o.f.track.tracked_chains == (needs_unmap(be) ? PACKETS : 0),
+			      "%s: adaptive kept records for %llu chains", name,
+			      (unsigned long long)o.f.track.tracked_chains);
+		if (needs_unmap(be) || (pol != VQ_POLICY_SKIP && pol != VQ_POLICY_ADAPTIVE))
 			CHECK(o.f.dma.live == 0, "%s: %llu live mappings at teardown", name,
 			      (unsigned long long)o.f.dma.live);
 	}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vqb_check.h - regression thresholds: compare vqbench CSV files with the
+ * bounds of a thresholds file (vqbench --check FILE CSV...).
+ *
+ * Thresholds file: one bound a line; '#' starts a comment; blank lines are
+ * ignored. Tokens are separated by blanks; a selection SEL is K=V[,K=V...]
+ * with no blanks, K a column of the CSV schema, V compared with the cell
+ * (numerically for int, float and bool columns, where on/off mean 1/0;
+ * values of layout, dir, device, policy and dma must be known names):
+ *
+ *   exact METRIC [where SEL] OP NUMBER
+ *       every matching row's METRIC must satisfy OP NUMBER (footprint
+ *       bytes, map/unmap calls per packet: exact by construction)
+ *   count METRIC [where SEL] OP NUMBER [tol PCT%]
+ *       the median over the matching rows must satisfy OP NUMBER, widened
+ *       by PCT percent of NUMBER (deterministic counts, e.g. the callgrind
+ *       columns cg_* written by scripts/callgrind-counts.py)
+ *   ratio METRIC SEL_NUM / SEL_DEN [where SEL] OP NUMBER
+ *       median of METRIC over the rows matching SEL and SEL_NUM, divided
+ *       by the median over the rows matching SEL and SEL_DEN, both from the
+ *       same CSV files (the same run): e.g. skip/full pps, packed/split pps
+ *
+ * OP is ==, <= or >=. With tol, "<= B tol 5%" holds up to B * 1.05, ">= B"
+ * down to B * 0.95, "== B" within B +- 5%. Noisy absolute measurements
+ * (times, rates, TSC and perf cycles, resident set, core-to-core
+ * latency, the packet count of a timed run) may appear only in ratio
+ * bounds: the parser refuses them in exact and count bounds.
+ *
+ * Matching: a row takes part in a bound (or one side of a ratio) when it
+ * matches every K=V and its METRIC cell is not empty. An exact bound may
+ * span configurations (every row must hold: "exact errors == 0"). The rows
+ * of a count bound, and of each side of a ratio, must come from ONE
+ * configuration (equal sweep parameters: layout, queue_size, descs,
+ * pkt_bytes, indirect, in_order, event_idx, batch, dir, policy, dma,
+ * device, mem_node, unsafe), since a median over two configurations means
+ * nothing. A bound that matches no row, or a median over rows of two
+ * configurations, falls short with a message saying so.
+ *
+ * Return convention: 0 or -errno; nothing sets errno.
+ */
+#ifndef VQB_CHECK_H
+#define VQB_CHECK_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct vqb_check;
+
+/** Parse thresholds text; name is used in messages ("name:line: ...").
+ * @return 0, or -EINVAL with one line "name:LINE: what is wrong" in msg
+ * (-ENOMEM on allocation failure). */
+int vqb_check_parse(const char *name, const char *text, struct vqb_check **out,
+		    char *msg, size_t msglen);
+
+/** Read and parse a thresholds file. @return as vqb_check_parse, or the
+ * -errno of open/read with msg naming the path. */
+int vqb_check_load(const char *path, struct vqb_check **out, char *msg, size_t msglen);
+
+/** Number of bounds parsed. */
+size_t vqb_check_bounds(const struct vqb_check *c);
+
+/** Feed the rows of one vqbench CSV (read with vqb_csv_read, the writer's
+ * schema). Call once per file before vqb_check_eval.
+ * @return number of rows read, or -errno with msg naming the path and line. */
+int vqb_check_add_csv(struct vqb_check *c, const char *path, char *msg, size_t msglen);
+
+/** Evaluate every bound; print one line per bound to out ("ok ..." or
+ * "FAIL ..." naming the metric, the configuration, the expected bound and
+ * the measured value) and a summary line.
+ * @return the number of bounds that fell short (0: all hold). */
+size_t vqb_check_eval(struct vqb_check *c, FILE *out);
+
+void vqb_check_free(struct vqb_check *c);
+
+#endif

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vq_track_pvt.h - @internal: the record types, the policy table's shape and
+ * the tracking state, shared by vq_track_policy.c (the table, names, skip
+ * rules, footprint, admission checks) and vq_track.c (the data path).
+ * Do not include outside ring/: the API is vq_track.h.
+ */
+#ifndef VQ_TRACK_PVT_H
+#define VQ_TRACK_PVT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vq_track.h"
+
+/* full: Linux's desc_extra. */
+struct vq_rec_full {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+_Static_assert(sizeof(struct vq_rec_full) == 16, "full record is 16 bytes");
+
+/* compact: bits 0-15 len-1, bit 16 device-writable, bits 17-63 IOVA. */
+typedef uint64_t vq_rec_compact;
+#define COMPACT_LEN_MAX 65536u
+#define COMPACT_IOVA_BITS 47
+#define COMPACT_WRITE (UINT64_C(1) << 16)
+
+/* Indirect tables: room for VQ_MAX_CHAIN descriptors (304 bytes), laid out
+ * at a 512-byte stride so none crosses a 4 KiB page (a physically
+ * addressed backend cannot map one that does) -- the same 512 bytes
+ * Linux's kmalloc gives a 304-byte table. Only n * 16 bytes are mapped. */
+#define IND_TABLE_BYTES 512u
+#define IND_LEN(n) ((uint32_t)(n) * 16u)
+
+/* driver-array: one address+length pair. */
+struct vq_pair {
+	uint64_t addr;
+	uint32_t len;
+	uint32_t dir; /* enum dma_dir */
+};
+_Static_assert(sizeof(struct vq_pair) == 16, "pair is 16 bytes");
+
+/* What a policy keeps per descriptor. */
+enum rec_kind {
+	REC_NONE,    /* nothing */
+	REC_FULL,    /* struct vq_rec_full per slot and per indirect entry */
+	REC_COMPACT, /* vq_rec_compact per slot and per indirect entry */
+	REC_ARRAY,   /* (size + 1) x VQ_MAX_CHAIN pairs, by head slot */
+};
+
+struct vq_policy_def {
+	const char *name;
+	const char *desc;
+	enum rec_kind rec;
+	bool map_per_packet;    /* map on add, unmap (or not) on completion */
+	bool unmaps;            /* completion unmaps what add mapped */
+	bool split_only;
+	bool table_iova_state;  /* keeps each indirect table's IOVA per table */
+	bool lazy;              /* adaptive: records only for chains that need unmap */
+	bool retrieve;          /* hand the chain's pairs out in one call, then unmap */
+};
+
+
+/* The policy table: the one place that says what each policy stores per
+ * descriptor and per chain, and when it unmaps (vq_track_policy.c). */
+extern const struct vq_policy_def vq_policy_defs[VQ_POLICY_COUNT];
+
+/* Bytes of one record of kind k. */
+size_t vq_rec_bytes(enum rec_kind k);
+
+struct vq_track {
+	struct vq *vq;
+	struct dma *dma;
+	const struct vq_policy_def *def;
+	enum vq_policy policy;
+	enum vq_skip_rule rule;
+	bool unsafe;
+	bool indirect_ok;
+	uint32_t size;
+	/* arena */
+	char *arena;
+	size_t arena_len;
+	uint32_t buf_shift;
+	size_t nbufs;
+	uint64_t *buf_iova; /* premapped: [nbufs] */
+	/* per-descriptor records, indexed by slot */
+	struct vq_rec_full *full;   /* [size] */
+	vq_rec_compact *compact;    /* [size] */
+	/* indirect tables: [size] tables of IND_TABLE_BYTES, own free stack */
+	char *ind_tables;
+	uint16_t *ind_free;        /* stack of free table indices */
+	uint32_t ind_nfree;
+	uint16_t *ind_of_head;     /* [size]: table used by the chain at head */
+	uint64_t *ind_iova;        /* readback / premapped: [size] table IOVA */
+	struct vq_rec_full *ind_full;  /* [size][VQ_MAX_CHAIN] */
+	vq_rec_compact *ind_compact;   /* [size][VQ_MAX_CHAIN] */
+	struct vq_pair *pairs;         /* driver-array: [size + 1][VQ_MAX_CHAIN] */
+	uint8_t *tracked;              /* adaptive: [size], 1 = chain at head has records */
+	struct vq_track_stats st;
+};
+
+/* Set vq_track_last_error() and return rc. */
+int vq_track_fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static inline bool vq_track_has_indirect(const struct vq_config *cfg)
+{
+	return (cfg->features & VQ_FEATURE(VQ_F_INDIRECT_DESC)) != 0;
+}
+
+#endif

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""skip-matrix.py - who was right about skipping unmap, in which setup.
+
+Runs vqbench over every DMA setup of the 2024 argument x every skip rule
+(upstream, rfc, never), policy `skip`, RX and TX on the inline device with
+every payload verified; where a rule refuses skip, runs it once more with
+--unsafe-skip to show what skipping would have done. Writes the rows to
+results/skip-matrix.csv and a table generated from them to
+results/SKIP_RULES.md (nothing in the table is typed by hand).
+
+Usage: scripts/skip-matrix.py [--vqbench PATH] [--packets N] [--out DIR]
+"""
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+
+SETUPS = [
+    ("direct coherent", ["--dma", "identity"]),
+    ("direct, DMA mask some buffers exceed", ["--dma", "identity", "--dma-mask", "32"]),
+    ("direct, forced bouncing", ["--dma", "identity", "--force-bounce", "on"]),
+    ("direct non-coherent", ["--dma", "noncoherent", "--nc-model", "on"]),
+    ("direct with DMA debugging", ["--dma", "debug"]),
+    ("iommu strict", ["--dma", "iommu", "--iommu", "strict"]),
+    ("iommu lazy", ["--dma", "iommu", "--iommu", "lazy"]),
+    ("vfio (VFIO type1)", ["--dma", "vfio"]),
+]
+RULES = ["upstream", "rfc", "never"]
+
+
+def run(vqb, args, packets, unsafe=False):
+    """One vqbench run; returns (exit code, rows, stderr)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "r.csv")
+        cmd = [vqb, "--device", "inline", "--layout", "split", "--descs", "2", "--queue-size", "256",
+               "--policy", "skip", "--dir", "rx,tx", "--packets", str(packets), "--reps", "1",
+               "--warmup", "0", "--quiet", "--csv", out] + args + (["--unsafe-skip"] if unsafe else [])
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        rows = list(csv.DictReader(open(out))) if os.path.exists(out) else []
+        return p.returncode, rows, p.stderr
+
+
+def verdict(rows, unsafe):
+    """What skipping did, from the rows (RX first)."""
+    parts = []
+    for r in sorted(rows, key=lambda r: r["dir"] != "rx"):
+        bits = []
+        if int(r["lost_bytes"] or 0):
+            bits.append(f"{int(r['lost_bytes'])} received bytes lost or stale in {int(r['errors'])} packets")
+        if int(r["leaked_mappings"] or 0):
+            bits.append(f"{int(r['leaked_mappings'])} mappings leaked")
+        if int(r["stale_hits"] or 0):
+            bits.append(f"{int(r['stale_hits'])} stale IOTLB hits")
+        if r["status"] == "failed" and not bits:
+            bits.append("stopped before any loss, " + r["error"].split(": dma backend")[0].replace("policy 'skip' stopped ", ""))
+        if not bits:
+            bits.append(f"no damage, {int(r['packets'])} packets verified")
+        parts.append(f"{r['dir']}: " + "; ".join(bits))
+    return "<br>".join(parts) if parts else "no row"
+
+
+def short_reason(err):
+    """The refusal's reason, without the configuration prefix and advice."""
+    why = err
+    for key in ("refused on dma backend", "refused by", "not available here"):
+        if key in err:
+            why = err[err.index(key):]
+            break
+    for cut in ("; skipping it would", " (use --unsafe-skip"):
+        why = why.split(cut)[0]
+    return why.strip()
+
+
+def damaged(rows):
+    return any(int(r["lost_bytes"] or 0) or int(r["leaked_mappings"] or 0) for r in rows)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap.add_argument("--vqbench", default=os.path.join(here, "..", "build", "release", "bench", "vqbench"))
+    ap.add_argument("--packets", type=int, default=3000)
+    ap.add_argument("--out", default=os.path.join(here, "..", "results"))
+    a = ap.parse_args()
+    if not os.access(a.vqbench, os.X_OK):
+        sys.exit(f"skip-matrix.py: {a.vqbench} is not an executable vqbench (run scripts/build.sh first)")
+    os.makedirs(a.out, exist_ok=True)
+    all_rows, table = [], []
+    for name, args in SETUPS:
+        cells = []
+        for rule in RULES:
+            rc, rows, err = run(a.vqbench, args + ["--skip-rule", rule], a.packets)
+            print(f"skip-matrix: {name} / {rule}: exit {rc}", file=sys.stderr)
+            for r in rows:
+                r["setup"], r["rule"] = name, rule
+            all_rows += rows
+            if not rows:  # refused before running: why, and what skipping would do
+                line = next((l for l in err.splitlines() if "refused" in l or "not available" in l),
+                            err.strip().splitlines()[-1] if err.strip() else "?")
+                why = short_reason(line)
+                if "not available" in why:
+                    cells.append(("not available here", why, "", False))
+                    continue
+                _, urows, _ = run(a.vqbench, args + ["--skip-rule", rule], a.packets, unsafe=True)
+                for r in urows:
+                    r["setup"], r["rule"] = name, rule + " (unsafe)"
+                all_rows += urows
+                cells.append(("refused", why, verdict(urows, True), False))
+            else:
+                cells.append(("allowed", "", verdict(rows, False), damaged(rows)))
+        table.append((name, cells))
+    csv_path = os.path.join(a.out, "skip-matrix.csv")
+    if all_rows:
+        cols = ["setup", "rule"] + [c for c in all_rows[0].keys() if c not in ("setup", "rule")]
+        with open(csv_path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=cols)
+            w.writeheader()
+            w.writerows(all_rows)
+    md = [
+        "# Skip rules: who was right, in which setup",
+        "",
+        "Generated by `scripts/skip-matrix.py` from `results/skip-matrix.csv`; do not edit by hand.",
+        f"Policy `skip` on a split ring (256 entries, 2 descriptors per packet), {a.packets} packets per",
+        "direction on the inline device, every payload verified. Where a rule refuses `skip`, the cell",
+        "shows what skipping does anyway (`--unsafe-skip`).",
+        "",
+        "| setup | " + " | ".join(f"`{r}`" for r in RULES) + " | verdict |",
+        "| --- | " + " | ".join("---" for _ in RULES) + " | --- |",
+    ]
+    for name, cells in table:
+        out = []
+        for verdict_word, why, what, _ in cells:
+            if verdict_word == "refused":
+                out.append(f"**refused**: {why}<br>*if skipped anyway:* {what}")
+            elif verdict_word == "not available here":
+                out.append(f"not available here: {why}")
+            else:
+                out.append(f"**allowed**: {what}")
+        harm = [RULES[i] for i, c in enumerate(cells) if c[3]]
+        if cells[0][0] == "not available here":
+            v = "not measured here"
+        elif harm:
+            v = "skipping allowed by " + ", ".join(f"`{h}`" for h in harm) + " loses data or leaks mappings"
+        else:
+            v = "no rule that allows skip loses anything"
+        out.append(v)
+        md.append(f"| {name} | " + " | ".join(out) + " |")
+    md += ["", "Machine: " + subprocess.run([a.vqbench, "--version"], capture_output=True, text=True).stdout.strip()]
+    with open(os.path.join(a.out, "SKIP_RULES.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    print(f"skip-matrix: wrote {csv_path} ({len(all_rows)} rows) and {os.path.join(a.out, 'SKIP_RULES.md')}")
+
+
+if __name__ == "__main__":
+    main()
