@@ -110,6 +110,10 @@ static int perr(char *msg, size_t len, const char *name, unsigned line, const ch
 		vsnprintf(msg + n, len - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
+	/* it quotes the file: keep it one line, no escape sequences */
+	for (char *s = msg; len && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
 	return -EINVAL;
 }
 

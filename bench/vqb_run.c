@@ -88,12 +88,12 @@ int vqb_run_check(const struct vqb_config *c, char *msg, size_t len)
 		return snprintf(msg, len, "--queue-size %u: allowed 1..%d", c->queue_size, VQ_MAX_SIZE), -EINVAL;
 	if (c->layout == VQB_LAYOUT_RTE_RING)
 		return 0; /* the ceiling ignores policy, backend and descriptors */
-	if (c->device == VQB_DEV_VHOST_USER && (strcmp(c->dma, "identity") || c->indirect))
+	if (c->device == VQB_DEV_VHOST_USER && strcmp(c->dma, "identity"))
 		return snprintf(msg, len,
-				"--device vhost-user:%s with --dma %s --indirect %s: needs --dma identity and "
-				"--indirect off (the backend reads buffers at their virtual addresses in the shared "
-				"memfd regions; indirect tables and other backends' memory are not shared)",
-				c->dev_path, c->dma, c->indirect ? "on" : "off"), -EINVAL;
+				"--device vhost-user:%s with --dma %s: needs --dma identity (the backend reads "
+				"buffers at their virtual addresses in the shared memfd regions; other backends' "
+				"addresses and memory are not shared)",
+				c->dev_path, c->dma), -EINVAL;
 	if (c->layout == VQB_LAYOUT_SPLIT && (c->queue_size & (c->queue_size - 1)))
 		return snprintf(msg, len,
 				"--queue-size %u with --layout split: the split layout needs a power of two "

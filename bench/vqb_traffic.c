@@ -215,6 +215,9 @@ void vqb_shm_mem_ops(struct dev_shm *shm, struct vqb_mem_ops *out)
 	};
 }
 
+static void *shm_table_alloc(size_t len, void *ctx) { return dev_shm_alloc(ctx, len); }
+static void shm_table_free(void *p, void *ctx) { dev_shm_free(ctx, p); }
+
 static int queue_setup(struct vqb_traffic *t, struct queue *q, enum dev_queue kind,
 		       char *err, size_t errlen)
 {
@@ -279,6 +282,11 @@ static int queue_setup(struct vqb_traffic *t, struct queue *q, enum dev_queue ki
 		.arena_len = q->arena_len,
 		.buf_size = t->buf_size,
 	};
+	if (p->shm) { /* the device reads indirect tables from the shared regions too */
+		tp.table_alloc = shm_table_alloc;
+		tp.table_free = shm_table_free;
+		tp.table_ctx = p->shm;
+	}
 	if ((rc = vq_track_create(q->vq, t->dma, &tp, &q->tr)) < 0)
 		return fail(err, errlen, "%s", vq_track_last_error());
 	return 0;

@@ -38,6 +38,12 @@
 
 #include "dma_pvt.h"
 
+#ifdef MADV_POPULATE_WRITE
+#define PA_MADV_POPULATE_WRITE MADV_POPULATE_WRITE
+#else
+#define PA_MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+
 #define PA_MAX_REGIONS 64
 #define PAGEMAP_PRESENT (1ull << 63)
 #define PAGEMAP_PFN ((1ull << 55) - 1)
@@ -110,6 +116,15 @@ static int pa_register(struct dma *d, void *base, size_t len)
 		return dma_err(d, -e, "mlock of %zu bytes at %p failed: %s "
 			       "(RLIMIT_MEMLOCK or CAP_IPC_LOCK)",
 			       npages * DMA_PAGE_SIZE, (void *)va, strerror(e));
+	}
+	/* mlock populates the pages, but sanitizers intercept mlock as a
+	 * no-op: fault them in for writing explicitly (contents unchanged). */
+	if (madvise((void *)va, npages * DMA_PAGE_SIZE, PA_MADV_POPULATE_WRITE) < 0) {
+		for (size_t i = 0; i < npages; i++) {
+			_Atomic unsigned char *b = (_Atomic unsigned char *)(va + i * DMA_PAGE_SIZE);
+			/* relaxed: a write fault is all we want, no ordering */
+			atomic_fetch_add_explicit(b, 0, memory_order_relaxed);
+		}
 	}
 	uint64_t *pfn = dma_zalloc(d, npages * sizeof(*pfn));
 	int err = -ENOMEM;

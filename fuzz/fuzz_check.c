@@ -5,7 +5,8 @@
  * input: the bytes before the first NUL are the thresholds file, the bytes
  * after it a CSV file.
  *
- * Checked: a refused thresholds file is -EINVAL with one line
+ * Checked: a refused thresholds file is -EINVAL with one line (no control
+ * characters)
  * "fuzz:LINE: ..." naming its line; an accepted one evaluates against any
  * CSV without crashing, and a CSV refused by the reader is -EINVAL naming
  * the file. The text is an exact-size allocation (ASan sees overruns).
@@ -30,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vqb_check *c = NULL;
 	int rc = vqb_check_parse("fuzz", text, &c, msg, sizeof(msg));
 	if (rc < 0) {
-		FUZZ_CHECK(rc == -EINVAL && !strncmp(msg, "fuzz:", 5) && !strchr(msg, '\n'),
+		FUZZ_CHECK(rc == -EINVAL && !strncmp(msg, "fuzz:", 5) && fz_one_line(msg),
 			   "vqb_check_parse returned %d: '%s'", rc, msg);
 	} else {
 		(void)vqb_check_bounds(c);
@@ -39,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			msg[0] = '\0';
 			rc = vqb_check_add_csv(c, path, msg, sizeof(msg));
 			if (rc < 0)
-				FUZZ_CHECK((rc == -EINVAL || rc == -ENOMEM) && strstr(msg, path),
+				FUZZ_CHECK((rc == -EINVAL || rc == -ENOMEM) && strstr(msg, path) && fz_one_line(msg),
 					   "vqb_check_add_csv returned %d: '%s'", rc, msg);
 		}
 		if (null)

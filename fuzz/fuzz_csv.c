@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *path = fuzz_memfile(data, size);
 	int rc = vqb_csv_read(path, row, &rows, msg, sizeof(msg));
 	if (rc < 0)
-		FUZZ_CHECK((rc == -EINVAL || rc == -ENOMEM) && strstr(msg, path) && !strchr(msg, '\n'),
+		FUZZ_CHECK((rc == -EINVAL || rc == -ENOMEM) && strstr(msg, path) && fz_one_line(msg),
 			   "vqb_csv_read returned %d: '%s'", rc, msg);
 	else
 		FUZZ_CHECK((unsigned long)rc == rows, "%d rows returned, %lu seen", rc, rows);

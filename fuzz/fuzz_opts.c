@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc = vqb_opts_parse(&o, argc, argv, msg, sizeof(msg));
 	if (rc < 0) {
 		FUZZ_CHECK(rc == -EINVAL || rc == -ERANGE, "vqb_opts_parse returned %d", rc);
-		FUZZ_CHECK(msg[0] && !strchr(msg, '\n'), "refusal without a one-line message: '%s'", msg);
+		FUZZ_CHECK(msg[0] && fz_one_line(msg), "refusal without a one-line message: '%s'", msg);
 	} else if (!o.help && !o.version && !o.list_columns && !o.sysinfo && !o.check_path) {
 		struct vqb_plan p;
 		rc = vqb_plan_build(&o, &p);

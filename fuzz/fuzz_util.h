@@ -32,6 +32,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		}                                                              \
 	} while (0)
 
+/* A message fit for a terminal: one line, no control characters (what a
+ * message quotes from the input must not break the line or drive the
+ * terminal with escape sequences). */
+static inline int fz_one_line(const char *msg)
+{
+	for (; *msg; msg++)
+		if ((unsigned char)*msg < 0x20 || *msg == 0x7f)
+			return 0;
+	return 1;
+}
+
 struct fz {
 	const uint8_t *p;
 	size_t n;

@@ -28,7 +28,14 @@
 #include "fuzz_util.h"
 
 static int lsock = -1;
+static char dir[] = "/tmp/vqb-fuzz-vu-XXXXXX";
 static char path[108];
+
+static void cleanup(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
 
 struct backend {
 	const uint8_t *data;
@@ -108,9 +115,9 @@ static unsigned count_fds(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (lsock < 0) {
-		char dir[] = "/tmp/vqb-fuzz-vu-XXXXXX";
 		FUZZ_CHECK(mkdtemp(dir), "mkdtemp");
 		snprintf(path, sizeof(path), "%s/sock", dir);
+		atexit(cleanup);
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
 		memcpy(sa.sun_path, path, strlen(path) + 1);
 		lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -26,7 +26,10 @@ static void track_free(struct vq_track *t)
 	free(t->buf_iova);
 	free(t->full);
 	free(t->compact);
-	free(t->ind_tables);
+	if (t->table_free)
+		t->table_free(t->ind_tables, t->table_ctx);
+	else
+		free(t->ind_tables);
 	free(t->ind_free);
 	free(t->ind_of_head);
 	free(t->ind_iova);
@@ -107,7 +110,17 @@ int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *
 		ok &= (t->buf_iova = calloc(t->nbufs, sizeof(uint64_t))) != NULL;
 	if (t->indirect_ok) {
 		/* page-aligned: with the 512-byte stride no table crosses a page */
-		ok &= (t->ind_tables = aligned_alloc(4096, (n * IND_TABLE_BYTES + 4095) & ~(size_t)4095)) != NULL;
+		size_t tbytes = (n * IND_TABLE_BYTES + 4095) & ~(size_t)4095;
+		if (p->table_alloc) {
+			t->ind_tables = p->table_alloc(tbytes, p->table_ctx);
+			if (t->ind_tables) {
+				t->table_free = p->table_free;
+				t->table_ctx = p->table_ctx;
+			}
+		} else {
+			t->ind_tables = aligned_alloc(4096, tbytes);
+		}
+		ok &= t->ind_tables != NULL;
 		ok &= (t->ind_free = calloc(n, sizeof(uint16_t))) != NULL;
 		ok &= (t->ind_of_head = calloc(n, sizeof(uint16_t))) != NULL;
 		if (t->def->table_iova_state || p->policy == VQ_POLICY_PREMAPPED)

@@ -107,6 +107,12 @@ struct vq_track_params {
 	void *arena;
 	size_t arena_len;
 	uint32_t buf_size;
+	/* Where the indirect tables live (NULL: private memory). A device that
+	 * reads them from memory shared with it (vhost-user's memfd regions)
+	 * needs them there. table_alloc returns zeroed, 4 KiB-aligned memory. */
+	void *(*table_alloc)(size_t len, void *ctx);
+	void (*table_free)(void *p, void *ctx);
+	void *table_ctx;
 };
 
 /* One buffer to post: CPU pointer, length, direction. Device-readable

@@ -92,6 +92,8 @@ struct vq_track {
 	vq_rec_compact *compact;    /* [size] */
 	/* indirect tables: [size] tables of IND_TABLE_BYTES, own free stack */
 	char *ind_tables;
+	void (*table_free)(void *p, void *ctx); /* NULL: free() */
+	void *table_ctx;
 	uint16_t *ind_free;        /* stack of free table indices */
 	uint32_t ind_nfree;
 	uint16_t *ind_of_head;     /* [size]: table used by the chain at head */

@@ -20,7 +20,7 @@ import tempfile
 
 SETUPS = [
     ("direct coherent", ["--dma", "identity"]),
-    ("direct, DMA mask some buffers exceed", ["--dma", "identity", "--dma-mask", "32"]),
+    ("direct, 30-bit DMA mask some buffers exceed", ["--dma", "identity", "--dma-mask", "30"]),
     ("direct, forced bouncing", ["--dma", "identity", "--force-bounce", "on"]),
     ("direct non-coherent", ["--dma", "noncoherent", "--nc-model", "on"]),
     ("direct with DMA debugging", ["--dma", "debug"]),

@@ -7,7 +7,7 @@
 #      every payload is verified when it comes back (CSV: packets, errors);
 #   2. RX from a generator (txonly): N packets of the right length;
 #   3. a missing socket: exit 1, the message names the path; bad values
-#      (no path, --indirect on): exit 2;
+#      (no path, --dma iommu): exit 2;
 #   4. the backend killed (SIGKILL) mid-run: vqbench exits 1 within 10 s
 #      naming the socket, no hang;
 #   5. clean-up: socket, pid file and the backend's hugepage files removed,
@@ -67,6 +67,10 @@ check "echo: 16 configurations, each $N packets out and $N back, every payload v
 	--queue-size 1024 --pkt-bytes 1500 --packets $((2 * N)) --reps 1 --warmup 0 -q \
 	--csv "$tmp/echo2.csv" >"$tmp/echo2.out" 2>&1
 check "echo: 1500-byte packets over 1..6 descriptors, premapped, queue 1024" rows_ok "$tmp/echo2.csv" 1 $((2 * N))
+"$vqb" --device "vhost-user:$sock" --layout split,packed --indirect on --descs 4 --dir both --policy full,compact \
+	--queue-size 256 --packets $((2 * N)) --reps 1 --warmup 0 -q --csv "$tmp/echo3.csv" >"$tmp/echo3.out" 2>&1
+check "echo: indirect tables in the shared regions, split and packed, full and compact" \
+	rows_ok "$tmp/echo3.csv" 4 $((2 * N))
 "$backend" stop "$sock" >/dev/null
 
 # 2. RX from a generator: lengths checked
@@ -86,9 +90,9 @@ check "missing socket: the message names the path" grep -q "'$tmp/none.sock': no
 err=$("$vqb" --device vhost-user 2>&1 >/dev/null); rc=$?
 check "--device vhost-user without a path exits 2 naming flag and value" \
 	bash -c '[ $0 = 2 ] && grep -q -- "--device: .vhost-user. needs a socket path" <<<"$1"' "$rc" "$err"
-err=$("$vqb" --device "vhost-user:$sock" --indirect on --packets 10 2>&1 >/dev/null); rc=$?
-check "vhost-user with --indirect on is refused (exit 2), saying why" \
-	bash -c '[ $0 = 2 ] && grep -q "needs --dma identity and --indirect off" <<<"$1"' "$rc" "$err"
+err=$("$vqb" --device "vhost-user:$sock" --dma iommu --packets 10 2>&1 >/dev/null); rc=$?
+check "vhost-user with --dma iommu is refused (exit 2), saying why" \
+	bash -c '[ $0 = 2 ] && grep -q "needs --dma identity" <<<"$1"' "$rc" "$err"
 
 # 4. the backend dies mid-run
 check "backend (io) starts again" "$backend" start "$sock" io

@@ -187,7 +187,7 @@ int main(void)
 				vqb_traffic_dma_counters(t, &c);
 				struct vqb_traffic_final f;
 				vqb_traffic_teardown(t, &f);
-				CHECK(rc == 0 && r.packets > 0 && r.errors == 0, "%s: run: %d, %llu packets, %llu errors: %s",
+				CHECK(rc == 0 && r.errors == 0, "%s: run: %d, %llu packets, %llu errors: %s",
 				      name, rc, (unsigned long long)r.packets, (unsigned long long)r.errors, err);
 				/* a timed run stops with chains posted and not yet
 				 * completed, unless the device happened to drain them */

@@ -30,7 +30,9 @@ struct setup {
 
 static const struct setup setups[] = {
 	{"direct coherent", "identity", {.vfio_container_fd = -1}, 'S', 'S', 'R'},
-	{"direct, mask some buffers exceed", "identity", {.mask_bits = 32, .vfio_container_fd = -1}, 'X', 'D', 'R'},
+	/* 30 bits, as a b44 NIC: the 1 GiB boundary is ordinary memory even
+	 * under the sanitizers (ASan's shadow starts just below 2 GiB) */
+	{"direct, mask some buffers exceed", "identity", {.mask_bits = 30, .vfio_container_fd = -1}, 'X', 'D', 'R'},
 	{"direct, forced bouncing", "identity", {.force_bounce = true, .vfio_container_fd = -1}, 'X', 'R', 'R'},
 	{"direct non-coherent", "noncoherent", {.nc_model = true, .vfio_container_fd = -1}, 'R', 'D', 'R'},
 	{"direct with DMA debugging", "debug", {.inner = "identity", .vfio_container_fd = -1}, 'R', 'D', 'R'},
