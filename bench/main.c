@@ -263,6 +263,10 @@ static int cmd_run(const struct vqb_opts *o)
 		rc = VQB_EXIT_ENV;
 		goto out;
 	}
+	if (!o->quiet)
+		fprintf(stderr, "vqbench: caches (hwloc): L1d %llu KiB, L2 %llu KiB, L3 %llu KiB\n",
+			(unsigned long long)(env.l1d_bytes >> 10), (unsigned long long)(env.l2_bytes >> 10),
+			(unsigned long long)(env.l3_bytes >> 10));
 	bool csv_stdout = !strcmp(vqb_csv_path(csv), "-");
 	struct vqb_report_opts ro = {
 		.out = csv_stdout ? stderr : stdout,

@@ -16,6 +16,14 @@
 #include <x86intrin.h>
 
 #include <rte_errno.h>
+/* The SP/SC enqueue and dequeue paths are inline in DPDK's headers: compile
+ * ours with DPDK's C11 memory model (acquire/release on head and tail)
+ * rather than the generic one (volatile and rte_smp_*mb barriers) that
+ * Debian's build selects, so ThreadSanitizer can follow the ordering. On
+ * x86 both compile to the same plain loads and stores. */
+#ifndef RTE_USE_C11_MEM_MODEL
+#define RTE_USE_C11_MEM_MODEL 1
+#endif
 #include <rte_ring.h>
 
 #include "dev_payload.h"

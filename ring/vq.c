@@ -215,6 +215,40 @@ void vq_disable_cb(struct vq *vq)
 	}
 }
 
+int vq_detach_walk(struct vq *vq, uint16_t *next, uint16_t *free_head, bool in_order,
+		   struct vq_used *u)
+{
+	for (; vq->detach_pos < vq->cfg.size; vq->detach_pos++) {
+		uint16_t head = (uint16_t)vq->detach_pos;
+		struct vq_chain_state *cs = &vq->chain[head];
+		if (!cs->token)
+			continue;
+		bool ind = cs->flags & VQ_CHAIN_INDIRECT;
+		unsigned k = ind ? 1 : cs->ndesc;
+		uint16_t i = head, last = head;
+		u->token = cs->token;
+		u->len = 0;
+		u->head = head;
+		u->ndesc = cs->ndesc;
+		u->indirect = ind;
+		for (unsigned j = 0; j < k; j++) {
+			u->slots[j] = i;
+			last = i;
+			i = next[i];
+		}
+		if (!in_order) {
+			next[last] = *free_head;
+			*free_head = head;
+		}
+		cs->token = NULL;
+		vq->num_free += k;
+		vq->detach_pos++;
+		return 1;
+	}
+	vq->detach_pos = 0;
+	return 0;
+}
+
 int vq_detach_unused(struct vq *vq, struct vq_used *u)
 {
 	VQ_DISPATCH(vq->cfg.layout, vq_detach_unused, vq, u);

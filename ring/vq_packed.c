@@ -454,36 +454,7 @@ void vq_disable_cb_packed(struct vq *vq)
 int vq_detach_unused_packed(struct vq *vq, struct vq_used *u)
 {
 	struct vq_packed_drv *s = &vq->packed;
-
-	for (; vq->detach_pos < vq->cfg.size; vq->detach_pos++) {
-		uint16_t head = (uint16_t)vq->detach_pos;
-		struct vq_chain_state *cs = &vq->chain[head];
-		if (!cs->token)
-			continue;
-		bool ind = cs->flags & VQ_CHAIN_INDIRECT;
-		unsigned k = ind ? 1 : cs->ndesc;
-		uint16_t id = head, last = head;
-		u->token = cs->token;
-		u->len = 0;
-		u->head = head;
-		u->ndesc = cs->ndesc;
-		u->indirect = ind;
-		for (unsigned j = 0; j < k; j++) {
-			u->slots[j] = id;
-			last = id;
-			id = s->next[id];
-		}
-		if (!s->in_order) {
-			s->next[last] = s->free_head;
-			s->free_head = head;
-		}
-		cs->token = NULL;
-		vq->num_free += k;
-		vq->detach_pos++;
-		return 1;
-	}
-	vq->detach_pos = 0;
-	return 0;
+	return vq_detach_walk(vq, s->next, &s->free_head, s->in_order, u);
 }
 
 /* ------------------------------------------------------------------------ */

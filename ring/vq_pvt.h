@@ -101,6 +101,12 @@ static inline bool vq_has(const struct vq_config *cfg, unsigned bit)
 	return (cfg->features & VQ_FEATURE(bit)) != 0;
 }
 
+/* Detach the next in-flight chain (both layouts): walk its slots through
+ * the layout's private next[] links and, out of order, put them back on
+ * the free list at *free_head. @return 1 (u filled), 0 (none left). */
+int vq_detach_walk(struct vq *vq, uint16_t *next, uint16_t *free_head, bool in_order,
+		   struct vq_used *u);
+
 /* Layout entry points (vq_split.c / vq_packed.c). Arguments are validated
  * by vq.c before these are called (n range, order, token, indirect). */
 int vq_layout_split(const struct vq_config *cfg, struct vq_areas *a);
