@@ -28,7 +28,7 @@
 #include "fuzz_util.h"
 
 static int lsock = -1;
-static char dir[] = "/tmp/vqb-fuzz-vu-XXXXXX";
+static char dir[80]; /* $TMPDIR/vqb-fuzz-vu-XXXXXX */
 static char path[108];
 
 static void cleanup(void)
@@ -115,7 +115,9 @@ static unsigned count_fds(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (lsock < 0) {
-		FUZZ_CHECK(mkdtemp(dir), "mkdtemp");
+		const char *tmp = getenv("TMPDIR");
+		snprintf(dir, sizeof(dir), "%s/vqb-fuzz-vu-XXXXXX", tmp && *tmp && strlen(tmp) < 40 ? tmp : P_tmpdir);
+		FUZZ_CHECK(mkdtemp(dir), "mkdtemp in %s", dir);
 		snprintf(path, sizeof(path), "%s/sock", dir);
 		atexit(cleanup);
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };

@@ -110,7 +110,7 @@ def opts():
             ["--descs=mix", "--dma", "iommu", "--iommu", "lazy", "--packets", "1000"],
             ["--queue-size", "3", "--layout", "packed", "--cores", "0,1", "-q"],
             ["--check", "t.txt", "a.csv"],
-            ["--device", "vhost-user:/tmp/s", "--dir", "both", "--seconds", "0.5"]]):
+            ["--device", "vhost-user:vu.sock", "--dir", "both", "--seconds", "0.5"]]):
         put("fuzz_opts", "argv%d" % i, b"\0".join(a.encode() for a in argv))
 
 

@@ -83,8 +83,9 @@ for h in "${harnesses[@]}"; do
 	"$bin" "${common[@]}" "${args[@]}" "${inputs[@]}" >"$work/log" 2>&1
 	rc=$?
 	set -e
-	execs=$(grep -a -o 'stat::number_of_executed_units: *[0-9]*' "$work/log" | grep -o '[0-9]*$' | tail -1)
-	[ -n "$execs" ] || execs=$(grep -a -o '^#[0-9]*' "$work/log" | tail -1 | tr -d '#')
+	# short: the final stats; long (-fork): the last status line's count
+	execs=$(grep -a -o 'stat::number_of_executed_units: *[0-9]*' "$work/log" | grep -o '[0-9]*$' | tail -1 || true)
+	[ -n "$execs" ] || execs=$(grep -a -o '^#[0-9]*' "$work/log" | tail -1 | tr -d '#' || true)
 	if [ $rc -ne 0 ]; then
 		status=1
 		grep -a -E 'FUZZ_CHECK|ERROR:|SUMMARY:|Test unit written|Timeout' "$work/log" | head -20 >&2 || true
