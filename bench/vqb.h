@@ -92,6 +92,7 @@ struct vqb_metrics {
 	char memory[24];        /* "hugepages+mempool" or "4k-pages" */
 	char device_thread[16]; /* "eal-lcore", "pthread"; "" inline */
 	double c2c_ns_before, c2c_ns_after; /* core-to-core round trip */
+	bool placement_changed; /* the round trip moved by more than 1.5x during the repetition */
 };
 
 /* One CSV row = the configuration + its metrics. */

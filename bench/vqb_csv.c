@@ -119,6 +119,8 @@ const struct vqb_column vqb_columns[] = {
 	  MET(device_thread, VQB_CF_CHARS), NOOPT },
 	{ "c2c_ns_before", VQB_CT_FLOAT, "ns", "driver-device core-to-core round trip before the run", MET(c2c_ns_before, VQB_CF_F64), NOOPT },
 	{ "c2c_ns_after", VQB_CT_FLOAT, "ns", "the same after the run", MET(c2c_ns_after, VQB_CF_F64), NOOPT },
+	{ "placement_changed", VQB_CT_BOOL, "", "1: the round trip moved by more than 1.5x during the repetition "
+	  "(the vCPUs changed host placement; compare only neighbouring runs)", MET(placement_changed, VQB_CF_BOOL), NOOPT },
 };
 const size_t vqb_ncolumns = sizeof(vqb_columns) / sizeof(vqb_columns[0]);
 

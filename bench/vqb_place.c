@@ -3,6 +3,11 @@
  * vqb_place.c - CPU pair choice with hwloc, memory binding with libnuma.
  */
 #include <errno.h>
+#include <math.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -128,4 +133,56 @@ int vqb_place_choose(const int cores[2], struct vqb_placement *pl, char *err, si
 	}
 	hwloc_topology_destroy(topo);
 	return 0;
+}
+
+struct c2c {
+	alignas(64) atomic_uint ping; /* written by the caller */
+	alignas(64) atomic_uint pong; /* written by the helper */
+	unsigned rounds;
+	int cpu;
+};
+
+static void *c2c_helper(void *arg)
+{
+	struct c2c *c = arg;
+	vqb_place_pin_self(c->cpu);
+	for (unsigned i = 1; i <= c->rounds; i++) {
+		/* A1: pairs with R1 in vqb_place_c2c_ns */
+		while (atomic_load_explicit(&c->ping, memory_order_acquire) != i)
+			;
+		/* R2: pairs with A2 in vqb_place_c2c_ns */
+		atomic_store_explicit(&c->pong, i, memory_order_release);
+	}
+	return NULL;
+}
+
+double vqb_place_c2c_ns(int cpu, unsigned rounds)
+{
+	struct c2c *c = aligned_alloc(64, sizeof(*c));
+	pthread_t th;
+	struct timespec a, b;
+
+	if (cpu < 0 || !c || !rounds) {
+		free(c);
+		return NAN;
+	}
+	memset(c, 0, sizeof(*c));
+	c->rounds = rounds;
+	c->cpu = cpu;
+	if (pthread_create(&th, NULL, c2c_helper, c)) {
+		free(c);
+		return NAN;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (unsigned i = 1; i <= rounds; i++) {
+		/* R1: pairs with A1 in c2c_helper */
+		atomic_store_explicit(&c->ping, i, memory_order_release);
+		/* A2: pairs with R2 in c2c_helper */
+		while (atomic_load_explicit(&c->pong, memory_order_acquire) != i)
+			;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	pthread_join(th, NULL);
+	free(c);
+	return ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / rounds;
 }

@@ -27,4 +27,11 @@ int vqb_place_pin_self(int cpu);
  * @return 0 or -errno. */
 int vqb_place_bind_mem(void *p, size_t len, int node);
 
+
+
+/** Core-to-core round trip in ns between the calling thread's CPU and cpu
+ * (a helper thread pinned there ping-pongs one cache line `rounds` times).
+ * Tells where the two vCPUs sit on the host: about 50-60 ns near, 300 ns
+ * far (FACTS.md). NAN when cpu < 0 or the helper cannot start. */
+double vqb_place_c2c_ns(int cpu, unsigned rounds);
 #endif

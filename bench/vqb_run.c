@@ -86,6 +86,10 @@ int vqb_run_check(const struct vqb_config *c, char *msg, size_t len)
 {
 	if (c->queue_size < 1 || c->queue_size > VQ_MAX_SIZE)
 		return snprintf(msg, len, "--queue-size %u: allowed 1..%d", c->queue_size, VQ_MAX_SIZE), -EINVAL;
+	if (c->layout == VQB_LAYOUT_RTE_RING && c->device != VQB_DEV_THREAD)
+		return snprintf(msg, len,
+				"--layout rte_ring with --device %s: the ceiling is an rte_ring pair between two "
+				"cores and needs --device thread", vqb_device_name(c->device)), -EINVAL;
 	if (c->layout == VQB_LAYOUT_RTE_RING)
 		return 0; /* the ceiling ignores policy, backend and descriptors */
 	if (c->device == VQB_DEV_VHOST_USER && strcmp(c->dma, "identity"))
@@ -167,6 +171,19 @@ static void metrics_unset(struct vqb_metrics *m)
 	m->bytes_per_inflight = NAN;
 }
 
+/* Round trips per core-to-core measurement: ~0.1-0.6 ms each. */
+#define C2C_ROUNDS 2000u
+
+/* The round trip after the repetition, and whether the placement moved. */
+static void placement_after(struct vqb_metrics *m, const struct vqb_placement *pl)
+{
+	if (pl->device_cpu == pl->driver_cpu)
+		return;
+	m->c2c_ns_after = vqb_place_c2c_ns(pl->device_cpu, C2C_ROUNDS);
+	double lo = fmin(m->c2c_ns_before, m->c2c_ns_after), hi = fmax(m->c2c_ns_before, m->c2c_ns_after);
+	m->placement_changed = lo > 0 && hi / lo > 1.5;
+}
+
 int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct vqb_metrics *m,
 		 char *msg, size_t len)
 {
@@ -180,8 +197,13 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 			: c->device == VQB_DEV_VHOST_USER || c->device == VQB_DEV_VFIO ? -1 /* another process, hardware */
 			: pl.device_cpu;
 	vqb_place_pin_self(pl.driver_cpu);
-	if (c->layout == VQB_LAYOUT_RTE_RING)
-		return vqb_rte_ring_run(c, &pl, m, msg, len);
+	if (pl.device_cpu != pl.driver_cpu)
+		m->c2c_ns_before = vqb_place_c2c_ns(pl.device_cpu, C2C_ROUNDS);
+	if (c->layout == VQB_LAYOUT_RTE_RING) {
+		rc = vqb_rte_ring_run(c, &pl, m, msg, len);
+		placement_after(m, &pl);
+		return rc;
+	}
 
 	enum vq_policy pol;
 	enum vq_skip_rule rule;
@@ -259,6 +281,7 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	m->rss_delta_bytes = (int64_t)m->rss_bytes - (int64_t)rss0;
 	struct vqb_traffic_final fin;
 	vqb_traffic_teardown(t, &fin);
+	placement_after(m, &pl);
 	snprintf(m->memory, sizeof(m->memory), "%s", fin.memory);
 	if (tp.mem && strcmp(fin.memory, tp.mem->name))
 		fprintf(stderr, "vqbench: notice: DPDK's hugepage memory ran out (shared with other DPDK processes); "

@@ -70,11 +70,14 @@ PY
 	--csv "$tmp/r.csv" >/dev/null 2>"$tmp/rerr"
 rc=$?
 check "rte_ring ceiling run exits 0 (rc=$rc)" test $rc = 0
-check "rte_ring and split rows both completed 20000 packets" py "$tmp/r.csv" <<'PY'
+check "rte_ring and split rows both completed 20000 packets, with core-to-core round trips" py "$tmp/r.csv" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 ok = sorted(r["layout"] for r in rows) == ["rte_ring", "split"] and all(int(r["packets"]) == 20000 and float(r["mpps"]) > 0 for r in rows)
-print([(r["layout"], r["packets"], r["mpps"]) for r in rows])
+# placement: the core-to-core round trip measured before and after each repetition
+ok = ok and all(float(r["c2c_ns_before"]) > 0 and float(r["c2c_ns_after"]) > 0 and r["placement_changed"] in ("0", "1")
+                for r in rows)
+print([(r["layout"], r["packets"], r["mpps"], r["c2c_ns_before"], r["c2c_ns_after"]) for r in rows])
 sys.exit(0 if ok else 1)
 PY
 
