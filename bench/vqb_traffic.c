@@ -47,6 +47,9 @@ const char *vqb_device_name(enum vqb_device d)
 	return (unsigned)d < 4 ? n[d] : "?";
 }
 
+/* Map failures in a row with nothing in flight before a run gives up. */
+#define IDLE_MAP_RETRIES 8u
+
 struct pkt {
 	uint64_t seq;
 	uint32_t n;
@@ -84,6 +87,7 @@ struct vqb_traffic {
 	uint8_t mix[128];
 	uint64_t rng;
 	uint64_t errors, lost_bytes, kicks;
+	unsigned idle_map_failures; /* in a row, with nothing in flight */
 	uint16_t rx_num_buffers; /* what the device writes into the RX header */
 	struct dev_vfio *vfio;          /* --device vfio:BDF: attached before the dma backend */
 	const struct dev_format *fmt;   /* NULL: dev_payload.h's numbered stream */
@@ -468,12 +472,16 @@ static int post(struct vqb_traffic *t, struct queue *q, uint32_t budget, char *e
 			bool idle = true;
 			for (unsigned i = 0; i < t->nq; i++)
 				idle &= t->q[i].nfree == t->q[i].nctx;
-			if (idle)
-				return fail(err, errlen, "%s (nothing in flight to wait for)", vq_track_last_error());
-			break; /* back-pressure: wait for completions */
+			/* nothing in flight to wait for: a transient failure gets
+			 * a few more tries, then the run stops with the cause */
+			if (idle && ++t->idle_map_failures > IDLE_MAP_RETRIES)
+				return fail(err, errlen, "%s (nothing in flight to wait for, %u tries)",
+					    vq_track_last_error(), IDLE_MAP_RETRIES + 1);
+			break; /* back-pressure: wait for completions, or retry */
 		}
 		if (rc < 0)
 			return fail(err, errlen, "%s", vq_track_last_error());
+		t->idle_map_failures = 0;
 		q->nfree--;
 		if (q->fifo)
 			q->fifo_head = q->fifo_head + 1 == q->nctx ? 0 : q->fifo_head + 1;

@@ -205,7 +205,12 @@ int main(void)
 	static const struct {
 		uint64_t at, count;
 		bool completes;
-	} fc[] = { { 1, 1, false }, { 40, 1, true }, { 700, 3, true }, { 300, 1u << 30, false } };
+	} fc[] = {
+		/* transient: retried even with nothing in flight, the run carries on */
+		{ 1, 1, true }, { 40, 1, true }, { 700, 3, true },
+		/* persistent: the run stops naming the backend and the cause */
+		{ 1, 1u << 30, false }, { 300, 1u << 30, false },
+	};
 	n = 0;
 	for (unsigned l = 0; l < 2; l++)
 		for (size_t i = 0; i < sizeof(fc) / sizeof(fc[0]); i++) {
