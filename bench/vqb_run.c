@@ -197,11 +197,16 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 			: c->device == VQB_DEV_VHOST_USER || c->device == VQB_DEV_VFIO ? -1 /* another process, hardware */
 			: pl.device_cpu;
 	vqb_place_pin_self(pl.driver_cpu);
-	if (pl.device_cpu != pl.driver_cpu)
+	/* the round trip tells where the two cores sit: only where a device
+	 * thread runs on the second one (not inline: one core, and under
+	 * valgrind, which serialises threads, a ping-pong would crawl) */
+	bool two_cores = c->device == VQB_DEV_THREAD && pl.device_cpu != pl.driver_cpu;
+	if (two_cores)
 		m->c2c_ns_before = vqb_place_c2c_ns(pl.device_cpu, C2C_ROUNDS);
 	if (c->layout == VQB_LAYOUT_RTE_RING) {
 		rc = vqb_rte_ring_run(c, &pl, m, msg, len);
-		placement_after(m, &pl);
+		if (two_cores)
+			placement_after(m, &pl);
 		return rc;
 	}
 
@@ -281,7 +286,8 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	m->rss_delta_bytes = (int64_t)m->rss_bytes - (int64_t)rss0;
 	struct vqb_traffic_final fin;
 	vqb_traffic_teardown(t, &fin);
-	placement_after(m, &pl);
+	if (two_cores)
+		placement_after(m, &pl);
 	snprintf(m->memory, sizeof(m->memory), "%s", fin.memory);
 	if (tp.mem && strcmp(fin.memory, tp.mem->name))
 		fprintf(stderr, "vqbench: notice: DPDK's hugepage memory ran out (shared with other DPDK processes); "
