@@ -81,7 +81,7 @@ print("""# Regression thresholds for vqbench (vqbench --check, format: README
 # exact: footprints and DMA calls per packet are exact by construction.
 # count: callgrind instructions per packet within 3% above the baseline,
 #        simulated D1 misses per packet within 25% + 0.5 above it.
-# ratio: same-run rate ratios, at most 0.6 x the baseline ratio (loose:
+# ratio: same-run rate ratios, at least 0.35 x the baseline ratio (loose:
 #        this machine's vCPUs move between host cores; see FACTS noise).
 """)
 print("exact errors where device=inline == 0")
@@ -102,11 +102,11 @@ for layout in ("split", "packed"):
     for descs in ("1", "4"):
         for pol in ("compact", "skip", "premapped"):
             r = mpps(layout, descs, pol) / mpps(layout, descs, "full")
-            print(f"ratio mpps policy={pol} / policy=full where layout={layout},descs={descs} >= {0.6 * r:.2f}"
+            print(f"ratio mpps policy={pol} / policy=full where layout={layout},descs={descs} >= {0.35 * r:.2f}"
                   f"  # baseline {r:.2f}")
 for descs in ("1", "4"):
     r = mpps("packed", descs, "full") / mpps("split", descs, "full")
-    print(f"ratio mpps layout=packed / layout=split where descs={descs},policy=full >= {0.6 * r:.2f}"
+    print(f"ratio mpps layout=packed / layout=split where descs={descs},policy=full >= {0.35 * r:.2f}"
           f"  # baseline {r:.2f}")
 EOF
 	echo "regress.sh: wrote results/baseline-run.csv, results/baseline-counts.csv, results/baseline-machine.txt, results/thresholds.txt ($(grep -vc '^#\|^$' results/thresholds.txt) bounds)"
