@@ -161,16 +161,6 @@ static uint64_t rss_bytes(void)
 	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-static void metrics_unset(struct vqb_metrics *m)
-{
-	m->hw_cycles = m->hw_instructions = m->hw_l1d_misses = m->hw_llc_misses = m->hw_dtlb_misses = NAN;
-	m->c2c_ns_before = m->c2c_ns_after = NAN;
-	m->maps_per_pkt = m->unmaps_per_pkt = m->syncs_per_pkt = m->bytes_copied_per_pkt = NAN;
-	m->kicks_per_pkt = m->calls_per_pkt = NAN;
-	m->mpps = m->gbps = m->ns_per_pkt = m->cycles_per_pkt = NAN;
-	m->bytes_per_inflight = NAN;
-}
-
 /* Round trips per core-to-core measurement: ~0.1-0.6 ms each. */
 #define C2C_ROUNDS 2000u
 
@@ -188,7 +178,6 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		 char *msg, size_t len)
 {
 	struct vqb_placement pl;
-	metrics_unset(m);
 	int rc = vqb_place_choose(c->cores, &pl, msg, len);
 	if (rc < 0)
 		return rc;

@@ -14,7 +14,8 @@
 int vqb_run_check(const struct vqb_config *cfg, char *msg, size_t msglen);
 
 /** Run cfg once (repetition m->rep; m->warmup says whether it is a
- * warmup) and fill m. @return 0, or -errno with a message in msg (the run
+ * warmup) and fill m. The caller clears m first with vqb_metrics_clear()
+ * (every metric NAN, i.e. not measured), then sets rep and warmup. @return 0, or -errno with a message in msg (the run
  * failed: lost or corrupt packets on a safe configuration, broken queue,
  * map failure). */
 int vqb_run_once(const struct vqb_config *cfg, const struct vqb_env *env,
