@@ -51,6 +51,7 @@ struct vqb_config {
 	bool force_bounce;           /* direct backends: bounce every mapping */
 	int iommu_mode;              /* iommu: 0 strict, 1 lazy */
 	bool nc_model;               /* noncoherent: device view kept apart (stale data visible) */
+	int pages;                   /* ring and buffer pages: 0 2 MiB hugepages, 1 4 KiB */
 	uint32_t index;              /* position in the plan (0-based) */
 };
 
@@ -90,6 +91,7 @@ struct vqb_metrics {
 	/* placement and memory */
 	int driver_cpu, device_cpu;
 	char memory[24];        /* "hugepages+mempool" or "4k-pages" */
+	uint64_t page_bytes;    /* bytes per page backing the buffers */
 	char device_thread[16]; /* "eal-lcore", "pthread"; "" inline */
 	double c2c_ns_before, c2c_ns_after; /* core-to-core round trip */
 	bool placement_changed; /* the round trip moved by more than 1.5x during the repetition */

@@ -68,6 +68,8 @@ const struct vqb_column vqb_columns[] = {
 	{ "force_bounce", VQB_CT_BOOL, "", "--force-bounce", CFG(force_bounce, VQB_CF_BOOL), .opt = VQB_OPT_FORCE_BOUNCE },
 	{ "iommu_mode", VQB_CT_STRING, "", "--iommu: strict or lazy", CFG(iommu_mode, VQB_CF_OPT), .opt = VQB_OPT_IOMMU },
 	{ "nc_model", VQB_CT_BOOL, "", "--nc-model", CFG(nc_model, VQB_CF_BOOL), .opt = VQB_OPT_NC_MODEL },
+	{ "pages", VQB_CT_STRING, "", "--pages asked for: 2m or 4k (page_bytes: what was used)", CFG(pages, VQB_CF_OPT),
+	  .opt = VQB_OPT_PAGES },
 	{ "config", VQB_CT_INT, "", "configuration number in the sweep (0-based)", CFG(index, VQB_CF_U32), NOOPT },
 	{ "rep", VQB_CT_INT, "", "repetition number (0-based)", MET(rep, VQB_CF_U32), NOOPT },
 	/* metrics */
@@ -115,6 +117,8 @@ const struct vqb_column vqb_columns[] = {
 	  MET(device_cpu, VQB_CF_I32), .opt = VQB_OPT_CORES, .flags = VQB_COL_EMPTY_NEG },
 	{ "memory", VQB_CT_STRING, "", "ring and buffer memory: hugepages+mempool (DPDK) or 4k-pages",
 	  MET(memory, VQB_CF_CHARS), NOOPT },
+	{ "page_bytes", VQB_CT_INT, "bytes", "bytes per page backing the buffer memory (4096, 2097152)",
+	  MET(page_bytes, VQB_CF_U64), NOOPT },
 	{ "device_thread", VQB_CT_STRING, "", "how the device thread was started: eal-lcore or pthread; empty: inline",
 	  MET(device_thread, VQB_CF_CHARS), NOOPT },
 	{ "c2c_ns_before", VQB_CT_FLOAT, "ns", "driver-device core-to-core round trip before the run", MET(c2c_ns_before, VQB_CF_F64), NOOPT },

@@ -26,7 +26,7 @@
 
 #include "vqb.h"
 
-#define VQB_CSV_SCHEMA_VERSION 1
+#define VQB_CSV_SCHEMA_VERSION 2
 
 enum vqb_ctype { VQB_CT_INT, VQB_CT_FLOAT, VQB_CT_STRING, VQB_CT_BOOL };
 

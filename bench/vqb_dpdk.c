@@ -111,6 +111,13 @@ static void pool_free(void *handle, void *ctx)
 	free(p);
 }
 
+static size_t page_of(const void *p, void *ctx)
+{
+	(void)ctx;
+	const struct rte_memseg_list *msl = rte_mem_virt2memseg_list(p);
+	return msl ? (size_t)msl->page_sz : 0;
+}
+
 static const struct vqb_mem_ops dpdk_mem = {
 	.name = "hugepages+mempool",
 	.ring_alloc = ring_alloc,
@@ -118,6 +125,7 @@ static const struct vqb_mem_ops dpdk_mem = {
 	.pool_create = pool_create,
 	.pool_free = pool_free,
 	.headroom = sizeof(struct rte_mempool_objhdr),
+	.page_of = page_of,
 };
 
 const struct vqb_mem_ops *vqb_dpdk_mem_ops(const struct vqb_env *env)

@@ -3,6 +3,7 @@
  * vqb_env.c - probe the machine: hwloc topology, libnuma nodes, hugepages,
  * and DPDK EAL initialisation.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,40 @@ static void read_hugepages(struct vqb_env *env)
 	}
 }
 
+/* Data TLB sizes from CPUID (hwloc does not report TLBs). */
+static void read_dtlb(struct vqb_env *env)
+{
+	unsigned a, b, c, d;
+	if (__get_cpuid(0x80000000, &a, &b, &c, &d) && a >= 0x80000006 &&
+	    __get_cpuid(0, &a, &b, &c, &d) && b == 0x68747541 /* "Auth"enticAMD */) {
+		__get_cpuid(0x80000005, &a, &b, &c, &d);
+		env->dtlb_l1[0] = (b >> 16) & 0xff; /* EBX: 4 KiB L1 DTLB */
+		env->dtlb_l1[1] = (a >> 16) & 0xff; /* EAX: 2 MiB L1 DTLB */
+		__get_cpuid(0x80000006, &a, &b, &c, &d);
+		env->dtlb_l2[0] = (b >> 16) & 0xfff;
+		env->dtlb_l2[1] = (a >> 16) & 0xfff;
+		return;
+	}
+	/* Intel: leaf 0x18, one sub-leaf per translation cache */
+	if (__get_cpuid(0, &a, &b, &c, &d) && a >= 0x18) {
+		unsigned max;
+		__cpuid_count(0x18, 0, max, b, c, d);
+		for (unsigned sub = 0; sub <= max && sub < 64; sub++) {
+			__cpuid_count(0x18, sub, a, b, c, d);
+			unsigned type = d & 0x1f, level = (d >> 5) & 7, entries = (b >> 16) * c;
+			if (type != 1 && type != 3) /* data or unified TLB */
+				continue;
+			unsigned *slot = level == 1 ? env->dtlb_l1 : level == 2 ? env->dtlb_l2 : NULL;
+			if (!slot)
+				continue;
+			if ((b & 1) && !slot[0])
+				slot[0] = entries;
+			if ((b & 2) && !slot[1])
+				slot[1] = entries;
+		}
+	}
+}
+
 int vqb_env_probe(struct vqb_env *env)
 {
 	hwloc_topology_t topo;
@@ -64,6 +99,7 @@ int vqb_env_probe(struct vqb_env *env)
 	env->l1d_bytes = cache_size(topo, HWLOC_OBJ_L1CACHE);
 	env->l2_bytes = cache_size(topo, HWLOC_OBJ_L2CACHE);
 	env->l3_bytes = cache_size(topo, HWLOC_OBJ_L3CACHE);
+	read_dtlb(env);
 	hwloc_obj_t pkg = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PACKAGE, 0);
 	const char *model = pkg ? hwloc_obj_get_info_by_name(pkg, "CPUModel") : NULL;
 	snprintf(env->cpu_model, sizeof(env->cpu_model), "%s", model ? model : "unknown");
@@ -162,6 +198,15 @@ void vqb_env_print(const struct vqb_env *env, void *file)
 	print_size(f, "L1d:", env->l1d_bytes);
 	print_size(f, "L2:", env->l2_bytes);
 	print_size(f, "L3:", env->l3_bytes);
+	for (int l = 0; l < 2; l++) {
+		const unsigned *e = l ? env->dtlb_l2 : env->dtlb_l1;
+		if (!e[0] && !e[1]) {
+			fprintf(f, "%-14s unknown (CPUID)\n", l ? "dTLB L2:" : "dTLB L1:");
+			continue;
+		}
+		fprintf(f, "%-14s %u entries 4 KiB (reach %u KiB), %u entries 2 MiB (reach %u MiB)\n",
+			l ? "dTLB L2:" : "dTLB L1:", e[0], e[0] * 4, e[1], e[1] * 2);
+	}
 	if (env->numa_nodes < 0)
 		fprintf(f, "%-14s not available (libnuma)\n", "numa nodes:");
 	else

@@ -15,6 +15,10 @@ struct vqb_env {
 	char cpu_model[128];
 	unsigned packages, cores, pus;
 	uint64_t l1d_bytes, l2_bytes, l3_bytes; /* 0 = unknown */
+	/* data TLB entries from CPUID (AMD leaves 0x80000005/6, Intel leaf
+	 * 0x18): [0] 4 KiB pages, [1] 2 MiB pages; 0 = unknown. Reach =
+	 * entries x page size: what a working set can span without a miss. */
+	unsigned dtlb_l1[2], dtlb_l2[2];
 	/* libnuma */
 	int numa_nodes; /* -1: NUMA not available */
 	/* hugepages (from /proc) */

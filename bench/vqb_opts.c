@@ -26,6 +26,7 @@ static const char *const dir_names[] = { "tx", "rx", "both", NULL };
 /* vfio takes a PCI address: "vfio:DDDD:BB:DD.F" (parse_one) */
 static const char *const device_names[] = { "thread", "inline", "vhost-user:PATH", "vfio:BDF", NULL };
 static const char *const iommu_names[] = { "strict", "lazy", NULL };
+static const char *const pages_names[] = { "2m", "4k", NULL };
 static const char *const order_names[] = { "interleave", "sequential", NULL };
 static const char *const format_names[] = { "text", "markdown", "csv", NULL };
 /* The documented names, used only while the library's own table is empty. */
@@ -116,6 +117,12 @@ const struct vqb_option vqb_options[VQB_OPT_COUNT] = {
 		.def = "off", CFG(nc_model), .label = "nc-model", .group = G_AXES,
 		.help = "noncoherent backend: keep the device's view of memory apart, so a skipped",
 		.note = "invalidate reads stale data (x86 is coherent and would hide it)" },
+	[VQB_OPT_PAGES] = { .name = "pages", .arg = VQB_ARG_ENUM, .list = true, .metavar = "LIST",
+		.def = "2m", .names = pages_names, CFG(pages), .what = "page size", .group = G_AXES,
+		.help = "pages under ring and buffer memory: 2m (2 MiB hugepages: DPDK's memory, or",
+		.note = "hugetlbfs memfds for vhost-user) or 4k (4 KiB pages, transparent hugepages\n"
+			"refused); when hugepages are short a 2m run uses 4 KiB pages with a notice\n"
+			"(CSV column page_bytes says what the buffers were on)" },
 	[VQB_OPT_PACKETS] = { .name = "packets", .arg = VQB_ARG_UINT, .list = true, .metavar = "LIST",
 		.def = NULL, .min = 1, .max = 1000000000000ull, CFG(packets), .label = "packets", .group = G_LEN,
 		.help = "packets per repetition (excludes --seconds)" },

@@ -21,6 +21,9 @@
 #include "vqb_run.h"
 #include "vqb_traffic.h"
 
+/* the --pages 2m fallback notice, once per process */
+static bool hugepage_notice_done;
+
 static struct dma_params dma_config(const struct vqb_config *c)
 {
 	return (struct dma_params){
@@ -221,7 +224,8 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		.batch = c->batch,
 		.mem_node = c->mem_node,
 		.seed = 0x5eed0000u + c->index * 1000u + m->rep,
-		.mem = vqb_dpdk_mem_ops(env),
+		/* --pages 4k: anonymous 4 KiB pages; 2m: DPDK's hugepage memory */
+		.mem = c->pages == 1 ? NULL : vqb_dpdk_mem_ops(env),
 		.launcher = c->device == VQB_DEV_THREAD ? vqb_dpdk_launcher(env) : NULL,
 	};
 	/* vhost-user: rings and buffers in memfd regions the backend maps;
@@ -234,6 +238,7 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		if (dev_shm_create(&shm) < 0)
 			return snprintf(msg, len, "--device vhost-user:%s: out of memory", c->dev_path), -ENOMEM;
 		vqb_shm_mem_ops(shm, &shm_ops);
+		dev_shm_set_page_size(shm, c->pages == 1 ? DEV_SHM_PAGE_4K : DEV_SHM_PAGE_2M);
 		snprintf(devname, sizeof(devname), "vhost-user:%s", c->dev_path);
 		tp.device = devname;
 		tp.mem = &shm_ops;
@@ -278,9 +283,15 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	if (two_cores)
 		placement_after(m, &pl);
 	snprintf(m->memory, sizeof(m->memory), "%s", fin.memory);
+	m->page_bytes = fin.page_bytes;
 	if (tp.mem && strcmp(fin.memory, tp.mem->name))
 		fprintf(stderr, "vqbench: notice: DPDK's hugepage memory ran out (shared with other DPDK processes); "
 			"this run used %s (CSV column memory)\n", fin.memory);
+	if (c->pages == 0 && fin.page_bytes < DEV_SHM_PAGE_2M && !hugepage_notice_done) {
+		hugepage_notice_done = true;
+		fprintf(stderr, "vqbench: notice: --pages 2m: no 2 MiB hugepages free for the buffers, they are on "
+			"%zu-byte pages (scripts/hugepages.sh reserves some; CSV column page_bytes)\n", fin.page_bytes);
+	}
 	dev_shm_destroy(shm);
 
 	double pk = r.packets ? (double)r.packets : NAN;

@@ -133,6 +133,9 @@ static void *alloc_mem(size_t len, int node)
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
+	/* 4 KiB pages means 4 KiB pages: no transparent hugepage behind them
+	 * (--pages 4k is compared against 2 MiB hugepages) */
+	madvise(p, len, MADV_NOHUGEPAGE);
 	if (node >= 0 && numa_available() >= 0)
 		numa_tonode_memory(p, len, node);
 	return p;
@@ -191,6 +194,7 @@ static void *shm_ring_alloc(size_t len, int node, void *ctx)
 }
 
 static void shm_ring_free(void *p, void *ctx) { dev_shm_free(ctx, p); }
+static size_t shm_page_of(const void *p, void *ctx) { return dev_shm_page_of(ctx, p); }
 
 static int shm_pool_create(size_t nbufs, uint32_t slot_size, int node, void *ctx, void **handle,
 			   char **arena, void **bufs)
@@ -215,6 +219,7 @@ void vqb_shm_mem_ops(struct dev_shm *shm, struct vqb_mem_ops *out)
 		.pool_create = shm_pool_create,
 		.pool_free = shm_ring_free,
 		.headroom = 0,
+		.page_of = shm_page_of,
 		.ctx = shm,
 	};
 }
@@ -584,7 +589,10 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-int vqb_traffic_run(struct vqb_traffic *t, uint64_t packets, double seconds,
+/* noinline, noclone: the packet loop keeps its own symbol under link-time
+ * optimisation, so callgrind's --toggle-collect/--dump-after=vqb_traffic_run
+ * (scripts/callgrind-counts.py) find it */
+__attribute__((noinline, noclone)) int vqb_traffic_run(struct vqb_traffic *t, uint64_t packets, double seconds,
 		    struct vqb_traffic_result *r, char *err, size_t errlen)
 {
 	memset(r, 0, sizeof(*r));
@@ -747,6 +755,9 @@ void vqb_traffic_teardown(struct vqb_traffic *t, struct vqb_traffic_final *f)
 			dpdk += (t->q[i].pool != NULL) + t->q[i].ring_dpdk;
 		snprintf(f->memory, sizeof(f->memory), "%s",
 			 dpdk == 2 * t->nq ? t->p.mem->name : dpdk == 0 ? "4k-pages" : "mixed");
+		f->page_bytes = 4096;
+		if (t->q[0].pool && t->p.mem->page_of)
+			f->page_bytes = t->p.mem->page_of(t->q[0].arena, t->p.mem->ctx);
 		/* live: adaptive allocates its records once a chain needs them */
 		if (t->q[0].tr)
 			vq_track_footprint_live(t->q[0].tr, &f->fp);

@@ -18,7 +18,7 @@
 #include "vqb.h"
 
 /* Where ring and buffer memory come from. NULL: anonymous 4 KiB pages bound
- * to mem_node. vqbench supplies DPDK's (hugepage memory, rte_mempool). */
+ * to mem_node (transparent hugepages refused with MADV_NOHUGEPAGE). vqbench supplies DPDK's (hugepage memory, rte_mempool). */
 struct vqb_mem_ops {
 	const char *name;
 	/* zeroed, 4 KiB-aligned ring memory */
@@ -30,6 +30,8 @@ struct vqb_mem_ops {
 			   char **arena, void **bufs);
 	void (*pool_free)(void *handle, void *ctx);
 	uint32_t headroom; /* bytes a slot reserves before its buffer (object header) */
+	/* bytes per page backing the memory at p (4096, 2 MiB, ...) */
+	size_t (*page_of)(const void *p, void *ctx);
 	void *ctx;
 };
 
@@ -104,6 +106,7 @@ struct vqb_traffic_final {
 	struct vq_footprint fp;      /* per queue */
 	unsigned queues;             /* 1 (tx or rx) or 2 (both) */
 	char memory[24];             /* what rings and pools came from (mem ops name, 4k-pages, mixed) */
+	size_t page_bytes;           /* bytes per page backing the buffers (queue 0's arena) */
 	size_t arena_bytes;
 	size_t dma_mem_bytes;
 };

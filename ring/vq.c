@@ -11,6 +11,19 @@
 
 #include "vq_pvt.h"
 
+/* The cache-line maps documented at struct vq and struct vq_dev: per-packet
+ * fields in the first three (driver) and two (device) lines. */
+_Static_assert(offsetof(struct vq, split) + sizeof(struct vq_split_drv) <= 2 * VQ_CACHE_LINE &&
+		       offsetof(struct vq, packed) + sizeof(struct vq_packed_drv) <= 2 * VQ_CACHE_LINE,
+	       "struct vq: the layout state must stay in lines 0-1");
+_Static_assert(offsetof(struct vq, stats) + sizeof(struct vq_stats) <= 3 * VQ_CACHE_LINE,
+	       "struct vq: per-packet counters must stay in lines 1-2");
+_Static_assert(offsetof(struct vq, areas) == 3 * VQ_CACHE_LINE, "struct vq: cold state starts at line 3");
+_Static_assert(offsetof(struct vq_dev, split) + sizeof(struct vq_split_dev) <= 2 * VQ_CACHE_LINE &&
+		       offsetof(struct vq_dev, packed) + sizeof(struct vq_packed_dev) <= 2 * VQ_CACHE_LINE,
+	       "struct vq_dev: per-packet state must stay in lines 0-1");
+_Static_assert(offsetof(struct vq_dev, areas) == 2 * VQ_CACHE_LINE, "struct vq_dev: cold state starts at line 2");
+
 #define VQ_SUPPORTED_FEATURES                                                  \
 	(VQ_FEATURE(VQ_F_INDIRECT_DESC) | VQ_FEATURE(VQ_F_EVENT_IDX) |         \
 	 VQ_FEATURE(VQ_F_VERSION_1) | VQ_FEATURE(VQ_F_ACCESS_PLATFORM) |       \

@@ -10,7 +10,9 @@
  *
  * Cache-line layout: the driver's and the device's private state are
  * separate allocations (struct vq, struct vq_dev), each cache-aligned, so the
- * two threads never write the same line except the shared ring itself.
+ * two threads never write the same line except the shared ring itself; each
+ * struct puts its per-packet fields first (the maps below struct vq and
+ * struct vq_dev, enforced by _Static_asserts in vq.c).
  */
 #ifndef VQ_PVT_H
 #define VQ_PVT_H
@@ -40,39 +42,77 @@ struct vq_chain_state {
 };
 #define VQ_CHAIN_INDIRECT 1u
 
+/*
+ * struct vq: the driver's private state, cache-aligned, one allocation per
+ * queue. Lines 0-2 hold everything the per-packet paths (add, get_used,
+ * kick_prepare) read or write; the rest is touched at create, reset,
+ * detach or when the queue breaks. Byte offsets (x86_64, checked by the
+ * _Static_asserts in vq.c):
+ *
+ *   line 0   0..15  cfg: layout (dispatch), size, features
+ *           16..23  chain: per-chain state array (token, in_bytes, ndesc)
+ *           24..31  num_free, num_added
+ *           32      broken
+ *           40..119 split | packed: shadow indices, ring pointers, private
+ *                   next[] / free-id links, wrap counters (80 bytes)
+ *   line 1-2 120..151 stats: added / completed per packet, publishes, kicks
+ *   line 3-  cold: areas, ring_mem, broken_reason, detach_pos, reason_buf
+ *
+ * The device never reads any of it: the only lines both sides write are
+ * those of the shared ring (descriptor table, avail/used or the packed
+ * descriptors, event suppression), and the driver reads shared lines only
+ * where the spec says it must (used->idx / used entries, a packed
+ * descriptor's flags, the event fields).
+ */
 struct vq {
+	/* hot: every packet */
 	struct vq_config cfg;
-	struct vq_areas areas;
-	void *ring_mem;
-	bool broken;
-	const char *broken_reason;
+	struct vq_chain_state *chain; /* [size] */
 	uint32_t num_free;
 	uint32_t num_added; /* chains added since the last publish */
-	uint32_t detach_pos; /* vq_detach_unused scan position */
-	struct vq_stats stats;
-	struct vq_chain_state *chain; /* [size] */
-	char reason_buf[VQ_REASON_LEN]; /* vq_badf's formatted reason */
+	bool broken;
 	union {
 		struct vq_split_drv split;
 		struct vq_packed_drv packed;
 	};
+	struct vq_stats stats;
+	/* cold */
+	struct vq_areas areas __attribute__((aligned(VQ_CACHE_LINE)));
+	void *ring_mem;
+	const char *broken_reason;
+	uint32_t detach_pos; /* vq_detach_unused scan position */
+	char reason_buf[VQ_REASON_LEN]; /* vq_badf's formatted reason */
 } __attribute__((aligned(VQ_CACHE_LINE)));
 
+/*
+ * struct vq_dev: the device's private state, its own cache-aligned
+ * allocation (the device thread writes it, the driver never reads it).
+ * Lines 0-1 hold what pop/push/notify touch per packet:
+ *
+ *   line 0   0..15  cfg
+ *           16..31  translate + its context (descriptor address -> pointer)
+ *           32..39  broken, batch_used, inflight
+ *           40..111 split | packed: shadow indices, ring pointers, event
+ *                   state, the in-order batch (at most 72 bytes)
+ *   line 2-  cold: areas, ring_mem, broken_reason, reason_buf
+ */
 struct vq_dev {
+	/* hot: every packet */
 	struct vq_config cfg;
-	struct vq_areas areas;
-	void *ring_mem;
 	vq_translate_fn translate;
 	void *tr_ctx;
 	bool broken;
-	const char *broken_reason;
 	bool batch_used;
 	uint32_t inflight; /* chains popped and not yet pushed */
-	char reason_buf[VQ_REASON_LEN];
 	union {
 		struct vq_split_dev split;
 		struct vq_packed_dev packed;
 	};
+	/* cold */
+	struct vq_areas areas __attribute__((aligned(VQ_CACHE_LINE)));
+	void *ring_mem;
+	const char *broken_reason;
+	char reason_buf[VQ_REASON_LEN];
 } __attribute__((aligned(VQ_CACHE_LINE)));
 
 /* Mark broken with a static reason; returns -EIO for `return vq_bad(...)`. */

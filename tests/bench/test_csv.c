@@ -195,7 +195,7 @@ static void malformed(void)
 		{ "bad_int", "queue_size", "3x", "column 'queue_size': '3x' is not an int" },
 		{ "bad_bool", "unsafe", "2", "column 'unsafe': '2' is not a bool" },
 		{ "bad_float", "mpps", "1.5.2", "column 'mpps': '1.5.2' is not a float" },
-		{ "bad_schema", "schema_version", "2", "schema_version '2', this vqbench reads version 1" },
+		{ "bad_schema", "schema_version", "1", "schema_version '1', this vqbench reads version 2" },
 	};
 	for (unsigned k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		int col = vqb_csv_column(cases[k].column);

@@ -71,6 +71,13 @@ check "echo: 1500-byte packets over 1..6 descriptors, premapped, queue 1024" row
 	--queue-size 256 --packets $((2 * N)) --reps 1 --warmup 0 -q --csv "$tmp/echo3.csv" >"$tmp/echo3.out" 2>&1
 check "echo: indirect tables in the shared regions, split and packed, full and compact" \
 	rows_ok "$tmp/echo3.csv" 4 $((2 * N))
+"$vqb" --device "vhost-user:$sock" --layout split --descs 2 --dir both --policy full --pages 4k,2m \
+	--queue-size 256 --packets $((2 * N)) --reps 1 --warmup 0 -q --csv "$tmp/pages.csv" >"$tmp/pages.out" 2>&1
+check "echo: --pages 4k and 2m (hugetlbfs memfds), every payload verified" rows_ok "$tmp/pages.csv" 2 $((2 * N))
+check "echo: page_bytes 4096 and 2097152 in the CSV" python3 -c '
+import csv, sys
+got = {r["pages"]: r["page_bytes"] for r in csv.DictReader(open(sys.argv[1]))}
+sys.exit(0 if got == {"4k": "4096", "2m": "2097152"} else print(got) or 1)' "$tmp/pages.csv"
 "$backend" stop "$sock" >/dev/null
 
 # 2. RX from a generator: lengths checked
