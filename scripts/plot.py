@@ -17,6 +17,12 @@ device kind (inline, thread) present in the rows:
                                outgrows each)
   PREFIX-dma-DEVICE.png        map, unmap and sync calls and bytes copied
                                per packet, per DMA backend and policy
+  PREFIX-pages-DEVICE.png      packets/s vs queue size on 4 KiB pages and
+                               on 2 MiB hugepages (--pages 4k,2m), one panel
+                               per layout, and the working set (footprint)
+                               with L1d, L2 and the data-TLB reach of each
+                               page size marked (dTLB entries from
+                               `vqbench --sysinfo`, CPUID)
 
 A figure is drawn only when its axis varies in the rows (two or more
 descriptor counts, queue sizes or backends); the other parameters are held
@@ -44,7 +50,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PARAMS = ["layout", "queue_size", "descs", "pkt_bytes", "indirect", "in_order", "event_idx",
-          "batch", "dir", "policy", "dma", "device", "mem_node"]
+          "batch", "dir", "policy", "dma", "device", "mem_node", "pages"]
 POLICY_ORDER = ["full", "compact", "readback", "skip", "premapped"]
 LAYOUT_STYLE = {"split": "-", "packed": "--", "rte_ring": ":"}
 
@@ -59,6 +65,24 @@ def size_bytes(text):
     if not m:
         raise ValueError(text)
     return int(float(m.group(1)) * {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[m.group(2).upper()])
+
+
+def tlb_from_sysinfo(vqbench):
+    """{'dTLB L1 4K': reach bytes, ...} from `vqbench --sysinfo`'s dTLB lines."""
+    try:
+        out = subprocess.run([vqbench, "--sysinfo"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    reach = {}
+    for line in out.splitlines():
+        m = re.match(r"dTLB (L\d):\s+(\d+) entries 4 KiB .*?, (\d+) entries 2 MiB", line)
+        if m:
+            if int(m.group(2)):
+                reach[f"dTLB {m.group(1)} 4K"] = int(m.group(2)) * 4096
+            if int(m.group(3)):
+                reach[f"dTLB {m.group(1)} 2M"] = int(m.group(3)) << 21
+    return reach
 
 
 def caches_from_sysinfo(vqbench):
@@ -234,6 +258,64 @@ def plot_queue(rows, device, caches, path):
     return True
 
 
+def plot_pages(rows, device, caches, tlb, path):
+    rows = [r for r in rows if r["layout"] != "rte_ring" and r.get("pages")]
+    kept, desc = hold_fixed(rows, {"layout", "queue_size", "policy", "pages"})
+    if len({r["queue_size"] for r in kept}) < 2 or len({r["pages"] for r in kept}) < 2:
+        return False
+    keys = ["layout", "policy", "pages", "queue_size"]
+    pps = median_by(kept, keys, "mpps")
+    fp = median_by(kept, keys, "footprint_bytes")
+    layouts = [l for l in ("split", "packed") if any(k[0] == l for k in pps)]
+    fig, axes = plt.subplots(1, len(layouts) + 1, figsize=(6 * (len(layouts) + 1), 5))
+    colour = {p: f"C{i % 10}" for i, p in enumerate(ordered({k[1] for k in pps}, POLICY_ORDER))}
+    style = {"2m": "-", "4k": "--"}
+    for ax, lay in zip(axes, layouts):
+        for pol in ordered({k[1] for k in pps if k[0] == lay}, POLICY_ORDER):
+            for pg in ("2m", "4k"):
+                pts = sorted((int(k[3]), v) for k, v in pps.items() if k[:3] == (lay, pol, pg))
+                if pts:
+                    ax.plot([p[0] for p in pts], [p[1] for p in pts], style[pg], marker="o", markersize=3,
+                            color=colour[pol], label=f"{pol} {pg}")
+        ax.set_title(f"{lay}: packet rate, 2 MiB (solid) vs 4 KiB pages (dashed)")
+        ax.set_ylabel("packet rate (Mpackets/s, median)")
+    afp = axes[-1]
+    for lay in layouts:
+        for pol in ordered({k[1] for k in fp if k[0] == lay}, POLICY_ORDER):
+            pts = sorted((int(k[3]), v) for k, v in fp.items() if k[:3] == (lay, pol, "2m"))
+            afp.plot([p[0] for p in pts], [p[1] for p in pts], LAYOUT_STYLE[lay], marker="o", markersize=3,
+                     color=colour[pol], label=f"{lay} {pol}")
+    afp.set_yscale("log", base=2)
+    afp.set_title("Working set of one queue (ring, tracking, buffers)")
+    afp.set_ylabel("footprint (bytes)")
+    marks = dict(caches or {})
+    marks.update(tlb or {})
+    marks.pop("L3", None)
+    ref = sorted((int(k[3]), v) for k, v in fp.items() if k[:3] == (layouts[0], "full", "2m")) if layouts else []
+    for name, size in sorted(marks.items(), key=lambda x: x[1]):
+        afp.axhline(size, color="gray", linestyle=":", linewidth=1)
+        afp.annotate(f"{name} {fmt_bytes(size)}", (1, size), xycoords=("axes fraction", "data"),
+                     xytext=(-3, 2), textcoords="offset points", ha="right", fontsize=7, color="dimgray")
+        q = crossing(ref, size)
+        if q:
+            for ax in axes[:-1]:
+                ax.axvline(q, color="gray", linestyle=":", linewidth=1)
+                ax.annotate(name, (q, 0), xycoords=("data", "axes fraction"), rotation=90, xytext=(2, 4),
+                            textcoords="offset points", va="bottom", fontsize=7, color="dimgray")
+    for ax in axes:
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("queue size (descriptors)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+    note = "" if marks else "; cache and TLB sizes unknown"
+    fig.suptitle(f"4 KiB vs 2 MiB pages ({device} device; {desc}{note}; vertical marks: where "
+                 f"{layouts[0] if layouts else ''}+full's working set outgrows each)", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return True
+
+
 def plot_dma(rows, device, path):
     rows = [r for r in rows if r["layout"] != "rte_ring"]
     kept, desc = hold_fixed(rows, {"dma", "policy"})
@@ -302,6 +384,7 @@ def main(argv):
     out_dir = out_dir or os.path.dirname(os.path.abspath(paths[0]))
     prefix = prefix or os.path.splitext(os.path.basename(paths[0]))[0]
     caches = None
+    tlb = {}
     if caches_arg:
         try:
             caches = dict(zip(["L1d", "L2", "L3"], (size_bytes(x) for x in caches_arg.split(","))))
@@ -311,6 +394,7 @@ def main(argv):
         vqbench = vqbench or os.path.join(REPO, "build", "release", "bench", "vqbench")
         if os.access(vqbench, os.X_OK):
             caches = caches_from_sysinfo(vqbench)
+            tlb = tlb_from_sysinfo(vqbench)
     rows = read_rows(paths)
     if not rows:
         die(f"no rows in {', '.join(paths)}")
@@ -320,7 +404,8 @@ def main(argv):
         sub = [r for r in rows if r["device"] == device]
         for kind, fn in (("descs", lambda p: plot_descs(sub, device, p)),
                          ("queue", lambda p: plot_queue(sub, device, caches, p)),
-                         ("dma", lambda p: plot_dma(sub, device, p))):
+                         ("dma", lambda p: plot_dma(sub, device, p)),
+                         ("pages", lambda p: plot_pages(sub, device, caches, tlb, p))):
             path = os.path.join(out_dir, f"{prefix}-{kind}-{device}.png")
             if fn(path):
                 written.append(path)
