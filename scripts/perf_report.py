@@ -326,9 +326,9 @@ def tracking_section(md, path, counts_path, rng):
               + (f"`{cmd}`" if cmd else "`scripts/perf-tracking.sh` (its callgrind step)")
               + f". Machine: {machine(crow)}.\n")
     md.append("Counts per packet inside the packet loop (driver and inline device together), from two "
-              "runs of different length under valgrind's callgrind with fixed simulated caches: "
-              "deterministic for one binary, independent of timing noise. Δ: minus `full` on the same "
-              "layout.\n")
+              "runs of different length under valgrind's callgrind with fixed simulated caches: counted, "
+              "not timed, so independent of timing noise and of the host's placement. Δ: minus `full` "
+              "on the same layout.\n")
     g = defaultdict(dict)
     for r in crow:
         g[(r.get("layout", ""), r.get("descs", ""), r.get("dma", ""))][r.get("policy", "")] = r
