@@ -41,15 +41,16 @@ py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
 
 [[ $pairs =~ ^[1-9][0-9]*$ ]] || { echo "perf-ceiling.sh: PAIRS='$pairs' is not a whole number >= 1" >&2; exit 2; }
-[[ $secs =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ ]] && "$py" -c "import sys; sys.exit(not 0 < float(sys.argv[1]) <= 3600)" "$secs" ||
-	{ echo "perf-ceiling.sh: SECONDS_PER_RUN='$secs' is not a number of seconds > 0 and <= 3600" >&2; exit 2; }
+if ! [[ $secs =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ ]] || ! "$py" -c "import sys; sys.exit(not 0 < float(sys.argv[1]) <= 3600)" "$secs"; then
+	echo "perf-ceiling.sh: SECONDS_PER_RUN='$secs' is not a number of seconds > 0 and <= 3600" >&2; exit 2
+fi
 [[ $warmup =~ ^[0-9]+$ ]] || { echo "perf-ceiling.sh: WARMUP='$warmup' is not a whole number >= 0" >&2; exit 2; }
 case "$device" in thread|inline) ;; *) echo "perf-ceiling.sh: DEVICE='$device' (allowed: thread, inline)" >&2; exit 2 ;; esac
 [[ $cores =~ ^[0-9]+,[0-9]+$ ]] || { echo "perf-ceiling.sh: CORES='$cores' is not two CPUs A,B" >&2; exit 2; }
 [ -x "$vqb" ] || { echo "perf-ceiling.sh: no vqbench at '$vqb' (build it: scripts/build.sh, or give its path)" >&2; exit 2; }
 [ "$pairs" -ge 5 ] || echo "perf-ceiling.sh: PAIRS=$pairs: fewer than 5 pairs is a smoke run, not a measurement" >&2
 mkdir -p "$(dirname "$out")"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vqb_ceiling.XXXXXX")
+tmp=$(mktemp -d -t vqb_ceiling.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 common=(--in-order on --descs 1 --policy skip --dma identity --batch 32 --queue-size 256 --pkt-bytes 64 --dir tx)

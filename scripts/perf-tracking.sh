@@ -50,8 +50,9 @@ py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
 
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "perf-tracking.sh: ROUNDS='$rounds' is not a whole number >= 1" >&2; exit 2; }
-[[ $secs =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ ]] && "$py" -c "import sys; sys.exit(not 0 < float(sys.argv[1]) <= 3600)" "$secs" ||
-	{ echo "perf-tracking.sh: SECONDS_PER_RUN='$secs' is not a number of seconds > 0 and <= 3600" >&2; exit 2; }
+if ! [[ $secs =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ ]] || ! "$py" -c "import sys; sys.exit(not 0 < float(sys.argv[1]) <= 3600)" "$secs"; then
+	echo "perf-tracking.sh: SECONDS_PER_RUN='$secs' is not a number of seconds > 0 and <= 3600" >&2; exit 2
+fi
 [[ $warmup =~ ^[0-9]+$ ]] || { echo "perf-tracking.sh: WARMUP='$warmup' is not a whole number >= 0" >&2; exit 2; }
 for d in ${devices//,/ }; do
 	case "$d" in thread|inline) ;; *) echo "perf-tracking.sh: DEVICES='$devices': '$d' is not a device (allowed: inline, thread)" >&2; exit 2 ;; esac
@@ -63,10 +64,11 @@ case "$counts" in 0|1) ;; *) echo "perf-tracking.sh: COUNTS='$counts' (allowed: 
 [ -x "$vqb" ] || { echo "perf-tracking.sh: no vqbench at '$vqb' (build it: scripts/build.sh, or give its path)" >&2; exit 2; }
 [ "$rounds" -ge 5 ] || echo "perf-tracking.sh: ROUNDS=$rounds: fewer than 5 rounds is a smoke run, not a measurement" >&2
 mkdir -p "$(dirname "$out")" "$(dirname "$counts_out")"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vqb_tracking.XXXXXX")
+tmp=$(mktemp -d -t vqb_tracking.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 policies=(full skip premapped)
+# shellcheck disable=SC2054 # option values are comma lists
 fixed=(--layout split,packed --descs 1 --dma identity --batch 32 --queue-size 256 --pkt-bytes 64 --dir tx)
 sweep_txt="--layout split,packed --descs 1 --policy full,skip,premapped --dma identity --batch 32 --queue-size 256 --pkt-bytes 64 --dir tx"
 cg_cmd="scripts/callgrind-counts.py --packets $cg_packets -- $sweep_txt"

@@ -13,7 +13,7 @@ set -uo pipefail
 report=$1
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vqb_test_perf_report.XXXXXX")
+tmp=$(mktemp -d -t vqb_test_perf_report.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fails=0 checks=0
 check() { # check DESCRIPTION COMMAND...

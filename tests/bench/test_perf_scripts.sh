@@ -15,7 +15,7 @@ scripts=$2
 src=$(cd "$scripts/.." && pwd)
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vqb_test_perf_scripts.XXXXXX")
+tmp=$(mktemp -d -t vqb_test_perf_scripts.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fails=0 checks=0
 check() { # check DESCRIPTION COMMAND...
