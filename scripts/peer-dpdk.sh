@@ -21,7 +21,10 @@
 # vqbench runs --policy premapped (DPDK's model: buffers mapped once) with
 # --dma identity; its RX against a generator checks lengths only.
 #
-# Environment: PAIRS (5), SECONDS_PER_RUN (3), OUT (results/peer-dpdk-<UTC>.csv).
+# Environment: PAIRS (5), SECONDS_PER_RUN (3), RESULTS_DIR (results),
+# OUT (RESULTS_DIR/peer-dpdk-<UTC>.csv). The last columns record the run
+# length and the machine (host, cpu_model, kernel from vqbench's CSV) for
+# scripts/perf_report.py.
 # Testpmd's first stats print has no interval and the second covers a
 # partial one: both are discarded; the rate is the median of the rest.
 # Needs root, hugepages (scripts/hugepages.sh), dpdk-testpmd.
@@ -30,7 +33,7 @@ cd "$(dirname "$0")/.."
 vqb=${1:-build/release/bench/vqbench}
 pairs=${PAIRS:-5}
 secs=${SECONDS_PER_RUN:-3}
-out=${OUT:-results/peer-dpdk-$(date -u +%Y%m%d-%H%M%S).csv}
+out=${OUT:-${RESULTS_DIR:-results}/peer-dpdk-$(date -u +%Y%m%d-%H%M%S).csv}
 [ -x "$vqb" ] || { echo "peer-dpdk.sh: no vqbench at '$vqb' (build it: scripts/build.sh, or give its path)" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "peer-dpdk.sh: must run as root (hugepages)" >&2; exit 2; }
 mkdir -p "$(dirname "$out")"
@@ -70,14 +73,19 @@ vqb_run() { # vqb_run DIR LAYOUT IN_ORDER DESCS -> Mpps
 	"$vqb" --device "vhost-user:$sock" --layout "$2" --in-order "$3" --descs "$4" --pkt-bytes 64 \
 		--queue-size 1024 --batch 32 --event-idx off --dir "$1" --policy premapped --dma identity \
 		--seconds "$secs" --reps 1 --warmup 0 --cores 0,1 -q --csv "$tmp/vqb.csv" >"$tmp/vqb.out" 2>&1 || true
-	python3 - "$tmp/vqb.csv" <<'EOF'
-import csv, sys
-rows = [r for r in csv.DictReader(open(sys.argv[1])) if r.get("status", "ok") == "ok" and r["errors"] == "0"]
+	python3 - "$tmp/vqb.csv" "$tmp/machine" <<'EOF'
+import csv, os, sys
+all_rows = list(csv.DictReader(open(sys.argv[1]))) if os.path.exists(sys.argv[1]) else []
+rows = [r for r in all_rows if r.get("status", "ok") == "ok" and r["errors"] == "0"]
+if all_rows:  # host,cpu_model,kernel for the CSV's last columns, commas dropped
+    open(sys.argv[2], "w").write(",".join(all_rows[0].get(k, "").replace(",", " ")
+                                          for k in ("host", "cpu_model", "kernel")))
 print("%.4f" % float(rows[0]["mpps"]) if rows else "")
 EOF
 }
 
-echo "dir,layout,in_order,segments,vqbench_descs,dpdk_tx_chain,vqbench_policy,pkt_bytes,queue_size,pair,dpdk_mpps,vqbench_mpps,ratio_vqbench_over_dpdk,vqbench_rx_check" >"$out"
+machine() { if [ -s "$tmp/machine" ]; then cat "$tmp/machine"; else echo ",,"; fi; }
+echo "dir,layout,in_order,segments,vqbench_descs,dpdk_tx_chain,vqbench_policy,pkt_bytes,queue_size,pair,dpdk_mpps,vqbench_mpps,ratio_vqbench_over_dpdk,vqbench_rx_check,seconds_per_run,host,cpu_model,kernel" >"$out"
 for dir in tx rx; do
 	scripts/vhost-backend.sh start "$sock" "$([ $dir = tx ] && echo rxonly || echo txonly)" 1 >/dev/null
 	for layout in split packed; do
@@ -98,7 +106,7 @@ for dir in tx rx; do
 			d=$(dpdk_run $dir $packed $io $segs)
 			v=$(vqb_run $dir $layout $inorder $descs)
 			ratio=$(python3 -c "import sys; a,b=sys.argv[1:]; print('%.3f' % (float(b)/float(a)) if a and b else '')" "$d" "$v")
-			echo "$dir,$layout,$io,$segs,$descs,$chain,premapped,64,1024,$p,$d,$v,$ratio,$check" >>"$out"
+			echo "$dir,$layout,$io,$segs,$descs,$chain,premapped,64,1024,$p,$d,$v,$ratio,$check,$secs,$(machine)" >>"$out"
 			echo "peer-dpdk.sh: $dir $layout in-order=$inorder segs=$segs pair $p: dpdk $d Mpps, vqbench $v Mpps, ratio $ratio"
 		done
 	done

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# test_perf_report.sh PERF_REPORT_PY - scripts/perf_report.py on small
+# synthetic CSVs (2 pairs or rounds each) in a temporary results directory:
+# the newest CSV of each kind is used, the medians of the per-pair ratios,
+# the tracking differences with min/median/max and a bootstrap interval, the
+# callgrind deltas against full, the peer cells with their explanations, the
+# cache-line budget, the machine and command lines, a generic section for a
+# perf-pages CSV, a line naming the script for each missing kind, the same
+# output on a second run (fixed seed), and exit 2 for bad usage.
+set -uo pipefail
+report=$1
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+tmp=$(mktemp -d -t vqb_test_perf_report.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 checks=0
+check() { # check DESCRIPTION COMMAND...
+	checks=$((checks + 1))
+	local what=$1; shift
+	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
+}
+has() { grep -qF -- "$1" "$md"; }
+
+r=$tmp/results
+mkdir -p "$r"
+m="testhost,Test CPU 9000,6.1.0-test"
+cmdc="PAIRS=2 SECONDS_PER_RUN=0.5 WARMUP=0 DEVICE=thread CORES=0,1 scripts/perf-ceiling.sh"
+a_args="--layout packed --in-order on --descs 1 --policy skip --dma identity --batch 32 --device thread"
+b_args="--layout rte_ring --in-order on --descs 1 --policy skip --dma identity --batch 32 --device thread"
+{
+	echo "pair,layout,rte_ring_layout,in_order,descs,policy,dma,batch,queue_size,pkt_bytes,vqbench_device,rte_ring_device,driver_cpu,device_cpu,seconds_per_run,vqbench_mpps,rte_ring_mpps,vqbench_ns_per_pkt,rte_ring_ns_per_pkt,ratio_ns_vqbench_over_rte_ring,vqbench_kicks_per_pkt,vqbench_calls_per_pkt,vqbench_c2c_ns_before,vqbench_c2c_ns_after,vqbench_placement_changed,rte_ring_c2c_ns_before,rte_ring_c2c_ns_after,rte_ring_placement_changed,placement_changed,status,host,cpu_model,kernel,git_rev,vqbench_args,rte_ring_args,command"
+	echo "1,packed,rte_ring,1,1,skip,identity,32,256,64,thread,thread,0,1,0.5,5,10,200,100,2.0000,0.03125,0.03125,300,310,0,290,300,0,0,ok,$m,abc,$a_args,$b_args,\"$cmdc\""
+	echo "2,packed,rte_ring,1,1,skip,identity,32,256,64,thread,thread,0,1,0.5,4,12,250,83.3333,3.0000,0.03125,0.03125,300,900,1,290,300,0,1,ok,$m,abc,$a_args,$b_args,\"$cmdc\""
+} >"$r/perf-ceiling-20990101-000000.csv"
+cmdt="ROUNDS=2 SECONDS_PER_RUN=0.5 WARMUP=0 DEVICES=inline CORES=0,1 COUNTS=1 CG_PACKETS=600,1600 scripts/perf-tracking.sh"
+cgc="scripts/callgrind-counts.py --packets 600,1600 -- --layout split,packed --descs 1 --policy full,skip,premapped"
+{
+	echo "round,device,layout,descs,dma,batch,queue_size,pkt_bytes,driver_cpu,device_cpu,seconds_per_run,policy_order,full_mpps,skip_mpps,premapped_mpps,full_ns_per_pkt,skip_ns_per_pkt,premapped_ns_per_pkt,skip_minus_full_ns,premapped_minus_full_ns,premapped_minus_skip_ns,c2c_ns_before,c2c_ns_after,placement_changed,status,host,cpu_model,kernel,git_rev,vqbench_args,command,counts_command"
+	echo "1,inline,split,1,identity,32,256,64,0,0,0.5,full skip premapped,10,10.4,11.1,100,96,90,-4.000,-10.000,-6.000,,,0,ok,$m,abc,x,\"$cmdt\",\"$cgc\""
+	echo "1,inline,packed,1,identity,32,256,64,0,0,0.5,full skip premapped,9,9.5,10,110,107,100,-3.000,-10.000,-7.000,,,0,ok,$m,abc,x,\"$cmdt\",\"$cgc\""
+	echo "2,inline,split,1,identity,32,256,64,0,0,0.5,skip premapped full,10,10.6,11.4,101,95,89,-6.000,-12.000,-6.000,,,0,ok,$m,abc,x,\"$cmdt\",\"$cgc\""
+	echo "2,inline,packed,1,identity,32,256,64,0,0,0.5,skip premapped full,9,9.4,10,111,106,100,-5.000,-11.000,-6.000,,,1,ok,$m,abc,x,\"$cmdt\",\"$cgc\""
+} >"$r/perf-tracking-20990101-000000.csv"
+{
+	echo "host,cpu_model,kernel,layout,descs,dma,policy,maps_per_pkt,unmaps_per_pkt,cg_instructions_per_pkt,cg_d1_misses_per_pkt,cg_ll_misses_per_pkt"
+	echo "$m,split,1,identity,full,1,1,1000,2.5,0.1"
+	echo "$m,split,1,identity,skip,1,0,950,2.25,0.1"
+	echo "$m,split,1,identity,premapped,0,0,900,2,0.05"
+	echo "$m,packed,1,identity,full,1,1,1100,3,0.2"
+	echo "$m,packed,1,identity,skip,1,0,1030,3,0.2"
+	echo "$m,packed,1,identity,premapped,0,0,1000,2.5,0.2"
+} >"$r/perf-tracking-counts-20990101-000000.csv"
+peer_head="dir,layout,in_order,segments,vqbench_descs,dpdk_tx_chain,vqbench_policy,pkt_bytes,queue_size,pair,dpdk_mpps,vqbench_mpps,ratio_vqbench_over_dpdk,vqbench_rx_check,seconds_per_run,host,cpu_model,kernel"
+{
+	echo "$peer_head"
+	echo "tx,split,1,1,1,header in headroom (1 desc),premapped,64,1024,1,20,10,0.500,n/a,3,$m"
+	echo "tx,split,1,1,1,header in headroom (1 desc),premapped,64,1024,2,20,14,0.700,n/a,3,$m"
+	# three pairs: median of ratios 0.6, mean 0.8, ratio of the medians 1.2
+	echo "tx,packed,1,4,5,indirect table (1 desc + 5 entries),premapped,64,1024,1,10,5,0.500,n/a,3,$m"
+	echo "tx,packed,1,4,5,indirect table (1 desc + 5 entries),premapped,64,1024,2,20,12,0.600,n/a,3,$m"
+	echo "tx,packed,1,4,5,indirect table (1 desc + 5 entries),premapped,64,1024,3,10,13,1.300,n/a,3,$m"
+	echo "rx,packed,0,1,1,rx: 1 buffer per packet,premapped,64,1024,1,10,12,1.200,length only,3,$m"
+	echo "rx,packed,0,1,1,rx: 1 buffer per packet,premapped,64,1024,2,10,8,0.800,length only,3,$m"
+} >"$r/peer-dpdk-20990101-000000.csv"
+{ # older: must not be used
+	echo "$peer_head"
+	echo "tx,split,1,1,1,header in headroom (1 desc),premapped,64,1024,1,1,9.9,9.900,n/a,3,$m"
+} >"$r/peer-dpdk-20980101-000000.csv"
+{
+	echo "pair,what,a_mpps,b_mpps,ratio_b_over_a,command"
+	echo "1,pages,1,2,2.000,scripts/perf-pages.sh"
+	echo "2,pages,1,4,4.000,scripts/perf-pages.sh"
+} >"$r/perf-pages-20990101-000000.csv"
+cat >"$r/perf-explanations.txt" <<'EOF'
+# comment
+tx split in_order=1 segs=1: the header rides in the mbuf headroom
+rx packed in_order=0 segs=1:
+tx packed in_order=9 segs=1: no such cell
+EOF
+
+"$py" "$report" --results "$r" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+cat "$tmp/out" "$tmp/err"
+check "perf_report.py exits 0 (got $rc)" test $rc = 0
+md=$r/PERFORMANCE.md
+check "PERFORMANCE.md written into --results" test -s "$md"
+[ -s "$md" ] || { echo "test_perf_report: $checks checks, $fails failed"; exit 1; }
+
+for s in "# Performance" "## vqbench against DPDK's rte_ring (the ceiling)" "### Cache lines moved per packet" \
+	"## What tracking costs per packet" "### Exact counts (callgrind)" \
+	"## DPDK's virtio driver against vqbench" "## Pages" "## Queues"; do
+	check "section '$s'" has "$s"
+done
+# the ceiling
+check "ceiling: median ratio of 2.0 and 3.0 is 2.500" has "**Median ratio 2.500** over 2 pairs (min 2.000, max 3.000)"
+check "ceiling: the flagged pair is counted, median of the unflagged" has "1 of them flagged for a placement change; the median of the 1 unflagged is 2.000"
+check "ceiling: flagged pair marked in the table" grep -qE '^\| 2 \|.*\| \*\*yes\*\* \| ok \|$' "$md"
+check "ceiling: per-pair row 1" grep -qE '^\| 1 \| 5\.000 \| 10\.000 \| 200\.0 \| 100\.0 \| 2\.000 \| 300 → 310 \| 290 → 300 \| no \| ok \|$' "$md"
+check "ceiling: the command" has "\`$cmdc\`"
+check "ceiling: vqbench side args" has "\`vqbench $a_args\`"
+check "ceiling: within the 4x aim" has "Within the issue's aim of 4x."
+check "ceiling: smoke-run note for 2 pairs" has "Fewer than 5 pairs: a smoke run"
+check "budget: packed available descriptors 0.25/pkt" grep -qE '^\| vqbench packed \| available descriptors.*\| 0\.25 \|' "$md"
+check "budget: rte_ring head/tail 4/32 = 0.125/pkt" grep -qE '^\| rte_ring \| head/tail lines.*\| 0\.125 \| 4 lines per burst of 32 \|$' "$md"
+check "budget: ring lines 0.5 vs 0.375, ratio 1.333" has "packed 0.5, rte_ring 0.375: the layouts alone predict a ratio of 1.333"
+check "budget: with payload 2.5 vs 2.375" has "2.5 against 2.375, a ratio of 1.053"
+check "budget: residual 2.5 / 1.333 = 1.875" has "leaves a factor of 1.875"
+check "budget: names the callgrind count of packed skip" has "1030 instructions per packet"
+check "machine line" has "host \`testhost\`, CPU \`Test CPU 9000\`, kernel \`6.1.0-test\`"
+# tracking
+check "tracking: command" has "\`$cmdt\`"
+check "tracking: inline split skip−full -4,-6: min/median/max" grep -qF "| inline | split | skip − full | -4.0 -6.0 | -6.00 | -5.00 | -4.00 | -6.00 .. -4.00 | 100.5 | 0 of 2 |" "$md"
+check "tracking: inline split premapped−full median -11" grep -qF "| inline | split | premapped − full | -10.0 -12.0 | -12.00 | -11.00 | -10.00 |" "$md"
+check "tracking: inline packed premapped−skip, 1 round flagged" grep -qF "| inline | packed | premapped − skip | -7.0 -6.0 | -7.00 | -6.50 | -6.00 | -7.00 .. -6.00 | 110.5 | 1 of 2 |" "$md"
+check "tracking: smoke-run note" has "Only 2 round(s): a smoke run"
+check "counts: command from the tracking CSV of the same stamp" has "\`$cgc\`"
+check "counts: split skip -50 instructions, -0.25 D1" grep -qF "| split | 1 | identity | skip | 950.0 | -50.0 | 2.250 | -0.250 | 0.1000 | +0.0000 | 1 | 0 |" "$md"
+check "counts: packed premapped -100 instructions" grep -qF "| packed | 1 | identity | premapped | 1000.0 | -100.0 | 2.500 | -0.500 | 0.2000 | +0.0000 | 0 | 0 |" "$md"
+check "counts: full has no delta" grep -qF "| split | 1 | identity | full | 1000.0 | – | 2.500 | – | 0.1000 | – | 1 | 1 |" "$md"
+# peer
+check "peer: newest CSV used, not the older one" has "\`peer-dpdk-20990101-000000.csv\` (7 rows)"
+check "peer: older CSV's 9.9 absent" bash -c "! grep -q '9\.900' '$md'"
+check "peer: tx split cell: medians, ratio, range, explanation" grep -qF "| \`tx split in_order=1 segs=1\` | header in headroom (1 desc) | 20.000 | 12.000 | 0.600 | 0.500 .. 0.700 | 2 of 2 | 0.500 0.700 | the header rides in the mbuf headroom |" "$md"
+check "peer: rx packed cell, empty explanation" grep -qF "| \`rx packed in_order=0 segs=1\` | rx: 1 buffer per packet | 10.000 | 10.000 | 1.000 | 0.800 .. 1.200 | 2 of 2 | 1.200 0.800 |  |" "$md"
+check "peer: tx before rx" bash -c "grep -n 'tx split in_order=1' '$md' | cut -d: -f1 | { read a; b=\$(grep -n 'rx packed in_order=0' '$md' | cut -d: -f1); [ \"\$a\" -lt \"\$b\" ]; }"
+check "peer: median of per-pair ratios (3 pairs), not mean nor ratio of medians" grep -qF "| \`tx packed in_order=1 segs=4\` | indirect table (1 desc + 5 entries) | 10.000 | 12.000 | 0.600 | 0.500 .. 1.300 | 3 of 3 | 0.500 0.600 1.300 |  |" "$md"
+check "peer: command rebuilt from the CSV" has "\`PAIRS=3 SECONDS_PER_RUN=3 scripts/peer-dpdk.sh\`"
+check "peer: unknown explanation key reported on stderr" grep -qF "no peer cell named 'tx packed in_order=9 segs=1'" "$tmp/err"
+# generic and missing
+check "pages: generic median of the ratio column" has "\`ratio_b_over_a\`: median **3.000** over 2 rows (min 2.000, max 4.000)"
+check "queues: missing, names the script" has "No \`perf-queues-*.csv\` in the results directory: \`scripts/perf-queues.sh\` makes it"
+check "VM placement note" has "only ratios from neighbouring runs"
+
+# the same CSVs give the same file (fixed bootstrap seed)
+cp "$md" "$tmp/first.md"
+"$py" "$report" --results "$r" >/dev/null 2>&1
+check "a second run writes the same file" cmp -s "$md" "$tmp/first.md"
+
+# only one kind present: the others name their scripts; --out elsewhere
+r2=$tmp/only
+mkdir -p "$r2"
+cp "$r/perf-ceiling-20990101-000000.csv" "$r2/"
+"$py" "$report" --results "$r2" --out "$tmp/only.md" >/dev/null 2>&1
+rc=$?
+check "one kind only: exit 0 (got $rc)" test $rc = 0
+md=$tmp/only.md
+check "--out honoured" test -s "$md"
+check "missing tracking names perf-tracking.sh" has "No \`perf-tracking-*.csv\` in the results directory: \`scripts/perf-tracking.sh\` makes it"
+check "missing counts names perf-tracking.sh" has "No \`perf-tracking-counts-*.csv\` in the results directory: \`scripts/perf-tracking.sh\` makes it"
+check "missing peer names peer-dpdk.sh" has "No \`peer-dpdk-*.csv\` in the results directory: \`scripts/peer-dpdk.sh\` makes it"
+check "budget without counts: no callgrind claim" bash -c "! grep -q 'instructions per packet' '$md'"
+
+# bad usage: exit 2 with a line naming the argument
+"$py" "$report" --bogus >/dev/null 2>"$tmp/e1"; rc=$?
+check "unknown argument exits 2 (got $rc)" test $rc = 2
+check "unknown argument named" grep -q "unknown argument '--bogus'" "$tmp/e1"
+"$py" "$report" --results "$tmp/nope" >/dev/null 2>"$tmp/e2"; rc=$?
+check "missing --results directory exits 2 (got $rc)" test $rc = 2
+check "missing directory named" grep -q "nope" "$tmp/e2"
+"$py" "$report" --results "$r" --ceiling "$tmp/none.csv" >/dev/null 2>"$tmp/e3"; rc=$?
+check "missing --ceiling file exits 2 (got $rc)" test $rc = 2
+
+echo "test_perf_report: $checks checks, $fails failed"
+[ $fails = 0 ]

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# test_perf_scripts.sh VQBENCH SCRIPTS_DIR - scripts/perf-ceiling.sh and
+# scripts/perf-tracking.sh for real, short (one pair or round of 0.1 s, the
+# inline device), into a temporary directory (OUT, RESULTS_DIR): exit 0,
+# the CSV header exactly as documented, one ok row per pair / round x layout
+# with numeric rates and a ratio (or differences) that agrees with its ns
+# columns, and the callgrind counts CSV when valgrind can run here; then
+# perf_report.py on those CSVs; bad environment values exit 2 naming the
+# variable; nothing is written into results/. A few seconds (plus callgrind).
+set -uo pipefail
+vqb=$1
+scripts=$2
+src=$(cd "$scripts/.." && pwd)
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+tmp=$(mktemp -d -t vqb_test_perf_scripts.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 checks=0
+check() { # check DESCRIPTION COMMAND...
+	checks=$((checks + 1))
+	local what=$1; shift
+	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
+}
+
+# Can this machine run vqbench at all (EAL, topology)? Exit 3: skip.
+"$vqb" --quiet --device inline --packets 1000 --reps 1 --warmup 0 --layout split --descs 1 --policy full \
+	--csv "$tmp/probe.csv" >"$tmp/probe.log" 2>&1
+rc=$?
+[ $rc = 3 ] && { cat "$tmp/probe.log"; echo "test_perf_scripts: vqbench cannot run here (exit 3): skipped"; exit 77; }
+
+# csvcheck FILE KIND EXPECTED_ROWS: header, row count, numbers, ratio.
+csvcheck() {
+	"$py" - "$@" "$tmp" "$src" <<'EOF'
+import csv, math, sys
+path, kind, want = sys.argv[1], sys.argv[2], int(sys.argv[3])
+forbidden = [x for x in sys.argv[4:] if x]
+HEAD = {
+    "ceiling": ["pair", "layout", "rte_ring_layout", "in_order", "descs", "policy", "dma", "batch", "queue_size",
+                "pkt_bytes", "vqbench_device", "rte_ring_device", "driver_cpu", "device_cpu", "seconds_per_run",
+                "vqbench_mpps", "rte_ring_mpps", "vqbench_ns_per_pkt", "rte_ring_ns_per_pkt",
+                "ratio_ns_vqbench_over_rte_ring", "vqbench_kicks_per_pkt", "vqbench_calls_per_pkt",
+                "vqbench_c2c_ns_before", "vqbench_c2c_ns_after", "vqbench_placement_changed",
+                "rte_ring_c2c_ns_before", "rte_ring_c2c_ns_after", "rte_ring_placement_changed",
+                "placement_changed", "status", "host", "cpu_model", "kernel", "git_rev",
+                "vqbench_args", "rte_ring_args", "command"],
+    "tracking": ["round", "device", "layout", "descs", "dma", "batch", "queue_size", "pkt_bytes", "driver_cpu",
+                 "device_cpu", "seconds_per_run", "policy_order", "full_mpps", "skip_mpps", "premapped_mpps",
+                 "full_ns_per_pkt", "skip_ns_per_pkt", "premapped_ns_per_pkt", "skip_minus_full_ns",
+                 "premapped_minus_full_ns", "premapped_minus_skip_ns", "c2c_ns_before", "c2c_ns_after",
+                 "placement_changed", "status", "host", "cpu_model", "kernel", "git_rev", "vqbench_args",
+                 "command", "counts_command"],
+}
+bad = []
+with open(path, newline="") as f:
+    r = csv.reader(f)
+    head = next(r)
+    rows = [dict(zip(head, x)) for x in r]
+if head != HEAD[kind]:
+    bad.append(f"header differs: {head}")
+if len(rows) != want:
+    bad.append(f"{len(rows)} rows, expected {want}")
+
+def pos(r, k):
+    try:
+        v = float(r[k])
+    except (KeyError, ValueError):
+        bad.append(f"{k}={r.get(k)!r} is not a number")
+        return None
+    if not (math.isfinite(v) and v > 0):
+        bad.append(f"{k}={v} is not a positive number")
+        return None
+    return v
+
+for r in rows:
+    if r.get("status") != "ok":
+        bad.append(f"status {r.get('status')!r}")
+    if any(x in ",".join(r.values()) for x in forbidden):
+        bad.append("a path of this machine (the temporary or the source directory) in the row")
+    if kind == "ceiling":
+        a, b, q = pos(r, "vqbench_ns_per_pkt"), pos(r, "rte_ring_ns_per_pkt"), pos(r, "ratio_ns_vqbench_over_rte_ring")
+        pos(r, "vqbench_mpps"), pos(r, "rte_ring_mpps")
+        if None not in (a, b, q) and abs(q - a / b) > 1e-3 * q:
+            bad.append(f"ratio {q} is not {a}/{b}")
+        if r["layout"] != "packed" or r["rte_ring_layout"] != "rte_ring" or r["in_order"] != "1" \
+                or r["policy"] != "skip" or r["dma"] != "identity" or r["batch"] != "32" or r["descs"] != "1":
+            bad.append(f"configuration {r['layout']} {r['in_order']} {r['policy']} {r['dma']} {r['batch']}")
+        if r["placement_changed"] not in ("0", "1"):
+            bad.append(f"placement_changed {r['placement_changed']!r}")
+    else:
+        ns = {p: pos(r, p + "_ns_per_pkt") for p in ("full", "skip", "premapped")}
+        for p in ("full", "skip", "premapped"):
+            pos(r, p + "_mpps")
+        for a, b in (("skip", "full"), ("premapped", "full"), ("premapped", "skip")):
+            try:
+                d = float(r[f"{a}_minus_{b}_ns"])
+            except ValueError:
+                bad.append(f"{a}_minus_{b}_ns={r[f'{a}_minus_{b}_ns']!r} is not a number")
+                continue
+            if None not in (ns[a], ns[b]) and abs(d - (ns[a] - ns[b])) > 0.01:
+                bad.append(f"{a}_minus_{b}_ns {d} is not {ns[a]} - {ns[b]}")
+for b in bad:
+    print(f"{path}: {b}")
+sys.exit(1 if bad else 0)
+EOF
+}
+
+# perf-ceiling.sh: one pair, vqbench inline (rte_ring stays on two cores)
+PAIRS=1 SECONDS_PER_RUN=0.1 WARMUP=0 DEVICE=inline OUT="$tmp/r/perf-ceiling-20990101-000000.csv" \
+	bash "$scripts/perf-ceiling.sh" "$vqb" >"$tmp/ceil.log" 2>&1
+rc=$?
+cat "$tmp/ceil.log"
+check "perf-ceiling.sh PAIRS=1 DEVICE=inline exits 0 (got $rc)" test $rc = 0
+check "perf-ceiling.sh: CSV header, 1 ok row, numeric ratio = vqbench ns / rte_ring ns" \
+	csvcheck "$tmp/r/perf-ceiling-20990101-000000.csv" ceiling 1
+check "perf-ceiling.sh: devices recorded (inline vs thread)" \
+	grep -q ',inline,thread,' "$tmp/r/perf-ceiling-20990101-000000.csv"
+
+# perf-tracking.sh: one round, inline, with the callgrind counts if possible
+counts=0
+if command -v valgrind >/dev/null && ! ldd "$vqb" 2>/dev/null | grep -q 'lib[at]san' &&
+	{ [ "$(id -u)" = 0 ] || ! grep -q ' hugetlbfs ' /proc/mounts; }; then
+	counts=1
+fi
+PAIRS=1 SECONDS_PER_RUN=0.1 WARMUP=0 DEVICES=inline COUNTS=$counts CG_PACKETS=600,1600 \
+	OUT="$tmp/r/perf-tracking-20990101-000000.csv" bash "$scripts/perf-tracking.sh" "$vqb" >"$tmp/track.log" 2>&1
+rc=$?
+cat "$tmp/track.log"
+check "perf-tracking.sh PAIRS=1 DEVICES=inline exits 0 (got $rc)" test $rc = 0
+check "perf-tracking.sh: CSV header, 2 ok rows (split, packed), differences = ns columns" \
+	csvcheck "$tmp/r/perf-tracking-20990101-000000.csv" tracking 2
+if [ $counts = 1 ]; then
+	cf=$(ls "$tmp"/r/perf-tracking-counts-*.csv 2>/dev/null | head -1)
+	check "perf-tracking.sh: counts CSV next to OUT" test -n "$cf"
+	check "counts: 6 configurations with positive instruction counts" "$py" - "${cf:-/nonexistent}" <<'EOF'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+ok = len(rows) == 6 and {(r["layout"], r["policy"]) for r in rows} == \
+    {(l, p) for l in ("split", "packed") for p in ("full", "skip", "premapped")} and \
+    all(float(r["cg_instructions_per_pkt"]) > 0 for r in rows)
+sys.exit(0 if ok else 1)
+EOF
+else
+	echo "note: callgrind counts not run (no valgrind, a sanitizer build, or hugepages without root)"
+fi
+
+# the report on what the scripts wrote
+"$py" "$scripts/perf_report.py" --results "$tmp/r" >"$tmp/rep.log" 2>&1
+rc=$?
+check "perf_report.py on the scripts' CSVs exits 0 (got $rc)" test $rc = 0
+ratio=$("$py" -c "import csv,sys; print('%.3f' % float(next(csv.DictReader(open(sys.argv[1])))['ratio_ns_vqbench_over_rte_ring']))" \
+	"$tmp/r/perf-ceiling-20990101-000000.csv" 2>/dev/null)
+check "report: the ceiling's median ratio is the one pair's ($ratio)" grep -qF "**Median ratio $ratio** over 1 pairs" "$tmp/r/PERFORMANCE.md"
+check "report: not like for like noted (inline vs thread)" grep -qF "Not like for like" "$tmp/r/PERFORMANCE.md"
+check "report: tracking rows for inline split and packed" \
+	bash -c "grep -q '^| inline | split | skip − full |' '$tmp/r/PERFORMANCE.md' && grep -q '^| inline | packed | premapped − full |' '$tmp/r/PERFORMANCE.md'"
+
+# bad values: exit 2, one line naming the variable and the value
+while read -r script var value; do
+	env "$var=$value" OUT="$tmp/bad.csv" bash "$scripts/$script" "$vqb" >"$tmp/bad.out" 2>&1
+	rc=$?
+	check "$script $var='$value' exits 2 (got $rc)" test $rc = 2
+	check "$script $var='$value': the message names it" grep -qF "$var='$value'" "$tmp/bad.out"
+done <<'CASES'
+perf-ceiling.sh PAIRS 0
+perf-ceiling.sh SECONDS_PER_RUN -1
+perf-ceiling.sh DEVICE vfio
+perf-tracking.sh ROUNDS x
+perf-tracking.sh DEVICES inline,foo
+perf-tracking.sh COUNTS 2
+CASES
+check "no CSV written for bad values" test ! -e "$tmp/bad.csv"
+bash "$scripts/perf-ceiling.sh" "$tmp/no-vqbench" >"$tmp/nov.out" 2>&1
+rc=$?
+check "perf-ceiling.sh with a missing vqbench exits 2 naming it (got $rc)" \
+	bash -c "[ $rc = 2 ] && grep -q 'no-vqbench' '$tmp/nov.out'"
+
+echo "test_perf_scripts: $checks checks, $fails failed"
+[ $fails = 0 ]
