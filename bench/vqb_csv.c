@@ -49,9 +49,11 @@ const struct vqb_column vqb_columns[] = {
 	{ "policy", VQB_CT_STRING, "", "--policy: tracking policy", CFG(policy, VQB_CF_CHARS), .opt = VQB_OPT_POLICY },
 	{ "dma", VQB_CT_STRING, "", "--dma: DMA backend", CFG(dma, VQB_CF_CHARS), .opt = VQB_OPT_DMA },
 	{ "device", VQB_CT_STRING, "", "--device: thread or inline", CFG(device, VQB_CF_OPT), .opt = VQB_OPT_DEVICE },
+	{ "queues", VQB_CT_INT, "queue pairs", "--queues: queue pairs, each with its own rings, device and driver thread",
+	  CFG(queues, VQB_CF_U32), .opt = VQB_OPT_QUEUES, .since = 2, .before = "1" },
 	{ "mem_node", VQB_CT_INT, "NUMA node", "--mem-node; empty: local to the driver core", CFG(mem_node, VQB_CF_I32),
 	  .opt = VQB_OPT_MEM_NODE, .flags = VQB_COL_EMPTY_NEG },
-	{ "target_packets", VQB_CT_INT, "packets", "--packets per repetition; empty: the run was timed",
+	{ "target_packets", VQB_CT_INT, "packets", "--packets per repetition (per queue); empty: the run was timed",
 	  CFG(packets, VQB_CF_U64), .opt = VQB_OPT_PACKETS, .flags = VQB_COL_EMPTY_ZERO },
 	{ "target_s", VQB_CT_FLOAT, "s", "--seconds per repetition; empty: the run counted packets",
 	  CFG(seconds, VQB_CF_F64), .opt = VQB_OPT_SECONDS, .flags = VQB_COL_EMPTY_ZERO },
@@ -74,13 +76,21 @@ const struct vqb_column vqb_columns[] = {
 	{ "status", VQB_CT_STRING, "", "ok, or failed (lost or corrupt packets on a safe configuration, broken queue, "
 	  "refused mid-run); a failed row keeps what was measured", MET(status, VQB_CF_CHARS), NOOPT },
 	{ "error", VQB_CT_STRING, "", "why the repetition failed; empty when ok", MET(error, VQB_CF_CHARS), NOOPT },
-	{ "packets", VQB_CT_INT, "packets", "packets completed and verified", MET(packets, VQB_CF_U64), NOOPT },
+	{ "packets", VQB_CT_INT, "packets", "packets completed and verified (all queues)", MET(packets, VQB_CF_U64), NOOPT },
 	{ "errors", VQB_CT_INT, "packets", "payload mismatches and lost packets", MET(errors, VQB_CF_U64), NOOPT },
-	{ "elapsed_s", VQB_CT_FLOAT, "s", "measured time", MET(seconds, VQB_CF_F64), NOOPT },
-	{ "mpps", VQB_CT_FLOAT, "Mpackets/s", "packet rate", MET(mpps, VQB_CF_F64), NOOPT },
+	{ "elapsed_s", VQB_CT_FLOAT, "s", "measured time (queues: from the first start to the last end)",
+	  MET(seconds, VQB_CF_F64), NOOPT },
+	{ "mpps", VQB_CT_FLOAT, "Mpackets/s", "packet rate (queues: aggregate, all packets / elapsed_s)",
+	  MET(mpps, VQB_CF_F64), NOOPT },
+	{ "queue_mpps_min", VQB_CT_FLOAT, "Mpackets/s", "slowest queue's rate (its packets / elapsed_s)",
+	  MET(queue_mpps_min, VQB_CF_F64), NOOPT, .since = 2 },
+	{ "queue_mpps_max", VQB_CT_FLOAT, "Mpackets/s", "fastest queue's rate (its packets / elapsed_s)",
+	  MET(queue_mpps_max, VQB_CF_F64), NOOPT, .since = 2 },
+	{ "queue_mpps", VQB_CT_STRING, "Mpackets/s", "every queue's rate, queue 0 first, joined by ';' (they sum to mpps)",
+	  MET(queue_mpps, VQB_CF_CHARS), NOOPT, .since = 2 },
 	{ "gbps", VQB_CT_FLOAT, "Gbit/s", "payload throughput", MET(gbps, VQB_CF_F64), NOOPT },
 	{ "ns_per_pkt", VQB_CT_FLOAT, "ns", "wall time per packet", MET(ns_per_pkt, VQB_CF_F64), NOOPT },
-	{ "cycles_per_pkt", VQB_CT_FLOAT, "TSC cycles", "driver TSC cycles per packet", MET(cycles_per_pkt, VQB_CF_F64), NOOPT },
+	{ "cycles_per_pkt", VQB_CT_FLOAT, "TSC cycles", "driver TSC cycles per packet (queues: every driver thread's)", MET(cycles_per_pkt, VQB_CF_F64), NOOPT },
 	{ "maps_per_pkt", VQB_CT_FLOAT, PER_PKT, "DMA map calls", MET(maps_per_pkt, VQB_CF_F64), NOOPT },
 	{ "unmaps_per_pkt", VQB_CT_FLOAT, PER_PKT, "DMA unmap calls", MET(unmaps_per_pkt, VQB_CF_F64), NOOPT },
 	{ "syncs_per_pkt", VQB_CT_FLOAT, PER_PKT, "DMA sync calls", MET(syncs_per_pkt, VQB_CF_F64), NOOPT },
@@ -88,12 +98,12 @@ const struct vqb_column vqb_columns[] = {
 	{ "kicks_per_pkt", VQB_CT_FLOAT, PER_PKT, "driver-to-device notifications", MET(kicks_per_pkt, VQB_CF_F64), NOOPT },
 	{ "calls_per_pkt", VQB_CT_FLOAT, PER_PKT, "device-to-driver notifications", MET(calls_per_pkt, VQB_CF_F64), NOOPT },
 	{ "tracking_bytes", VQB_CT_INT, "bytes", "policy records per descriptor and per chain", MET(tracking_bytes, VQB_CF_U64), NOOPT },
-	{ "footprint_bytes", VQB_CT_INT, "bytes", "all memory of one queue: ring, driver state, tracking, indirect, DMA, pool",
+	{ "footprint_bytes", VQB_CT_INT, "bytes", "all memory of one queue (pair with --queues): ring, driver state, tracking, indirect, DMA, pool",
 	  MET(footprint_bytes, VQB_CF_U64), NOOPT },
 	{ "bytes_per_inflight", VQB_CT_FLOAT, "bytes", "footprint / queue size", MET(bytes_per_inflight, VQB_CF_F64), NOOPT },
 	{ "rss_bytes", VQB_CT_INT, "bytes", "resident set after the run", MET(rss_bytes, VQB_CF_U64), NOOPT },
 	{ "rss_delta_bytes", VQB_CT_INT, "bytes", "resident set growth during setup and run", MET(rss_delta_bytes, VQB_CF_I64), NOOPT },
-	{ "hw_cycles_per_pkt", VQB_CT_FLOAT, "cycles", "CPU cycles (perf); empty: not countable here", MET(hw_cycles, VQB_CF_F64), NOOPT },
+	{ "hw_cycles_per_pkt", VQB_CT_FLOAT, "cycles", "CPU cycles (perf; queues: queue 0's driver thread); empty: not countable here", MET(hw_cycles, VQB_CF_F64), NOOPT },
 	{ "hw_instructions_per_pkt", VQB_CT_FLOAT, "instructions", "instructions (perf); empty: not countable", MET(hw_instructions, VQB_CF_F64), NOOPT },
 	{ "hw_l1d_misses_per_pkt", VQB_CT_FLOAT, "misses", "L1d misses (perf); empty: not countable", MET(hw_l1d_misses, VQB_CF_F64), NOOPT },
 	{ "hw_llc_misses_per_pkt", VQB_CT_FLOAT, "misses", "last-level cache misses (perf); empty: not countable",
@@ -109,10 +119,12 @@ const struct vqb_column vqb_columns[] = {
 	{ "lost_bytes", VQB_CT_INT, "bytes", "received bytes that never reached the buffer (unsafe skip)", MET(lost_bytes, VQB_CF_U64), NOOPT },
 	{ "leaked_mappings", VQB_CT_INT, "mappings", "mappings still live at teardown (unsafe skip)", MET(leaked_mappings, VQB_CF_U64), NOOPT },
 	{ "stale_hits", VQB_CT_INT, "accesses", "device accesses through a stale IOTLB entry (unsafe skip)", MET(stale_hits, VQB_CF_U64), NOOPT },
-	{ "driver_cpu", VQB_CT_INT, "CPU", "CPU the driver ran on (--cores A)", MET(driver_cpu, VQB_CF_I32),
+	{ "driver_cpu", VQB_CT_INT, "CPU", "CPU the driver ran on (--cores A; queues: queue 0's)", MET(driver_cpu, VQB_CF_I32),
 	  .opt = VQB_OPT_CORES, .flags = VQB_COL_EMPTY_NEG },
-	{ "device_cpu", VQB_CT_INT, "CPU", "CPU the device ran on (--cores B; inline: the driver CPU)",
+	{ "device_cpu", VQB_CT_INT, "CPU", "CPU the device ran on (--cores B; inline: the driver CPU; queues: queue 0's)",
 	  MET(device_cpu, VQB_CF_I32), .opt = VQB_OPT_CORES, .flags = VQB_COL_EMPTY_NEG },
+	{ "cpus_shared", VQB_CT_BOOL, "", "1: more threads than CPUs (--queues, inline), queues shared CPUs: "
+	  "a correctness run, not a scaling measurement", MET(cpus_shared, VQB_CF_BOOL), NOOPT, .since = 2, .before = "0" },
 	{ "memory", VQB_CT_STRING, "", "ring and buffer memory: hugepages+mempool (DPDK) or 4k-pages",
 	  MET(memory, VQB_CF_CHARS), NOOPT },
 	{ "device_thread", VQB_CT_STRING, "", "how the device thread was started: eal-lcore or pthread; empty: inline",
@@ -319,7 +331,7 @@ static void put_cell(FILE *f, const struct vqb_column *col, const struct vqb_run
 	const char *base = col->src == VQB_SRC_INFO ? (const char *)info
 			 : col->src == VQB_SRC_CFG ? (const char *)cfg : (const char *)m;
 	const char *p = base + col->off;
-	char buf[128];
+	char buf[1024];
 	uint32_t u32;
 	uint64_t u64;
 	int32_t i32;

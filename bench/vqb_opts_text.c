@@ -61,10 +61,12 @@ const char *vqb_opt_format(enum vqb_opt_id id, const struct vqb_config *cfg, cha
 			snprintf(buf, len, "%u", cfg->descs_lo);
 		break;
 	case VQB_ARG_CORES:
-		if (cfg->cores[0] < 0)
+		if (!cfg->ncores)
 			snprintf(buf, len, "auto");
-		else
-			snprintf(buf, len, "%d,%d", cfg->cores[0], cfg->cores[1]);
+		for (size_t k = 0, pos = 0; k < cfg->ncores && pos < len; k++) {
+			int n = snprintf(buf + pos, len - pos, "%s%d", k ? "," : "", cfg->cores[k]);
+			pos = n < 0 ? len : pos + (size_t)n;
+		}
 		break;
 	case VQB_ARG_NODE:
 		memcpy(&i, p, sizeof(i));

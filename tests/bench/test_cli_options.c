@@ -89,7 +89,7 @@ static void bad_values_of_every_option(void)
 	static const char *const onoff_bad[] = { "yes", "ON", "1", "", NULL };
 	static const char *const name_bad[] = { "bogus", "", "Split", "full ", NULL };
 	static const char *const descs_bad[] = { "0", "20", "5-2", "x", "1-20", "0-3", "-3", "3-", "mixx", NULL };
-	static const char *const cores_bad[] = { "0,0", "a,b", "1", "0,99999", "0,1,2", "", NULL };
+	static const char *const cores_bad[] = { "0,0", "a,b", "1", "0,99999", "0,1,0", "0,,1", "0,1,", "", NULL };
 	static const char *const node_bad[] = { "99999", "x", "-1", "", NULL };
 	static const char *const path_bad[] = { "", NULL };
 	unsigned tried = 0;
@@ -190,7 +190,7 @@ static void lists_and_forms(void)
 	CHECK(c11->layout == VQB_LAYOUT_PACKED && c11->descs_kind == VQB_DESCS_MIX && c11->descs_lo == 1 &&
 	      c11->descs_hi == 19 && !strcmp(c11->policy, "skip") && c11->index == 11, "last configuration");
 	CHECK(c0->queue_size == 64 && c0->packets == 1000 && c0->seconds == 0 && c0->reps == 2 &&
-	      c0->warmup == 0 && c0->cores[0] == -1 && c0->mem_node == -1 && c0->batch == 32,
+	      c0->warmup == 0 && c0->ncores == 0 && c0->mem_node == -1 && c0->batch == 32 && c0->queues == 1,
 	      "single values and defaults reach every configuration");
 	char label[128];
 	vqb_plan_label(&p, &p.cfg[2], label, sizeof(label));
