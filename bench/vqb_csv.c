@@ -127,7 +127,7 @@ const struct vqb_column vqb_columns[] = {
 	  "a correctness run, not a scaling measurement", MET(cpus_shared, VQB_CF_BOOL), NOOPT, .since = 2, .before = "0" },
 	{ "memory", VQB_CT_STRING, "", "ring and buffer memory: hugepages+mempool (DPDK) or 4k-pages",
 	  MET(memory, VQB_CF_CHARS), NOOPT },
-	{ "device_thread", VQB_CT_STRING, "", "how the device thread was started: eal-lcore or pthread; empty: inline",
+	{ "device_thread", VQB_CT_STRING, "", "how the device thread was started: eal-lcore or pthread (every queue's with --queues > 1); empty: inline",
 	  MET(device_thread, VQB_CF_CHARS), NOOPT },
 	{ "c2c_ns_before", VQB_CT_FLOAT, "ns", "driver-device core-to-core round trip before the run", MET(c2c_ns_before, VQB_CF_F64), NOOPT },
 	{ "c2c_ns_after", VQB_CT_FLOAT, "ns", "the same after the run", MET(c2c_ns_after, VQB_CF_F64), NOOPT },

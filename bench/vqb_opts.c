@@ -87,10 +87,11 @@ const struct vqb_option vqb_options[VQB_OPT_COUNT] = {
 			"vfio:DDDD:BB:DD.F: a virtio-net PCI device bound to vfio-pci (README, Bare metal)" },
 	[VQB_OPT_QUEUES] = { .name = "queues", .arg = VQB_ARG_UINT, .list = true, .metavar = "LIST",
 		.def = "1", .min = 1, .max = VQB_QUEUES_MAX, CFG(queues), .label = "queues", .group = G_AXES,
-		.help = "queue pairs (multi-queue virtio-net): each its own rings, tracking, buffers,",
-		.note = "DMA backend, device and driver thread (thread device: and device thread);\n"
-			"threads start together; --packets is per queue; mpps is the aggregate,\n"
-			"CSV queue_mpps the per-queue rates. Software devices only (thread, inline)" },
+		.help = "queue pairs (multi-queue virtio-net), each with its own rings, tracking,",
+		.note = "buffers, DMA backend, software device and driver thread (--device thread:\n"
+			"also a device thread; inline: each driver runs its own device); they start\n"
+			"together. --packets is per queue; mpps is the aggregate, CSV queue_mpps the\n"
+			"per-queue rates (README: Multi-queue scaling). thread and inline only" },
 	[VQB_OPT_MEM_NODE] = { .name = "mem-node", .arg = VQB_ARG_NODE, .list = true, .metavar = "LIST",
 		.def = "local", CFG(mem_node), .label = "node", .group = G_AXES,
 		.help = "NUMA node for ring and buffers (local: the driver core's node)" },

@@ -184,6 +184,8 @@ void vqb_opts_help(FILE *f)
 		"  vqbench --layout split --policy full,skip --dma identity,iommu --unsafe-skip\n"
 		"  vqbench --descs mix --queue-size 256,1024 --reps 10 --cores 2,3\n"
 		"  vqbench --packets 1000000 --policy full --csv out.csv --quiet\n"
+		"  vqbench --queues 1,2,4,8 --device thread --cores 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+		"                                                multi-queue scaling (README)\n"
 		"  vqbench --list-columns --format markdown\n"
 		"  vqbench --check results/thresholds.txt run.csv   regression bounds for CI\n"
 		"\n"
