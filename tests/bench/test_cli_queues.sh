@@ -14,7 +14,7 @@
 #   - a failure names its queue; bad --queues values exit 2 in one line.
 set -u
 vqb=$1
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vqb_test_cli_queues.XXXXXX")
+tmp=$(mktemp -d -t vqb_test_cli_queues.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fails=0 checks=0
 check() { # check DESCRIPTION COMMAND...
