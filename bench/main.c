@@ -148,19 +148,27 @@ static int check_plan(struct vqb_plan *p)
 	return 0;
 }
 
-/* Choose the two CPUs once for the whole sweep, so every run uses the same
- * pair and the EAL runs on exactly those. */
+/* Choose the CPUs once for the whole sweep, so every run uses the same
+ * ones and the EAL runs on the first pair (queue 0's driver and device):
+ * as many as the largest configuration has threads (--queues: a driver per
+ * queue, and a device per queue for the thread device). */
 static int choose_cores(struct vqb_plan *p, const struct vqb_opts *o, char *lcores, size_t len)
 {
 	struct vqb_placement pl;
 	char msg[512];
 	bool thread = false;
+	unsigned want = 2, shared_q = 0;
 
-	for (size_t i = 0; i < p->n; i++)
-		thread |= p->cfg[i].device == VQB_DEV_THREAD;
-	if (vqb_place_choose(p->cfg[0].cores, &pl, msg, sizeof(msg)) < 0) {
+	for (size_t i = 0; i < p->n; i++) {
+		const struct vqb_config *c = &p->cfg[i];
+		unsigned need = c->device == VQB_DEV_THREAD ? 2 * c->queues : c->queues;
+		thread |= c->device == VQB_DEV_THREAD;
+		if (need > want)
+			want = need;
+	}
+	if (vqb_place_choose(p->cfg[0].cores, p->cfg[0].ncores, want, &pl, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "vqbench: %s\n", msg);
-		return p->cfg[0].cores[0] >= 0 ? VQB_EXIT_USAGE : VQB_EXIT_ENV;
+		return p->cfg[0].ncores ? VQB_EXIT_USAGE : VQB_EXIT_ENV;
 	}
 	if (thread && pl.driver_cpu == pl.device_cpu) {
 		fprintf(stderr, "vqbench: the thread device needs two CPUs and this process may use only CPU %d "
@@ -168,16 +176,30 @@ static int choose_cores(struct vqb_plan *p, const struct vqb_opts *o, char *lcor
 		return VQB_EXIT_ENV;
 	}
 	for (size_t i = 0; i < p->n; i++) {
-		p->cfg[i].cores[0] = pl.driver_cpu;
-		p->cfg[i].cores[1] = pl.device_cpu;
+		struct vqb_config *c = &p->cfg[i];
+		memcpy(c->cores, pl.cpu, sizeof(c->cores));
+		c->ncores = (uint16_t)pl.ncpus;
+		if (c->device == VQB_DEV_INLINE && c->queues > pl.ncpus && c->queues > shared_q)
+			shared_q = c->queues;
 	}
 	if (pl.driver_cpu == pl.device_cpu)
 		snprintf(lcores, len, "%d", pl.driver_cpu);
 	else
 		snprintf(lcores, len, "%d,%d", pl.driver_cpu, pl.device_cpu);
-	if (!o->quiet)
-		fprintf(stderr, "vqbench: driver on CPU %d, device on CPU %d, shared cache %s (%s)\n",
-			pl.driver_cpu, pl.device_cpu, pl.shared_cache, pl.why);
+	if (o->quiet)
+		return 0;
+	fprintf(stderr, "vqbench: driver on CPU %d, device on CPU %d, shared cache %s (%s)\n",
+		pl.driver_cpu, pl.device_cpu, pl.shared_cache, pl.why);
+	if (want > 2 && pl.ncpus > 2) {
+		fprintf(stderr, "vqbench: --queues: CPUs in order of use:");
+		for (unsigned i = 0; i < pl.ncpus; i++)
+			fprintf(stderr, "%s%d", i ? "," : " ", pl.cpu[i]);
+		fprintf(stderr, " (thread device: driver,device of queue 0, then of queue 1, ...)\n");
+	}
+	if (shared_q)
+		fprintf(stderr, "vqbench: notice: --queues %u with --device inline on %u CPU%s: queues share CPUs, so "
+			"their rates are a correctness check, not a scaling measurement (CSV column cpus_shared = 1)\n",
+			shared_q, pl.ncpus, pl.ncpus == 1 ? "" : "s");
 	return 0;
 }
 

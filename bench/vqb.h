@@ -24,6 +24,12 @@ enum vqb_device { VQB_DEV_THREAD, VQB_DEV_INLINE, VQB_DEV_VHOST_USER, VQB_DEV_VF
 
 #define VQB_NAME_MAX 24
 
+/* --queues: queue pairs per configuration, each with its own rings,
+ * tracking, buffers, DMA backend and device; --cores lists at most one
+ * driver and one device CPU per queue. */
+#define VQB_QUEUES_MAX 64
+#define VQB_CPUS_MAX (2 * VQB_QUEUES_MAX)
+
 /* One point of a sweep: every option with exactly one value. */
 struct vqb_config {
 	enum vqb_layout layout;
@@ -38,11 +44,16 @@ struct vqb_config {
 	char dma[VQB_NAME_MAX];      /* dma backend name */
 	enum vqb_device device;
 	char dev_path[VQB_DEV_PATH_MAX]; /* vhost-user: the backend's socket */
+	uint32_t queues;             /* queue pairs, each on its own driver thread */
 	uint64_t packets;            /* per repetition; 0 = use seconds */
 	double seconds;              /* per repetition when packets == 0 */
 	uint32_t warmup;             /* warmup repetitions, shown and discarded */
 	uint32_t reps;               /* measured repetitions */
-	int cores[2];                /* driver, device CPU; -1 = let hwloc choose */
+	/* --cores: the CPUs in order of use (thread device: queue i's driver
+	 * on cores[2i], its device on cores[2i+1]; inline: queue i on
+	 * cores[i]); ncores == 0: let hwloc choose */
+	int16_t cores[VQB_CPUS_MAX];
+	uint16_t ncores;
 	int mem_node;                /* NUMA node for ring + buffers; -1 = local */
 	bool unsafe_skip;
 	char skip_rule[VQB_NAME_MAX]; /* upstream, rfc, never */
@@ -63,7 +74,9 @@ struct vqb_metrics {
 	uint64_t packets;      /* completed and verified */
 	uint64_t errors;       /* payload mismatches, lost packets */
 	double seconds;
-	double mpps;
+	double mpps;           /* aggregate: all queues' packets / common elapsed */
+	double queue_mpps_min, queue_mpps_max; /* over the queues */
+	char queue_mpps[VQB_QUEUES_MAX * 12]; /* per queue, joined by ';' */
 	double gbps;           /* payload Gbit/s */
 	double ns_per_pkt;
 	double cycles_per_pkt; /* TSC cycles */
@@ -89,7 +102,8 @@ struct vqb_metrics {
 	char status[8];
 	char error[240]; /* why it failed; "" when ok */
 	/* placement and memory */
-	int driver_cpu, device_cpu;
+	int driver_cpu, device_cpu; /* queue 0's */
+	bool cpus_shared;       /* two of the run's threads shared a CPU (inline, more queues than CPUs) */
 	char memory[24];        /* "hugepages+mempool" or "4k-pages" */
 	uint64_t page_bytes;    /* bytes per page backing the buffers */
 	char device_thread[16]; /* "eal-lcore", "pthread"; "" inline */

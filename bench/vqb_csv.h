@@ -14,7 +14,13 @@
  * as is.
  *
  * Changing a column's name, type or meaning, or removing one, bumps
- * VQB_CSV_SCHEMA_VERSION; the reader refuses other versions.
+ * VQB_CSV_SCHEMA_VERSION. The reader reads this version and version 1
+ * (before --queues: the columns marked since = 2 absent, read as their
+ * v1 value) and refuses others.
+ *
+ * Version 2 (--queues): queues, queue_mpps_min, queue_mpps_max,
+ * queue_mpps, cpus_shared added; packets, mpps and the other rates are
+ * aggregates over the queues.
  */
 #ifndef VQB_CSV_H
 #define VQB_CSV_H
@@ -27,6 +33,8 @@
 #include "vqb.h"
 
 #define VQB_CSV_SCHEMA_VERSION 2
+/* The oldest version the reader accepts. */
+#define VQB_CSV_SCHEMA_OLDEST 1
 
 enum vqb_ctype { VQB_CT_INT, VQB_CT_FLOAT, VQB_CT_STRING, VQB_CT_BOOL };
 
@@ -59,6 +67,9 @@ struct vqb_column {
 	size_t off, size;   /* the field in its struct */
 	int opt;            /* enum vqb_opt_id it records, -1 none */
 	unsigned flags;
+	unsigned since;     /* schema version that added it; 0: version 1 */
+	const char *before; /* since > 1: the value of a row of an older version
+			     * (what that vqbench did: "1" queue); NULL: empty */
 };
 
 extern const struct vqb_column vqb_columns[];
@@ -135,7 +146,9 @@ const struct vqb_cell *vqb_csv_get(const struct vqb_csv_rec *r, const char *name
 
 /** Read a vqbench CSV: the header must name every column of this schema
  * once (any order) and nothing else; every row must have as many fields,
- * schema_version must be VQB_CSV_SCHEMA_VERSION, and every non-empty cell
+ * schema_version must be VQB_CSV_SCHEMA_VERSION, or an older version
+ * (>= VQB_CSV_SCHEMA_OLDEST) whose header lacks exactly the columns added
+ * since (their cells then read as the column's `before`), and every non-empty cell
  * must parse as its column's type. fn (may be NULL) gets each row.
  * @return number of rows (>= 0), fn's non-zero return, or -errno with one
  * line in msg naming the path, the line, the column and the value. */

@@ -176,19 +176,25 @@ int vqb_csv_read(const char *path, vqb_csv_row_fn fn, void *arg, char *msg, size
 				goto out;
 			}
 	}
-	if (nheader != vqb_ncolumns) {
-		for (size_t i = 0; i < vqb_ncolumns; i++) {
-			size_t k = 0;
-			while (k < nheader && map[k] != (int)i)
-				k++;
-			if (k == nheader) {
-				snprintf(msg, msglen, "'%s': line 1: column '%s' is missing (CSV schema version %d)",
-					 path, vqb_columns[i].name, VQB_CSV_SCHEMA_VERSION);
-				break;
-			}
+	/* the version the header is: the newest whose columns it has (a
+	 * column added in a later version makes it that version), then it
+	 * must have every column of that version */
+	unsigned version = VQB_CSV_SCHEMA_OLDEST;
+	for (size_t k = 0; k < nheader; k++) {
+		unsigned since = vqb_columns[map[k]].since ? vqb_columns[map[k]].since : 1;
+		version = since > version ? since : version;
+	}
+	for (size_t i = 0; i < vqb_ncolumns; i++) {
+		unsigned since = vqb_columns[i].since ? vqb_columns[i].since : 1;
+		size_t k = 0;
+		while (k < nheader && map[k] != (int)i)
+			k++;
+		if (k == nheader && since <= version) {
+			snprintf(msg, msglen, "'%s': line 1: column '%s' is missing (CSV schema version %u)",
+				 path, vqb_columns[i].name, version);
+			rc = -EINVAL;
+			goto out;
 		}
-		rc = -EINVAL;
-		goto out;
 	}
 
 	for (;;) {
@@ -245,11 +251,29 @@ int vqb_csv_read(const char *path, vqb_csv_row_fn fn, void *arg, char *msg, size
 			}
 		}
 		const struct vqb_cell *sv = &cells[vqb_csv_column("schema_version")];
-		if (sv->empty || sv->i != VQB_CSV_SCHEMA_VERSION) {
-			snprintf(msg, msglen, "'%s': line %lu: schema_version '%s', this vqbench reads version %d",
-				 path, start, sv->text, VQB_CSV_SCHEMA_VERSION);
+		if (sv->empty || sv->i != (int64_t)version) {
+			snprintf(msg, msglen, "'%s': line %lu: schema_version '%s', this vqbench reads version %d "
+				 "(and %d, whose header lacks the newer columns); the header has version %u's columns",
+				 path, start, sv->text, VQB_CSV_SCHEMA_VERSION, VQB_CSV_SCHEMA_OLDEST, version);
 			rc = -EINVAL;
 			goto out;
+		}
+		/* an older row: the columns it lacks read as what that version did */
+		for (size_t i = 0; i < vqb_ncolumns && version < VQB_CSV_SCHEMA_VERSION; i++) {
+			const struct vqb_column *col = &vqb_columns[i];
+			if ((col->since ? col->since : 1) <= version)
+				continue;
+			struct vqb_cell *c = &cells[i];
+			memset(c, 0, sizeof(*c));
+			c->text = col->before ? col->before : "";
+			c->empty = !*c->text;
+			c->f = NAN;
+			if (!c->empty && (col->type == VQB_CT_INT || col->type == VQB_CT_BOOL)) {
+				c->i = strtoll(c->text, NULL, 10);
+				c->f = (double)c->i;
+			} else if (!c->empty && col->type == VQB_CT_FLOAT) {
+				c->f = strtod(c->text, NULL);
+			}
 		}
 		rows++;
 		if (fn) {

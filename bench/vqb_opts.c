@@ -86,6 +86,13 @@ const struct vqb_option vqb_options[VQB_OPT_COUNT] = {
 		.help = "software device: its own thread on the second core, or inline;",
 		.note = "vhost-user:PATH: a vhost-user backend on socket PATH (see README);\n"
 			"vfio:DDDD:BB:DD.F: a virtio-net PCI device bound to vfio-pci (README, Bare metal)" },
+	[VQB_OPT_QUEUES] = { .name = "queues", .arg = VQB_ARG_UINT, .list = true, .metavar = "LIST",
+		.def = "1", .min = 1, .max = VQB_QUEUES_MAX, CFG(queues), .label = "queues", .group = G_AXES,
+		.help = "queue pairs (multi-queue virtio-net), each with its own rings, tracking,",
+		.note = "buffers, DMA backend, software device and driver thread (--device thread:\n"
+			"also a device thread; inline: each driver runs its own device); they start\n"
+			"together. --packets is per queue; mpps is the aggregate, CSV queue_mpps the\n"
+			"per-queue rates (README: Multi-queue scaling). thread and inline only" },
 	[VQB_OPT_MEM_NODE] = { .name = "mem-node", .arg = VQB_ARG_NODE, .list = true, .metavar = "LIST",
 		.def = "local", CFG(mem_node), .label = "node", .group = G_AXES,
 		.help = "NUMA node for ring and buffers (local: the driver core's node)" },
@@ -125,7 +132,7 @@ const struct vqb_option vqb_options[VQB_OPT_COUNT] = {
 			"(CSV column page_bytes says what the buffers were on)" },
 	[VQB_OPT_PACKETS] = { .name = "packets", .arg = VQB_ARG_UINT, .list = true, .metavar = "LIST",
 		.def = NULL, .min = 1, .max = 1000000000000ull, CFG(packets), .label = "packets", .group = G_LEN,
-		.help = "packets per repetition (excludes --seconds)" },
+		.help = "packets per repetition, per queue with --queues (excludes --seconds)" },
 	[VQB_OPT_SECONDS] = { .name = "seconds", .arg = VQB_ARG_SECONDS, .list = true, .metavar = "LIST",
 		.def = "0.3", .max = 3600, CFG(seconds), .label = "s", .group = G_LEN,
 		.help = "seconds per repetition (excludes --packets)" },
@@ -135,9 +142,13 @@ const struct vqb_option vqb_options[VQB_OPT_COUNT] = {
 	[VQB_OPT_REPS] = { .name = "reps", .arg = VQB_ARG_UINT, .metavar = "N",
 		.def = "5", .min = 1, .max = 100000, CFG(reps), .group = G_LEN,
 		.help = "measured repetitions per configuration" },
-	[VQB_OPT_CORES] = { .name = "cores", .arg = VQB_ARG_CORES, .metavar = "A,B",
+	[VQB_OPT_CORES] = { .name = "cores", .arg = VQB_ARG_CORES, .metavar = "A,B,...",
 		.def = "auto", CFG(cores), .group = G_PLACE,
-		.help = "driver and device CPU (auto: hwloc picks two distinct physical cores)" },
+		.help = "CPUs in order of use (auto: hwloc, distinct physical cores first):",
+		.note = "thread device: driver,device of queue 0, then of queue 1, ... (2 per\n"
+			"queue: --queues 2 --cores 0,1,2,3); inline: one driver CPU per queue\n"
+			"(--queues 2 --cores 0,1). Fewer CPUs than threads: inline queues share\n"
+			"CPUs (CSV cpus_shared = 1, not a scaling measurement); thread is refused" },
 	[VQB_OPT_ORDER] = { .name = "order", .arg = VQB_ARG_ENUM, .metavar = "ORDER",
 		.def = "interleave", .names = order_names, OPTS(order), .group = G_PLACE,
 		.help = "interleave: repetition r of every configuration, then r+1 (ratios",
@@ -253,7 +264,7 @@ void vqb_opt_allowed(enum vqb_opt_id id, char *buf, size_t len)
 		break;
 	case VQB_ARG_CORES:
 		vqb_cpus_allowed(cpus, sizeof(cpus));
-		append(buf, len, 0, "auto, or two distinct CPUs A,B of %s", cpus);
+		append(buf, len, 0, "auto, or 2..%d distinct CPUs A,B,... of %s", VQB_CPUS_MAX, cpus);
 		break;
 	case VQB_ARG_NODE:
 		append(buf, len, 0, "local, 0..%d", node_max());
@@ -417,36 +428,47 @@ static int parse_one(enum vqb_opt_id id, const char *s, struct vqb_val *v,
 		return 0;
 	}
 	case VQB_ARG_CORES: {
-		if (!strcmp(s, "auto")) {
-			v->cores[0] = v->cores[1] = -1;
-			return 0;
-		}
-		const char *comma = strchr(s, ',');
-		char a[32];
-		if (!comma || (size_t)(comma - s) >= sizeof(a)) {
-			snprintf(why, whylen, "is not two CPUs A,B");
-			return -EINVAL;
-		}
-		memcpy(a, s, (size_t)(comma - s));
-		a[comma - s] = '\0';
-		if (parse_u64(a, &u) < 0 || parse_u64(comma + 1, &u2) < 0) {
-			snprintf(why, whylen, "is not two CPU numbers A,B");
-			return -EINVAL;
-		}
-		if (u == u2) {
-			snprintf(why, whylen, "names the same CPU twice");
-			return -EINVAL;
-		}
-		for (int k = 0; k < 2; k++) {
-			uint64_t c = k ? u2 : u;
-			if (c >= CPU_SETSIZE || !cpu_allowed((int)c)) {
+		if (!strcmp(s, "auto"))
+			return 0; /* n == 0 */
+		unsigned n = 0;
+		for (const char *p = s;;) {
+			const char *comma = strchr(p, ',');
+			size_t k = comma ? (size_t)(comma - p) : strlen(p);
+			char a[32];
+			if (k == 0 || k >= sizeof(a)) {
+				snprintf(why, whylen, "is not a list of CPU numbers A,B,...");
+				return -EINVAL;
+			}
+			memcpy(a, p, k);
+			a[k] = '\0';
+			if (parse_u64(a, &u) < 0) {
+				snprintf(why, whylen, "is not a list of CPU numbers A,B,...");
+				return -EINVAL;
+			}
+			if (n == VQB_CPUS_MAX) {
+				snprintf(why, whylen, "names more than %d CPUs", VQB_CPUS_MAX);
+				return -EINVAL;
+			}
+			if (u >= CPU_SETSIZE || !cpu_allowed((int)u)) {
 				snprintf(why, whylen, "names CPU %llu, which this process cannot use",
-					 (unsigned long long)c);
+					 (unsigned long long)u);
 				return -ERANGE;
 			}
+			for (unsigned i = 0; i < n; i++)
+				if (v->cores.cpu[i] == (int16_t)u) {
+					snprintf(why, whylen, "names CPU %llu twice", (unsigned long long)u);
+					return -EINVAL;
+				}
+			v->cores.cpu[n++] = (int16_t)u;
+			if (!comma)
+				break;
+			p = comma + 1;
 		}
-		v->cores[0] = (int)u;
-		v->cores[1] = (int)u2;
+		if (n < 2) {
+			snprintf(why, whylen, "names one CPU; give at least two (driver and device)");
+			return -EINVAL;
+		}
+		v->cores.n = (uint16_t)n;
 		return 0;
 	}
 	case VQB_ARG_NODE:
@@ -703,7 +725,8 @@ void vqb_opt_store(enum vqb_opt_id id, const struct vqb_val *v, struct vqb_confi
 		cfg->descs_hi = v->descs.hi;
 		break;
 	case VQB_ARG_CORES:
-		memcpy(p, v->cores, sizeof(v->cores));
+		memcpy(cfg->cores, v->cores.cpu, sizeof(cfg->cores));
+		cfg->ncores = v->cores.n;
 		break;
 	case VQB_ARG_NODE:
 		memcpy(p, &v->node, sizeof(int));

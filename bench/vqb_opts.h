@@ -54,6 +54,7 @@ enum vqb_opt_id {
 	VQB_OPT_POLICY,
 	VQB_OPT_DMA,
 	VQB_OPT_DEVICE,
+	VQB_OPT_QUEUES,
 	VQB_OPT_MEM_NODE,
 	VQB_OPT_UNSAFE_SKIP,
 	VQB_OPT_SKIP_RULE,
@@ -93,7 +94,7 @@ enum vqb_arg {
 	VQB_ARG_ENUM,    /* one of names[]; stored as the index (an enum field) */
 	VQB_ARG_NAME,    /* one of name_fn(0..); stored as the name (char[]) */
 	VQB_ARG_DESCS,   /* N | A-B | mix; descs_kind, descs_lo, descs_hi */
-	VQB_ARG_CORES,   /* A,B: two distinct CPUs this process may use, or auto */
+	VQB_ARG_CORES,   /* C0,C1,...: 2..VQB_CPUS_MAX distinct CPUs this process may use, or auto */
 	VQB_ARG_NODE,    /* local | a NUMA node 0..numa_max_node(); int (-1 = local) */
 	VQB_ARG_PATH,    /* a file name or '-'; const char * (what: the allowed text) */
 };
@@ -142,7 +143,10 @@ struct vqb_val {
 			enum vqb_descs_kind kind;
 			uint32_t lo, hi;
 		} descs;               /* DESCS */
-		int cores[2];          /* CORES: -1,-1 = auto */
+		struct {
+			uint16_t n;    /* 0 = auto */
+			int16_t cpu[VQB_CPUS_MAX];
+		} cores;               /* CORES */
 	};
 	char dev_path[VQB_DEV_PATH_MAX]; /* --device vhost-user:PATH */
 };

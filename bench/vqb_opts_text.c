@@ -61,10 +61,12 @@ const char *vqb_opt_format(enum vqb_opt_id id, const struct vqb_config *cfg, cha
 			snprintf(buf, len, "%u", cfg->descs_lo);
 		break;
 	case VQB_ARG_CORES:
-		if (cfg->cores[0] < 0)
+		if (!cfg->ncores)
 			snprintf(buf, len, "auto");
-		else
-			snprintf(buf, len, "%d,%d", cfg->cores[0], cfg->cores[1]);
+		for (size_t k = 0, pos = 0; k < cfg->ncores && pos < len; k++) {
+			int n = snprintf(buf + pos, len - pos, "%s%d", k ? "," : "", cfg->cores[k]);
+			pos = n < 0 ? len : pos + (size_t)n;
+		}
 		break;
 	case VQB_ARG_NODE:
 		memcpy(&i, p, sizeof(i));
@@ -182,6 +184,8 @@ void vqb_opts_help(FILE *f)
 		"  vqbench --layout split --policy full,skip --dma identity,iommu --unsafe-skip\n"
 		"  vqbench --descs mix --queue-size 256,1024 --reps 10 --cores 2,3\n"
 		"  vqbench --packets 1000000 --policy full --csv out.csv --quiet\n"
+		"  vqbench --queues 1,2,4,8 --device thread --cores 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+		"                                                multi-queue scaling (README)\n"
 		"  vqbench --list-columns --format markdown\n"
 		"  vqbench --check results/thresholds.txt run.csv   regression bounds for CI\n"
 		"\n"

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -59,7 +60,32 @@ static const char *cache_name(hwloc_obj_t o)
 	}
 }
 
-int vqb_place_choose(const int cores[2], struct vqb_placement *pl, char *err, size_t errlen)
+static void allowed_mask(cpu_set_t *allowed)
+{
+	if (start_mask_ok)
+		*allowed = start_mask;
+	else if (sched_getaffinity(0, sizeof(*allowed), allowed) < 0)
+		CPU_ZERO(allowed);
+}
+
+unsigned vqb_place_cpus_available(void)
+{
+	cpu_set_t allowed;
+
+	allowed_mask(&allowed);
+	return (unsigned)CPU_COUNT(&allowed);
+}
+
+static bool picked(const struct vqb_placement *pl, int cpu)
+{
+	for (unsigned i = 0; i < pl->ncpus; i++)
+		if (pl->cpu[i] == cpu)
+			return true;
+	return false;
+}
+
+int vqb_place_choose(const int16_t *cores, unsigned ncores, unsigned want, struct vqb_placement *pl,
+		     char *err, size_t errlen)
 {
 	cpu_set_t allowed;
 	hwloc_topology_t topo;
@@ -67,60 +93,67 @@ int vqb_place_choose(const int cores[2], struct vqb_placement *pl, char *err, si
 	memset(pl, 0, sizeof(*pl));
 	pl->driver_cpu = pl->device_cpu = -1;
 	snprintf(pl->shared_cache, sizeof(pl->shared_cache), "none");
-	if (start_mask_ok)
-		allowed = start_mask;
-	else if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
-		CPU_ZERO(&allowed);
-	if (cores[0] >= 0 || cores[1] >= 0) {
-		for (int i = 0; i < 2; i++) {
-			if (cores[i] < 0 || cores[i] >= CPU_SETSIZE || !CPU_ISSET(cores[i], &allowed)) {
-				snprintf(err, errlen, "--cores: CPU %d is not available to this process (see taskset -p $$)",
-					 cores[i]);
-				return -EINVAL;
-			}
+	allowed_mask(&allowed);
+	if (want < 2)
+		want = 2;
+	if (want > VQB_CPUS_MAX)
+		want = VQB_CPUS_MAX;
+	if (ncores > VQB_CPUS_MAX)
+		ncores = VQB_CPUS_MAX;
+	for (unsigned i = 0; i < ncores; i++) {
+		if (cores[i] < 0 || cores[i] >= CPU_SETSIZE || !CPU_ISSET(cores[i], &allowed)) {
+			snprintf(err, errlen, "--cores: CPU %d is not available to this process (see taskset -p $$)",
+				 cores[i]);
+			return -EINVAL;
 		}
-		pl->driver_cpu = cores[0];
-		pl->device_cpu = cores[1];
-		snprintf(pl->why, sizeof(pl->why), "given with --cores");
+		pl->cpu[pl->ncpus++] = cores[i];
 	}
+	if (ncores)
+		snprintf(pl->why, sizeof(pl->why), "given with --cores");
 	if (hwloc_topology_init(&topo) < 0 || hwloc_topology_load(topo) < 0) {
-		if (pl->driver_cpu >= 0)
-			return 0;
+		if (ncores)
+			goto out;
 		snprintf(err, errlen, "hwloc could not load the topology to choose CPUs; give --cores A,B");
 		return -EIO;
 	}
-	if (pl->driver_cpu < 0) {
-		/* Walk cores in order; take the first allowed PU of each of the
-		 * first two distinct cores whose PUs are allowed. */
-		int n = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE), got = 0;
-		int pick[2] = {-1, -1};
-		for (int c = 0; c < n && got < 2; c++) {
+	if (!ncores) {
+		/* Walk cores in order; take the first allowed PU of each
+		 * distinct core, then (more wanted) the other allowed PUs. */
+		int n = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+		for (int c = 0; c < n && pl->ncpus < want; c++) {
 			hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, (unsigned)c);
 			int pu;
 			hwloc_bitmap_foreach_begin(pu, core->cpuset)
 			{
 				if (pu < CPU_SETSIZE && CPU_ISSET(pu, &allowed)) {
-					pick[got++] = pu;
+					pl->cpu[pl->ncpus++] = (int16_t)pu;
 					break;
 				}
 			}
 			hwloc_bitmap_foreach_end();
 		}
-		if (got < 2) {
-			/* one core: SMT siblings or a single PU */
-			int pu = -1, k = 0;
-			for (int i = 0; i < CPU_SETSIZE && k < 2; i++)
-				if (CPU_ISSET(i, &allowed))
-					pick[k++] = pu = i;
-			(void)pu;
-			snprintf(pl->why, sizeof(pl->why), "fewer than two physical cores available: using CPUs %d and %d",
-				 pick[0], pick[1]);
-		} else {
-			snprintf(pl->why, sizeof(pl->why), "hwloc: first PUs of two distinct physical cores");
+		unsigned cores_used = pl->ncpus;
+		for (int i = 0; i < CPU_SETSIZE && pl->ncpus < want; i++)
+			if (CPU_ISSET(i, &allowed) && !picked(pl, i))
+				pl->cpu[pl->ncpus++] = (int16_t)i;
+		if (pl->ncpus == 0) {
+			hwloc_topology_destroy(topo);
+			snprintf(err, errlen, "no CPU is available to this process (see taskset -p $$)");
+			return -EIO;
 		}
-		pl->driver_cpu = pick[0];
-		pl->device_cpu = pick[1] >= 0 ? pick[1] : pick[0];
+		if (cores_used < 2)
+			snprintf(pl->why, sizeof(pl->why), "fewer than two physical cores available: using CPUs %d and %d",
+				 pl->cpu[0], pl->cpu[pl->ncpus > 1 ? 1 : 0]);
+		else if (cores_used < pl->ncpus)
+			snprintf(pl->why, sizeof(pl->why), "hwloc: first PUs of %u distinct physical cores, then "
+				 "%u SMT sibling(s)", cores_used, pl->ncpus - cores_used);
+		else if (pl->ncpus == 2)
+			snprintf(pl->why, sizeof(pl->why), "hwloc: first PUs of two distinct physical cores");
+		else
+			snprintf(pl->why, sizeof(pl->why), "hwloc: first PUs of %u distinct physical cores", pl->ncpus);
 	}
+	pl->driver_cpu = pl->cpu[0];
+	pl->device_cpu = pl->ncpus > 1 ? pl->cpu[1] : pl->cpu[0];
 	/* the deepest cache the two share */
 	hwloc_obj_t a = hwloc_get_pu_obj_by_os_index(topo, (unsigned)pl->driver_cpu);
 	hwloc_obj_t b = hwloc_get_pu_obj_by_os_index(topo, (unsigned)pl->device_cpu);
@@ -132,6 +165,10 @@ int vqb_place_choose(const int cores[2], struct vqb_placement *pl, char *err, si
 			snprintf(pl->shared_cache, sizeof(pl->shared_cache), "%s", cache_name(anc));
 	}
 	hwloc_topology_destroy(topo);
+	return 0;
+out:
+	pl->driver_cpu = pl->cpu[0];
+	pl->device_cpu = pl->ncpus > 1 ? pl->cpu[1] : pl->cpu[0];
 	return 0;
 }
 

@@ -22,6 +22,7 @@ struct vqb_report {
 	bool *done;             /* the run happened */
 	double *scratch;        /* reps values for vqb_stat_compute */
 	bool header_done;
+	bool multi;             /* a configuration runs several queues (--queues) */
 	unsigned failed;
 };
 
@@ -82,6 +83,8 @@ struct vqb_report *vqb_report_new(const struct vqb_plan *p, const struct vqb_rep
 	r->color_err = vqb_want_color(o->err);
 	r->erase = !(term && !strcmp(term, "dumb"));
 	r->label_w = 6;
+	for (size_t i = 0; i < p->n; i++)
+		r->multi |= p->cfg[i].queues > 1;
 	for (size_t i = 0; i < p->n; i++) {
 		int w = (int)strlen(vqb_plan_label(p, &p->cfg[i], label, sizeof(label)));
 		if (p->cfg[i].unsafe_skip)
@@ -173,7 +176,8 @@ static void fmt_stat(char *buf, size_t len, const struct vqb_stat *s)
 }
 
 /* The metrics a row summarises. */
-enum { COL_MPPS, COL_NS, COL_CYCLES, COL_MAPS, COL_FOOT, NCOLS };
+enum { COL_MPPS, COL_NS, COL_CYCLES, COL_MAPS, COL_FOOT, NCOLS,
+       COL_QMIN = NCOLS, COL_QMAX }; /* --queues: after Mpps, when a configuration has several */
 static const char *const col_head[NCOLS] = {
 	"Mpps", "ns/pkt", "cycles/pkt", "map+unmap/pkt", "footprint B",
 };
@@ -186,6 +190,8 @@ static double metric(const struct vqb_metrics *m, int col)
 	case COL_NS: return m->ns_per_pkt;
 	case COL_CYCLES: return m->cycles_per_pkt;
 	case COL_MAPS: return m->maps_per_pkt + m->unmaps_per_pkt;
+	case COL_QMIN: return m->queue_mpps_min;
+	case COL_QMAX: return m->queue_mpps_max;
 	default: return (double)m->footprint_bytes;
 	}
 }
@@ -204,6 +210,25 @@ static void stat_of(const struct vqb_report *r, size_t c, int col, struct vqb_st
 	vqb_stat_compute(v, n, s);
 }
 
+/* --queues: the slowest and the fastest queue's rate (medians over the
+ * repetitions), "min..max"; "-" for one queue. */
+static const char *queue_cell(const struct vqb_report *r, size_t c, char *buf, size_t len)
+{
+	struct vqb_stat lo, hi;
+	char a[32], b[32];
+
+	stat_of(r, c, COL_QMIN, &lo);
+	stat_of(r, c, COL_QMAX, &hi);
+	if (r->p->cfg[c].queues < 2 || !lo.n || !hi.n) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	fmt_num(a, sizeof(a), lo.median);
+	fmt_num(b, sizeof(b), hi.median);
+	snprintf(buf, len, "%s..%s", a, b);
+	return buf;
+}
+
 static void print_header(struct vqb_report *r)
 {
 	char fixed[1024];
@@ -212,8 +237,11 @@ static void print_header(struct vqb_report *r)
 	vqb_plan_fixed(r->p, fixed, sizeof(fixed));
 	fprintf(f, "\nall configurations: %s\n\n", fixed);
 	fprintf(f, "%s%-*s %3s", r->color_out ? "\033[1m" : "", r->label_w, "config", "n");
-	for (int k = 0; k < NCOLS; k++)
+	for (int k = 0; k < NCOLS; k++) {
 		fprintf(f, "  %-*s", k + 1 < NCOLS ? CELL_W : 0, col_head[k]);
+		if (k == COL_MPPS && r->multi)
+			fprintf(f, "  %-*s", CELL_W, "per queue Mpps");
+	}
 	fprintf(f, "%s\n", r->color_out ? "\033[0m" : "");
 	r->header_done = true;
 }
@@ -244,6 +272,8 @@ static void print_row(struct vqb_report *r, size_t c)
 		stat_of(r, c, k, &s);
 		fmt_stat(cell, sizeof(cell), &s);
 		fprintf(f, "  %-*s", k + 1 < NCOLS || fails ? CELL_W : 0, cell);
+		if (k == COL_MPPS && r->multi)
+			fprintf(f, "  %-*s", CELL_W, queue_cell(r, c, cell, sizeof(cell)));
 	}
 	if (fails)
 		fprintf(f, "  %sFAILED %u of %u%s", r->color_out ? "\033[1;31m" : "", fails, r->p->reps,

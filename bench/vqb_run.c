@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,10 +87,44 @@ static int vfio_check(const struct vqb_config *c, struct dev_vfio **out, char *m
 	return 0;
 }
 
+/* --queues N: what can run N queue pairs (the software devices), and
+ * whether the thread device has its 2N CPUs. */
+static int queues_check(const struct vqb_config *c, char *msg, size_t len)
+{
+	if (c->queues < 1 || c->queues > VQB_QUEUES_MAX)
+		return snprintf(msg, len, "--queues %u: allowed 1..%d", c->queues, VQB_QUEUES_MAX), -EINVAL;
+	if (c->queues == 1)
+		return 0;
+	if (c->layout == VQB_LAYOUT_RTE_RING)
+		return snprintf(msg, len, "--layout rte_ring with --queues %u: not supported (the ceiling is one "
+				"rte_ring pair); use --queues 1", c->queues), -EINVAL;
+	if (c->device == VQB_DEV_VHOST_USER)
+		return snprintf(msg, len, "--device vhost-user:%s with --queues %u: not supported (the front end "
+				"sets up one queue pair, vrings 0 and 1); use --queues 1 or a software device",
+				c->dev_path, c->queues), -EINVAL;
+	if (c->device == VQB_DEV_VFIO)
+		return snprintf(msg, len, "--device vfio:%s with --queues %u: not supported (the driver sets up "
+				"one queue pair); use --queues 1 or a software device", c->dev_path, c->queues),
+		       -EINVAL;
+	if (c->device == VQB_DEV_THREAD) {
+		unsigned need = 2 * c->queues;
+		unsigned have = c->ncores ? c->ncores : vqb_place_cpus_available();
+		if (need > have)
+			return snprintf(msg, len, "--queues %u with --device thread: needs %u CPUs (a driver and a "
+					"device thread per queue), %s %u; use fewer queues, more CPUs, or --device "
+					"inline", c->queues, need, c->ncores ? "--cores lists" : "this process may use",
+					have), -EINVAL;
+	}
+	return 0;
+}
+
 int vqb_run_check(const struct vqb_config *c, char *msg, size_t len)
 {
 	if (c->queue_size < 1 || c->queue_size > VQ_MAX_SIZE)
 		return snprintf(msg, len, "--queue-size %u: allowed 1..%d", c->queue_size, VQ_MAX_SIZE), -EINVAL;
+	int qr = queues_check(c, msg, len);
+	if (qr < 0)
+		return qr;
 	if (c->layout == VQB_LAYOUT_RTE_RING && c->device != VQB_DEV_THREAD)
 		return snprintf(msg, len,
 				"--layout rte_ring with --device %s: the ceiling is an rte_ring pair between two "
@@ -177,17 +213,106 @@ static void placement_after(struct vqb_metrics *m, const struct vqb_placement *p
 	m->placement_changed = lo > 0 && hi / lo > 1.5;
 }
 
+/* Threads a run needs: a driver per queue, and a device per queue for
+ * the thread device. */
+static unsigned run_threads(const struct vqb_config *c)
+{
+	return c->device == VQB_DEV_THREAD ? 2 * c->queues : c->queues;
+}
+
+struct mq_run;
+
+/* One queue pair of a run. The array is allocated in whole cache lines and
+ * each element starts its own: a driver thread writes only its own. */
+struct q_run {
+	alignas(64) struct vqb_traffic_params tp;
+	struct vqb_traffic *t;
+	struct vqb_traffic_result r;
+	struct dma_counters d0, d1;
+	struct vqb_traffic_final fin;
+	struct mq_run *mq;
+	unsigned index;
+	int driver_cpu;
+	int rc;          /* < 0: setup (set_up false) or run failed */
+	bool set_up;
+	char msg[512];
+};
+
+struct mq_run {
+	const struct vqb_config *c;
+	unsigned n;
+	struct vqb_traffic_sync sync; /* n > 1 */
+	pthread_mutex_t setup_lock;   /* one setup at a time; held while threads start */
+	bool abort;                   /* a thread could not start: nobody runs */
+	struct vqb_perf perf;         /* queue 0's driver thread */
+	struct q_run *q;
+};
+
+/* A queue's whole life on its driver thread, up to teardown (the caller's,
+ * after every queue stopped). Setup runs here, pinned: ring and buffer
+ * pages are first touched on the driver's CPU (NUMA-local) and its
+ * allocations come from this thread's malloc arena, away from the other
+ * queues'. */
+static void queue_run(struct q_run *q)
+{
+	struct mq_run *mq = q->mq;
+	struct vqb_traffic_sync *s = mq->n > 1 ? &mq->sync : NULL;
+
+	vqb_place_pin_self(q->driver_cpu);
+	pthread_mutex_lock(&mq->setup_lock);
+	bool abort = mq->abort;
+	if (!abort)
+		q->rc = vqb_traffic_setup(&q->tp, &q->t, q->msg, sizeof(q->msg));
+	pthread_mutex_unlock(&mq->setup_lock);
+	if (abort)
+		return; /* the barrier is never used */
+	if (q->rc < 0) {
+		q->rc = -EINVAL;
+		if (s)
+			vqb_traffic_sync_fail(s);
+		return;
+	}
+	q->set_up = true;
+	vqb_traffic_dma_counters(q->t, &q->d0);
+	if (q->index == 0)
+		vqb_perf_start(&mq->perf);
+	q->rc = vqb_traffic_run_sync(q->t, s, mq->c->packets, mq->c->seconds, &q->r, q->msg, sizeof(q->msg));
+	if (q->index == 0)
+		vqb_perf_stop(&mq->perf);
+	vqb_traffic_dma_counters(q->t, &q->d1);
+}
+
+static void *queue_thread(void *arg)
+{
+	queue_run(arg);
+	return NULL;
+}
+
+/* "queue 2: " when the run has more than one queue, else "". */
+static const char *qname(const struct mq_run *mq, unsigned k, char *buf, size_t len)
+{
+	if (mq->n == 1)
+		return "";
+	snprintf(buf, len, "queue %u: ", k);
+	return buf;
+}
+
 int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct vqb_metrics *m,
 		 char *msg, size_t len)
 {
 	struct vqb_placement pl;
-	int rc = vqb_place_choose(c->cores, &pl, msg, len);
+	unsigned nthreads = run_threads(c);
+	int rc = vqb_place_choose(c->cores, c->ncores, nthreads, &pl, msg, len);
 	if (rc < 0)
 		return rc;
+	if (c->device == VQB_DEV_THREAD && c->queues > 1 && nthreads > pl.ncpus)
+		return snprintf(msg, len, "--queues %u with --device thread: needs %u CPUs (a driver and a device "
+				"thread per queue), %u available", c->queues, nthreads, pl.ncpus), -EINVAL;
 	m->driver_cpu = pl.driver_cpu;
 	m->device_cpu = c->device == VQB_DEV_INLINE ? pl.driver_cpu
 			: c->device == VQB_DEV_VHOST_USER || c->device == VQB_DEV_VFIO ? -1 /* another process, hardware */
 			: pl.device_cpu;
+	m->cpus_shared = nthreads > pl.ncpus && c->device == VQB_DEV_INLINE;
 	vqb_place_pin_self(pl.driver_cpu);
 	/* the round trip tells where the two cores sit: only where a device
 	 * thread runs on the second one (not inline: one core, and under
@@ -228,6 +353,10 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		.mem = c->pages == 1 ? NULL : vqb_dpdk_mem_ops(env),
 		.launcher = c->device == VQB_DEV_THREAD ? vqb_dpdk_launcher(env) : NULL,
 	};
+	/* several queues: every device thread a pinned pthread (EAL lcores are
+	 * launched from the main lcore only, and the EAL holds queue 0's pair) */
+	if (c->queues > 1)
+		tp.launcher = NULL;
 	/* vhost-user: rings and buffers in memfd regions the backend maps;
 	 * both ends verify (dir both: echo), or RX checks lengths (dir rx:
 	 * the backend generates foreign packets) */
@@ -262,74 +391,204 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		 c->device == VQB_DEV_INLINE ? "" : c->device == VQB_DEV_VHOST_USER ? "backend"
 		 : c->device == VQB_DEV_VFIO ? "hardware"
 		 : tp.launcher ? tp.launcher->name : "pthread");
-	uint64_t rss0 = rss_bytes();
-	struct vqb_traffic *t;
-	if (vqb_traffic_setup(&tp, &t, msg, len) < 0) {
+
+	/* --queues: queue k's driver on the CPU of thread k (inline) or 2k
+	 * (thread, its device on 2k + 1); CPUs wrap when there are fewer */
+	struct mq_run mq = { .c = c, .n = c->queues ? c->queues : 1 };
+	size_t qsize = ((size_t)mq.n * sizeof(struct q_run) + 63) & ~(size_t)63;
+	mq.q = aligned_alloc(64, qsize);
+	if (!mq.q) {
 		dev_shm_destroy(shm);
-		return -EINVAL;
+		return snprintf(msg, len, "--queues %u: out of memory", mq.n), -ENOMEM;
 	}
-	struct dma_counters d0, d1;
-	struct vqb_traffic_result r;
-	struct vqb_perf perf;
-	vqb_traffic_dma_counters(t, &d0);
-	vqb_perf_start(&perf);
-	rc = vqb_traffic_run(t, c->packets, c->seconds, &r, msg, len);
-	vqb_perf_stop(&perf);
-	vqb_traffic_dma_counters(t, &d1);
+	memset(mq.q, 0, qsize);
+	bool thread_dev = c->device == VQB_DEV_THREAD;
+	for (unsigned k = 0; k < mq.n; k++) {
+		struct q_run *q = &mq.q[k];
+		q->mq = &mq;
+		q->index = k;
+		q->tp = tp;
+		q->driver_cpu = vqb_place_cpu(&pl, thread_dev ? 2 * k : k);
+		if (thread_dev)
+			q->tp.dev_cpu = vqb_place_cpu(&pl, 2 * k + 1);
+		q->tp.seed = tp.seed + (uint64_t)k * 0x9e3779b9u;
+	}
+	pthread_mutex_init(&mq.setup_lock, NULL);
+	if (mq.n > 1) {
+		pthread_barrier_init(&mq.sync.start, NULL, mq.n);
+		atomic_init(&mq.sync.failed, false);
+	}
+	uint64_t rss0 = rss_bytes();
+	pthread_t *threads = mq.n > 1 ? calloc(mq.n, sizeof(*threads)) : NULL;
+	unsigned started = 0;
+	rc = 0;
+	if (mq.n > 1 && !threads) {
+		rc = -ENOMEM;
+	} else {
+		/* queues 1..n-1 on their own threads, queue 0 on this one; they
+		 * wait for the lock until every thread exists */
+		pthread_mutex_lock(&mq.setup_lock);
+		for (unsigned k = 1; k < mq.n && rc == 0; k++) {
+			rc = -pthread_create(&threads[k], NULL, queue_thread, &mq.q[k]);
+			if (rc == 0)
+				started++;
+		}
+		mq.abort = rc < 0;
+		pthread_mutex_unlock(&mq.setup_lock);
+		queue_run(&mq.q[0]);
+		for (unsigned k = 1; k <= started; k++)
+			pthread_join(threads[k], NULL);
+	}
+	free(threads);
+	if (rc < 0) {
+		for (unsigned k = 0; k < mq.n; k++)
+			vqb_traffic_teardown(mq.q[k].t, NULL);
+		if (mq.n > 1)
+			pthread_barrier_destroy(&mq.sync.start);
+		pthread_mutex_destroy(&mq.setup_lock);
+		free(mq.q);
+		dev_shm_destroy(shm);
+		return snprintf(msg, len, "--queues %u: cannot start the driver threads: %s", mq.n, strerror(-rc)), rc;
+	}
 	m->rss_bytes = rss_bytes();
 	m->rss_delta_bytes = (int64_t)m->rss_bytes - (int64_t)rss0;
-	struct vqb_traffic_final fin;
-	vqb_traffic_teardown(t, &fin);
+	for (unsigned k = 0; k < mq.n; k++)
+		if (mq.q[k].t)
+			vqb_traffic_teardown(mq.q[k].t, &mq.q[k].fin);
+	if (mq.n > 1)
+		pthread_barrier_destroy(&mq.sync.start);
+	pthread_mutex_destroy(&mq.setup_lock);
 	if (two_cores)
 		placement_after(m, &pl);
-	snprintf(m->memory, sizeof(m->memory), "%s", fin.memory);
-	m->page_bytes = fin.page_bytes;
-	if (tp.mem && strcmp(fin.memory, tp.mem->name))
-		fprintf(stderr, "vqbench: notice: DPDK's hugepage memory ran out (shared with other DPDK processes); "
-			"this run used %s (CSV column memory)\n", fin.memory);
-	if (c->pages == 0 && fin.page_bytes < DEV_SHM_PAGE_2M && !hugepage_notice_done) {
-		hugepage_notice_done = true;
-		fprintf(stderr, "vqbench: notice: --pages 2m: no 2 MiB hugepages free for the buffers, they are on "
-			"%zu-byte pages (scripts/hugepages.sh reserves some; CSV column page_bytes)\n", fin.page_bytes);
-	}
 	dev_shm_destroy(shm);
 
-	double pk = r.packets ? (double)r.packets : NAN;
-	m->packets = r.packets;
-	m->errors = r.errors;
-	m->seconds = r.seconds;
-	m->mpps = r.packets / r.seconds / 1e6;
-	m->gbps = (double)r.payload_bytes * 8 / r.seconds / 1e9;
-	m->ns_per_pkt = r.seconds * 1e9 / pk;
-	m->cycles_per_pkt = (double)r.tsc_cycles / pk;
-	m->maps_per_pkt = (double)(d1.maps - d0.maps) / pk;
-	m->unmaps_per_pkt = (double)(d1.unmaps - d0.unmaps) / pk;
-	m->syncs_per_pkt = (double)(d1.syncs_for_cpu + d1.syncs_for_device - d0.syncs_for_cpu -
-				    d0.syncs_for_device) / pk;
-	m->bytes_copied_per_pkt = (double)(d1.bytes_copied - d0.bytes_copied) / pk;
-	m->kicks_per_pkt = (double)r.kicks / pk;
-	m->calls_per_pkt = (double)r.calls / pk;
-	m->tracking_bytes = (uint64_t)(fin.fp.tracking + fin.fp.chain_state) * fin.queues;
-	m->footprint_bytes = (uint64_t)fin.fp.total * fin.queues + fin.arena_bytes + fin.dma_mem_bytes;
-	m->bytes_per_inflight = (double)m->footprint_bytes / ((double)c->queue_size * fin.queues);
-	m->hw_cycles = perf.value[VQB_HW_CYCLES] / pk;
-	m->hw_instructions = perf.value[VQB_HW_INSTRUCTIONS] / pk;
-	m->hw_l1d_misses = perf.value[VQB_HW_L1D_MISSES] / pk;
-	m->hw_llc_misses = perf.value[VQB_HW_LLC_MISSES] / pk;
-	m->hw_dtlb_misses = perf.value[VQB_HW_DTLB_MISSES] / pk;
-	m->lost_bytes = r.lost_bytes;
-	m->leaked_mappings = fin.leaked_mappings;
-	m->stale_hits = fin.dma.stale_hits;
-	if (rc < 0)
-		return -EIO;
-	if (r.packets == 0)
+	/* a setup that failed: the first one's message */
+	char qb[32];
+	for (unsigned k = 0; k < mq.n; k++)
+		if (!mq.q[k].set_up) {
+			snprintf(msg, len, "%s%s", qname(&mq, k, qb, sizeof(qb)), mq.q[k].msg);
+			free(mq.q);
+			return -EINVAL;
+		}
+
+	const struct vqb_traffic_final *fin0 = &mq.q[0].fin;
+	snprintf(m->memory, sizeof(m->memory), "%s", fin0->memory);
+	m->page_bytes = fin0->page_bytes;
+	if (c->pages == 0 && fin0->page_bytes < DEV_SHM_PAGE_2M && !hugepage_notice_done) {
+		hugepage_notice_done = true;
+		fprintf(stderr, "vqbench: notice: --pages 2m: no 2 MiB hugepages free for the buffers, they are on "
+			"%zu-byte pages (scripts/hugepages.sh reserves some; CSV column page_bytes)\n", fin0->page_bytes);
+	}
+	for (unsigned k = 1; k < mq.n; k++)
+		if (strcmp(mq.q[k].fin.memory, fin0->memory))
+			snprintf(m->memory, sizeof(m->memory), "mixed");
+	if (tp.mem && strcmp(m->memory, tp.mem->name))
+		fprintf(stderr, "vqbench: notice: DPDK's hugepage memory ran out (shared with other DPDK processes); "
+			"this run used %s (CSV column memory)\n", m->memory);
+
+	/* aggregate: every queue's packets over the common elapsed time, from
+	 * the first loop's start to the last one's end */
+	uint64_t packets = 0, errors = 0, lost = 0, kicks = 0, calls = 0, tsc = 0, payload = 0;
+	uint64_t maps = 0, unmaps = 0, syncs = 0, copied = 0, leaked = 0, stale = 0, faults = 0, reports = 0;
+	double t0 = mq.q[0].r.t_start, t1 = mq.q[0].r.t_end;
+	for (unsigned k = 0; k < mq.n; k++) {
+		const struct q_run *q = &mq.q[k];
+		packets += q->r.packets;
+		errors += q->r.errors;
+		lost += q->r.lost_bytes;
+		kicks += q->r.kicks;
+		calls += q->r.calls;
+		tsc += q->r.tsc_cycles;
+		payload += q->r.payload_bytes;
+		maps += q->d1.maps - q->d0.maps;
+		unmaps += q->d1.unmaps - q->d0.unmaps;
+		syncs += q->d1.syncs_for_cpu + q->d1.syncs_for_device - q->d0.syncs_for_cpu - q->d0.syncs_for_device;
+		copied += q->d1.bytes_copied - q->d0.bytes_copied;
+		leaked += q->fin.leaked_mappings;
+		stale += q->fin.dma.stale_hits;
+		faults += q->fin.dma.faults;
+		reports += q->fin.dma.debug_reports;
+		t0 = fmin(t0, q->r.t_start);
+		t1 = fmax(t1, q->r.t_end);
+	}
+	double elapsed = t1 - t0;
+	double pk = packets ? (double)packets : NAN;
+	m->packets = packets;
+	m->errors = errors;
+	m->seconds = elapsed;
+	m->mpps = (double)packets / elapsed / 1e6;
+	/* per queue over the same common time: they sum to the aggregate */
+	size_t pos = 0;
+	m->queue_mpps[0] = '\0';
+	for (unsigned k = 0; k < mq.n; k++) {
+		double v = (double)mq.q[k].r.packets / elapsed / 1e6;
+		if (k == 0 || v < m->queue_mpps_min)
+			m->queue_mpps_min = v;
+		if (k == 0 || v > m->queue_mpps_max)
+			m->queue_mpps_max = v;
+		if (pos < sizeof(m->queue_mpps)) {
+			int n = snprintf(m->queue_mpps + pos, sizeof(m->queue_mpps) - pos, "%s%.6g", k ? ";" : "", v);
+			pos = n < 0 ? sizeof(m->queue_mpps) : pos + (size_t)n;
+		}
+	}
+	m->gbps = (double)payload * 8 / elapsed / 1e9;
+	m->ns_per_pkt = elapsed * 1e9 / pk;
+	m->cycles_per_pkt = (double)tsc / pk;
+	m->maps_per_pkt = (double)maps / pk;
+	m->unmaps_per_pkt = (double)unmaps / pk;
+	m->syncs_per_pkt = (double)syncs / pk;
+	m->bytes_copied_per_pkt = (double)copied / pk;
+	m->kicks_per_pkt = (double)kicks / pk;
+	m->calls_per_pkt = (double)calls / pk;
+	/* memory: one queue pair's (every queue's is the same) */
+	m->tracking_bytes = (uint64_t)(fin0->fp.tracking + fin0->fp.chain_state) * fin0->queues;
+	m->footprint_bytes = (uint64_t)fin0->fp.total * fin0->queues + fin0->arena_bytes + fin0->dma_mem_bytes;
+	m->bytes_per_inflight = (double)m->footprint_bytes / ((double)c->queue_size * fin0->queues);
+	/* perf counts queue 0's driver thread: per queue 0's packet */
+	double pk0 = mq.q[0].r.packets ? (double)mq.q[0].r.packets : NAN;
+	m->hw_cycles = mq.perf.value[VQB_HW_CYCLES] / pk0;
+	m->hw_instructions = mq.perf.value[VQB_HW_INSTRUCTIONS] / pk0;
+	m->hw_l1d_misses = mq.perf.value[VQB_HW_L1D_MISSES] / pk0;
+	m->hw_llc_misses = mq.perf.value[VQB_HW_LLC_MISSES] / pk0;
+	m->hw_dtlb_misses = mq.perf.value[VQB_HW_DTLB_MISSES] / pk0;
+	m->lost_bytes = lost;
+	m->leaked_mappings = leaked;
+	m->stale_hits = stale;
+
+	/* a run that failed: the first queue that did (the others stopped
+	 * because of it) */
+	for (unsigned k = 0; k < mq.n; k++)
+		if (mq.q[k].rc < 0) {
+			snprintf(msg, len, "%s%s", qname(&mq, k, qb, sizeof(qb)), mq.q[k].msg);
+			free(mq.q);
+			return -EIO;
+		}
+	if (packets == 0) {
+		free(mq.q);
 		return snprintf(msg, len, "no packet completed"), -EIO;
-	if (!c->unsafe_skip && (r.errors || fin.leaked_mappings || fin.dma.faults || fin.dma.debug_reports))
+	}
+	if (!c->unsafe_skip && (errors || leaked || faults || reports)) {
+		/* name the queues that failed verification */
+		char which[256] = "";
+		size_t wp = 0;
+		unsigned nbad = 0;
+		for (unsigned k = 0; k < mq.n && mq.n > 1; k++) {
+			const struct q_run *q = &mq.q[k];
+			if (!(q->r.errors || q->fin.leaked_mappings || q->fin.dma.faults || q->fin.dma.debug_reports))
+				continue;
+			if (wp < sizeof(which)) {
+				int n = snprintf(which + wp, sizeof(which) - wp, "%s%u", nbad ? "," : "", k);
+				wp = n < 0 ? sizeof(which) : wp + (size_t)n;
+			}
+			nbad++;
+		}
+		free(mq.q);
 		return snprintf(msg, len,
-				"%llu packet(s) failed verification (%llu bytes lost), %llu mapping(s) leaked, "
-				"%llu device fault(s), %llu DMA debug report(s)",
-				(unsigned long long)r.errors, (unsigned long long)r.lost_bytes,
-				(unsigned long long)fin.leaked_mappings, (unsigned long long)fin.dma.faults,
-				(unsigned long long)fin.dma.debug_reports), -EIO;
+				"%s%s%s%llu packet(s) failed verification (%llu bytes lost), %llu mapping(s) leaked, "
+				"%llu device fault(s), %llu DMA debug report(s)", nbad ? (nbad > 1 ? "queues " : "queue ") : "",
+				which, nbad ? ": " : "", (unsigned long long)errors, (unsigned long long)lost,
+				(unsigned long long)leaked, (unsigned long long)faults, (unsigned long long)reports), -EIO;
+	}
+	free(mq.q);
 	return 0;
 }

@@ -4,6 +4,7 @@
  * policy, a dma backend and the software device.
  */
 #include <errno.h>
+#include <stdalign.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -76,8 +77,11 @@ struct queue {
 	uint64_t done;
 };
 
+/* One per queue pair (--queues): the driver thread writes its counters
+ * per packet, so the struct starts on its own cache line and is allocated
+ * in whole lines (traffic_alloc): no false sharing between queues. */
 struct vqb_traffic {
-	struct vqb_traffic_params p;
+	alignas(64) struct vqb_traffic_params p;
 	struct dma *dma;
 	struct dev *dev;
 	struct queue q[DEV_NQ];
@@ -304,11 +308,13 @@ static int queue_setup(struct vqb_traffic *t, struct queue *q, enum dev_queue ki
 int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **out,
 		      char *err, size_t errlen)
 {
-	struct vqb_traffic *t = calloc(1, sizeof(*t));
+	size_t size = (sizeof(struct vqb_traffic) + 63) & ~(size_t)63;
+	struct vqb_traffic *t = aligned_alloc(64, size);
 	int rc;
 
 	if (!t)
 		return fail(err, errlen, "out of memory");
+	memset(t, 0, size);
 	t->p = *p;
 	t->rng = p->seed ? p->seed : 0x9e3779b97f4a7c15ull;
 	if (p->descs_kind == VQB_DESCS_MIX) {
@@ -589,11 +595,31 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* noinline, noclone: the packet loop keeps its own symbol under link-time
- * optimisation, so callgrind's --toggle-collect/--dump-after=vqb_traffic_run
- * (scripts/callgrind-counts.py) find it */
-__attribute__((noinline, noclone)) int vqb_traffic_run(struct vqb_traffic *t, uint64_t packets, double seconds,
+/* noipa: under link-time optimisation GCC 12 propagates a NULL s from a
+ * guarded call site into this function and warns (-Wstringop-overflow) */
+__attribute__((noipa, cold)) void vqb_traffic_sync_fail(struct vqb_traffic_sync *s)
+{
+	atomic_store_explicit(&s->failed, 1u, memory_order_relaxed);
+	pthread_barrier_wait(&s->start);
+}
+
+static bool sync_failed(struct vqb_traffic_sync *s)
+{
+	return s && atomic_load_explicit(&s->failed, memory_order_relaxed);
+}
+
+int vqb_traffic_run(struct vqb_traffic *t, uint64_t packets, double seconds,
 		    struct vqb_traffic_result *r, char *err, size_t errlen)
+{
+	return vqb_traffic_run_sync(t, NULL, packets, seconds, r, err, errlen);
+}
+
+/* noinline, noclone: the packet loop keeps its own symbol under link-time
+ * optimisation, so callgrind's --toggle-collect/--dump-after=
+ * vqb_traffic_run_sync (scripts/callgrind-counts.py) find it */
+__attribute__((noinline, noclone)) int vqb_traffic_run_sync(struct vqb_traffic *t, struct vqb_traffic_sync *s,
+							     uint64_t packets,
+			 double seconds, struct vqb_traffic_result *r, char *err, size_t errlen)
 {
 	memset(r, 0, sizeof(*r));
 	uint64_t base_err = t->errors, base_lost = t->lost_bytes, base_kicks = t->kicks;
@@ -602,8 +628,14 @@ __attribute__((noinline, noclone)) int vqb_traffic_run(struct vqb_traffic *t, ui
 		base_done[i] = t->q[i].done;
 	struct dev_counters dc0;
 	dev_get_counters(t->dev, &dc0);
-	if (dev_start(t->dev) < 0)
-		return fail(err, errlen, "%s", dev_last_error());
+	if (dev_start(t->dev) < 0) {
+		fail(err, errlen, "%s", dev_last_error());
+		if (s)
+			vqb_traffic_sync_fail(s);
+		return -1;
+	}
+	if (s)
+		pthread_barrier_wait(&s->start);
 	double t0 = now_s(), last_progress = t0;
 	uint64_t c0 = __rdtsc(), done = 0, posted = 0, loops = 0, last_done = 0;
 	int rc = 0;
@@ -612,6 +644,10 @@ __attribute__((noinline, noclone)) int vqb_traffic_run(struct vqb_traffic *t, ui
 	uint64_t echo_quota = (packets + 1) / 2, seq0[DEV_NQ] = {0};
 	for (unsigned i = 0; i < t->nq; i++)
 		seq0[i] = t->q[i].next_seq;
+	if (sync_failed(s)) {
+		snprintf(r->note, sizeof(r->note), "stopped: another queue failed");
+		goto out;
+	}
 	for (;;) {
 		for (unsigned i = 0; i < t->nq; i++) {
 			struct queue *q = &t->q[i];
@@ -661,6 +697,10 @@ __attribute__((noinline, noclone)) int vqb_traffic_run(struct vqb_traffic *t, ui
 					  (unsigned long long)done);
 				goto out;
 			}
+			if (sync_failed(s)) {
+				snprintf(r->note, sizeof(r->note), "stopped: another queue failed");
+				break;
+			}
 			double now = now_s();
 			if (!packets && now - t0 >= seconds)
 				break;
@@ -677,7 +717,11 @@ __attribute__((noinline, noclone)) int vqb_traffic_run(struct vqb_traffic *t, ui
 	}
 out:
 	r->tsc_cycles = __rdtsc() - c0;
-	r->seconds = now_s() - t0;
+	r->t_start = t0;
+	r->t_end = now_s();
+	r->seconds = r->t_end - t0;
+	if (rc < 0 && s)
+		atomic_store_explicit(&s->failed, 1u, memory_order_relaxed);
 	r->packets = done;
 	/* stop the device before reading its counters (the thread's are
 	 * ordered before ours by the join) */

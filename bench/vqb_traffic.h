@@ -8,6 +8,8 @@
 #ifndef VQB_TRAFFIC_H
 #define VQB_TRAFFIC_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -83,6 +85,7 @@ struct vqb_traffic_result {
 	uint64_t kicks, calls;
 	uint64_t tsc_cycles;
 	double seconds;
+	double t_start, t_end;    /* CLOCK_MONOTONIC s: the packet loop's first and last instant */
 	bool stopped_early;       /* unsafe skip exhausted the backend */
 	bool interrupted;         /* vqb_traffic_request_stop() cut the run short */
 	char note[200];           /* why it stopped early */
@@ -96,6 +99,25 @@ int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **o
 /** Run until `packets` complete (or `seconds` pass when packets == 0). */
 int vqb_traffic_run(struct vqb_traffic *t, uint64_t packets, double seconds,
 		    struct vqb_traffic_result *r, char *err, size_t errlen);
+
+/* Several traffic engines (--queues) run together, one per thread: each
+ * starts its device, then waits at `start` for the others, so every packet
+ * loop starts at once; a queue that fails sets `failed` and the others
+ * stop at their next check (a few microseconds of traffic apart). Setup
+ * and teardown stay outside: the caller does them. */
+struct vqb_traffic_sync {
+	pthread_barrier_t start;  /* count: the number of queues */
+	atomic_uint failed;       /* relaxed: a stop flag; the message is read after join */
+};
+
+/** vqb_traffic_run for one of the queues sharing s (s == NULL: alone).
+ * A queue stopped because another failed returns 0 with r->note saying so. */
+int vqb_traffic_run_sync(struct vqb_traffic *t, struct vqb_traffic_sync *s, uint64_t packets,
+			 double seconds, struct vqb_traffic_result *r, char *err, size_t errlen);
+
+/** A queue whose setup failed still meets the others at s's barrier (so
+ * they are not left waiting), and makes them stop. */
+void vqb_traffic_sync_fail(struct vqb_traffic_sync *s);
 
 /* What teardown found: the state left after stopping the device and
  * detaching every chain still in flight. */

@@ -7,7 +7,7 @@ Usage: scripts/callgrind-counts.py [--vqbench PATH] [--packets SMALL,LARGE]
 
 Runs `vqbench --device inline --packets N --warmup 0 --reps 1` twice under
 valgrind's callgrind (N = SMALL, then N = LARGE), collecting only inside
-vqb_traffic_run (the packet loop: post, kick, device step, reap, verify),
+vqb_traffic_run_sync (the packet loop: post, kick, device step, reap, verify),
 with one callgrind dump per configuration. For each configuration
 
     count per packet = (count at LARGE - count at SMALL) / (LARGE - SMALL)
@@ -100,8 +100,8 @@ def read_dumps(prefix):
 def run(vqbench, n, sweep, tmp, private_ns):
     prefix = os.path.join(tmp, f"cg{n}")
     out_csv = os.path.join(tmp, f"run{n}.csv")
-    cmd = ["valgrind", "--tool=callgrind", "--toggle-collect=vqb_traffic_run",
-           "--dump-after=vqb_traffic_run", "--cache-sim=yes", *CACHES,
+    cmd = ["valgrind", "--tool=callgrind", "--toggle-collect=vqb_traffic_run_sync",
+           "--dump-after=vqb_traffic_run_sync", "--cache-sim=yes", *CACHES,
            f"--callgrind-out-file={prefix}.%p", vqbench, "--device", "inline",
            "--packets", str(n), "--warmup", "0", "--reps", "1", "--order", "sequential",
            "--quiet", "--csv", out_csv, *sweep]

@@ -115,7 +115,8 @@ static void write_csv(const char *path, bool doctored)
 							  .descs_kind = VQB_DESCS_FIXED, .descs_lo = 4, .descs_hi = 4,
 							  .pkt_bytes = 64, .event_idx = true, .batch = 32,
 							  .device = VQB_DEV_INLINE, .seconds = 0.1, .reps = 3,
-							  .cores = { 0, 1 }, .mem_node = -1, .index = idx };
+							  .cores = { 0, 1 }, .ncores = 2, .queues = 1,
+							  .mem_node = -1, .index = idx };
 				snprintf(cfg.policy, sizeof(cfg.policy), "%s", policies[p]);
 				snprintf(cfg.dma, sizeof(cfg.dma), "identity");
 				struct vqb_metrics m;

@@ -89,7 +89,7 @@ static void bad_values_of_every_option(void)
 	static const char *const onoff_bad[] = { "yes", "ON", "1", "", NULL };
 	static const char *const name_bad[] = { "bogus", "", "Split", "full ", NULL };
 	static const char *const descs_bad[] = { "0", "20", "5-2", "x", "1-20", "0-3", "-3", "3-", "mixx", NULL };
-	static const char *const cores_bad[] = { "0,0", "a,b", "1", "0,99999", "0,1,2", "", NULL };
+	static const char *const cores_bad[] = { "0,0", "a,b", "1", "0,99999", "0,1,0", "0,,1", "0,1,", "", NULL };
 	static const char *const node_bad[] = { "99999", "x", "-1", "", NULL };
 	static const char *const path_bad[] = { "", NULL };
 	unsigned tried = 0;
@@ -165,6 +165,12 @@ static void unknown_and_conflicts(void)
 	CHECK(parse("--policy full,full") == -EINVAL && strstr(msg, "'full' is listed twice"),
 	      "duplicate list value: %s", msg);
 	CHECK(parse("--descs 4,4-4") == -EINVAL && strstr(msg, "twice"), "4-4 is 4: %s", msg);
+	CHECK(parse("--queues 1,65") == -EINVAL && !strcmp(msg, "--queues: '65' is out of range (allowed: 1..64)"),
+	      "--queues above 64: %s", msg);
+	CHECK(parse("--queues 2,1,2") == -EINVAL && strstr(msg, "--queues: '2' is listed twice"), "--queues twice: %s", msg);
+	CHECK(parse("--queues 0") == -EINVAL && strstr(msg, "--queues: '0' is out of range"), "--queues 0: %s", msg);
+	CHECK(parse("--cores 0,1,1") == -EINVAL && strstr(msg, "--cores: '0,1,1' names CPU 1 twice (allowed: auto, or 2.."),
+	      "--cores with a CPU twice: %s", msg);
 	printf("ok: unknown options, positional arguments, --packets with --seconds, repeats, missing values\n");
 }
 
@@ -190,7 +196,7 @@ static void lists_and_forms(void)
 	CHECK(c11->layout == VQB_LAYOUT_PACKED && c11->descs_kind == VQB_DESCS_MIX && c11->descs_lo == 1 &&
 	      c11->descs_hi == 19 && !strcmp(c11->policy, "skip") && c11->index == 11, "last configuration");
 	CHECK(c0->queue_size == 64 && c0->packets == 1000 && c0->seconds == 0 && c0->reps == 2 &&
-	      c0->warmup == 0 && c0->cores[0] == -1 && c0->mem_node == -1 && c0->batch == 32,
+	      c0->warmup == 0 && c0->ncores == 0 && c0->mem_node == -1 && c0->batch == 32 && c0->queues == 1,
 	      "single values and defaults reach every configuration");
 	char label[128];
 	vqb_plan_label(&p, &p.cfg[2], label, sizeof(label));
@@ -244,7 +250,15 @@ static void lists_and_forms(void)
 			CHECK(seen3[c][j] == 1, "interleave: cfg %d slot %d ran %u times", c, j, seen3[c][j]);
 	}
 	vqb_plan_free(&p);
-	printf("ok: lists, --opt=value, cartesian order, labels, interleaved and sequential run order\n");
+	/* --queues is a sweep axis; --cores a list in order of use */
+	ONCE(parse("--queues 1,2,4 --layout split --policy full --descs 1") == 0, "%s", msg);
+	ONCE(vqb_plan_build(&o, &p) == 0, "plan");
+	CHECK(p.n == 3 && p.cfg[0].queues == 1 && p.cfg[1].queues == 2 && p.cfg[2].queues == 4 && p.varies[VQB_OPT_QUEUES],
+	      "--queues 1,2,4: %zu configurations", p.n);
+	vqb_plan_label(&p, &p.cfg[2], label, sizeof(label));
+	CHECK(!strcmp(label, "queues=4"), "label '%s'", label);
+	vqb_plan_free(&p);
+	printf("ok: lists, --opt=value, cartesian order, labels, interleaved and sequential run order, --queues\n");
 }
 
 static void defaults_are_the_default_study(void)

@@ -35,6 +35,8 @@ done <<'CASES'
 --policy fast
 --dma nommu
 --device qemu
+--queues 0
+--queues 65
 --mem-node 4096
 --packets -5
 --seconds 0

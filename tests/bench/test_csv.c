@@ -58,6 +58,10 @@ static void fake_metrics(const struct vqb_config *c, uint32_t rep, struct vqb_me
 	m->rss_delta_bytes = -4096;
 	m->driver_cpu = 2;
 	m->device_cpu = 3;
+	m->queue_mpps_min = 1.25;
+	m->queue_mpps_max = 9.25;
+	snprintf(m->queue_mpps, sizeof(m->queue_mpps), "9.25;1.25");
+	m->cpus_shared = c->index == 1;
 }
 
 struct seen {
@@ -98,7 +102,81 @@ static int on_row(const struct vqb_csv_rec *r, void *arg)
 	for (unsigned k = 0; nan_columns[k]; k++)
 		CHECK(vqb_csv_get(r, nan_columns[k])->empty, "line %lu: %s empty", r->line, nan_columns[k]);
 	CHECK(vqb_csv_get(r, "driver_cpu")->i == 2 && vqb_csv_get(r, "device_cpu")->i == 3, "cpus");
+	CHECK(vqb_csv_get(r, "queues")->i == 1, "line %lu: queues (the default)", r->line);
+	CHECK(!strcmp(vqb_csv_get(r, "queue_mpps")->text, "9.25;1.25") && vqb_csv_get(r, "queue_mpps_min")->f == 1.25 &&
+	      vqb_csv_get(r, "queue_mpps_max")->f == 9.25, "line %lu: per-queue rates", r->line);
+	CHECK(vqb_csv_get(r, "cpus_shared")->i == (cfg == 1), "line %lu: cpus_shared", r->line);
 	return 0;
+}
+
+static void expect_refused(const char *file, const char *what, const char *want);
+
+/* A version-1 row (before --queues): the columns added since read as
+ * what version 1 did. */
+static int on_v1_row(const struct vqb_csv_rec *r, void *arg)
+{
+	unsigned *n = arg;
+
+	(*n)++;
+	CHECK(vqb_csv_get(r, "schema_version")->i == 1, "v1: schema_version");
+	CHECK(vqb_csv_get(r, "queues")->i == 1 && !vqb_csv_get(r, "queues")->empty, "v1: queues reads 1");
+	CHECK(vqb_csv_get(r, "cpus_shared")->i == 0 && !vqb_csv_get(r, "cpus_shared")->empty, "v1: cpus_shared reads 0");
+	CHECK(vqb_csv_get(r, "queue_mpps")->empty && vqb_csv_get(r, "queue_mpps_min")->empty &&
+	      isnan(vqb_csv_get(r, "queue_mpps_max")->f), "v1: per-queue rates empty");
+	CHECK(vqb_csv_get(r, "mpps")->f == 7.5, "v1: mpps read");
+	return 0;
+}
+
+/* Write a file with the columns of schema `version` (skip: one more column
+ * left out), one row with schema_version `row_version` and mpps 7.5. */
+static void write_version(const char *file, unsigned version, const char *skip, unsigned row_version)
+{
+	FILE *o = fopen(file, "w");
+	bool first = true;
+
+	ONCE(o, "open %s", file);
+	for (size_t i = 0; i < vqb_ncolumns; i++) {
+		unsigned since = vqb_columns[i].since ? vqb_columns[i].since : 1;
+		if (since > version || (skip && !strcmp(skip, vqb_columns[i].name)))
+			continue;
+		fprintf(o, "%s%s", first ? "" : ",", vqb_columns[i].name);
+		first = false;
+	}
+	fputc('\n', o);
+	first = true;
+	for (size_t i = 0; i < vqb_ncolumns; i++) {
+		unsigned since = vqb_columns[i].since ? vqb_columns[i].since : 1;
+		if (since > version || (skip && !strcmp(skip, vqb_columns[i].name)))
+			continue;
+		const char *v = !strcmp(vqb_columns[i].name, "mpps") ? "7.5" : "";
+		if (i == 0)
+			fprintf(o, "%u", row_version);
+		else
+			fprintf(o, "%s%s", first ? "" : ",", v);
+		first = false;
+	}
+	fputc('\n', o);
+	fclose(o);
+}
+
+static void older_versions(void)
+{
+	char f[320], msg[512];
+	unsigned n = 0;
+
+	snprintf(f, sizeof(f), "%s/v1.csv", dir);
+	write_version(f, 1, NULL, 1);
+	int rc = vqb_csv_read(f, on_v1_row, &n, msg, sizeof(msg));
+	CHECK(rc == 1 && n == 1, "a version-1 file reads (rc %d: %s)", rc, msg);
+	write_version(f, 1, NULL, 2);
+	expect_refused(f, "v1 header, v2 row", "schema_version '2', this vqbench reads version 2 (and 1");
+	write_version(f, 2, NULL, 1);
+	expect_refused(f, "v2 header, v1 row", "schema_version '1', this vqbench reads version 2");
+	write_version(f, 2, "queues", 2);
+	expect_refused(f, "a v2 header without queues", "column 'queues' is missing");
+	write_version(f, 1, "mpps", 1);
+	expect_refused(f, "a v1 header without mpps", "column 'mpps' is missing");
+	printf("ok: version 1 files read (queues 1, cpus_shared 0, per-queue rates empty); mixed versions refused\n");
 }
 
 static int write_sweep(const char *file, unsigned *rows)
@@ -195,7 +273,7 @@ static void malformed(void)
 		{ "bad_int", "queue_size", "3x", "column 'queue_size': '3x' is not an int" },
 		{ "bad_bool", "unsafe", "2", "column 'unsafe': '2' is not a bool" },
 		{ "bad_float", "mpps", "1.5.2", "column 'mpps': '1.5.2' is not a float" },
-		{ "bad_schema", "schema_version", "1", "schema_version '1', this vqbench reads version 2" },
+		{ "bad_schema", "schema_version", "3", "schema_version '3', this vqbench reads version 2" },
 	};
 	for (unsigned k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		int col = vqb_csv_column(cases[k].column);
@@ -292,6 +370,7 @@ int main(int argc, char **argv)
 	printf("ok: %u rows written and read back through the column table (%zu columns; NAN -> empty; "
 	       "quotes, commas, line breaks)\n", rows, vqb_ncolumns);
 	malformed();
+	older_versions();
 	paths();
 	if (argc > 1)
 		python_check(argv[1], rows);
