@@ -87,10 +87,14 @@ static inline void dev_stream_fill(uint8_t *dst, size_t len, uint64_t seq, size_
 		}
 		if (off) {
 			uint64_t wk = (uint64_t)((off - DEV_NET_HDR_BYTES) >> 3) * DEV_PAYLOAD_K;
-			for (; len >= 8; len -= 8, dst += 8, off += 8, wk += DEV_PAYLOAD_K) {
+			size_t whole = len & ~(size_t)7;
+			const uint8_t *end = dst + whole;
+			for (; dst != end; dst += 8, wk += DEV_PAYLOAD_K) {
 				uint64_t v = seq ^ wk;
 				memcpy(dst, &v, 8);
 			}
+			off += whole;
+			len -= whole;
 		}
 	}
 	if (!len)
@@ -122,12 +126,16 @@ static inline size_t dev_stream_check(const uint8_t *src, size_t len, uint64_t s
 		}
 		if (off) {
 			uint64_t wk = (uint64_t)((off - DEV_NET_HDR_BYTES) >> 3) * DEV_PAYLOAD_K;
-			for (; len >= 8; len -= 8, src += 8, off += 8, wk += DEV_PAYLOAD_K) {
+			size_t whole = len & ~(size_t)7;
+			const uint8_t *end = src + whole;
+			for (; src != end; src += 8, wk += DEV_PAYLOAD_K) {
 				uint64_t e = seq ^ wk, g;
 				memcpy(&g, src, 8);
 				if (g != e)
 					DEV_CHECK_(0, &e, 8);
 			}
+			off += whole;
+			len -= whole;
 		}
 	}
 	if (len)

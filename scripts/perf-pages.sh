@@ -23,7 +23,7 @@ reps=${REPS:-3}
 secs=${SECONDS_PER_RUN:-0.3}
 queues=${QUEUES:-256,1024,4096,16384,32768}
 device=${DEVICE:-inline}
-out=${OUT:-results/perf-pages-$(date -u +%Y%m%d-%H%M%S).csv}
+out=${OUT:-${RESULTS_DIR:-results}/perf-pages-$(date -u +%Y%m%d-%H%M%S).csv}
 mkdir -p "$(dirname "$out")"
 "$vqb" --sysinfo >"${out%.csv}.txt" 2>&1 || true
 echo "perf-pages.sh: $vqb --layout split,packed --policy full,skip --queue-size $queues --pages 4k,2m --descs 1 --device $device --reps $reps --seconds $secs"

@@ -32,6 +32,7 @@ import glob
 import math
 import os
 import random
+import re
 import statistics
 import sys
 from collections import defaultdict
@@ -53,6 +54,7 @@ KINDS = {  # kind: (glob, script)
     "counts": ("perf-tracking-counts-*.csv", "scripts/perf-tracking.sh"),
     "pages": ("perf-pages-*.csv", "scripts/perf-pages.sh"),
     "queues": ("perf-queues-*.csv", "scripts/perf-queues.sh"),
+    "annotate": ("perf-annotate-*.csv", "scripts/perf-annotate.py"),
 }
 
 
@@ -412,6 +414,150 @@ def peer_section(md, path, explanations):
               file=sys.stderr)
 
 
+# ---- where the instructions go, per policy (callgrind, by source file) ----
+
+def annotate_section(md, path):
+    md.append("## Where the instructions of one packet go, per policy (callgrind)\n")
+    if not path:
+        missing(md, "annotate")
+        return
+    rows = load(path)
+    cmd = first(rows, "command")
+    md.append(f"Source: `{os.path.basename(path)}` ({len(rows)} rows), made by `{cmd or 'scripts/perf-annotate.py'}`.\n")
+    md.append("Instructions per packet inside the packet loop (driver, tracking, DMA backend and the inline "
+              "device together), attributed to the source file they were compiled from: with link-time "
+              "optimisation the ring, tracking and device code is inlined into the loop, so the file names "
+              "the module that did the work. Counted under callgrind from two runs of different length "
+              "(start-up cancels): the same binary gives the same numbers on any x86-64 host. "
+              "`dev/dev_payload.h` is the workload itself (filling and verifying every byte of every packet), "
+              "not the ring.\n")
+    configs = []
+    for r in rows:
+        k = (r["layout"], r["policy"])
+        if k not in configs:
+            configs.append(k)
+    sources = []
+    for r in sorted(rows, key=lambda r: -float(r["instructions_per_pkt"])):
+        if r["source"] not in sources:
+            sources.append(r["source"])
+    val = {(r["layout"], r["policy"], r["source"]): float(r["instructions_per_pkt"]) for r in rows}
+    body = []
+    for src in sources:
+        body.append([f"`{src}`"] + ["%.1f" % val[(l, p, src)] if (l, p, src) in val else "" for l, p in configs])
+    body.append(["**total**"] + ["**%.1f**" % sum(v for (l2, p2, _), v in val.items() if (l2, p2) == (l, p))
+                                 for l, p in configs])
+    md.append(table(["source"] + [f"{l} {p}" for l, p in configs], body))
+    for lay in sorted({l for l, _ in configs}):
+        full = {src: val.get((lay, "full", src), 0.0) for src in sources}
+        for pol in [p for l, p in configs if l == lay and p != "full"]:
+            diff = {src: val.get((lay, pol, src), 0.0) - full[src] for src in sources}
+            moved = ", ".join(f"`{s}` {d:+.1f}" for s, d in sorted(diff.items(), key=lambda x: x[1]) if abs(d) >= 0.5)
+            if moved:
+                md.append(f"{lay}, {pol} against full: {moved} instructions per packet.\n")
+
+
+# ---- 4 KiB pages against 2 MiB hugepages ----
+
+def sysinfo_marks(csv_path):
+    """{name: bytes} of L1d, L2 and the dTLB reach from the --sysinfo text
+    perf-pages.sh saves beside its CSV."""
+    txt = csv_path[:-4] + ".txt"
+    marks = {}
+    try:
+        with open(txt) as f:
+            for line in f:
+                m = re.match(r"(L1d|L2):\s+(\d+) (KiB|MiB)", line)
+                if m:
+                    marks[m.group(1)] = int(m.group(2)) << (10 if m.group(3) == "KiB" else 20)
+                m = re.match(r"dTLB (L\d):\s+(\d+) entries 4 KiB .*?, (\d+) entries 2 MiB", line)
+                if m:
+                    marks[f"dTLB-{m.group(1)} reach (4 KiB pages)"] = int(m.group(2)) * 4096
+                    marks[f"dTLB-{m.group(1)} reach (2 MiB pages)"] = int(m.group(3)) << 21
+    except OSError:
+        pass
+    return marks
+
+
+def pages_section(md, path):
+    md.append("## Queue size on 4 KiB pages and on 2 MiB hugepages\n")
+    if not path:
+        missing(md, "pages")
+        return
+    rows = [r for r in load(path) if r.get("status") == "ok"]
+    source(md, path, rows, KINDS["pages"][1])
+    png = sorted(glob.glob(path[:-4] + "-pages-*.png"))
+    if png:
+        md.append("Plot: " + ", ".join(f"[`{os.path.basename(p)}`]({os.path.basename(p)})" for p in png)
+                  + " (rate per layout and policy, 2 MiB solid and 4 KiB dashed; the working set with "
+                  "L1d, L2 and the dTLB reach of each page size marked).\n")
+    marks = sysinfo_marks(path)
+    if marks:
+        md.append("Sizes on this machine (hwloc for caches, CPUID for the data TLB; a hypervisor may report "
+                  "TLB sizes other than the silicon's): " + "; ".join(
+                      f"{k} {v >> 10} KiB" for k, v in sorted(marks.items(), key=lambda x: x[1])) + ".\n")
+    md.append("One interleaved sweep (`--order interleave`): repetition r of every configuration runs before "
+              "repetition r + 1, so the 4 KiB and 2 MiB runs of one configuration are neighbours; the ratio "
+              "is taken per repetition, then its median. `footprint` is one queue's working set (ring, "
+              "driver state, tracking, indirect tables, buffers); `leaves` names the sizes it exceeds.\n")
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["layout"], r["policy"], int(r["queue_size"])), []).append(r)
+    body = []
+    for (lay, pol, q), rs in sorted(groups.items(), key=lambda x: (x[0][0] != "split", x[0][1], x[0][2])):
+        by = {}
+        for r in rs:
+            by.setdefault(r["rep"], {})[r["pages"]] = r
+        ratios = [float(d["2m"]["mpps"]) / float(d["4k"]["mpps"]) for d in by.values()
+                  if "2m" in d and "4k" in d and float(d["4k"]["mpps"]) > 0]
+        m4 = nums([r for r in rs if r["pages"] == "4k"], "mpps")
+        m2 = nums([r for r in rs if r["pages"] == "2m"], "mpps")
+        fp = max(int(r["footprint_bytes"]) for r in rs)
+        pb = sorted({r.get("page_bytes", "") for r in rs if r["pages"] == "2m"})
+        leaves = "; ".join(k for k, v in sorted(marks.items(), key=lambda x: x[1]) if fp > v) or "none"
+        body.append([lay, pol, q, fp, "%.2f" % med(m4) if m4 else "", "%.2f" % med(m2) if m2 else "",
+                     "%.3f" % med(ratios) if ratios else "",
+                     "%.3f .. %.3f" % (min(ratios), max(ratios)) if ratios else "", "/".join(pb), leaves])
+    md.append(table(["layout", "policy", "queue size", "footprint (bytes)", "4 KiB Mpps (median)",
+                     "2 MiB Mpps (median)", "median ratio 2 MiB ÷ 4 KiB", "min .. max", "2m page_bytes",
+                     "leaves"], body))
+
+
+# ---- multi-queue scaling ----
+
+def queues_section(md, path):
+    md.append("## Multi-queue scaling (`--queues N`)\n")
+    if not path:
+        missing(md, "queues")
+        return
+    rows = [r for r in load(path) if r.get("status") == "ok"]
+    source(md, path, rows, KINDS["queues"][1])
+    shared = any(r.get("cpus_shared") == "1" for r in rows)
+    md.append("Aggregate rate = every queue's packets over the common run time; per-queue rates sum to it. "
+              "Scaling = aggregate at N queues ÷ aggregate at 1 queue in the same repetition of the "
+              "interleaved sweep (neighbouring runs). " + (
+                  "**Some rows ran more threads than CPUs (`cpus_shared` = 1): those are correctness runs, "
+                  "not a scaling measurement.** " if shared else "") +
+              "On a machine with many cores, the method is in the README (Multi-queue scaling).\n")
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["layout"], r["policy"], r["device"]), {}).setdefault(r["rep"], {})[int(r["queues"])] = r
+    body = []
+    for (lay, pol, dev), reps in sorted(groups.items()):
+        ns = sorted({n for d in reps.values() for n in d})
+        for n in ns:
+            agg = [float(d[n]["mpps"]) for d in reps.values() if n in d]
+            scale = [float(d[n]["mpps"]) / float(d[1]["mpps"]) for d in reps.values()
+                     if n in d and 1 in d and float(d[1]["mpps"]) > 0]
+            qmin = nums([d[n] for d in reps.values() if n in d], "queue_mpps_min")
+            qmax = nums([d[n] for d in reps.values() if n in d], "queue_mpps_max")
+            sh = {d[n].get("cpus_shared", "") for d in reps.values() if n in d}
+            body.append([lay, pol, dev, n, "%.2f" % med(agg), "%.2f .. %.2f" % (med(qmin), med(qmax)) if qmin else "",
+                         "%.2f" % med(scale) if scale else "", "/".join(sorted(sh))])
+    md.append(table(["layout", "policy", "device", "queues", "aggregate Mpps (median)",
+                     "per-queue Mpps (median slowest .. fastest)", "scaling vs 1 queue (median)",
+                     "cpus_shared"], body))
+
+
 # ---- kinds this script does not know in detail yet ----
 
 SKIP_COLS = {"command", "host", "cpu_model", "kernel", "git_rev", "timestamp", "vqbench_args"}
@@ -437,7 +583,8 @@ def generic_section(md, kind, title, path):
 
 def main(argv):
     opts = {"--results": None, "--out": None, "--explanations": None, "--peer": None, "--ceiling": None,
-            "--tracking": None, "--counts": None, "--pages": None, "--queues": None}
+            "--tracking": None, "--counts": None, "--pages": None, "--queues": None,
+            "--annotate": None}
     it = iter(argv)
     for a in it:
         if a in ("-h", "--help"):
@@ -479,8 +626,9 @@ def main(argv):
     ceiling_section(md, paths["ceiling"], counts_rows)
     tracking_section(md, paths["tracking"], paths["counts"], rng)
     peer_section(md, paths["peer"], explanations)
-    generic_section(md, "pages", "Pages", paths["pages"])
-    generic_section(md, "queues", "Queues", paths["queues"])
+    annotate_section(md, paths["annotate"])
+    pages_section(md, paths["pages"])
+    queues_section(md, paths["queues"])
     text = "\n".join(md)
     try:
         with open(out, "w") as fh:

@@ -68,11 +68,21 @@ peer_head="dir,layout,in_order,segments,vqbench_descs,dpdk_tx_chain,vqbench_poli
 	echo "$peer_head"
 	echo "tx,split,1,1,1,header in headroom (1 desc),premapped,64,1024,1,1,9.9,9.900,n/a,3,$m"
 } >"$r/peer-dpdk-20980101-000000.csv"
-{
-	echo "pair,what,a_mpps,b_mpps,ratio_b_over_a,command"
-	echo "1,pages,1,2,2.000,scripts/perf-pages.sh"
-	echo "2,pages,1,4,4.000,scripts/perf-pages.sh"
+{ # two repetitions: 2 MiB / 4 KiB = 20/10 and 40/10 -> median 3.000
+	echo "layout,policy,queue_size,rep,pages,mpps,footprint_bytes,page_bytes,status"
+	echo "split,full,256,0,4k,10,100000,4096,ok"
+	echo "split,full,256,0,2m,20,100000,2097152,ok"
+	echo "split,full,256,1,4k,10,100000,4096,ok"
+	echo "split,full,256,1,2m,40,100000,2097152,ok"
 } >"$r/perf-pages-20990101-000000.csv"
+printf 'L1d:           48 KiB\nL2:            1 MiB\n' >"$r/perf-pages-20990101-000000.txt"
+{
+	echo "layout,policy,config,source,instructions_per_pkt,share,command"
+	echo "split,full,x,ring/vq_split.c,200.0,0.5,scripts/perf-annotate.py"
+	echo "split,full,x,ring/vq_track.c,200.0,0.5,scripts/perf-annotate.py"
+	echo "split,premapped,x,ring/vq_split.c,200.0,0.8,scripts/perf-annotate.py"
+	echo "split,premapped,x,ring/vq_track.c,50.0,0.2,scripts/perf-annotate.py"
+} >"$r/perf-annotate-20990101-000000.csv"
 cat >"$r/perf-explanations.txt" <<'EOF'
 # comment
 tx split in_order=1 segs=1: the header rides in the mbuf headroom
@@ -90,7 +100,8 @@ check "PERFORMANCE.md written into --results" test -s "$md"
 
 for s in "# Performance" "## vqbench against DPDK's rte_ring (the ceiling)" "### Cache lines moved per packet" \
 	"## What tracking costs per packet" "### Exact counts (callgrind)" \
-	"## DPDK's virtio driver against vqbench" "## Pages" "## Queues"; do
+	"## DPDK's virtio driver against vqbench" "## Queue size on 4 KiB pages and on 2 MiB hugepages" \
+	"## Multi-queue scaling" "## Where the instructions of one packet go, per policy"; do
 	check "section '$s'" has "$s"
 done
 # the ceiling
@@ -129,7 +140,11 @@ check "peer: median of per-pair ratios (3 pairs), not mean nor ratio of medians"
 check "peer: command rebuilt from the CSV" has "\`PAIRS=3 SECONDS_PER_RUN=3 scripts/peer-dpdk.sh\`"
 check "peer: unknown explanation key reported on stderr" grep -qF "no peer cell named 'tx packed in_order=9 segs=1'" "$tmp/err"
 # generic and missing
-check "pages: generic median of the ratio column" has "\`ratio_b_over_a\`: median **3.000** over 2 rows (min 2.000, max 4.000)"
+check "pages: per-repetition ratio, its median and range, the size the footprint leaves" \
+	has "| split | full | 256 | 100000 | 10.00 | 30.00 | 3.000 | 2.000 .. 4.000 | 2097152 | L1d |"
+check "annotate: per source and policy, totals" has "| **total** | **400.0** | **250.0** |"
+check "annotate: what premapped saves against full, by source" \
+	has "split, premapped against full: \`ring/vq_track.c\` -150.0 instructions per packet."
 check "queues: missing, names the script" has "No \`perf-queues-*.csv\` in the results directory: \`scripts/perf-queues.sh\` makes it"
 check "VM placement note" has "only ratios from neighbouring runs"
 
