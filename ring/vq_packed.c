@@ -302,7 +302,7 @@ int vq_kick_prepare_packed(struct vq *vq)
 	return need;
 }
 
-static int vq_complete_packed(struct vq *vq, uint16_t head, uint32_t len,
+static inline __attribute__((always_inline)) int vq_complete_packed(struct vq *vq, uint16_t head, uint32_t len,
 			      struct vq_used *u)
 {
 	struct vq_packed_drv *s = &vq->packed;

@@ -216,7 +216,7 @@ int vq_kick_prepare_split(struct vq *vq)
 }
 
 /* Return chain `head` (in flight, published) to the caller and free it. */
-static int vq_complete_split(struct vq *vq, uint16_t head, uint32_t len,
+static inline __attribute__((always_inline)) int vq_complete_split(struct vq *vq, uint16_t head, uint32_t len,
 			     struct vq_used *u)
 {
 	struct vq_split_drv *s = &vq->split;

@@ -441,7 +441,7 @@ static unsigned retrieve_pairs(const struct vq_track *t, const struct vq_used *u
 	return k;
 }
 
-static void complete_chain(struct vq_track *t, const struct vq_used *u)
+static inline __attribute__((always_inline)) void complete_chain(struct vq_track *t, const struct vq_used *u)
 {
 	int tidx = u->indirect ? t->ind_of_head[u->head] : -1;
 
