@@ -370,7 +370,7 @@ def read_explanations(path):
     return ex, True
 
 
-def peer_section(md, path, explanations):
+def peer_section(md, path, explanations, prev_path=None):
     md.append("## DPDK's virtio driver against vqbench, one vhost backend\n")
     if not path:
         missing(md, "peer")
@@ -394,18 +394,29 @@ def peer_section(md, path, explanations):
     for r in rows:
         g[(r["dir"], r["layout"], r["in_order"], r["segments"])].append(r)
     keyord = lambda k: (k[0] != "tx", k[1] != "split", k[2], int(num(k[3]) or 0))
+    prev = {}
+    if prev_path:
+        for r in load(prev_path):
+            prev.setdefault(f"{r['dir']} {r['layout']} in_order={r['in_order']} segs={r['segments']}", []).append(r)
+        md.append(f"Column *previous run*: the median ratio of the same cell in `{os.path.basename(prev_path)}`, "
+                  "the run before this one (same script; the code may be a few commits older). Two runs that "
+                  "disagree mean the host moved the vCPUs during one of them: trust the one whose per-pair "
+                  "ratios agree with each other.\n")
     lines, used = [], set()
     for k in sorted(g, key=keyord):
         rs = g[k]
         key = f"{k[0]} {k[1]} in_order={k[2]} segs={k[3]}"
         used.add(key)
         rat = nums(rs, "ratio_vqbench_over_dpdk")
+        prat = nums(prev.get(key, []), "ratio_vqbench_over_dpdk")
         lines.append([f"`{key}`", first(rs, "dpdk_tx_chain"), f(med(nums(rs, "dpdk_mpps"))),
                       f(med(nums(rs, "vqbench_mpps"))), f(med(rat)),
                       f"{min(rat):.3f} .. {max(rat):.3f}" if rat else "–",
-                      f"{len(rat)} of {len(rs)}", " ".join(f"{x:.3f}" for x in rat) or "–", ex.get(key, "")])
+                      f"{len(rat)} of {len(rs)}", " ".join(f"{x:.3f}" for x in rat) or "–"]
+                     + ([f(med(prat)) if prat else "–"] if prev_path else []) + [ex.get(key, "")])
     md.append(table(["cell", "DPDK's chain", "DPDK Mpps (median)", "vqbench Mpps (median)", "median ratio",
-                     "min .. max ratio", "pairs with both rates", "per-pair ratios", "explanation"], lines))
+                     "min .. max ratio", "pairs with both rates", "per-pair ratios"]
+                    + (["previous run: median ratio"] if prev_path else []) + ["explanation"], lines))
     if not have:
         md.append("(No `perf-explanations.txt`: the explanation column is empty.)\n")
     unknown = sorted(set(ex) - used)
@@ -625,7 +636,12 @@ def main(argv):
     counts_rows = load(paths["counts"]) if paths["counts"] else []
     ceiling_section(md, paths["ceiling"], counts_rows)
     tracking_section(md, paths["tracking"], paths["counts"], rng)
-    peer_section(md, paths["peer"], explanations)
+    prev_peer = None
+    if paths["peer"] and not opts["--peer"]:
+        older = sorted((p for p in glob.glob(os.path.join(results, KINDS["peer"][0]))
+                        if os.path.basename(p) < os.path.basename(paths["peer"])), key=os.path.basename)
+        prev_peer = older[-1] if older else None
+    peer_section(md, paths["peer"], explanations, prev_peer)
     annotate_section(md, paths["annotate"])
     pages_section(md, paths["pages"])
     queues_section(md, paths["queues"])
