@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# test_cli_basic.sh VQBENCH - --help, --version, --sysinfo and unknown options.
+# test_cli_basic.sh VQBENCH [SRC] - --help, --version (and its git revision
+# against SRC's), --sysinfo and unknown options.
 set -u
 vqb=$1
 fails=0 checks=0
@@ -18,6 +19,13 @@ out=$("$vqb" --version); rc=$?
 check "--version exits 0" test $rc = 0
 check "--version names vqbench and DPDK" grep -Eq '^vqbench [0-9]+\.[0-9]+\.[0-9]+.*' <<<"$out"
 check "--version names DPDK 22.11" grep -q 'DPDK 22.11' <<<"$out"
+# the revision is taken at build time, not at configure time: it names the
+# tree the binary was built from (a stale one would mislabel every CSV row)
+src=${2:-}
+if [ -n "$src" ] && git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+	want=$(git -C "$src" describe --always --dirty --abbrev=12)
+	check "--version names the source tree's revision ($want)" grep -qF "(git $want)" <<<"$out"
+fi
 
 out=$("$vqb" --sysinfo 2>&1); rc=$?
 check "--sysinfo exits 0" test $rc = 0
