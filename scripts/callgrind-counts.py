@@ -3,7 +3,8 @@
 """callgrind-counts.py - deterministic per-packet counts for vqbench CSVs.
 
 Usage: scripts/callgrind-counts.py [--vqbench PATH] [--packets SMALL,LARGE]
-                                   --csv OUT [-- VQBENCH SWEEP OPTIONS...]
+                                   --csv OUT [--by-source CSV]
+                                   [-- VQBENCH SWEEP OPTIONS...]
 
 Runs `vqbench --device inline --packets N --warmup 0 --reps 1` twice under
 valgrind's callgrind (N = SMALL, then N = LARGE), collecting only inside
@@ -27,6 +28,16 @@ nothing. The simulated caches are fixed, not read from the machine, so the
 counts are the same on any x86-64 host running the same binary:
 I1 and D1 32 KiB 8-way, LL 32 MiB 16-way, 64-byte lines.
 
+--by-source CSV also attributes each packet's instructions to the source
+file they were compiled from (callgrind_annotate on the same dumps): with
+link-time optimisation the ring, tracking, DMA and device code is inlined
+into the packet loop, so the file names the module that did the work
+(ring/vq_split.c, ring/vq_track.c, dma/..., dev/dev_sw.c,
+dev/dev_payload.h, bench/vqb_traffic.c; libc and the loader as
+"libc / other"). One row per configuration and source: layout, policy,
+descs, dma, source, instructions_per_pkt, share (of the configuration's
+total), command. scripts/perf_report.py renders it.
+
 The counts repeat exactly for one binary; they change with the compiler,
 flags and code, which is what a `count` bound in a thresholds file is for.
 SMALL should be at least twice the largest --queue-size so both runs are
@@ -43,6 +54,7 @@ or the machine lacks valgrind / cannot hide hugepages.
 import csv
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,12 +89,61 @@ def hugetlbfs_mounted():
         return any(line.split()[2] == "hugetlbfs" for line in f if len(line.split()) > 2)
 
 
-def read_dumps(prefix):
-    """Totals of each dump prefix.PID.K, ordered by K: a list of dicts."""
+def dump_files(prefix):
+    """The dumps prefix.PID.K, ordered by K (one per configuration)."""
     files = [f for f in glob.glob(prefix + ".*.*") if f.rsplit(".", 1)[1].isdigit()]
-    files.sort(key=lambda f: int(f.rsplit(".", 1)[1]))
+    return sorted(files, key=lambda f: int(f.rsplit(".", 1)[1]))
+
+
+def source_name(path):
+    """A source path as the table names it: ring/..., dma/..., dev/...,
+    bench/... inside the project; libc, the loader and unknown code
+    together as "libc / other"."""
+    m = re.search(r"(?:^|/)((?:ring|dma|dev|bench)/[^/]+)$", path)
+    return m.group(1) if m and not path.startswith("/usr") else "libc / other"
+
+
+def by_source(dump):
+    """{source file: instructions} of one dump: the self cost (Ir) of each
+    cost line, under the file that fl=/fi=/fe= last named (fi/fe: code
+    inlined from another file). The cost line after calls= is the callee's
+    inclusive cost and is skipped, so nothing counts twice. Read from the
+    dump itself: callgrind_annotate credits the callers still on the stack
+    with the whole dump from the second --dump-after dump on."""
+    names, cur, skip, out = {}, "libc / other", False, {}
+
+    def resolve(spec):
+        m = re.match(r"\((\d+)\)(?: (.*))?$", spec.strip())
+        if not m:
+            return spec.strip()
+        if m.group(2) is not None:
+            names[m.group(1)] = m.group(2)
+        return names.get(m.group(1), "")
+
+    with open(dump) as f:
+        for line in f:
+            c = line[:1]
+            if c in "0123456789+-*":
+                if skip:
+                    skip = False
+                    continue
+                costs = line.split()
+                if len(costs) > 1:
+                    out[cur] = out.get(cur, 0) + int(costs[1])
+            elif line.startswith(("fl=", "fi=", "fe=")):
+                cur = source_name(resolve(line[3:]))
+            elif line.startswith(("cfi=", "cfl=")):
+                resolve(line[4:])  # may define a name used later
+            elif line.startswith("calls="):
+                skip = True
+    return out
+
+
+def read_dumps(prefix, sources=False):
+    """Totals of each dump (a list of dicts, configuration order); with
+    sources, each dict also holds {'by_source': by_source(dump)}."""
     out = []
-    for path in files:
+    for path in dump_files(prefix):
         events = totals = None
         with open(path) as f:
             for line in f:
@@ -93,11 +154,14 @@ def read_dumps(prefix):
         if events is None or totals is None:
             die(1, f"callgrind dump {os.path.basename(path)} has no events/totals line")
         totals += [0] * (len(events) - len(totals))  # callgrind omits trailing zeros
-        out.append(dict(zip(events, totals)))
+        d = dict(zip(events, totals))
+        if sources:
+            d["by_source"] = by_source(path)
+        out.append(d)
     return out
 
 
-def run(vqbench, n, sweep, tmp, private_ns):
+def run(vqbench, n, sweep, tmp, private_ns, sources=False):
     prefix = os.path.join(tmp, f"cg{n}")
     out_csv = os.path.join(tmp, f"run{n}.csv")
     cmd = ["valgrind", "--tool=callgrind", "--toggle-collect=vqb_traffic_run_sync",
@@ -115,7 +179,7 @@ def run(vqbench, n, sweep, tmp, private_ns):
         die(1, f"vqbench --packets {n} under callgrind exited {p.returncode}:\n{tail}")
     with open(out_csv, newline="") as f:
         rows = list(csv.DictReader(f))
-    dumps = read_dumps(prefix)
+    dumps = read_dumps(prefix, sources)
     if len(dumps) != len(rows):
         die(1, f"--packets {n}: {len(dumps)} callgrind dumps for {len(rows)} CSV rows "
                "(a run failed or was refused; see vqbench's output without this script)")
@@ -124,7 +188,7 @@ def run(vqbench, n, sweep, tmp, private_ns):
 
 def main(argv):
     vqbench = os.path.join(REPO, "build", "release", "bench", "vqbench")
-    small, large, out = 2000, 12000, None
+    small, large, out, src_out = 2000, 12000, None, None
     sweep = []
     i = 0
     while i < len(argv):
@@ -134,13 +198,15 @@ def main(argv):
         elif a == "--":
             sweep = argv[i + 1:]
             break
-        elif a in ("--vqbench", "--packets", "--csv") and i + 1 < len(argv):
+        elif a in ("--vqbench", "--packets", "--csv", "--by-source") and i + 1 < len(argv):
             v = argv[i + 1]
             i += 1
             if a == "--vqbench":
                 vqbench = v
             elif a == "--csv":
                 out = v
+            elif a == "--by-source":
+                src_out = v
             else:
                 try:
                     small, large = (int(x) for x in v.split(","))
@@ -150,7 +216,7 @@ def main(argv):
                     die(2, f"--packets: '{v}' needs 0 < SMALL < LARGE")
         else:
             die(2, f"unknown argument '{a}' (allowed: --vqbench PATH, --packets SMALL,LARGE, "
-                   "--csv OUT, -- vqbench options)")
+                   "--csv OUT, --by-source CSV, -- vqbench options)")
         i += 1
     if not out:
         die(2, "--csv OUT is required (the CSV to write)")
@@ -170,12 +236,13 @@ def main(argv):
                "needs root and unshare (run as root, or unmount hugetlbfs)")
 
     with tempfile.TemporaryDirectory(prefix="vqb-cg-") as tmp:
-        rows_s, dumps_s = run(vqbench, small, sweep, tmp, private_ns)
-        rows_l, dumps_l = run(vqbench, large, sweep, tmp, private_ns)
+        rows_s, dumps_s = run(vqbench, small, sweep, tmp, private_ns, src_out is not None)
+        rows_l, dumps_l = run(vqbench, large, sweep, tmp, private_ns, src_out is not None)
     if len(rows_s) != len(rows_l):
         die(1, f"{len(rows_s)} rows at --packets {small}, {len(rows_l)} at {large}")
     dn = large - small
-    out_rows = []
+    out_rows, src_rows = [], []
+    cmdline = f"scripts/callgrind-counts.py --packets {small},{large} -- {' '.join(sweep)}"
     for rs, rl, ds, dl in zip(rows_s, rows_l, dumps_s, dumps_l):
         if [rs[k] for k in PARAMS] != [rl[k] for k in PARAMS]:
             die(1, "the two runs' configurations differ in order")
@@ -192,11 +259,28 @@ def main(argv):
         for k in BLANK:
             r[k] = ""
         out_rows.append(r)
+        if src_out is not None:
+            a, b = ds["by_source"], dl["by_source"]
+            per_src = {k: (b.get(k, 0) - a.get(k, 0)) / dn for k in set(a) | set(b)}
+            per_src = {k: v for k, v in per_src.items() if abs(v) >= 0.05}
+            total = sum(per_src.values())
+            for k, v in sorted(per_src.items(), key=lambda x: -x[1]):
+                src_rows.append({"layout": rl["layout"], "policy": rl["policy"], "descs": rl["descs"],
+                                 "dma": rl["dma"], "source": k, "instructions_per_pkt": f"{v:.1f}",
+                                 "share": f"{v / total if total else 0:.3f}", "command": cmdline})
     fields = list(rows_l[0].keys()) if rows_l else []
     with open(out, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
         w.writeheader()
         w.writerows(out_rows)
+    if src_out is not None:
+        with open(src_out, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=["layout", "policy", "descs", "dma", "source",
+                                              "instructions_per_pkt", "share", "command"],
+                               lineterminator="\n")
+            w.writeheader()
+            w.writerows(src_rows)
+        print(f"callgrind-counts.py: instructions per packet by source file written to {src_out}")
     print(f"callgrind-counts.py: {len(out_rows)} configurations, counts per packet from "
           f"--packets {large} minus {small}, written to {out}")
     for r in out_rows:

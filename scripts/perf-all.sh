@@ -8,8 +8,7 @@
 #   1. scripts/perf-ceiling.sh   vqbench packed vs rte_ring      perf-ceiling-<UTC>.csv
 #   2. scripts/perf-tracking.sh  full vs skip vs premapped       perf-tracking-<UTC>.csv,
 #                                + callgrind counts              perf-tracking-counts-<UTC>.csv
-#      scripts/perf-annotate.py  instructions per packet by source file,
-#                                per policy (callgrind)         perf-annotate-<UTC>.csv
+#                                + the same by source file       perf-annotate-<UTC>.csv
 #   3. scripts/peer-dpdk.sh      DPDK virtio-user vs vqbench     peer-dpdk-<UTC>.csv
 #                                (root, hugepages, dpdk-testpmd; PEER=0 skips it)
 #   4. scripts/perf-pages.sh, scripts/perf-queues.sh, when present
@@ -23,7 +22,7 @@
 # report is still written from the newest CSVs; a failed run is a row with
 # status failed), 2 bad usage.
 set -euo pipefail
-case "${1:-}" in -h|--help) sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 cd "$(dirname "$0")/.."
 [ $# -le 1 ] || { echo "perf-all.sh: too many arguments (usage: scripts/perf-all.sh [VQBENCH])" >&2; exit 2; }
 peer=${PEER:-1}
@@ -51,8 +50,6 @@ step() { # step NAME COMMAND...
 
 step perf-ceiling.sh scripts/perf-ceiling.sh "$vqb"
 step perf-tracking.sh scripts/perf-tracking.sh "$vqb"
-step perf-annotate.py "$py" scripts/perf-annotate.py --vqbench "$vqb" \
-	--csv "$RESULTS_DIR/perf-annotate-$(date -u +%Y%m%d-%H%M%S).csv"
 if [ "$peer" = 1 ]; then
 	step peer-dpdk.sh scripts/peer-dpdk.sh "$vqb"
 else

@@ -16,7 +16,9 @@
 #
 # Then the exact counts, independent of noise: scripts/callgrind-counts.py
 # runs the same configurations with --device inline under callgrind and
-# writes instructions, D1 and LL misses per packet (a vqbench CSV).
+# writes instructions, D1 and LL misses per packet (a vqbench CSV), and from
+# the same dumps the instructions per packet by source file, per policy
+# (--by-source: where each policy's instructions go, module by module).
 #
 # Environment:
 #   ROUNDS           rounds (PAIRS if set, else 5; fewer than 5 is a smoke run)
@@ -29,9 +31,10 @@
 #   RESULTS_DIR      where the CSVs go by default (results)
 #   OUT              the CSV (RESULTS_DIR/perf-tracking-<UTC>.csv)
 #   COUNTS_OUT       the counts CSV (OUT's directory/perf-tracking-counts-<UTC>.csv)
+#   ANNOTATE_OUT     the by-source CSV (OUT's directory/perf-annotate-<UTC>.csv)
 # Exit: 0 ok, 1 a run or the counts failed, 2 bad usage.
 set -euo pipefail
-case "${1:-}" in -h|--help) sed -n '4,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '4,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 cd "$(dirname "$0")/.."
 [ $# -le 1 ] || { echo "perf-tracking.sh: too many arguments (usage: scripts/perf-tracking.sh [VQBENCH])" >&2; exit 2; }
 vqb=${1:-build/release/bench/vqbench}
@@ -46,6 +49,7 @@ results=${RESULTS_DIR:-results}
 stamp=$(date -u +%Y%m%d-%H%M%S)
 out=${OUT:-$results/perf-tracking-$stamp.csv}
 counts_out=${COUNTS_OUT:-$(dirname "$out")/perf-tracking-counts-$stamp.csv}
+annotate_out=${ANNOTATE_OUT:-$(dirname "$out")/perf-annotate-$stamp.csv}
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
 
@@ -137,10 +141,11 @@ echo "perf-tracking.sh: wrote $out"
 if [ "$counts" = 1 ]; then
 	echo "perf-tracking.sh: callgrind counts (--device inline, --packets $cg_packets)"
 	# shellcheck disable=SC2086 # the sweep is words
-	if "$py" scripts/callgrind-counts.py --vqbench "$vqb" --packets "$cg_packets" --csv "$counts_out" -- \
+	if "$py" scripts/callgrind-counts.py --vqbench "$vqb" --packets "$cg_packets" --csv "$counts_out" \
+		--by-source "$annotate_out" -- \
 		$sweep_txt >"$tmp/cg.log" 2>&1; then
 		sed -n '2,$p' "$tmp/cg.log"
-		echo "perf-tracking.sh: wrote $counts_out"
+		echo "perf-tracking.sh: wrote $counts_out and $annotate_out"
 	else
 		cat "$tmp/cg.log" >&2
 		echo "perf-tracking.sh: the callgrind counts failed" >&2

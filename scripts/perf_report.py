@@ -54,7 +54,7 @@ KINDS = {  # kind: (glob, script)
     "counts": ("perf-tracking-counts-*.csv", "scripts/perf-tracking.sh"),
     "pages": ("perf-pages-*.csv", "scripts/perf-pages.sh"),
     "queues": ("perf-queues-*.csv", "scripts/perf-queues.sh"),
-    "annotate": ("perf-annotate-*.csv", "scripts/perf-annotate.py"),
+    "annotate": ("perf-annotate-*.csv", "scripts/perf-tracking.sh"),
 }
 
 
@@ -434,7 +434,7 @@ def annotate_section(md, path):
         return
     rows = load(path)
     cmd = first(rows, "command")
-    md.append(f"Source: `{os.path.basename(path)}` ({len(rows)} rows), made by `{cmd or 'scripts/perf-annotate.py'}`.\n")
+    md.append(f"Source: `{os.path.basename(path)}` ({len(rows)} rows), made by `{cmd or KINDS['annotate'][1]}`.\n")
     md.append("Instructions per packet inside the packet loop (driver, tracking, DMA backend and the inline "
               "device together), attributed to the source file they were compiled from: with link-time "
               "optimisation the ring, tracking and device code is inlined into the loop, so the file names "

@@ -77,11 +77,11 @@ peer_head="dir,layout,in_order,segments,vqbench_descs,dpdk_tx_chain,vqbench_poli
 } >"$r/perf-pages-20990101-000000.csv"
 printf 'L1d:           48 KiB\nL2:            1 MiB\n' >"$r/perf-pages-20990101-000000.txt"
 {
-	echo "layout,policy,config,source,instructions_per_pkt,share,command"
-	echo "split,full,x,ring/vq_split.c,200.0,0.5,scripts/perf-annotate.py"
-	echo "split,full,x,ring/vq_track.c,200.0,0.5,scripts/perf-annotate.py"
-	echo "split,premapped,x,ring/vq_split.c,200.0,0.8,scripts/perf-annotate.py"
-	echo "split,premapped,x,ring/vq_track.c,50.0,0.2,scripts/perf-annotate.py"
+	echo "layout,policy,descs,dma,source,instructions_per_pkt,share,command"
+	echo "split,full,1,identity,ring/vq_split.c,200.0,0.5,scripts/callgrind-counts.py"
+	echo "split,full,1,identity,ring/vq_track.c,200.0,0.5,scripts/callgrind-counts.py"
+	echo "split,premapped,1,identity,ring/vq_split.c,200.0,0.8,scripts/callgrind-counts.py"
+	echo "split,premapped,1,identity,ring/vq_track.c,50.0,0.2,scripts/callgrind-counts.py"
 } >"$r/perf-annotate-20990101-000000.csv"
 cat >"$r/perf-explanations.txt" <<'EOF'
 # comment

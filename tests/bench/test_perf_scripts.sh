@@ -141,30 +141,26 @@ ok = len(rows) == 6 and {(r["layout"], r["policy"]) for r in rows} == \
     all(float(r["cg_instructions_per_pkt"]) > 0 for r in rows)
 sys.exit(0 if ok else 1)
 EOF
-	# perf-annotate.py: per source file, per policy; totals equal the counts
-	"$py" "$scripts/perf-annotate.py" --vqbench "$vqb" --packets 600,1600 \
-		--csv "$tmp/r/perf-annotate-20990101-000000.csv" -- --layout split --policy full,premapped --descs 1 \
-		--dma identity >"$tmp/ann.log" 2>&1
-	rc=$?
-	cat "$tmp/ann.log"
-	check "perf-annotate.py exits 0 (got $rc)" test $rc = 0
-	check "annotate: ring, tracking and payload sources; shares sum to 1; totals = the counts" \
-		"$py" - "$tmp/r/perf-annotate-20990101-000000.csv" "${cf:-/nonexistent}" <<'EOF'
+	# --by-source, from the same dumps: per source file, per policy; totals equal the counts
+	af=$(ls "$tmp"/r/perf-annotate-*.csv 2>/dev/null | head -1)
+	check "perf-tracking.sh: by-source CSV next to OUT" test -n "$af"
+	check "by source: ring, tracking and payload sources; shares sum to 1; totals = the counts" \
+		"$py" - "${af:-/nonexistent}" "${cf:-/nonexistent}" <<'EOF'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 tot = {}
 for r in rows:
-    tot.setdefault(r["policy"], {})[r["source"]] = float(r["instructions_per_pkt"])
-assert set(tot) == {"full", "premapped"}, tot.keys()
-for pol, by in tot.items():
-    assert {"ring/vq_split.c", "ring/vq_track.c", "dev/dev_payload.h"} <= set(by), (pol, sorted(by))
-    share = sum(float(r["share"]) for r in rows if r["policy"] == pol)
-    assert abs(share - 1) < 0.01, (pol, share)
-counts = {r["policy"]: float(r["cg_instructions_per_pkt"]) for r in csv.DictReader(open(sys.argv[2]))
-          if r["layout"] == "split"}
-for pol in ("full", "premapped"):
-    assert abs(sum(tot[pol].values()) - counts[pol]) < 2, (pol, sum(tot[pol].values()), counts[pol])
-assert tot["full"]["ring/vq_track.c"] > tot["premapped"]["ring/vq_track.c"]
+    tot.setdefault((r["layout"], r["policy"]), {})[r["source"]] = float(r["instructions_per_pkt"])
+assert set(tot) == {(l, p) for l in ("split", "packed") for p in ("full", "skip", "premapped")}, tot.keys()
+for (lay, pol), by in tot.items():
+    assert {"ring/vq_%s.c" % lay, "ring/vq_track.c", "dev/dev_payload.h"} <= set(by), (lay, pol, sorted(by))
+    share = sum(float(r["share"]) for r in rows if (r["layout"], r["policy"]) == (lay, pol))
+    assert abs(share - 1) < 0.01, (lay, pol, share)
+counts = {(r["layout"], r["policy"]): float(r["cg_instructions_per_pkt"]) for r in csv.DictReader(open(sys.argv[2]))}
+for k, by in tot.items():
+    assert abs(sum(by.values()) - counts[k]) < 2, (k, sum(by.values()), counts[k])
+for lay in ("split", "packed"):
+    assert tot[(lay, "full")]["ring/vq_track.c"] > tot[(lay, "premapped")]["ring/vq_track.c"]
 EOF
 else
 	echo "note: callgrind counts not run (no valgrind, a sanitizer build, or hugepages without root)"
