@@ -119,7 +119,11 @@ check "perf-ceiling.sh: devices recorded (inline vs thread)" \
 
 # perf-tracking.sh: one round, inline, with the callgrind counts if possible
 counts=0
-if command -v valgrind >/dev/null && ! ldd "$vqb" 2>/dev/null | grep -q 'lib[at]san' &&
+# ldd's output taken whole first: under pipefail, `ldd | grep -q` fails
+# whenever grep exits before ldd has written everything (SIGPIPE), which
+# ran callgrind on a sanitizer build now and then
+libs=$(ldd "$vqb" 2>/dev/null)
+if command -v valgrind >/dev/null && ! grep -q 'lib[at]san' <<<"$libs" &&
 	{ [ "$(id -u)" = 0 ] || ! grep -q ' hugetlbfs ' /proc/mounts; }; then
 	counts=1
 fi
