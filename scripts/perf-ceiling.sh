@@ -101,7 +101,7 @@ def row(path):
 a, b = row(fa), row(fb)
 ok = bool(a) and bool(b)
 g = lambda r, k: r.get(k, "")
-ratio = "%.4f" % (float(a["ns_per_pkt"]) / float(b["ns_per_pkt"])) if ok else ""
+ratio = "%.6g" % (float(a["ns_per_pkt"]) / float(b["ns_per_pkt"])) if ok else ""
 moved = "1" if "1" in (g(a, "placement_changed"), g(b, "placement_changed")) else ("0" if ok else "")
 m = a or b
 rec = [pair, g(a, "layout") or "packed", g(b, "layout") or "rte_ring", g(m, "in_order"), g(m, "descs"),
