@@ -8,7 +8,7 @@
 # Usage: scripts/regress.sh [--vqbench PATH] [--thresholds FILE] [--keep DIR]
 #        scripts/regress.sh --baseline [--vqbench PATH]
 #   --vqbench PATH     the binary (default: build/release/bench/vqbench,
-#                      built with scripts/build.sh when missing)
+#                      built with scripts/build.sh when missing; installed: vqbench)
 #   --thresholds FILE  default: results/thresholds.txt
 #   --keep DIR         keep the run's CSVs in DIR
 #   --baseline         run the same benchmark and REWRITE results/baseline-run.csv,
@@ -18,9 +18,14 @@
 # About a minute on 2 cores. Exit: 0 all bounds hold, 1 one fell short or a
 # run failed, 2 bad usage or thresholds file.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+here=$(cd "$(dirname "$0")" && pwd)
+# In a source tree (scripts/ beside CMakeLists.txt) work from its top and
+# build vqbench when missing; installed (share/vqbench/scripts, README
+# "Install as a package") work in the current directory with the installed
+# vqbench.
+if [ -f "$here/../CMakeLists.txt" ]; then cd "$here/.."; installed=0; else installed=1; fi
 
-vqb= th=results/thresholds.txt keep= baseline=0
+vqb= th= keep= baseline=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--vqbench) vqb=$2; shift 2 ;;
@@ -31,7 +36,13 @@ while [ $# -gt 0 ]; do
 		*) echo "regress.sh: unknown argument '$1' (allowed: --vqbench PATH, --thresholds FILE, --keep DIR, --baseline)" >&2; exit 2 ;;
 	esac
 done
-if [ -z "$vqb" ]; then
+if [ -z "$th" ]; then
+	th=results/thresholds.txt
+	[ "$installed" = 0 ] || th=$here/../results/thresholds.txt
+fi
+if [ -z "$vqb" ] && [ "$installed" = 1 ]; then
+	vqb=$(command -v vqbench || echo "$here/../../../bin/vqbench")
+elif [ -z "$vqb" ]; then
 	scripts/build.sh release
 	vqb=build/release/bench/vqbench
 fi
@@ -47,7 +58,7 @@ echo "regress.sh: benchmark (inline device, 16 configurations x 6 runs of 0.1 s)
 	--seconds 0.1 --reps 5 --warmup 1 --csv "$work/run.csv" >"$work/run.log" 2>&1 ||
 	{ cat "$work/run.log"; echo "regress.sh: the benchmark failed" >&2; exit 1; }
 echo "regress.sh: callgrind counts"
-"$py" scripts/callgrind-counts.py --vqbench "$vqb" --csv "$work/counts.csv" -- \
+"$py" "$here/callgrind-counts.py" --vqbench "$vqb" --csv "$work/counts.csv" -- \
 	--layout split,packed --descs 1,4 --policy full,skip,premapped >"$work/counts.log" 2>&1 ||
 	{ cat "$work/counts.log"; echo "regress.sh: the callgrind counts failed" >&2; exit 1; }
 if [ -n "$keep" ]; then
@@ -55,7 +66,10 @@ if [ -n "$keep" ]; then
 	cp "$work/run.csv" "$work/counts.csv" "$keep/"
 fi
 
-if [ "$baseline" = 1 ]; then
+if [ "$baseline" = 1 ] && [ "$installed" = 1 ]; then
+	echo "regress.sh: --baseline rewrites a source tree's results/; run it from a clone, not from the installed copy" >&2
+	exit 2
+elif [ "$baseline" = 1 ]; then
 	cp "$work/run.csv" results/baseline-run.csv
 	cp "$work/counts.csv" results/baseline-counts.csv
 	"$vqb" --sysinfo >results/baseline-machine.txt 2>&1 || true
