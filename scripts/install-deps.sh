@@ -32,6 +32,8 @@ PACKAGES=(
 	"cpio              packs the test guest's initramfs"
 	"libxml2-utils     xmllint: test_check_junit validates vqbench --junit's XML"
 	"man-db            man -l: test_man renders the generated vqbench(1) page"
+	"dpkg-dev          dpkg-shlibdeps: the Depends of cpack's .deb (test_package)"
+	"file              cpack's DEB generator finds the binaries to scan with it"
 )
 
 check_only=0

@@ -36,6 +36,10 @@ while [ $# -gt 0 ]; do
 		*) echo "regress.sh: unknown argument '$1' (allowed: --vqbench PATH, --thresholds FILE, --keep DIR, --baseline)" >&2; exit 2 ;;
 	esac
 done
+if [ "$baseline" = 1 ] && [ "$installed" = 1 ]; then
+	echo "regress.sh: --baseline rewrites a source tree's results/; run it from a clone, not from the installed copy" >&2
+	exit 2
+fi
 if [ -z "$th" ]; then
 	th=results/thresholds.txt
 	[ "$installed" = 0 ] || th=$here/../results/thresholds.txt
@@ -66,10 +70,7 @@ if [ -n "$keep" ]; then
 	cp "$work/run.csv" "$work/counts.csv" "$keep/"
 fi
 
-if [ "$baseline" = 1 ] && [ "$installed" = 1 ]; then
-	echo "regress.sh: --baseline rewrites a source tree's results/; run it from a clone, not from the installed copy" >&2
-	exit 2
-elif [ "$baseline" = 1 ]; then
+if [ "$baseline" = 1 ]; then
 	cp "$work/run.csv" results/baseline-run.csv
 	cp "$work/counts.csv" results/baseline-counts.csv
 	"$vqb" --sysinfo >results/baseline-machine.txt 2>&1 || true
