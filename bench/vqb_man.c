@@ -128,8 +128,8 @@ static void page(FILE *f)
 	fputs(".SH FILES\n.TP\n.I results/vqbench\\-YYYYmmdd\\-HHMMSS.csv\n"
 	      "the default CSV file, one row per measured repetition (vqbench \\-\\-list\\-columns)\n"
 	      ".TP\n.I /usr/share/vqbench\n"
-	      "the study and regression scripts (scripts/study.sh, scripts/regress.sh) and the thresholds "
-	      "file (results/thresholds.txt)\n"
+	      "(share/vqbench under another installation prefix) the study and regression scripts "
+	      "(scripts/study.sh, scripts/regress.sh) and the thresholds file (results/thresholds.txt)\n"
 	      ".SH SEE ALSO\nThe README of the vqbench sources (tracking policies, DMA backends, skip rules, "
 	      "the CSV schema, regression thresholds).\n", f);
 }

@@ -5,12 +5,13 @@
 # callgrind counts, then `vqbench --check results/thresholds.txt` on both.
 # Fails (exit 1) when a bound falls short; each failed bound is one line.
 #
-# Usage: scripts/regress.sh [--vqbench PATH] [--thresholds FILE] [--keep DIR]
+# Usage: scripts/regress.sh [--vqbench PATH] [--thresholds FILE] [--keep DIR] [--junit FILE]
 #        scripts/regress.sh --baseline [--vqbench PATH]
 #   --vqbench PATH     the binary (default: build/release/bench/vqbench,
 #                      built with scripts/build.sh when missing; installed: vqbench)
 #   --thresholds FILE  default: results/thresholds.txt
 #   --keep DIR         keep the run's CSVs in DIR
+#   --junit FILE       also write the check as JUnit XML (vqbench --junit)
 #   --baseline         run the same benchmark and REWRITE results/baseline-run.csv,
 #                      results/baseline-counts.csv, results/baseline-machine.txt
 #                      and results/thresholds.txt from it (after a deliberate
@@ -25,15 +26,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 # vqbench.
 if [ -f "$here/../CMakeLists.txt" ]; then cd "$here/.."; installed=0; else installed=1; fi
 
-vqb= th= keep= baseline=0
+vqb= th= keep= baseline=0 junit=
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--vqbench) vqb=$2; shift 2 ;;
 		--thresholds) th=$2; shift 2 ;;
 		--keep) keep=$2; shift 2 ;;
+		--junit) junit=$2; shift 2 ;;
 		--baseline) baseline=1; shift ;;
-		-h|--help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-		*) echo "regress.sh: unknown argument '$1' (allowed: --vqbench PATH, --thresholds FILE, --keep DIR, --baseline)" >&2; exit 2 ;;
+		-h|--help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		*) echo "regress.sh: unknown argument '$1' (allowed: --vqbench PATH, --thresholds FILE, --keep DIR, --junit FILE, --baseline)" >&2; exit 2 ;;
 	esac
 done
 if [ "$baseline" = 1 ] && [ "$installed" = 1 ]; then
@@ -128,4 +130,4 @@ EOF
 	th=results/thresholds.txt
 fi
 echo "regress.sh: vqbench --check $th"
-"$vqb" --check "$th" "$work/run.csv" "$work/counts.csv"
+"$vqb" --check "$th" ${junit:+--junit "$junit"} "$work/run.csv" "$work/counts.csv"
