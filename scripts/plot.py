@@ -51,6 +51,7 @@ marks are drawn and the title says so.
 Exit: 0 ok (prints each PNG written), 2 bad usage or unreadable CSV.
 """
 import csv
+import functools
 import math
 import os
 import re
@@ -335,6 +336,7 @@ def plot_pages(rows, device, caches, tlb, path):
 
 # ---- cost relative to full, footprint with references (the question) ----
 
+@functools.lru_cache(maxsize=None)
 def t_quantile(p, df):
     """Student's t quantile for probability p (0.5 < p < 1), df > 0 degrees
     of freedom (fractional for Welch): the CDF integrated with Simpson's
@@ -367,7 +369,7 @@ def diff_ci(a, b, level=0.95):
     if se == 0:
         return d, 0.0
     df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
-    return d, t_quantile(1 - (1 - level) / 2, df) * se
+    return d, t_quantile(1 - (1 - level) / 2, round(df, 3)) * se
 
 
 def cost_vs_full(rows, keys):
