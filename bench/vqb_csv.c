@@ -292,7 +292,7 @@ int vqb_sink_open(const char *path, bool json, struct vqb_csv **out, char *msg, 
 		return -EINVAL;
 	}
 	c->json = json;
-	if (!path && !json) {
+	if (!path) {
 		rc = open_default(c, msg, msglen);
 	} else if (!strcmp(path, "-")) {
 		c->f = stdout;
