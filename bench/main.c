@@ -344,12 +344,17 @@ out:
 			fprintf(stderr, "vqbench: cannot write the CSV file '%s'\n", path);
 			rc = VQB_EXIT_FAIL;
 		}
-		if (empty && (rc == VQB_EXIT_ENV || interrupted()))
+		if (empty && (rc == VQB_EXIT_ENV || rc == VQB_EXIT_USAGE || interrupted()))
 			remove(path); /* nothing ran: leave no header-only file */
 	}
-	if (json && vqb_csv_close(json) < 0 && rc == VQB_EXIT_OK) {
-		fprintf(stderr, "vqbench: cannot write the JSON file '%s'\n", o->json_path);
-		rc = VQB_EXIT_FAIL;
+	if (json) {
+		bool empty = !vqb_csv_rows(json) && strcmp(o->json_path, "-");
+		if (vqb_csv_close(json) < 0 && rc == VQB_EXIT_OK) {
+			fprintf(stderr, "vqbench: cannot write the JSON file '%s'\n", o->json_path);
+			rc = VQB_EXIT_FAIL;
+		}
+		if (empty && (rc == VQB_EXIT_ENV || rc == VQB_EXIT_USAGE || interrupted()))
+			remove(o->json_path); /* nothing ran: no empty file */
 	}
 	vqb_report_free(rep);
 	vqb_plan_free(&plan);

@@ -84,5 +84,11 @@ done <<CASES
 --json - --csv -|--json - and --csv -: both on stdout
 --json $tmp/nodir/x.jsonl --packets 10|--json: cannot write '$tmp/nodir/x.jsonl'
 CASES
+# An unwritable --json is refused after the default CSV was opened: nothing
+# ran, so no header-only results/vqbench-*.csv stays behind.
+mkdir "$tmp/cwd"
+(cd "$tmp/cwd" && "$vqb" --json "$tmp/nodir/x.jsonl" --packets 10 >/dev/null 2>&1)
+check "an unwritable --json leaves no default CSV behind ($(ls "$tmp/cwd/results" 2>/dev/null | wc -l) files)" \
+	test -z "$(ls "$tmp/cwd/results" 2>/dev/null)"
 [ $fails = 0 ] && echo "test_cli_json: ok"
 exit $((fails > 0))
