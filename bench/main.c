@@ -33,6 +33,7 @@
 #include "vqb_check.h"
 #include "vqb_csv.h"
 #include "vqb_env.h"
+#include "vqb_junit.h"
 #include "vqb_opts.h"
 #include "vqb_place.h"
 #include "vqb_plan.h"
@@ -79,7 +80,8 @@ static int cmd_version(void)
 }
 
 /* --check FILE CSV...: 0 every bound holds, 1 one fell short, 2 a bad
- * thresholds file or CSV (the message names the file and line). */
+ * thresholds file or CSV (the message names the file and line), or an
+ * unwritable --junit file. --junit -: the XML on stdout, the lines on stderr. */
 static int cmd_check(const struct vqb_opts *o)
 {
 	struct vqb_check *c;
@@ -98,8 +100,18 @@ static int cmd_check(const struct vqb_opts *o)
 			return VQB_EXIT_USAGE;
 		}
 	}
-	size_t failed = vqb_check_eval(c, stdout);
+	bool junit_stdout = o->junit_path && !strcmp(o->junit_path, "-");
+	size_t failed = vqb_check_eval(c, junit_stdout ? stderr : stdout);
+	if (o->junit_path) {
+		char tool[128];
+		snprintf(tool, sizeof(tool), "vqbench %s (git %s)", VQB_VERSION, VQB_GIT_REV);
+		rc = vqb_junit_write(c, o->junit_path, tool, msg, sizeof(msg));
+		if (rc < 0)
+			fprintf(stderr, "vqbench: %s\n", msg);
+	}
 	vqb_check_free(c);
+	if (rc < 0)
+		return VQB_EXIT_USAGE;
 	return failed ? VQB_EXIT_FAIL : VQB_EXIT_OK;
 }
 
@@ -213,8 +225,8 @@ static void run_info(struct vqb_run_info *info, const struct vqb_env *env)
 	snprintf(info->kernel, sizeof(info->kernel), "%s", env->kernel);
 }
 
-static int sweep(struct vqb_plan *p, struct vqb_csv *csv, const struct vqb_env *env,
-		 struct vqb_report *rep)
+static int sweep(struct vqb_plan *p, struct vqb_csv *csv, struct vqb_csv *json,
+		 const struct vqb_env *env, struct vqb_report *rep)
 {
 	struct vqb_run_info info;
 	struct vqb_metrics m;
@@ -239,7 +251,8 @@ static int sweep(struct vqb_plan *p, struct vqb_csv *csv, const struct vqb_env *
 		snprintf(m.error, sizeof(m.error), "%.*s", (int)sizeof(m.error) - 1, rc < 0 ? msg : "");
 		if (!s.warmup) {
 			vqb_csv_stamp(&info);
-			if (vqb_csv_write_row(csv, &info, cfg, &m, msg, sizeof(msg)) < 0) {
+			if (vqb_csv_write_row(csv, &info, cfg, &m, msg, sizeof(msg)) < 0 ||
+			    (json && vqb_csv_write_row(json, &info, cfg, &m, msg, sizeof(msg)) < 0)) {
 				vqb_report_finish(rep);
 				fprintf(stderr, "vqbench: %s\n", msg);
 				return VQB_EXIT_FAIL;
@@ -254,7 +267,7 @@ static int cmd_run(const struct vqb_opts *o)
 {
 	struct vqb_plan plan;
 	struct vqb_env env;
-	struct vqb_csv *csv = NULL;
+	struct vqb_csv *csv = NULL, *json = NULL;
 	struct vqb_report *rep = NULL;
 	char msg[1024], lcores[32];
 	int rc;
@@ -278,6 +291,11 @@ static int cmd_run(const struct vqb_opts *o)
 		rc = VQB_EXIT_USAGE;
 		goto out;
 	}
+	if (o->json_path && vqb_sink_open(o->json_path, true, &json, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "vqbench: %s\n", msg);
+		rc = VQB_EXIT_USAGE;
+		goto out;
+	}
 	rc = choose_cores(&plan, o, lcores, sizeof(lcores));
 	if (rc)
 		goto out;
@@ -289,7 +307,7 @@ static int cmd_run(const struct vqb_opts *o)
 		fprintf(stderr, "vqbench: caches (hwloc): L1d %llu KiB, L2 %llu KiB, L3 %llu KiB\n",
 			(unsigned long long)(env.l1d_bytes >> 10), (unsigned long long)(env.l2_bytes >> 10),
 			(unsigned long long)(env.l3_bytes >> 10));
-	bool csv_stdout = !strcmp(vqb_csv_path(csv), "-");
+	bool csv_stdout = !strcmp(vqb_csv_path(csv), "-") || (json && !strcmp(vqb_csv_path(json), "-"));
 	struct vqb_report_opts ro = {
 		.out = csv_stdout ? stderr : stdout,
 		.err = stderr,
@@ -304,15 +322,17 @@ static int cmd_run(const struct vqb_opts *o)
 		vqb_plan_describe(&plan, msg, sizeof(msg));
 		fprintf(ro.out, "%s\n", msg);
 		fflush(ro.out);
-		rc = sweep(&plan, csv, &env, rep);
+		rc = sweep(&plan, csv, json, &env, rep);
 		if (interrupted()) {
 			int sig = interrupted();
 			fprintf(stderr, "vqbench: interrupted by %s: %lu complete rows written; the run in "
 				"progress was dropped\n", sig == SIGINT ? "SIGINT" : "SIGTERM", vqb_csv_rows(csv));
 			rc = 128 + sig;
 		}
-		if (!csv_stdout)
+		if (strcmp(vqb_csv_path(csv), "-"))
 			fprintf(ro.out, "\ncsv: %s (%lu rows)\n", vqb_csv_path(csv), vqb_csv_rows(csv));
+		if (json && strcmp(vqb_csv_path(json), "-"))
+			fprintf(ro.out, "json: %s (%lu rows)\n", vqb_csv_path(json), vqb_csv_rows(json));
 	}
 	vqb_env_eal_fini(&env);
 out:
@@ -324,8 +344,17 @@ out:
 			fprintf(stderr, "vqbench: cannot write the CSV file '%s'\n", path);
 			rc = VQB_EXIT_FAIL;
 		}
-		if (empty && (rc == VQB_EXIT_ENV || interrupted()))
+		if (empty && (rc == VQB_EXIT_ENV || rc == VQB_EXIT_USAGE || interrupted()))
 			remove(path); /* nothing ran: leave no header-only file */
+	}
+	if (json) {
+		bool empty = !vqb_csv_rows(json) && strcmp(o->json_path, "-");
+		if (vqb_csv_close(json) < 0 && rc == VQB_EXIT_OK) {
+			fprintf(stderr, "vqbench: cannot write the JSON file '%s'\n", o->json_path);
+			rc = VQB_EXIT_FAIL;
+		}
+		if (empty && (rc == VQB_EXIT_ENV || rc == VQB_EXIT_USAGE || interrupted()))
+			remove(o->json_path); /* nothing ran: no empty file */
 	}
 	vqb_report_free(rep);
 	vqb_plan_free(&plan);

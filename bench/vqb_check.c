@@ -81,6 +81,7 @@ struct bound {
 	double limit, tol; /* tol: a fraction of limit */
 	unsigned line;
 	struct sel where;
+	bool optional;   /* "optional ...": no matching row skips it, not a failure */
 	unsigned nsides; /* 1, or 2 for ratio */
 	struct side side[2];
 	char desc[DESC_MAX];
@@ -276,17 +277,19 @@ static int parse_line(char *text, unsigned line, struct bound *b, const char *na
 	memset(b, 0, sizeof(*b));
 	b->line = line;
 	b->nsides = 1;
+	b->optional = !strcmp(tok[0], "optional");
+	k = b->optional;
 	unsigned kind;
-	for (kind = 0; kind < 3; kind++)
-		if (!strcmp(tok[0], kind_names[kind]))
+	for (kind = 0; tok[k] && kind < 3; kind++)
+		if (!strcmp(tok[k], kind_names[kind]))
 			break;
-	if (kind == 3)
-		return perr(msg, len, name, line, "'%s' is not a kind of bound (allowed: exact, count, ratio)",
-			    tok[0]);
+	if (!tok[k] || kind == 3)
+		return perr(msg, len, name, line, "'%s' is not a kind of bound (allowed: [optional] exact, count, ratio)",
+			    tok[k] ? tok[k] : "");
 	b->kind = (enum bkind)kind;
-	k = 1;
+	k++;
 	if (!tok[k])
-		return perr(msg, len, name, line, "%s: missing the metric", tok[0]);
+		return perr(msg, len, name, line, "%s: missing the metric", tok[k - 1]);
 	rc = parse_metric(tok[k++], b->kind, &b->metric, name, line, msg, len);
 	if (rc < 0)
 		return rc;
@@ -664,24 +667,66 @@ static void bound_text(const struct bound *b, char *buf, size_t len)
 		snprintf(buf, len, "%s %.9g", op_names[b->op], b->limit);
 }
 
-/* @return true when the bound holds; writes the line's tail into out. */
-static bool eval_bound(const struct vqb_check *c, const struct bound *b, char *out, size_t len)
+/* Append "file:line" of sample k of sd to rows: "a.csv:2,5; b.csv:3".
+ * *last: the file of the previous reference, -1 before the first. */
+static void add_row_ref(const struct vqb_check *c, const struct side *sd, size_t k, int *last,
+			char *rows, size_t len)
 {
-	char lim[96], why[512];
+	size_t pos = strlen(rows);
+	int n;
+
+	if (pos + 24 >= len) {
+		if (pos + 4 < len && strcmp(rows + pos - 3, "..."))
+			strcat(rows, "...");
+		return;
+	}
+	if (*last == (int)sd->s[k].file)
+		n = snprintf(rows + pos, len - pos, ",%lu", sd->s[k].line);
+	else
+		n = snprintf(rows + pos, len - pos, "%s%s:%lu", *last >= 0 ? "; " : "", c->files[sd->s[k].file],
+			     sd->s[k].line);
+	if (n < 0 || (size_t)n >= len - pos)
+		rows[pos] = '\0';
+	*last = (int)sd->s[k].file;
+}
+
+/* Every row of sd as file:line into rows, after prefix. */
+static void side_rows(const struct vqb_check *c, const struct side *sd, const char *prefix, char *rows, size_t len)
+{
+	size_t pos = strlen(rows);
+	int last = -1;
+
+	snprintf(rows + pos, len - pos, "%s", prefix);
+	for (size_t k = 0; k < sd->n; k++)
+		add_row_ref(c, sd, k, &last, rows, len);
+}
+
+/* Fill r (verdict, value, rows, text) for bound b. */
+static void eval_bound(const struct vqb_check *c, const struct bound *b, struct vqb_check_result *r)
+{
+	char *out = r->text, *lim = r->expected, why[512];
+	size_t len = sizeof(r->text);
 	const char *mname = vqb_columns[b->metric].name;
 
-	bound_text(b, lim, sizeof(lim));
+	bound_text(b, lim, sizeof(r->expected));
+	r->verdict = VQB_CHECK_FAIL;
+	r->value = NAN;
+	r->rows[0] = '\0';
 	for (unsigned s = 0; s < b->nsides; s++) {
 		const struct side *sd = &b->side[s];
 		if (!sd->n) {
-			snprintf(out, len, "no row with a value of %s matches%s; expected %s", mname,
-				 b->nsides == 2 ? (s ? " the denominator" : " the numerator") : "", lim);
-			return false;
+			snprintf(out, len, "no row with a value of %s matches%s; %s %s", mname,
+				 b->nsides == 2 ? (s ? " the denominator" : " the numerator") : "",
+				 b->optional ? "optional bound skipped, expected" : "expected", lim);
+			if (b->optional)
+				r->verdict = VQB_CHECK_SKIP;
+			return;
 		}
 		if (b->kind != B_EXACT && !one_config(sd, why, sizeof(why))) {
 			snprintf(out, len, "%s%s; expected %s", b->nsides == 2 ? (s ? "denominator: " : "numerator: ") : "",
 				 why, lim);
-			return false;
+			side_rows(c, sd, "", r->rows, sizeof(r->rows));
+			return;
 		}
 	}
 	const struct side *s0 = &b->side[0];
@@ -695,52 +740,90 @@ static bool eval_bound(const struct vqb_check *c, const struct bound *b, char *o
 				first = i;
 		}
 		if (bad) {
+			int last = -1;
+			r->value = s0->s[first].v;
+			for (size_t i = first; i < s0->n; i++)
+				if (!holds(b->op, s0->s[i].v, b->limit, 0))
+					add_row_ref(c, s0, i, &last, r->rows, sizeof(r->rows));
 			snprintf(out, len, "measured %.9g, expected %s (%zu of %zu rows fall short, first at %s:%lu)",
 				 s0->s[first].v, lim, bad, s0->n, c->files[s0->s[first].file], s0->s[first].line);
-			return false;
+			return;
 		}
+		r->value = lo;
+		side_rows(c, s0, "", r->rows, sizeof(r->rows));
 		if (lo == hi)
 			snprintf(out, len, "%.9g %s (%zu rows)", lo, lim, s0->n);
 		else
 			snprintf(out, len, "%.9g..%.9g %s (%zu rows)", lo, hi, lim, s0->n);
-		return true;
+		r->verdict = VQB_CHECK_OK;
+		return;
 	}
 	if (b->kind == B_COUNT) {
 		double m = median(s0);
 		bool ok = holds(b->op, m, b->limit, b->tol);
+		r->value = m;
+		side_rows(c, s0, "", r->rows, sizeof(r->rows));
 		snprintf(out, len, ok ? "%.9g %s (median of %zu rows)" : "measured %.9g, expected %s (median of %zu rows)",
 			 m, lim, s0->n);
-		return ok;
+		r->verdict = ok ? VQB_CHECK_OK : VQB_CHECK_FAIL;
+		return;
 	}
 	double num = median(&b->side[0]), den = median(&b->side[1]);
+	side_rows(c, &b->side[0], "numerator ", r->rows, sizeof(r->rows));
+	side_rows(c, &b->side[1], " / denominator ", r->rows, sizeof(r->rows));
 	if (!(den != 0)) {
 		snprintf(out, len, "the denominator's median %s is 0; expected %s", mname, lim);
-		return false;
+		return;
 	}
-	double r = num / den;
-	bool ok = holds(b->op, r, b->limit, 0);
+	double q = num / den;
+	bool ok = holds(b->op, q, b->limit, 0);
+	r->value = q;
 	if (ok)
-		snprintf(out, len, "%.4g %s (%s medians %.6g / %.6g of %zu / %zu rows)", r, lim, mname,
+		snprintf(out, len, "%.4g %s (%s medians %.6g / %.6g of %zu / %zu rows)", q, lim, mname,
 			 num, den, b->side[0].n, b->side[1].n);
 	else
-		snprintf(out, len, "measured %.4g, expected %s (%s medians %.6g / %.6g of %zu / %zu rows)", r,
+		snprintf(out, len, "measured %.4g, expected %s (%s medians %.6g / %.6g of %zu / %zu rows)", q,
 			 lim, mname, num, den, b->side[0].n, b->side[1].n);
-	return ok;
+	r->verdict = ok ? VQB_CHECK_OK : VQB_CHECK_FAIL;
+}
+
+void vqb_check_result(const struct vqb_check *c, size_t i, struct vqb_check_result *r)
+{
+	const struct bound *b = &c->b[i];
+
+	memset(r, 0, sizeof(*r));
+	r->desc = b->desc;
+	r->kind = kind_names[b->kind];
+	r->metric = vqb_columns[b->metric].name;
+	r->thresholds = c->name;
+	r->line = b->line;
+	eval_bound(c, b, r);
+}
+
+const char *vqb_check_csv(const struct vqb_check *c, unsigned i, unsigned long *rows)
+{
+	if (rows)
+		*rows = c->rows;
+	return i < c->nfiles ? c->files[i] : NULL;
 }
 
 size_t vqb_check_eval(struct vqb_check *c, FILE *out)
 {
-	size_t failed = 0;
-	char tail[1024];
+	static const char *const verdicts[] = { "ok", "FAIL", "skip" };
+	size_t failed = 0, skipped = 0;
+	struct vqb_check_result r;
 
 	for (size_t i = 0; i < c->n; i++) {
-		const struct bound *b = &c->b[i];
-		bool ok = eval_bound(c, b, tail, sizeof(tail));
-		failed += !ok;
-		fprintf(out, "%-4s %s: %s [%s:%u]\n", ok ? "ok" : "FAIL", b->desc, tail, c->name, b->line);
+		vqb_check_result(c, i, &r);
+		failed += r.verdict == VQB_CHECK_FAIL;
+		skipped += r.verdict == VQB_CHECK_SKIP;
+		fprintf(out, "%-4s %s: %s [%s:%u]\n", verdicts[r.verdict], r.desc, r.text, c->name, r.line);
 	}
-	fprintf(out, "check: %zu of %zu bounds %s (%s; %lu rows from %u CSV file%s)\n",
-		failed ? failed : c->n, c->n, failed ? "fell short" : "hold", c->name, c->rows,
+	fprintf(out, "check: %zu of %zu bounds %s (%s; %lu rows from %u CSV file%s)",
+		failed ? failed : c->n - skipped, c->n, failed ? "fell short" : "hold", c->name, c->rows,
 		c->nfiles, c->nfiles == 1 ? "" : "s");
+	if (skipped)
+		fprintf(out, "; %zu optional bound%s matched no row, skipped", skipped, skipped == 1 ? "" : "s");
+	fputc('\n', out);
 	return failed;
 }

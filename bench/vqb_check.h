@@ -27,6 +27,10 @@
  * latency, the packet count of a timed run) may appear only in ratio
  * bounds: the parser refuses them in exact and count bounds.
  *
+ * A bound may start with "optional": when no row matches it (a
+ * configuration the run did not include), it is skipped ("skip" line,
+ * JUnit <skipped/>) instead of falling short.
+ *
  * Matching: a row takes part in a bound (or one side of a ratio) when it
  * matches every K=V and its METRIC cell is not empty. An exact bound may
  * span configurations (every row must hold: "exact errors == 0"). The rows
@@ -65,8 +69,34 @@ size_t vqb_check_bounds(const struct vqb_check *c);
  * @return number of rows read, or -errno with msg naming the path and line. */
 int vqb_check_add_csv(struct vqb_check *c, const char *path, char *msg, size_t msglen);
 
-/** Evaluate every bound; print one line per bound to out ("ok ..." or
- * "FAIL ..." naming the metric, the configuration, the expected bound and
+/* One bound's outcome (vqb_check_result). */
+enum vqb_check_verdict { VQB_CHECK_OK, VQB_CHECK_FAIL, VQB_CHECK_SKIP };
+
+struct vqb_check_result {
+	enum vqb_check_verdict verdict; /* SKIP: an optional bound no row matches */
+	const char *desc;       /* the bound up to its comparison: "exact footprint_bytes where ..." */
+	const char *kind;       /* exact, count or ratio */
+	const char *metric;     /* the CSV column */
+	char expected[96];      /* the comparison: "== 48614", "<= 1200 (tol 3%)" */
+	double value;           /* measured: the first failing row's value (exact; the lowest when
+				 * all hold), the median (count) or the ratio; NAN: none */
+	char rows[512];         /* the CSV rows behind value, "run.csv:2,5; b.csv:3" (exact failing:
+				 * the failing rows; ratio: "numerator ... / denominator ..."); "" none */
+	char text[1024];        /* the explanation, as in the ok/FAIL line */
+	const char *thresholds; /* the thresholds file */
+	unsigned line;          /* the bound's line in it */
+};
+
+/** Evaluate bound i (0 <= i < vqb_check_bounds()) into r; the strings
+ * point into c, valid until vqb_check_free. */
+void vqb_check_result(const struct vqb_check *c, size_t i, struct vqb_check_result *r);
+
+/** The path of CSV file i (NULL past the last) and, in rows, the rows read
+ * from all files. */
+const char *vqb_check_csv(const struct vqb_check *c, unsigned i, unsigned long *rows);
+
+/** Evaluate every bound; print one line per bound to out ("ok ...",
+ * "skip ..." or "FAIL ..." naming the metric, the configuration, the expected bound and
  * the measured value) and a summary line.
  * @return the number of bounds that fell short (0: all hold). */
 size_t vqb_check_eval(struct vqb_check *c, FILE *out);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vqb_csv.h"
+#include "vqb_json.h"
 #include "vqb_opts.h"
 
 #define INFO(f, k) .src = VQB_SRC_INFO, .field = k, .off = offsetof(struct vqb_run_info, f), \
@@ -174,7 +175,9 @@ void vqb_metrics_clear(struct vqb_metrics *m)
 
 void vqb_csv_list_columns(FILE *f, int format)
 {
-	if (format == VQB_FORMAT_MARKDOWN) {
+	if (format == VQB_FORMAT_JSON) {
+		vqb_json_list_columns(f);
+	} else if (format == VQB_FORMAT_MARKDOWN) {
 		fprintf(f, "| column | type | unit | description |\n| --- | --- | --- | --- |\n");
 		for (size_t i = 0; i < vqb_ncolumns; i++)
 			fprintf(f, "| `%s` | %s | %s | %s |\n", vqb_columns[i].name,
@@ -199,6 +202,7 @@ void vqb_csv_list_columns(FILE *f, int format)
 struct vqb_csv {
 	FILE *f;
 	bool own;
+	bool json;  /* JSON Lines (vqb_json.h): no header, one object a line */
 	off_t good; /* own file: bytes of whole lines written (header + rows) */
 	unsigned long rows;
 	char path[4096];
@@ -265,17 +269,29 @@ static int put_line(struct vqb_csv *c, const char *buf, size_t len, char *msg, s
 	if (c->own && ftruncate(fileno(c->f), c->good) == 0)
 		fseeko(c->f, c->good, SEEK_SET);
 	clearerr(c->f);
-	snprintf(msg, msglen, "cannot write the CSV file '%s': %s", c->path, strerror(e));
+	snprintf(msg, msglen, "cannot write the %s file '%s': %s", c->json ? "JSON" : "CSV", c->path,
+		 strerror(e));
 	return -e;
 }
 
 int vqb_csv_open(const char *path, struct vqb_csv **out, char *msg, size_t msglen)
+{
+	return vqb_sink_open(path, false, out, msg, msglen);
+}
+
+int vqb_sink_open(const char *path, bool json, struct vqb_csv **out, char *msg, size_t msglen)
 {
 	struct vqb_csv *c = calloc(1, sizeof(*c));
 	int rc = 0;
 
 	if (!c)
 		return -ENOMEM;
+	if (!path && json) {
+		free(c);
+		snprintf(msg, msglen, "--json: no file name (allowed: a writable file name, or - for stdout)");
+		return -EINVAL;
+	}
+	c->json = json;
 	if (!path) {
 		rc = open_default(c, msg, msglen);
 	} else if (!strcmp(path, "-")) {
@@ -286,8 +302,8 @@ int vqb_csv_open(const char *path, struct vqb_csv **out, char *msg, size_t msgle
 		c->f = fopen(path, "w");
 		if (!c->f) {
 			rc = -errno;
-			snprintf(msg, msglen, "--csv: cannot write '%s': %s (allowed: a writable file name, or - for stdout)",
-				 path, strerror(-rc));
+			snprintf(msg, msglen, "--%s: cannot write '%s': %s (allowed: a writable file name, or - for stdout)",
+				 json ? "json" : "csv", path, strerror(-rc));
 		}
 	}
 	if (rc < 0) {
@@ -297,6 +313,10 @@ int vqb_csv_open(const char *path, struct vqb_csv **out, char *msg, size_t msgle
 	c->own = c->f != stdout;
 	if (c->own)
 		setvbuf(c->f, NULL, _IONBF, 0); /* each line goes out whole, see put_line */
+	if (json) {
+		*out = c; /* JSON Lines has no header */
+		return 0;
+	}
 	char *hdr = NULL;
 	size_t len = 0;
 	FILE *ms = open_memstream(&hdr, &len);
@@ -329,13 +349,12 @@ int vqb_csv_open(const char *path, struct vqb_csv **out, char *msg, size_t msgle
 	return 0;
 }
 
-static void put_cell(FILE *f, const struct vqb_column *col, const struct vqb_run_info *info,
-		     const struct vqb_config *cfg, const struct vqb_metrics *m)
+const char *vqb_csv_cell(const struct vqb_column *col, const struct vqb_run_info *info,
+			 const struct vqb_config *cfg, const struct vqb_metrics *m, char *buf, size_t len)
 {
 	const char *base = col->src == VQB_SRC_INFO ? (const char *)info
 			 : col->src == VQB_SRC_CFG ? (const char *)cfg : (const char *)m;
 	const char *p = base + col->off;
-	char buf[1024];
 	uint32_t u32;
 	uint64_t u64;
 	int32_t i32;
@@ -343,10 +362,11 @@ static void put_cell(FILE *f, const struct vqb_column *col, const struct vqb_run
 	double d;
 	bool b;
 
+	buf[0] = '\0';
 	switch (col->field) {
 	case VQB_CF_SCHEMA:
-		fprintf(f, "%d", VQB_CSV_SCHEMA_VERSION);
-		return;
+		snprintf(buf, len, "%d", VQB_CSV_SCHEMA_VERSION);
+		break;
 	case VQB_CF_U32:
 		memcpy(&u32, p, sizeof(u32));
 		u64 = u32;
@@ -355,8 +375,8 @@ static void put_cell(FILE *f, const struct vqb_column *col, const struct vqb_run
 		memcpy(&u64, p, sizeof(u64));
 unsigned_out:
 		if (!(u64 == 0 && (col->flags & VQB_COL_EMPTY_ZERO)))
-			fprintf(f, "%" PRIu64, u64);
-		return;
+			snprintf(buf, len, "%" PRIu64, u64);
+		break;
 	case VQB_CF_I32:
 		memcpy(&i32, p, sizeof(i32));
 		i64 = i32;
@@ -366,25 +386,39 @@ unsigned_out:
 signed_out:
 		if (!(i64 < 0 && (col->flags & VQB_COL_EMPTY_NEG)) &&
 		    !(i64 == 0 && (col->flags & VQB_COL_EMPTY_ZERO)))
-			fprintf(f, "%" PRId64, i64);
-		return;
+			snprintf(buf, len, "%" PRId64, i64);
+		break;
 	case VQB_CF_F64:
 		memcpy(&d, p, sizeof(d));
-		if (!isnan(d) && !(d == 0 && (col->flags & VQB_COL_EMPTY_ZERO)))
-			fprintf(f, "%.9g", d);
-		return;
+		/* NAN: not measured; an infinity (a rate over no packets) is no
+		 * measurement either, and JSON has no spelling for it */
+		if (isfinite(d) && !(d == 0 && (col->flags & VQB_COL_EMPTY_ZERO)))
+			snprintf(buf, len, "%.9g", d);
+		break;
 	case VQB_CF_BOOL:
 		memcpy(&b, p, sizeof(b));
-		fputc(b ? '1' : '0', f);
-		return;
+		snprintf(buf, len, "%c", b ? '1' : '0');
+		break;
 	case VQB_CF_CHARS:
-		snprintf(buf, sizeof(buf), "%.*s", (int)col->size, p);
-		put_string(f, buf);
-		return;
+		snprintf(buf, len, "%.*s", (int)col->size, p);
+		break;
 	case VQB_CF_OPT:
-		put_string(f, vqb_opt_format((enum vqb_opt_id)col->opt, cfg, buf, sizeof(buf)));
-		return;
+		vqb_opt_format((enum vqb_opt_id)col->opt, cfg, buf, len);
+		break;
 	}
+	return buf;
+}
+
+static void put_cell(FILE *f, const struct vqb_column *col, const struct vqb_run_info *info,
+		     const struct vqb_config *cfg, const struct vqb_metrics *m)
+{
+	char buf[1024];
+
+	vqb_csv_cell(col, info, cfg, m, buf, sizeof(buf));
+	if (col->type == VQB_CT_STRING)
+		put_string(f, buf);
+	else
+		fputs(buf, f);
 }
 
 int vqb_csv_write_row(struct vqb_csv *c, const struct vqb_run_info *info,
@@ -394,7 +428,9 @@ int vqb_csv_write_row(struct vqb_csv *c, const struct vqb_run_info *info,
 	char *row = NULL;
 	size_t len = 0;
 	FILE *ms = open_memstream(&row, &len);
-	if (ms) {
+	if (ms && c->json) {
+		vqb_json_row(ms, info, cfg, m);
+	} else if (ms) {
 		for (size_t i = 0; i < vqb_ncolumns; i++) {
 			if (i)
 				fputc(',', ms);
@@ -404,7 +440,8 @@ int vqb_csv_write_row(struct vqb_csv *c, const struct vqb_run_info *info,
 	}
 	if (!ms || fclose(ms) == EOF) {
 		free(row);
-		snprintf(msg, msglen, "cannot write the CSV file '%s': out of memory", c->path);
+		snprintf(msg, msglen, "cannot write the %s file '%s': out of memory", c->json ? "JSON" : "CSV",
+			 c->path);
 		return -ENOMEM;
 	}
 	int rc = put_line(c, row, len, msg, msglen);

@@ -7,7 +7,7 @@
  * order: schema_version, vqbench_version, git_rev, timestamp, host,
  * cpu_model, kernel; every parameter of the configuration; unsafe; config,
  * rep; the metrics. Units are in the names (mpps, ns_per_pkt,
- * footprint_bytes). A value that was not measured (a NAN metric) or does not
+ * footprint_bytes). A value that was not measured (a NAN or infinite metric) or does not
  * apply (target_packets of a timed run) is an empty cell, never 0. Booleans
  * are 0 or 1. Strings are quoted per RFC 4180 when they hold a comma, quote
  * or line break. Lines end in "\n". Python's csv module and pandas read it
@@ -96,10 +96,20 @@ void vqb_metrics_clear(struct vqb_metrics *m);
 int vqb_csv_column(const char *name);
 
 /** --list-columns: name, type, unit, description of every column, as an
- * aligned text table (0), a markdown table (1) or CSV (2) (enum vqb_format). */
+ * aligned text table (0), a markdown table (1), CSV (2) or one JSON
+ * document (3, vqb_json_list_columns) (enum vqb_format). */
 void vqb_csv_list_columns(FILE *f, int format);
 
+/** The text of column col's cell in the row (info, cfg, m), unquoted, in
+ * buf: "" when the cell is empty (not measured, does not apply, or not
+ * finite); bools "0" or "1"; numbers as C's %.9g or a whole number. The one
+ * formatter of the CSV and the JSON writers. @return buf */
+const char *vqb_csv_cell(const struct vqb_column *col, const struct vqb_run_info *info,
+			 const struct vqb_config *cfg, const struct vqb_metrics *m, char *buf, size_t len);
+
 /* ---- writer ---- */
+/* A row sink: CSV (vqb_csv_open) or JSON Lines (vqb_sink_open with json,
+ * vqb_json.h); the same rows, flushed a whole line at a time. */
 struct vqb_csv;
 
 /** Open the CSV sink and write the header. path: a file (truncated), "-"
@@ -108,6 +118,10 @@ struct vqb_csv;
  * -2, -3... suffix is added). @return 0, or -errno with one line naming
  * the path in msg. */
 int vqb_csv_open(const char *path, struct vqb_csv **out, char *msg, size_t msglen);
+
+/** Open a sink as vqb_csv_open does; json: JSON Lines, no header, and a
+ * NULL path is not allowed (there is no default file). */
+int vqb_sink_open(const char *path, bool json, struct vqb_csv **out, char *msg, size_t msglen);
 
 /** Write one row and flush it (a crash keeps the finished rows).
  * @return 0 or -errno (write error; msg names the path). */

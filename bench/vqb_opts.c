@@ -28,7 +28,7 @@ static const char *const device_names[] = { "thread", "inline", "vhost-user:PATH
 static const char *const iommu_names[] = { "strict", "lazy", NULL };
 static const char *const pages_names[] = { "2m", "4k", NULL };
 static const char *const order_names[] = { "interleave", "sequential", NULL };
-static const char *const format_names[] = { "text", "markdown", "csv", NULL };
+static const char *const format_names[] = { "text", "markdown", "csv", "json", NULL };
 /* The documented names, used only while the library's own table is empty. */
 static const char *const policy_fallback[] = { "full", "compact", "readback", "skip", "premapped", NULL };
 static const char *const dma_fallback[] = { "identity", "pa", "iommu", "vfio", "bounce", "noncoherent", "debug", NULL };
@@ -158,12 +158,22 @@ const struct vqb_option vqb_options[VQB_OPT_COUNT] = {
 		.def = NULL, OPTS(csv_path), .group = G_OUT,
 		.help = "CSV file, one row per repetition ('-': stdout; the table goes to stderr)",
 		.note = "default: results/vqbench-YYYYmmdd-HHMMSS.csv (UTC), results/ created" },
+	[VQB_OPT_JSON] = { .name = "json", .arg = VQB_ARG_PATH, .metavar = "FILE",
+		.def = NULL, OPTS(json_path), .group = G_OUT,
+		.help = "also write JSON Lines, one object per repetition ('-': stdout)",
+		.note = "the CSV's columns, names and values: numbers, true/false, null for\n"
+			"an empty cell (--list-columns --format json); not with --csv -" },
+	[VQB_OPT_JUNIT] = { .name = "junit", .arg = VQB_ARG_PATH, .metavar = "FILE",
+		.def = NULL, OPTS(junit_path), .group = G_OUT,
+		.help = "with --check: also write JUnit XML, one testcase per bound ('-': stdout)",
+		.note = "a failure names the bound, the value and the CSV rows; a bound marked\n"
+			"optional that no row matches is a skipped testcase" },
 	[VQB_OPT_QUIET] = { .name = "quiet", .short_name = 'q', .arg = VQB_ARG_FLAG,
 		OPTS(quiet), .group = G_OUT,
 		.help = "no progress line and no notices (errors, warnings, skipped configurations remain)" },
 	[VQB_OPT_FORMAT] = { .name = "format", .arg = VQB_ARG_ENUM, .metavar = "FMT",
 		.def = "text", .names = format_names, OPTS(format), .group = G_OUT,
-		.help = "format of --list-columns" },
+		.help = "format of --list-columns (json: one JSON document)" },
 	[VQB_OPT_CHECK] = { .name = "check", .arg = VQB_ARG_PATH, .metavar = "FILE", OPTS(check_path),
 		.what = "a thresholds file, then one or more CSV files", .group = G_CMD,
 		.help = "check the CSV files given after the options against the bounds in FILE",
@@ -660,6 +670,22 @@ static int opts_parse(struct vqb_opts *o, int argc, char *const argv[], char *ms
 	if (o->val[VQB_OPT_CHECK].given && !o->nargs) {
 		snprintf(msg, msglen, "--check %.80s: no CSV file to check (allowed: vqbench --check "
 			 "THRESHOLDS RUN.csv [MORE.csv...])", o->val[VQB_OPT_CHECK].text);
+		return -EINVAL;
+	}
+	if (o->val[VQB_OPT_JUNIT].given && !o->val[VQB_OPT_CHECK].given) {
+		snprintf(msg, msglen, "--junit %.80s: only with --check (allowed: vqbench --check THRESHOLDS "
+			 "--junit OUT.xml RUN.csv...)", o->val[VQB_OPT_JUNIT].text);
+		return -EINVAL;
+	}
+	if (o->val[VQB_OPT_JSON].given && o->val[VQB_OPT_CHECK].given) {
+		snprintf(msg, msglen, "--json %.80s: --check writes no rows (allowed: --json with a run; "
+			 "--junit for the check's result)", o->val[VQB_OPT_JSON].text);
+		return -EINVAL;
+	}
+	if (o->val[VQB_OPT_JSON].given && o->val[VQB_OPT_CSV].given && !strcmp(o->val[VQB_OPT_JSON].text, "-") &&
+	    !strcmp(o->val[VQB_OPT_CSV].text, "-")) {
+		snprintf(msg, msglen, "--json - and --csv -: both on stdout would interleave (allowed: at most "
+			 "one of them '-')");
 		return -EINVAL;
 	}
 	if (o->val[VQB_OPT_PACKETS].given && o->val[VQB_OPT_SECONDS].given) {

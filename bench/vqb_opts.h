@@ -74,6 +74,8 @@ enum vqb_opt_id {
 	/* output and run-level (struct vqb_opts) */
 	VQB_OPT_ORDER,
 	VQB_OPT_CSV,
+	VQB_OPT_JSON,
+	VQB_OPT_JUNIT,
 	VQB_OPT_QUIET,
 	VQB_OPT_FORMAT,
 	/* commands */
@@ -165,7 +167,7 @@ struct vqb_values {
 #define VQB_ARGS_MAX 32
 
 enum vqb_order { VQB_ORDER_INTERLEAVE, VQB_ORDER_SEQUENTIAL };
-enum vqb_format { VQB_FORMAT_TEXT, VQB_FORMAT_MARKDOWN, VQB_FORMAT_CSV };
+enum vqb_format { VQB_FORMAT_TEXT, VQB_FORMAT_MARKDOWN, VQB_FORMAT_CSV, VQB_FORMAT_JSON };
 
 /* Everything the command line said. */
 struct vqb_opts {
@@ -173,6 +175,8 @@ struct vqb_opts {
 	/* run-level, filled from the table (VQB_DEST_OPTS) */
 	int order;            /* enum vqb_order */
 	const char *csv_path; /* NULL: results/vqbench-<UTC time>.csv; "-": stdout */
+	const char *json_path;  /* --json: JSON Lines rows (vqb_json.h); NULL: none */
+	const char *junit_path; /* --junit: JUnit XML of --check (vqb_junit.h); NULL: none */
 	bool quiet;
 	int format;           /* enum vqb_format (for --list-columns) */
 	bool list_columns, sysinfo, version, help;
@@ -205,6 +209,28 @@ const char *vqb_opt_format(enum vqb_opt_id id, const struct vqb_config *cfg,
 /** --help: usage, the options grouped with defaults and allowed values,
  * the default study, examples, exit codes. */
 void vqb_opts_help(FILE *f);
+
+/** The option's head as --help shows it: "-q, --quiet", "--layout LIST". */
+void vqb_opt_head(enum vqb_opt_id id, char *buf, size_t len);
+
+/** "allowed: ALLOWED; default: D" (or without the default), as --help and
+ * the man page show it, into buf (allowed may be buf). @return buf */
+const char *vqb_opt_allowed_line(enum vqb_opt_id id, const char *allowed, char *buf, size_t len);
+
+/* The prose of --help, shared with the man page (vqb_man.h), so the two
+ * cannot drift: what vqbench does, refused configurations, examples (cmd,
+ * and what: NULL when the command says it; {NULL} ends), exit codes. */
+struct vqb_help_example {
+	const char *cmd, *what;
+};
+extern const char vqb_help_about[];
+extern const char vqb_help_refusals[];
+extern const struct vqb_help_example vqb_help_examples[];
+extern const char vqb_help_exit[];
+
+/** The paragraph on the default study (its lists, size and duration),
+ * computed from the table's defaults. */
+void vqb_help_default_study(FILE *f);
 
 /** One line "options: --layout split,packed --queue-size 256 ..." with the
  * effective value of every sweep and run-length option. */

@@ -87,8 +87,9 @@ void vqb_opts_echo(const struct vqb_opts *o, FILE *f)
 	for (int id = 0; id < VQB_OPT_COUNT; id++) {
 		const struct vqb_option *op = &vqb_options[id];
 		const struct vqb_values *vs = &o->val[id];
-		if (op->dest == VQB_DEST_OPTS && id != VQB_OPT_ORDER && id != VQB_OPT_CSV)
-			continue; /* commands, --quiet, --format */
+		if (op->dest == VQB_DEST_OPTS && id != VQB_OPT_ORDER && id != VQB_OPT_CSV &&
+		    !(id == VQB_OPT_JSON && vs->given))
+			continue; /* commands, --quiet, --format, --junit */
 		if (op->arg == VQB_ARG_FLAG) {
 			if (vs->v[0].b)
 				fprintf(f, " --%s", op->name);
@@ -102,7 +103,7 @@ void vqb_opts_echo(const struct vqb_opts *o, FILE *f)
 }
 
 /* The default study, computed from the table's defaults. */
-static void help_default_study(FILE *f)
+void vqb_help_default_study(FILE *f)
 {
 	static struct vqb_opts o;
 	char msg[256];
@@ -128,19 +129,43 @@ static void help_default_study(FILE *f)
 		(double)runs * o.val[VQB_OPT_SECONDS].v[0].d);
 }
 
+/* The prose of --help, shared with the man page (vqb_man.c). */
+const char vqb_help_about[] =
+	"Measures what DMA-address tracking costs a virtio driver (memory and\n"
+	"packets per second) on split and packed virtqueues, and which DMA\n"
+	"setups make skipping unmap wrong rather than merely faster.\n";
+const char vqb_help_refusals[] =
+	"A configuration a sweep cannot run (readback on packed, a split queue\n"
+	"size that is not a power of two, a batch above the queue size, ...) is\n"
+	"skipped with one notice naming it; if every configuration is refused,\n"
+	"vqbench exits 2. A single configuration that is refused exits 2.\n";
+const struct vqb_help_example vqb_help_examples[] = {
+	{ "vqbench", "the default study" },
+	{ "vqbench --layout split --policy full,skip --dma identity,iommu --unsafe-skip", NULL },
+	{ "vqbench --descs mix --queue-size 256,1024 --reps 10 --cores 2,3", NULL },
+	{ "vqbench --packets 1000000 --policy full --csv out.csv --quiet", NULL },
+	{ "vqbench --policy full,skip --json run.jsonl", "JSON Lines beside the CSV" },
+	{ "vqbench --queues 1,2,4,8 --device thread --cores 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15",
+	  "multi-queue scaling (README)" },
+	{ "vqbench --list-columns --format markdown", NULL },
+	{ "vqbench --check results/thresholds.txt run.csv", "regression bounds for CI" },
+	{ "vqbench --check results/thresholds.txt --junit report.xml run.csv", "the same, and JUnit XML" },
+	{ NULL, NULL },
+};
+const char vqb_help_exit[] =
+	"Exit codes: 0 ok, 1 a run failed or a check fell short, 2 bad option\n"
+	"or value (or every configuration refused), 3 the machine cannot run it\n"
+	"(EAL or topology failure), 130/143 interrupted by SIGINT/SIGTERM (the\n"
+	"rows finished before are written whole).\n";
+
 void vqb_opts_help(FILE *f)
 {
 	const char *group = NULL;
 	char allowed[512], head[64];
 
-	fprintf(f,
-		"Usage: vqbench [OPTIONS]\n"
-		"\n"
-		"Measures what DMA-address tracking costs a virtio driver (memory and\n"
-		"packets per second) on split and packed virtqueues, and which DMA\n"
-		"setups make skipping unmap wrong rather than merely faster.\n"
-		"\n");
-	help_default_study(f);
+	fprintf(f, "Usage: vqbench [OPTIONS]\n"
+		"       vqbench --check THRESHOLDS [--junit FILE] RUN.csv...\n\n%s\n", vqb_help_about);
+	vqb_help_default_study(f);
 	fprintf(f, "Options take a value as --opt VALUE or --opt=VALUE.\n");
 	for (int id = 0; id < VQB_OPT_COUNT; id++) {
 		const struct vqb_option *op = &vqb_options[id];
@@ -148,12 +173,7 @@ void vqb_opts_help(FILE *f)
 			group = op->group;
 			fprintf(f, "\n%s:\n", group);
 		}
-		if (op->short_name)
-			snprintf(head, sizeof(head), "-%c, --%s%s%s", op->short_name, op->name,
-				 op->metavar ? " " : "", op->metavar ? op->metavar : "");
-		else
-			snprintf(head, sizeof(head), "--%s%s%s", op->name, op->metavar ? " " : "",
-				 op->metavar ? op->metavar : "");
+		vqb_opt_head((enum vqb_opt_id)id, head, sizeof(head));
 		fprintf(f, "  %-22s %s\n", head, op->help);
 		if (op->note) {
 			for (const char *p = op->note; *p;) {
@@ -165,31 +185,42 @@ void vqb_opts_help(FILE *f)
 		}
 		if (op->arg != VQB_ARG_FLAG) {
 			vqb_opt_allowed((enum vqb_opt_id)id, allowed, sizeof(allowed));
-			if (op->def || id == VQB_OPT_PACKETS)
-				fprintf(f, "  %-22s allowed: %s; default: %s\n", "", allowed,
-					op->def ? op->def : "none (runs by --seconds)");
-			else
-				fprintf(f, "  %-22s allowed: %s\n", "", allowed);
+			fprintf(f, "  %-22s %s\n", "", vqb_opt_allowed_line((enum vqb_opt_id)id, allowed, allowed,
+									   sizeof(allowed)));
 		}
 	}
-	fprintf(f,
-		"\n"
-		"A configuration a sweep cannot run (readback on packed, a split queue\n"
-		"size that is not a power of two, a batch above the queue size, ...) is\n"
-		"skipped with one notice naming it; if every configuration is refused,\n"
-		"vqbench exits 2. A single configuration that is refused exits 2.\n"
-		"\n"
-		"Examples:\n"
-		"  vqbench                                       the default study\n"
-		"  vqbench --layout split --policy full,skip --dma identity,iommu --unsafe-skip\n"
-		"  vqbench --descs mix --queue-size 256,1024 --reps 10 --cores 2,3\n"
-		"  vqbench --packets 1000000 --policy full --csv out.csv --quiet\n"
-		"  vqbench --queues 1,2,4,8 --device thread --cores 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
-		"                                                multi-queue scaling (README)\n"
-		"  vqbench --list-columns --format markdown\n"
-		"  vqbench --check results/thresholds.txt run.csv   regression bounds for CI\n"
-		"\n"
-		"Exit codes: 0 ok, 1 a run failed or a check fell short, 2 bad option\n"
-		"or value (or every configuration refused), 3 the machine cannot run it\n"
-		"(EAL or topology failure).\n");
+	fprintf(f, "\n%s\nExamples:\n", vqb_help_refusals);
+	for (const struct vqb_help_example *e = vqb_help_examples; e->cmd; e++) {
+		if (!e->what)
+			fprintf(f, "  %s\n", e->cmd);
+		else if (strlen(e->cmd) <= 45)
+			fprintf(f, "  %-45s %s\n", e->cmd, e->what);
+		else
+			fprintf(f, "  %s\n  %-45s %s\n", e->cmd, "", e->what);
+	}
+	fprintf(f, "\n%s", vqb_help_exit);
+}
+
+void vqb_opt_head(enum vqb_opt_id id, char *buf, size_t len)
+{
+	const struct vqb_option *op = &vqb_options[id];
+
+	if (op->short_name)
+		snprintf(buf, len, "-%c, --%s%s%s", op->short_name, op->name, op->metavar ? " " : "",
+			 op->metavar ? op->metavar : "");
+	else
+		snprintf(buf, len, "--%s%s%s", op->name, op->metavar ? " " : "", op->metavar ? op->metavar : "");
+}
+
+const char *vqb_opt_allowed_line(enum vqb_opt_id id, const char *allowed, char *buf, size_t len)
+{
+	const struct vqb_option *op = &vqb_options[id];
+	char a[512];
+
+	snprintf(a, sizeof(a), "%s", allowed); /* allowed may be buf */
+	if (op->def || id == VQB_OPT_PACKETS)
+		snprintf(buf, len, "allowed: %s; default: %s", a, op->def ? op->def : "none (runs by --seconds)");
+	else
+		snprintf(buf, len, "allowed: %s", a);
+	return buf;
 }

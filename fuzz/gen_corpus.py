@@ -131,6 +131,9 @@ def csvs(vqbench):
     put("fuzz_check", "bounds-and-row", t + b"\0" + row)
     put("fuzz_check", "bounds-only", t)
     put("fuzz_check", "bad-line", b"exact nosuch == 1\n")
+    # an optional bound that matches nothing (skipped) and XML specials for the JUnit writer
+    put("fuzz_check", "optional-xml", b"optional exact errors where error=<&\"'> == 0\n"
+        b"exact footprint_bytes where layout=packed == 1\n")
 
 
 def vu():

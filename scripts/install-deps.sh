@@ -30,6 +30,10 @@ PACKAGES=(
 	"qemu-system-x86   the vfio-pci test guest (test_vfio_qemu: TCG, q35, intel-iommu)"
 	"busybox-static    the test guest's userland (its initramfs)"
 	"cpio              packs the test guest's initramfs"
+	"libxml2-utils     xmllint: test_check_junit validates vqbench --junit's XML"
+	"man-db            man -l: test_man renders the generated vqbench(1) page"
+	"dpkg-dev          dpkg-shlibdeps: the Depends of cpack's .deb (test_package)"
+	"file              cpack's DEB generator finds the binaries to scan with it"
 )
 
 check_only=0

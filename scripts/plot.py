@@ -23,9 +23,24 @@ device kind (inline, thread) present in the rows:
                                with L1d, L2 and the data-TLB reach of each
                                page size marked (dTLB entries from
                                `vqbench --sysinfo`, CPUID)
+  PREFIX-cost-descs-DEVICE.png what tracking costs: each policy's ns per
+                               packet minus full's, with a 95% interval
+                               (Welch's t on the repetitions), and the
+                               ratio to full, vs descriptors per packet,
+                               one panel pair per layout
+  PREFIX-cost-dma-DEVICE.png   the same per DMA backend (a policy that
+                               refuses a backend has no point there)
+  PREFIX-footprint-DEVICE.png  tracking state and whole footprint of one
+                               queue vs queue size, log-log, per layout,
+                               with the kernel's desc_extra (16 B per
+                               descriptor) and the 2024 driver array
+                               (19 x 16 B per entry, queue size + 1
+                               entries) as reference lines; policies with
+                               equal values share a line
 
 A figure is drawn only when its axis varies in the rows (two or more
-descriptor counts, queue sizes or backends); the other parameters are held
+descriptor counts, queue sizes or backends; the cost figures also need
+full's rows, which they compare with); the other parameters are held
 at their most common value, which the figure's title states. Each point is
 the median over the repetitions of one configuration; --unsafe-skip rows
 are left out. Cache sizes come from --caches (bytes, K/M/G suffixes) or
@@ -36,6 +51,8 @@ marks are drawn and the title says so.
 Exit: 0 ok (prints each PNG written), 2 bad usage or unreadable CSV.
 """
 import csv
+import functools
+import math
 import os
 import re
 import statistics
@@ -47,11 +64,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402,F401
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PARAMS = ["layout", "queue_size", "descs", "pkt_bytes", "indirect", "in_order", "event_idx",
           "batch", "dir", "policy", "dma", "device", "mem_node", "pages"]
-POLICY_ORDER = ["full", "compact", "readback", "skip", "premapped"]
+POLICY_ORDER = ["full", "compact", "readback", "skip", "premapped", "driver-array", "retrieve", "adaptive"]
 LAYOUT_STYLE = {"split": "-", "packed": "--", "rte_ring": ":"}
 
 
@@ -316,6 +334,214 @@ def plot_pages(rows, device, caches, tlb, path):
     return True
 
 
+# ---- cost relative to full, footprint with references (the question) ----
+
+@functools.lru_cache(maxsize=None)
+def t_quantile(p, df):
+    """Student's t quantile for probability p (0.5 < p < 1), df > 0 degrees
+    of freedom (fractional for Welch): the CDF integrated with Simpson's
+    rule and inverted by bisection; no scipy needed."""
+    c = math.exp(math.lgamma((df + 1) / 2) - math.lgamma(df / 2)) / math.sqrt(df * math.pi)
+
+    def cdf(x):
+        n = 400
+        h = x / n
+        f = [c * (1 + (i * h) ** 2 / df) ** (-(df + 1) / 2) for i in range(n + 1)]
+        return 0.5 + h / 3 * (f[0] + f[-1] + 4 * sum(f[1:-1:2]) + 2 * sum(f[2:-1:2]))
+
+    lo, hi = 0.0, 1.0
+    while cdf(hi) < p:
+        hi *= 2
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if cdf(mid) < p else (lo, mid)
+    return (lo + hi) / 2
+
+
+def diff_ci(a, b, level=0.95):
+    """mean(a) - mean(b) with its Welch t interval: (diff, half width),
+    half width None with fewer than 2 values on a side."""
+    d = statistics.fmean(a) - statistics.fmean(b)
+    if len(a) < 2 or len(b) < 2:
+        return d, None
+    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return d, 0.0
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    return d, t_quantile(1 - (1 - level) / 2, round(df, 3)) * se
+
+
+def cost_vs_full(rows, keys):
+    """{(key..., policy): (diff ns, half width, ratio, ratio half width, n)}
+    of ns_per_pkt against full of the same key; only ok rows."""
+    groups = defaultdict(list)
+    for r in rows:
+        v = num(r.get("ns_per_pkt"))
+        if v is not None and r.get("status", "ok") == "ok":
+            groups[tuple(r[k] for k in keys) + (r["policy"],)].append(v)
+    out = {}
+    for k, vals in groups.items():
+        base = groups.get(k[:-1] + ("full",))
+        if k[-1] == "full" or not base:
+            continue
+        d, hw = diff_ci(vals, base)
+        m = statistics.fmean(base)
+        out[k] = (d, hw, 1 + d / m, None if hw is None else hw / m, min(len(vals), len(base)))
+    return out
+
+
+def plot_cost(rows, device, path, axis):
+    """ns/packet of each policy minus full's, with a 95% interval, and the
+    ratio, against descriptors per packet (axis "descs") or backend ("dma")."""
+    rows = [r for r in rows if r["layout"] != "rte_ring" and (axis != "descs" or r["descs"].isdigit())]
+    kept, desc = hold_fixed(rows, {"layout", axis, "policy"})
+    xs = sorted({r[axis] for r in kept}, key=lambda v: (int(v) if v.isdigit() else 0, v))
+    if len(xs) < 2 or not any(r["policy"] == "full" for r in kept):
+        return False
+    cost = cost_vs_full(kept, ["layout", axis])
+    layouts = [l for l in ("split", "packed") if any(k[0] == l for k in cost)]
+    if not layouts:
+        return False
+    pols = ordered({k[2] for k in cost}, POLICY_ORDER)
+    colour = {p: f"C{POLICY_ORDER.index(p) % 10 if p in POLICY_ORDER else 9}" for p in pols}
+    fig, axes = plt.subplots(2, len(layouts), figsize=(6.5 * len(layouts), 8), sharex=True, squeeze=False)
+    width = 0.7 / max(1, len(pols))
+    ratios = [c[2] for c in cost.values() if c[2] > 0]
+    wide = bool(ratios) and max(ratios) / min(ratios) > 4
+    for col, lay in enumerate(layouts):
+        top, bottom = axes[0][col], axes[1][col]
+        for j, pol in enumerate(pols):
+            pts = [(i, cost[(lay, x, pol)]) for i, x in enumerate(xs) if (lay, x, pol) in cost]
+            if not pts:
+                continue
+            px = [i + (j - (len(pols) - 1) / 2) * width for i, _ in pts]
+            kw = dict(marker="o", markersize=4, capsize=3, linewidth=1, color=colour[pol], label=pol,
+                      linestyle="-" if axis == "descs" else "none")  # backends are categories
+            top.errorbar(px, [c[0] for _, c in pts], yerr=[c[1] or 0 for _, c in pts], **kw)
+            bottom.errorbar(px, [c[2] for _, c in pts], yerr=[c[3] or 0 for _, c in pts], **kw)
+        top.axhline(0, color="black", linewidth=0.8)
+        bottom.axhline(1, color="black", linewidth=0.8)
+        if wide:  # one policy far off (premapped on debug): log ratio, difference linear near 0
+            bottom.set_yscale("log", base=2)
+            bottom.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            top.set_yscale("symlog", linthresh=100)
+            top.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            lo, hi = top.get_ylim()
+            top.set_ylim(lo, hi * 3 if hi > 0 else hi)  # room above the highest marker
+        top.set_title(f"{lay} ring: ns/packet minus full's (95% interval)", fontsize=10)
+        bottom.set_title(f"{lay} ring: ns/packet relative to full", fontsize=10)
+        top.set_ylabel("difference to full (ns per packet)")
+        bottom.set_ylabel("ratio to full (1 = same cost)")
+        bottom.set_xticks(range(len(xs)))
+        bottom.set_xticklabels(xs, rotation=30 if axis == "dma" else 0)
+        bottom.set_xlabel("descriptors per packet" if axis == "descs" else "DMA backend")
+        for ax in (top, bottom):
+            ax.grid(True, alpha=0.3)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, title="policy", loc="lower center", ncol=min(len(labels), 8), fontsize=8)
+    n = sorted({c[4] for c in cost.values()})
+    what = "descriptors per packet" if axis == "descs" else "DMA backend"
+    missing = "; no point: the policy refuses that backend (or full is missing)" if axis == "dma" else ""
+    reps = "-".join(map(str, (n[0], n[-1]))) if len(n) > 1 else str(n[0])
+    lines = [f"Tracking cost relative to full by {what} ({device} device; {desc}); below 0 / 1: cheaper than full",
+             f"mean of {reps} repetitions per point, Welch 95% interval; ratio interval: the difference's "
+             "over full's mean"]
+    notes = [t for t in (missing[2:],
+                         "log ratio axis; difference axis linear within +-100 ns, log beyond" if wide else "") if t]
+    if notes:
+        lines.append("; ".join(notes))
+    fig.suptitle("\n".join(lines), fontsize=10)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return True
+
+
+# Linux's struct vring_desc_extra: addr 8, len 4, flags 2, next 2 bytes.
+DESC_EXTRA = 16
+# The 2024 driver-array series: (queue size + 1) x 19 (addr, len) pairs of 16 bytes.
+DRIVER_ARRAY_PAIRS, DRIVER_ARRAY_PAIR = 19, 16
+
+
+def same_series(data, lay, pols):
+    """[(series, [policies])]: the policies of layout lay whose series
+    (queue size, value) are equal, grouped, in policy order."""
+    groups = []
+    for pol in pols:
+        pts = sorted((int(k[2]), v) for k, v in data.items() if k[:2] == (lay, pol))
+        if not pts:
+            continue
+        for g in groups:
+            if g[0] == pts:
+                g[1].append(pol)
+                break
+        else:
+            groups.append((pts, [pol]))
+    return groups
+
+
+def plot_footprint(rows, device, path):
+    """Tracking state and whole footprint of one queue against queue size,
+    log-log, with the kernel's desc_extra and the driver array as lines.
+    Policies with equal values share one line, labelled with all their names."""
+    rows = [r for r in rows if r["layout"] != "rte_ring"]
+    kept, desc = hold_fixed(rows, {"layout", "queue_size", "policy"})
+    qs = sorted({int(r["queue_size"]) for r in kept})
+    if len(qs) < 2:
+        return False
+    keys = ["layout", "policy", "queue_size"]
+    tr, fp = median_by(kept, keys, "tracking_bytes"), median_by(kept, keys, "footprint_bytes")
+    layouts = [l for l in ("split", "packed") if any(k[0] == l for k in fp)]
+    pols = ordered({k[1] for k in fp}, POLICY_ORDER)
+    colour = {p: f"C{POLICY_ORDER.index(p) % 10 if p in POLICY_ORDER else 9}" for p in pols}
+    fig, axes = plt.subplots(1, 1 + len(layouts), figsize=(6.2 * (1 + len(layouts)), 6.2))
+    refs = [(f"kernel desc_extra: {DESC_EXTRA} B x queue size", [(q, DESC_EXTRA * q) for q in qs], "-"),
+            (f"driver array: {DRIVER_ARRAY_PAIRS} x {DRIVER_ARRAY_PAIR} B x (queue size + 1)",
+             [(q, DRIVER_ARRAY_PAIRS * DRIVER_ARRAY_PAIR * (q + 1)) for q in qs], "--")]
+    zero = set()
+    panels = [(axes[0], tr, layouts[0], "Tracking state (policy records + per-chain state)")]
+    panels += [(ax, fp, lay, f"Whole footprint, {lay} ring (ring, driver state,\ntracking, DMA, buffers)")
+               for ax, lay in zip(axes[1:], layouts)]
+    for ax, data, lay, title in panels:
+        groups = same_series(data, lay, pols)
+        for name, pts, ls in refs:
+            same = [p for g, ps in groups for p in ps if g == pts]
+            label = name + (f" (= {', '.join(same)})" if same and data is tr else "")
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], ls, color="black", linewidth=3, alpha=0.3,
+                    label=label, zorder=1)
+        for pts, ps in groups:
+            if all(v == 0 for _, v in pts):
+                zero.update(ps)
+                continue
+            pts = [(q, v) for q, v in pts if v > 0]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", markersize=3, linewidth=1.2,
+                    color=colour[ps[0]], label=" = ".join(ps), zorder=2)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log", base=2)
+        ax.set_xticks(qs)
+        ax.set_xticklabels([str(q) for q in qs])
+        ax.set_xlabel("queue size (descriptors)")
+        ax.set_ylabel("tracking state of one queue (bytes, log scale)" if data is tr
+                      else "footprint of one queue (bytes, log scale)")
+        ax.set_title(title, fontsize=10)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: fmt_bytes(v)))
+        ax.legend(fontsize=7, loc="lower right" if data is tr else "upper left")
+    lay_note = "" if len(layouts) < 2 or all(
+        same_series(tr, layouts[0], pols) == same_series(tr, l, pols) for l in layouts) \
+        else f" (tracking panel: {layouts[0]})"
+    zero_note = f"no tracking state (0 B, not drawable on a log axis): {', '.join(ordered(zero, POLICY_ORDER))}; " \
+        if zero else ""
+    fig.suptitle(f"Footprint vs queue size, log-log ({device} device; {desc}){lay_note}\n{zero_note}"
+                 "grey lines: the kernel's per-descriptor desc_extra and the 2024 driver array, for scale",
+                 fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return True
+
+
 def plot_dma(rows, device, path):
     rows = [r for r in rows if r["layout"] != "rte_ring"]
     kept, desc = hold_fixed(rows, {"dma", "policy"})
@@ -405,7 +631,10 @@ def main(argv):
         for kind, fn in (("descs", lambda p: plot_descs(sub, device, p)),
                          ("queue", lambda p: plot_queue(sub, device, caches, p)),
                          ("dma", lambda p: plot_dma(sub, device, p)),
-                         ("pages", lambda p: plot_pages(sub, device, caches, tlb, p))):
+                         ("pages", lambda p: plot_pages(sub, device, caches, tlb, p)),
+                         ("cost-descs", lambda p: plot_cost(sub, device, p, "descs")),
+                         ("cost-dma", lambda p: plot_cost(sub, device, p, "dma")),
+                         ("footprint", lambda p: plot_footprint(sub, device, p))):
             path = os.path.join(out_dir, f"{prefix}-{kind}-{device}.png")
             if fn(path):
                 written.append(path)

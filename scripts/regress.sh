@@ -5,12 +5,13 @@
 # callgrind counts, then `vqbench --check results/thresholds.txt` on both.
 # Fails (exit 1) when a bound falls short; each failed bound is one line.
 #
-# Usage: scripts/regress.sh [--vqbench PATH] [--thresholds FILE] [--keep DIR]
+# Usage: scripts/regress.sh [--vqbench PATH] [--thresholds FILE] [--keep DIR] [--junit FILE]
 #        scripts/regress.sh --baseline [--vqbench PATH]
 #   --vqbench PATH     the binary (default: build/release/bench/vqbench,
-#                      built with scripts/build.sh when missing)
+#                      built with scripts/build.sh when missing; installed: vqbench)
 #   --thresholds FILE  default: results/thresholds.txt
 #   --keep DIR         keep the run's CSVs in DIR
+#   --junit FILE       also write the check as JUnit XML (vqbench --junit)
 #   --baseline         run the same benchmark and REWRITE results/baseline-run.csv,
 #                      results/baseline-counts.csv, results/baseline-machine.txt
 #                      and results/thresholds.txt from it (after a deliberate
@@ -18,20 +19,36 @@
 # About a minute on 2 cores. Exit: 0 all bounds hold, 1 one fell short or a
 # run failed, 2 bad usage or thresholds file.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+here=$(cd "$(dirname "$0")" && pwd)
+# In a source tree (scripts/ beside CMakeLists.txt) work from its top and
+# build vqbench when missing; installed (share/vqbench/scripts, README
+# "Install as a package") work in the current directory with the installed
+# vqbench.
+if [ -f "$here/../CMakeLists.txt" ]; then cd "$here/.."; installed=0; else installed=1; fi
 
-vqb= th=results/thresholds.txt keep= baseline=0
+vqb= th= keep= baseline=0 junit=
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--vqbench) vqb=$2; shift 2 ;;
 		--thresholds) th=$2; shift 2 ;;
 		--keep) keep=$2; shift 2 ;;
+		--junit) junit=$2; shift 2 ;;
 		--baseline) baseline=1; shift ;;
-		-h|--help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-		*) echo "regress.sh: unknown argument '$1' (allowed: --vqbench PATH, --thresholds FILE, --keep DIR, --baseline)" >&2; exit 2 ;;
+		-h|--help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		*) echo "regress.sh: unknown argument '$1' (allowed: --vqbench PATH, --thresholds FILE, --keep DIR, --junit FILE, --baseline)" >&2; exit 2 ;;
 	esac
 done
-if [ -z "$vqb" ]; then
+if [ "$baseline" = 1 ] && [ "$installed" = 1 ]; then
+	echo "regress.sh: --baseline rewrites a source tree's results/; run it from a clone, not from the installed copy" >&2
+	exit 2
+fi
+if [ -z "$th" ]; then
+	th=results/thresholds.txt
+	[ "$installed" = 0 ] || th=$here/../results/thresholds.txt
+fi
+if [ -z "$vqb" ] && [ "$installed" = 1 ]; then
+	vqb=$(command -v vqbench || echo "$here/../../../bin/vqbench")
+elif [ -z "$vqb" ]; then
 	scripts/build.sh release
 	vqb=build/release/bench/vqbench
 fi
@@ -47,7 +64,7 @@ echo "regress.sh: benchmark (inline device, 16 configurations x 6 runs of 0.1 s)
 	--seconds 0.1 --reps 5 --warmup 1 --csv "$work/run.csv" >"$work/run.log" 2>&1 ||
 	{ cat "$work/run.log"; echo "regress.sh: the benchmark failed" >&2; exit 1; }
 echo "regress.sh: callgrind counts"
-"$py" scripts/callgrind-counts.py --vqbench "$vqb" --csv "$work/counts.csv" -- \
+"$py" "$here/callgrind-counts.py" --vqbench "$vqb" --csv "$work/counts.csv" -- \
 	--layout split,packed --descs 1,4 --policy full,skip,premapped >"$work/counts.log" 2>&1 ||
 	{ cat "$work/counts.log"; echo "regress.sh: the callgrind counts failed" >&2; exit 1; }
 if [ -n "$keep" ]; then
@@ -113,4 +130,4 @@ EOF
 	th=results/thresholds.txt
 fi
 echo "regress.sh: vqbench --check $th"
-"$vqb" --check "$th" "$work/run.csv" "$work/counts.csv"
+"$vqb" --check "$th" ${junit:+--junit "$junit"} "$work/run.csv" "$work/counts.csv"

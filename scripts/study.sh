@@ -8,7 +8,7 @@
 # Usage: scripts/study.sh [--out DIR] [--vqbench PATH] [--quick]
 #   --out DIR       where to write (default: results/)
 #   --vqbench PATH  the binary (default: build/release/bench/vqbench, built
-#                   with scripts/build.sh when missing)
+#                   with scripts/build.sh when missing; installed: vqbench)
 #   --quick         shorter runs and fewer points (a smoke test, ~1 min)
 #
 # Writes DIR/study.csv (every measured row of every sweep), DIR/study-counts.csv
@@ -25,7 +25,12 @@
 #            simulated misses per packet, identity/iommu/bounce
 # About 10 minutes on 2 cores. Exit: 0 ok, 1 a sweep failed to produce rows.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+here=$(cd "$(dirname "$0")" && pwd)
+# In a source tree (scripts/ beside CMakeLists.txt) work from its top and
+# build vqbench when missing; installed (share/vqbench/scripts, README
+# "Install as a package") work in the current directory with the installed
+# vqbench.
+if [ -f "$here/../CMakeLists.txt" ]; then cd "$here/.."; installed=0; else installed=1; fi
 
 out=results
 vqb=
@@ -39,7 +44,9 @@ while [ $# -gt 0 ]; do
 		*) echo "study.sh: unknown argument '$1' (allowed: --out DIR, --vqbench PATH, --quick)" >&2; exit 2 ;;
 	esac
 done
-if [ -z "$vqb" ]; then
+if [ -z "$vqb" ] && [ "$installed" = 1 ]; then
+	vqb=$(command -v vqbench || echo "$here/../../../bin/vqbench")
+elif [ -z "$vqb" ]; then
 	scripts/build.sh release
 	vqb=build/release/bench/vqbench
 fi
@@ -92,7 +99,7 @@ sweep thread --device thread --layout split,packed --policy full,skip,premapped 
 sweep ceiling --device thread --layout rte_ring --descs 1 --policy full --queue-size 256,4096 "${tlen[@]}"
 
 echo "study.sh: callgrind counts" | tee -a "$log"
-"$py" scripts/callgrind-counts.py --vqbench "$vqb" --packets "$cg_packets" --csv "$out/study-counts.csv" \
+"$py" "$here/callgrind-counts.py" --vqbench "$vqb" --packets "$cg_packets" --csv "$out/study-counts.csv" \
 	-- --layout split,packed --policy "$policies" --descs 1,4 --dma identity,iommu,bounce >>"$log" 2>&1 ||
 	{ echo "study.sh: callgrind counts failed (see $log)" >&2; failed=1; }
 
@@ -118,7 +125,7 @@ with open(out, "w", newline="") as f:
 print(f"study.sh: {len(rows)} rows in {out}")
 EOF
 
-"$py" scripts/plot.py --out "$out" --prefix study --vqbench "$vqb" "$out/study.csv" | tee -a "$log"
-"$py" scripts/study_report.py --csv "$out/study.csv" --counts "$out/study-counts.csv" \
+"$py" "$here/plot.py" --out "$out" --prefix study --vqbench "$vqb" "$out/study.csv" | tee -a "$log"
+"$py" "$here/study_report.py" --csv "$out/study.csv" --counts "$out/study-counts.csv" \
 	--sysinfo "$out/study-sysinfo.txt" --plots study --out "$out/STUDY.md"
 exit $failed

@@ -320,17 +320,19 @@ static void help_and_columns(void)
 	free(help);
 	printf("ok: --help lists all %d options with defaults and exit codes\n", VQB_OPT_COUNT);
 
-	for (int fmt = VQB_FORMAT_TEXT; fmt <= VQB_FORMAT_CSV; fmt++) {
+	for (int fmt = VQB_FORMAT_TEXT; fmt <= VQB_FORMAT_JSON; fmt++) {
 		char *cols = capture(vqb_csv_list_columns, fmt, &len);
 		for (size_t i = 0; i < vqb_ncolumns; i++) {
 			snprintf(want, sizeof(want), fmt == VQB_FORMAT_MARKDOWN ? "| `%s` |" : "\n%s ", vqb_columns[i].name);
 			if (fmt == VQB_FORMAT_CSV)
 				snprintf(want, sizeof(want), "\n%s,", vqb_columns[i].name);
+			if (fmt == VQB_FORMAT_JSON)
+				snprintf(want, sizeof(want), "{\"name\": \"%s\", ", vqb_columns[i].name);
 			CHECK(strstr(cols, want), "--list-columns format %d lists %s", fmt, vqb_columns[i].name);
 		}
 		free(cols);
 	}
-	printf("ok: --list-columns lists all %zu columns in text, markdown and csv\n", vqb_ncolumns);
+	printf("ok: --list-columns lists all %zu columns in text, markdown, csv and json\n", vqb_ncolumns);
 
 	/* every sweep parameter is recorded by a CSV column */
 	for (int id = 0; id < VQB_OPT_COUNT; id++) {

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # test_plot.sh VQBENCH PLOT_PY - scripts/plot.py on a small real CSV:
-# the three figures (descs, queue size with cache marks, DMA backends) are
+# the six figures (descs, queue size with cache marks, DMA backends, cost
+# relative to full per descs and per backend, footprint with references) are
 # written as PNGs of a real size with real content (many colours, not a
 # blank canvas), and a CSV that is not vqbench's is refused with exit 2.
 set -uo pipefail
@@ -32,7 +33,7 @@ check "three small vqbench runs succeed (exit $rc)" test $rc = 0
 rc=$?
 cat "$tmp/plot.out"
 check "plot.py exits 0 (got $rc)" test $rc = 0
-for kind in descs queue dma; do
+for kind in descs queue dma cost-descs cost-dma footprint; do
 	f=$tmp/png/t-$kind-inline.png
 	check "$kind figure written" test -f "$f"
 	[ -f "$f" ] || continue
@@ -55,6 +56,37 @@ EOF
 	check "$kind: $colours colours, not a blank canvas" test "$colours" -gt 50
 done
 check "the queue figure marks the given cache sizes" grep -q "t-queue-inline.png (cache marks: L1d 32 KiB, L2 1 MiB, L3 32 MiB)" "$tmp/plot.out"
+
+# The statistics behind the cost figures: Student's t quantiles (tables:
+# 12.706, 4.303, 2.228, 1.984 for 1, 2, 10, 100 degrees of freedom) and the
+# Welch interval of a difference of means; the footprint references.
+"$py" - "$plot" <<'EOF' >"$tmp/stats.out" 2>&1
+import importlib.util, math, sys
+spec = importlib.util.spec_from_file_location("plot", sys.argv[1])
+plot = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(plot)
+for df, want in ((1, 12.706), (2, 4.303), (10, 2.228), (100, 1.984)):
+    got = plot.t_quantile(0.975, df)
+    assert abs(got - want) < 2e-3, (df, got, want)
+d, hw = plot.diff_ci([10, 12, 14], [4, 6, 8])  # diff 6, se sqrt(4/3 + 4/3), df 4
+assert d == 6 and abs(hw - 2.776 * math.sqrt(8 / 3)) < 5e-3, (d, hw)
+assert plot.diff_ci([1], [2]) == (-1, None)
+rows = [dict(layout="split", descs="1", policy=p, ns_per_pkt=str(v), status="ok")
+        for p, vs in (("full", (100, 102, 98)), ("skip", (80, 82, 78)), ("premapped", (150, 150, 150)))
+        for v in vs]
+c = plot.cost_vs_full(rows, ["layout", "descs"])
+assert set(c) == {("split", "1", "skip"), ("split", "1", "premapped")}, c
+assert c[("split", "1", "skip")][0] == -20 and abs(c[("split", "1", "skip")][2] - 0.8) < 1e-12
+assert plot.DESC_EXTRA * 256 == 4096 and plot.DRIVER_ARRAY_PAIRS * plot.DRIVER_ARRAY_PAIR * 257 == 78128
+print("ok")
+EOF
+check "t quantiles, the Welch interval, the cost table and the references ($(tail -1 "$tmp/stats.out"))" \
+	grep -qx ok "$tmp/stats.out"
+# The footprint figure's references match the model: full records 16 B per descriptor (desc_extra).
+check "full's tracking_bytes is the kernel's desc_extra (16 B x queue size) in the run" "$py" -c '
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["policy"] == "full"]
+assert rows and all(int(r["tracking_bytes"]) == 16 * int(r["queue_size"]) for r in rows)' "$tmp/b.csv"
 
 printf 'a,b\n1,2\n' >"$tmp/foreign.csv"
 "$py" "$plot" --out "$tmp/png2" "$tmp/foreign.csv" >"$tmp/foreign.out" 2>&1
