@@ -121,7 +121,7 @@ dump() { # phase begin|end
 	echo "KC-DUMP-END"
 }
 hits() { # event: kprobe_profile hit count
-	awk -v e="kc/$1" '$1 == e {print $2}' $T/kprobe_profile
+	awk -v e="$1" '$1 == e || $1 == "kc/" e {print $2}' $T/kprobe_profile
 }
 settle() { # until the TX device has unmapped all it mapped (lazy reclaim)
 	n=0

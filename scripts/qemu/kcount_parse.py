@@ -25,7 +25,7 @@ import re
 import sys
 
 HIST = re.compile(r"^KC-HIST (\w+) \{ (.*?) \} hitcount: *(\d+)(?: +size: *(\d+))?")
-PROF = re.compile(r"^KC-PROF +kc/(\w+) +(\d+) +(\d+)")
+PROF = re.compile(r"^KC-PROF +(?:kc/)?(\w+) +(\d+) +(\d+)")
 KEYVAL = re.compile(r"(\w+): *(\w+)")
 KMALLOC = re.compile(r"^KC-KMALLOC \{ call_site: \[\w+\] (\w+) \[(\w+)\] *, bytes_req: *(\d+) \} "
                      r"hitcount: *(\d+) +bytes_alloc: *(\d+)")
@@ -46,8 +46,8 @@ def parse_dump(lines):
         elif (m := PROF.match(ln)):
             d["prof"][m.group(1)] = int(m.group(2))
         elif (m := HIST.match(ln)):
-            key = tuple((k, int(v, 16) if k in ("iovad", "domain") else int(v))
-                        for k, v in KEYVAL.findall(m.group(2)))
+            # x64 keys print in decimal in 6.1's hist output; accept hex too
+            key = tuple((k, int(v) if v.isdigit() else int(v, 16)) for k, v in KEYVAL.findall(m.group(2)))
             d["hist"].setdefault(m.group(1), {})[key] = (int(m.group(3)), int(m.group(4) or 0))
     return d
 
