@@ -198,7 +198,7 @@ def fmt(x):
     v = num(x)
     if v is None:
         return "—"
-    return str(int(v)) if v == int(v) else f"{v:.3f}"
+    return str(int(v)) if v == int(v) else f"{v:.4f}"
 
 
 def build(rows, hists):
@@ -226,8 +226,8 @@ def build(rows, hists):
     w("")
     w("## Setups and the vqbench options that model them")
     w("")
-    w("| setup | guest | vqbench (besides --descs/--indirect/--dir/--pkt-bytes) | why |")
-    w("| --- | --- | --- | --- |")
+    w("| setup | guest | the guest kernel's log | vqbench (besides --descs/--indirect/--dir/--pkt-bytes) | why |")
+    w("| --- | --- | --- | --- | --- |")
     seen = []
     for r in rows:
         if r["setup"] not in seen:
@@ -243,7 +243,8 @@ def build(rows, hists):
                 continue
             keep.append(parts[i])
             i += 1
-        w(f"| {s} | {SETUPS.get(s, '?')} | `{' '.join(keep)}` | {WHY.get(s, '')} |")
+        mode = next((r.get("kernel_mode") or "" for r in rows if r["setup"] == s), "")
+        w(f"| {s} | {SETUPS.get(s, '?')} | {mode or '—'} | `{' '.join(keep)}` | {WHY.get(s, '')} |")
     w("")
     w("Common vqbench options: `--device inline --layout split --queue-size 256 --batch 1 --reps 1`, "
       "`--packets` as many as the kernel phase moved; `--indirect on` exactly when a packet has more than "

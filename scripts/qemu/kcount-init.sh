@@ -40,6 +40,9 @@ fail() { echo "KC-ERROR $*"; leave 1; }
 
 echo "KC-KERNEL $(uname -r)"
 echo "KC-CMDLINE $(cat /proc/cmdline)"
+# what the kernel says it set up: IOMMU default domain and invalidation policy
+dmesg | grep -E 'iommu: (Default domain type|DMA domain TLB invalidation policy)' | sed 's/^\[[^]]*\] */KC-DMESG /'
+
 [ -d $T/events ] || fail "no tracefs at $T"
 
 # virtio_ring first: the probes below name its symbols

@@ -57,7 +57,12 @@ COUNTERS = [
     ("iotlb_flushes", ("iotlb_flush",), None, "intel_iommu_tlb_sync + intel_flush_iotlb_all calls"),
 ]
 FIELDS = ["setup", "dir", "descs", "packets", "counter", "kernel", "vqbench", "vqbench_options", "pkt_bytes",
-          "kernel_release", "features"]
+          "kernel_release", "features", "kernel_cmdline", "kernel_mode"]
+
+
+def cmdline_tail(info):
+    """The setup's part of the kernel command line (after the common options)."""
+    return info["cmdline"].split("no_timer_check", 1)[-1].strip()
 
 
 def features_hex(info):
@@ -88,7 +93,7 @@ def fmt(x):
     if x is None or x == "":
         return ""
     v = float(x)
-    return str(int(v)) if v == int(v) else f"{v:.4f}".rstrip("0")
+    return str(int(v)) if v == int(v) else f"{v:.10g}"
 
 
 def rows_for(binary, setup, krow):
@@ -174,14 +179,16 @@ def main(argv):
                 r["fallback_pkt_bytes"] = tx_bytes.get(r["descs"], rx_frame)
                 r["frame_bytes"] = rx_frame
                 for o in rows_for(a.vqbench, setup, r):
-                    o.update(kernel_release=info["kernel"], features=features_hex(info))
+                    o.update(kernel_release=info["kernel"], features=features_hex(info),
+                             kernel_cmdline=cmdline_tail(info), kernel_mode="; ".join(info["mode"]))
                     out.append(o)
                 for n, c in r["descs_hist"].items():
                     hists.append({"setup": setup, "dir": r["dir"], "phase": r["phase"], "descs": n, "count": c})
                 print(f"kcount_model.py: {setup} {r['dir']} descs={r['descs']}: {r['packets']} packets",
                       file=sys.stderr)
         for o in tracking_rows(a.vqbench, parsed[0][1]["kmalloc"]):
-            o.update(kernel_release=parsed[0][1]["kernel"], features=features_hex(parsed[0][1]))
+            o.update(kernel_release=parsed[0][1]["kernel"], features=features_hex(parsed[0][1]),
+                     kernel_cmdline=cmdline_tail(parsed[0][1]), kernel_mode="; ".join(parsed[0][1]["mode"]))
             out.append(o)
     except RuntimeError as e:
         print(f"kcount_model.py: {e}", file=sys.stderr)

@@ -55,7 +55,7 @@ def parse_dump(lines):
 def parse_log(path):
     with open(path, encoding="utf-8", errors="replace") as f:
         lines = [ln.rstrip("\n") for ln in f]
-    info = {"kmalloc": [], "probes": {}, "features": {}, "pktgen": {}, "cmdline": "", "kernel": ""}
+    info = {"kmalloc": [], "probes": {}, "features": {}, "pktgen": {}, "cmdline": "", "kernel": "", "mode": []}
     dumps, cur, order = {}, None, []
     for ln in lines:
         if cur is not None:
@@ -83,6 +83,8 @@ def parse_log(path):
                 info["pktgen"][m.group(1)] = (int(m.group(2)), int(m.group(3)))
         elif ln.startswith("KC-CMDLINE "):
             info["cmdline"] = ln[len("KC-CMDLINE "):].strip()
+        elif ln.startswith("KC-DMESG "):
+            info["mode"].append(ln[len("KC-DMESG "):].replace("iommu: ", "").strip())
         elif ln.startswith("KC-KERNEL "):
             info["kernel"] = ln.split()[1]
         elif (m := KMALLOC.match(ln)):
@@ -201,7 +203,7 @@ def main(argv):
     except (LogError, OSError, ValueError, KeyError, IndexError) as e:
         print(f"kcount_parse.py: {e}", file=sys.stderr)
         return 1
-    meta = {"setup": argv[2], "kernel": info["kernel"], "cmdline": info["cmdline"],
+    meta = {"setup": argv[2], "kernel": info["kernel"], "cmdline": info["cmdline"], "mode": info["mode"],
             "features": info["features"], "probes": info["probes"], "kmalloc": info["kmalloc"]}
     print(json.dumps({"meta": meta}))
     for r in rows:
