@@ -159,6 +159,13 @@ def phase_rows(setup, info, dumps, order):
             raw[ev] = h
             raw[ev + "_bytes"] = s
         bounce_bytes = raw["swiotlb_map_bytes"] + (0 if tx else raw["swiotlb_unmap_bytes"])
+        # the rule above against swiotlb_bounce itself, both devices together
+        copied = sum(sz for _, (_, sz) in delta(b, e, "swiotlb_bounce").items())
+        rule = (sum(sz for _, (_, sz) in delta(b, e, "swiotlb_map").items())
+                + sum(sz for k, (_, sz) in delta(b, e, "swiotlb_unmap").items() if dict(k).get("dir") in (2, 3)))
+        if "swiotlb_bounce" in e["hist"] and copied != rule:
+            raise LogError(f"setup {setup}: phase {ph}: swiotlb_bounce copied {copied} bytes, "
+                           f"the map/unmap rule gives {rule}")
         ia, ifr = delta(b, e, "iova_alloc"), delta(b, e, "iova_free")
         raw["iova_alloc"] = by_keys(ia, "iovad", tx_iovad, tx)
         raw["iova_free"] = by_keys(ifr, "iovad", tx_iovad, tx)
