@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
 	--vqbench) vqbench=${2:?}; shift ;;
 	--cache) cache=${2:?}; shift ;;
 	--logs) logs=${2:?}; shift ;;
-	-h|--help) sed -n '3,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '4,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 	shift

@@ -98,9 +98,9 @@ def _table_sync(r, k, v):
 def _rx_bounce(r, k, v):
     """kernel: the whole mapped buffer in at map and out at unmap; vqbench:
     its header and packet once, at unmap"""
-    buf = num(r.get("kernel_buffer_bytes"))
-    return (r["counter"] == "bounce_bytes" and r["dir"] == "rx" and buf is not None
-            and abs(k - 2 * buf) < 1e-6 and v == int(r["pkt_bytes"]) + 12)
+    mapped, unmapped = num(r.get("kernel_buffer_bytes")), num(r.get("kernel_unmap_bytes"))
+    return (r["counter"] == "bounce_bytes" and r["dir"] == "rx" and mapped is not None and unmapped is not None
+            and abs(k - (mapped + unmapped)) < 1e-6 and v == int(r["pkt_bytes"]) + 12)
 
 
 RULES = [
@@ -120,7 +120,8 @@ RULES = [
     ("rx-bounce", _rx_bounce,
      "6.1's `swiotlb_tbl_map_single()` (kernel/dma/swiotlb.c) copies the whole buffer into the slot even for "
      "DMA_FROM_DEVICE (so stale slot contents never leak), and `swiotlb_tbl_unmap_single()` copies the whole "
-     "mapping back, not the bytes the device wrote: twice the mapped buffer per packet. virtio_net's mergeable "
+     "mapping back, not the bytes the device wrote: the buffers mapped plus the buffers unmapped per packet "
+     "(twice the buffer, but for the refill window of note on RX maps). virtio_net's mergeable "
      "RX buffers (`add_recvbuf_mergeable()`, sized by `get_mergeable_buf_len()` from an average of received "
      "lengths) are larger than the frame. vqbench copies once, at unmap, its 12-byte header and the packet.",
      "model: the bounce backend must copy mapping_size at map for every direction and mapping_size at unmap "

@@ -57,7 +57,7 @@ COUNTERS = [
     ("iotlb_flushes", ("iotlb_flush",), None, "intel_iommu_tlb_sync + intel_flush_iotlb_all calls"),
 ]
 FIELDS = ["setup", "dir", "descs", "packets", "counter", "kernel", "vqbench", "vqbench_options", "pkt_bytes",
-          "kernel_buffer_bytes", "kernel_release", "features", "kernel_cmdline", "kernel_mode"]
+          "kernel_buffer_bytes", "kernel_unmap_bytes", "kernel_release", "features", "kernel_cmdline", "kernel_mode"]
 
 
 def cmdline_tail(info):
@@ -121,7 +121,8 @@ def rows_for(binary, setup, krow):
         out.append({"setup": setup, "dir": krow["dir"], "descs": krow["descs"], "packets": krow["packets"],
                     "counter": name, "kernel": fmt(kval), "vqbench": fmt(vval),
                     "vqbench_options": " ".join(opts), "pkt_bytes": pkt_bytes,
-                    "kernel_buffer_bytes": fmt(krow["buffer_bytes_per_pkt"])})
+                    "kernel_buffer_bytes": fmt(krow["buffer_bytes_per_pkt"]),
+                    "kernel_unmap_bytes": fmt(krow["raw"]["unmap_bytes"] / krow["packets"])})
     return out
 
 

@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
 	--setup) setup=$2; shift ;;
 	--log) log=$2; shift ;;
 	--timeout) tmo=$2; shift ;;
-	-h|--help) sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '4,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	--*) echo "run-kcount.sh: unknown option '$1'" >&2; usage ;;
 	*) break ;;
 	esac
