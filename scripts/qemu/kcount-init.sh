@@ -40,8 +40,10 @@ fail() { echo "KC-ERROR $*"; leave 1; }
 
 echo "KC-KERNEL $(uname -r)"
 echo "KC-CMDLINE $(cat /proc/cmdline)"
-# what the kernel says it set up: IOMMU default domain and invalidation policy
-dmesg | grep -E 'iommu: (Default domain type|DMA domain TLB invalidation policy)' | sed 's/^\[[^]]*\] */KC-DMESG /'
+# what the kernel says it set up: whether an IOMMU is on, its default
+# domain and invalidation policy (printed even without an IOMMU), swiotlb
+dmesg | grep -E 'DMAR: IOMMU enabled|iommu: (Default domain type|DMA domain TLB invalidation policy)|software IO TLB: mapped' |
+	sed -e 's/^\[[^]]*\] */KC-DMESG /' -e 's/ \[mem [^]]*\]//'
 
 [ -d $T/events ] || fail "no tracefs at $T"
 
