@@ -13,6 +13,9 @@
 #   --setups LIST   comma-separated, of noap,direct,swiotlb,strict,lazy,pt (all)
 #   --frags LIST    pktgen frags of the TX phases (0,3,16: 1, 4 and 17 descriptors)
 #   --rx on|off     the RX phase: frames to the second device (on)
+#   --tcp KIB       a TCP transfer of KIB KiB from the guest to QEMU's
+#                   guestfwd sink, for its descriptors-per-packet histogram
+#                   (1024; 0: none)
 #   --packets N     packets per phase (4096: 16 x the 256-entry ring)
 #   --out-dir DIR   where the CSVs and KERNEL.md go (results)
 #   --vqbench BIN   (build/release/bench/vqbench)
@@ -26,7 +29,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-setups=noap,direct,swiotlb,strict,lazy,pt frags=0,3,16 rx=on packets=4096
+setups=noap,direct,swiotlb,strict,lazy,pt frags=0,3,16 rx=on packets=4096 tcp=1024
 out=$top/results vqbench=$top/build/release/bench/vqbench cache=$top/build/qemu-cache logs=""
 die() { echo "kernel-crosscheck.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -34,12 +37,13 @@ while [ $# -gt 0 ]; do
 	--setups) setups=${2:?}; shift ;;
 	--frags) frags=${2:?}; shift ;;
 	--rx) rx=${2:?}; shift ;;
+	--tcp) tcp=${2:?}; shift ;;
 	--packets) packets=${2:?}; shift ;;
 	--out-dir) out=${2:?}; shift ;;
 	--vqbench) vqbench=${2:?}; shift ;;
 	--cache) cache=${2:?}; shift ;;
 	--logs) logs=${2:?}; shift ;;
-	-h|--help) sed -n '4,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '4,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -51,6 +55,7 @@ for f in ${frags//,/ }; do
 	{ [[ "$f" =~ ^[0-9]+$ ]] && [ "$f" -le 17 ]; } || die "--frags: '$f' (allowed: 0..17, the kernel's MAX_SKB_FRAGS)"
 done
 [[ "$rx" =~ ^(on|off)$ ]] || die "--rx: '$rx' (allowed: on, off)"
+[[ "$tcp" =~ ^(0|[1-9][0-9]{0,6})$ ]] || die "--tcp: '$tcp' (allowed: 0 (none) or KiB up to 9999999)"
 { [[ "$packets" =~ ^[1-9][0-9]*$ ]] && [ "$packets" -ge 512 ]; } ||
 	die "--packets: '$packets' (allowed: 512 or more, twice the ring at least: TX buffers are reclaimed late)"
 [ -x "$vqbench" ] || die "--vqbench: '$vqbench' is not an executable (build it: cmake --preset release && cmake --build --preset release)"
@@ -58,6 +63,7 @@ done
 phases=()
 for f in ${frags//,/ }; do phases+=("tx$((f + 1)):tx:$f:$packets:1024"); done
 [ "$rx" = on ] && phases+=("rx1:rx:0:$packets:1024")
+[ "$tcp" != 0 ] && phases+=("tcp:tcp:0:$tcp:1024")
 work=$(mktemp -d "${TMPDIR:-/tmp}/kernel-crosscheck.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 specs=()

@@ -328,6 +328,13 @@ def build(rows, hists):
         w("")
         w("## Descriptors per packet the kernel used (hist on the sg count)")
         w("")
+        w("Phases: `tx1`, `tx4`, `tx17` are pktgen with `frags` 0, 3, 16 (`virtqueue_add_outbuf`); `rx1` counts "
+          "the RX buffers the driver posted during the RX phase (`virtqueue_add_inbuf_ctx`: one sg per mergeable "
+          "buffer); `tcp` is a TCP transfer from the guest's stack to QEMU's guestfwd sink. Offloads: the device "
+          "offered no VIRTIO_NET_F_CSUM (the features above), so 6.1's `virtnet_probe()` "
+          "(drivers/net/virtio_net.c) sets neither NETIF_F_HW_CSUM nor NETIF_F_SG and the stack hands the driver "
+          "linear skbs; only pktgen, which calls the driver's xmit directly, makes non-linear ones.")
+        w("")
         w("| setup | phase | descriptors: packets |")
         w("| --- | --- | --- |")
         by = {}

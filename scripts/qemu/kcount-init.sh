@@ -12,7 +12,9 @@
 #
 # /kc/phases holds one phase a line: "NAME DIR FRAGS PACKETS PKT_SIZE"
 # (DIR tx: frames to a MAC nobody has, so only the TX device works; rx:
-# frames to the RX device's MAC). Output on the serial console:
+# frames to the RX device's MAC; tcp: PACKETS KiB over TCP from the TX
+# device, 10.0.2.15, to QEMU's guestfwd sink 10.0.2.100:9 with busybox nc).
+# Output on the serial console:
 #   KC-KERNEL <uname -r>, KC-CMDLINE <cmdline>, KC-FEATURES <if> <bits>,
 #   KC-PROBE <event> ok|absent, KC-KMALLOC <hist line> (virtio_ring's
 #   allocations while the drivers probed), per phase a dump before and
@@ -146,7 +148,17 @@ while read -r name dir frags packets size; do
 	case "$dir" in
 	tx) dmac=52:54:00:00:00:99 ;;
 	rx) dmac=52:54:00:00:00:02 ;;
-	*) fail "phase $name: direction '$dir' (allowed: tx, rx)" ;;
+	tcp)
+		if ! ip addr show dev "$txif" | grep -q 10.0.2.15; then
+			ip addr add 10.0.2.15/24 dev "$txif" || fail "ip addr add 10.0.2.15/24 dev $txif failed"
+		fi
+		dump "$name" begin
+		dd if=/dev/zero bs=1024 count="$packets" 2>/dev/null | nc 10.0.2.100 9
+		echo "KC-TCP $name nc exit $?"
+		settle
+		dump "$name" end
+		continue ;;
+	*) fail "phase $name: direction '$dir' (allowed: tx, rx, tcp)" ;;
 	esac
 	pg "$txif" "count $packets"
 	pg "$txif" "pkt_size $size"

@@ -178,14 +178,16 @@ def main(argv):
     try:
         for setup, info, rows in sorted(parsed, key=lambda p: ORDER.index(p[0])):
             for r in rows:
+                for n, c in r["descs_hist"].items():
+                    hists.append({"setup": setup, "dir": r["dir"], "phase": r["phase"], "descs": n, "count": c})
+                if r["dir"] == "tcp":  # a measured distribution only: no single vqbench configuration
+                    continue
                 r["fallback_pkt_bytes"] = tx_bytes.get(r["descs"], rx_frame)
                 r["frame_bytes"] = rx_frame
                 for o in rows_for(a.vqbench, setup, r):
                     o.update(kernel_release=info["kernel"], features=features_hex(info),
                              kernel_cmdline=cmdline_tail(info), kernel_mode="; ".join(info["mode"]))
                     out.append(o)
-                for n, c in r["descs_hist"].items():
-                    hists.append({"setup": setup, "dir": r["dir"], "phase": r["phase"], "descs": n, "count": c})
                 print(f"kcount_model.py: {setup} {r['dir']} descs={r['descs']}: {r['packets']} packets",
                       file=sys.stderr)
         for o in tracking_rows(a.vqbench, parsed[0][1]["kmalloc"]):

@@ -138,7 +138,10 @@ def phase_rows(setup, info, dumps, order):
         if "begin" not in dumps[ph] or "end" not in dumps[ph]:
             raise LogError(f"setup {setup}: phase {ph} has no begin or end dump")
         b, e = dumps[ph]["begin"], dumps[ph]["end"]
-        tx = ph.startswith("tx")
+        # tcp: a TCP transfer from the TX device (its ACKs come back to it,
+        # so only its DMA_TO_DEVICE counters and sg counts describe the TX)
+        kind = "tcp" if ph.startswith("tcp") else ("tx" if ph.startswith("tx") else "rx")
+        tx = kind != "rx"
         want = DIR_TX if tx else DIR_RX
         ifs = sorted(e["net"])
         # the TX device is the one whose tx_packets grew
@@ -150,7 +153,7 @@ def phase_rows(setup, info, dumps, order):
         pk = sent if tx else received
         if pk <= 0:
             raise LogError(f"setup {setup}: phase {ph} moved no packets (sent {sent}, received {received})")
-        if tx and received:
+        if kind == "tx" and received:  # (a tcp phase's ARP broadcast reaches the RX device)
             raise LogError(f"setup {setup}: tx phase {ph}: the RX device received {received} frames")
         raw = {}
         for ev in ("map", "unmap", "swiotlb_map", "swiotlb_unmap", "iommu_map", "iommu_unmap",
@@ -192,7 +195,7 @@ def phase_rows(setup, info, dumps, order):
         # bytes, DMA_TO_DEVICE, one per chain of more than one descriptor)
         # is a mapping of its own
         table = 16 * descs if (tx and descs > 1) else 0
-        rows.append({"setup": setup, "phase": ph, "dir": "tx" if tx else "rx", "packets": pk,
+        rows.append({"setup": setup, "phase": ph, "dir": kind, "packets": pk,
                      "stray_frames": stray, "descs": descs, "descs_hist": hist,
                      "pktgen": info["pktgen"].get(ph), "buffer_bytes_per_pkt":
                      (raw["map_bytes"] - table * nadds) / pk if raw["map"] else None,

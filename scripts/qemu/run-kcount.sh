@@ -18,10 +18,13 @@
 #               lazy     the same, iommu.strict=0 (flush queue)
 #               pt       the same, iommu=pt (identity domain)
 #   --log     the guest's serial console (what scripts/kernel_counts.py reads)
-#   PHASE     NAME:DIR:FRAGS:PACKETS:PKT_SIZE, e.g. tx4:tx:3:4096:1024
+#   PHASE     NAME:DIR:FRAGS:PACKETS:PKT_SIZE, e.g. tx4:tx:3:4096:1024;
+#             DIR tcp: a TCP transfer of PACKETS KiB from the TX device
+#             (10.0.2.15) to 10.0.2.100:9, QEMU's guestfwd sink (FRAGS 0)
 # Network: both devices and a user-mode (slirp, restrict=on) backend sit on
 # one QEMU hub; the slirp port consumes every frame, so TX never stalls, and
-# restrict=on keeps every frame inside QEMU.
+# restrict=on keeps every frame inside QEMU. The TCP sink is a guestfwd
+# command (dd of=/dev/null) that QEMU runs: no socket on this machine.
 # Exit: 0 ok; 1 the guest reported an error; 2 bad usage; 77 QEMU,
 # busybox-static, cpio or the kernel missing; 124 timeout; 125 the guest
 # ended without an exit code.
@@ -56,10 +59,10 @@ esac
 phases=()
 for p in "$@"; do
 	IFS=: read -r name dir frags packets size extra <<<"$p"
-	if [ -n "${extra:-}" ] || ! [[ "$name" =~ ^[a-z0-9_]+$ ]] || ! [[ "$dir" =~ ^(tx|rx)$ ]] ||
+	if [ -n "${extra:-}" ] || ! [[ "$name" =~ ^[a-z0-9_]+$ ]] || ! [[ "$dir" =~ ^(tx|rx|tcp)$ ]] ||
 		! [[ "$frags" =~ ^[0-9]+$ ]] || [ "$frags" -gt 17 ] || ! [[ "$packets" =~ ^[1-9][0-9]*$ ]] ||
 		! [[ "$size" =~ ^[0-9]+$ ]] || [ "$size" -lt 60 ] || [ "$size" -gt 9000 ]; then
-		echo "run-kcount.sh: phase '$p' (allowed: NAME:tx|rx:FRAGS 0..17:PACKETS >0:PKT_SIZE 60..9000)" >&2
+		echo "run-kcount.sh: phase '$p' (allowed: NAME:tx|rx|tcp:FRAGS 0..17:PACKETS >0:PKT_SIZE 60..9000)" >&2
 		exit 2
 	fi
 	phases+=("$name $dir $frags $packets $size")
@@ -99,7 +102,8 @@ qargs=(-machine q35,kernel-irqchip=split -accel tcg -cpu max -m 1G -smp 1
 # shellcheck disable=SC2054
 # one hub (id 0): the TX device, the RX device and slirp (restrict=on)
 qargs+=(-netdev hubport,id=p0,hubid=0 -netdev hubport,id=p1,hubid=0
-	-netdev user,id=u0,restrict=on -netdev hubport,id=p2,hubid=0,netdev=u0
+	-netdev "user,id=u0,restrict=on,guestfwd=tcp:10.0.2.100:9-cmd:dd of=/dev/null status=none"
+	-netdev hubport,id=p2,hubid=0,netdev=u0
 	-device "virtio-net-pci,netdev=p0,mac=52:54:00:00:00:01,$dev_opts"
 	-device "virtio-net-pci,netdev=p1,mac=52:54:00:00:00:02,$dev_opts"
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04

@@ -23,7 +23,7 @@ scripts=${3:?usage: test_kernel_crosscheck.sh VQBENCH CACHE SCRIPTS}
 tmp=$(mktemp -d -t vqb_test_kernel_crosscheck.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 t0=$SECONDS
-bash "$scripts/kernel-crosscheck.sh" --setups direct,swiotlb --frags 3 --rx off --packets 512 \
+bash "$scripts/kernel-crosscheck.sh" --setups direct,swiotlb --frags 3 --rx off --tcp 0 --packets 512 \
 	--out-dir "$tmp/out" --vqbench "$vqbench" --cache "$cache" --logs "$tmp/logs" >"$tmp/run.out" 2>&1
 rc=$?
 echo "kernel-crosscheck.sh: exit $rc after $((SECONDS - t0)) s (TCG wall time)"
