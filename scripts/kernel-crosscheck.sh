@@ -70,7 +70,7 @@ specs=()
 n=0 total=$(echo "${setups//,/ }" | wc -w)
 for s in ${setups//,/ }; do
 	n=$((n + 1))
-	echo "kernel-crosscheck.sh: [$n/$total] setup $s: booting the guest (${#phases[@]} phases of $packets packets)" >&2
+	echo "kernel-crosscheck.sh: [$n/$total] setup $s: booting the guest (phases ${phases[*]%%:*})" >&2
 	t0=$SECONDS
 	rc=0
 	"$here/qemu/run-kcount.sh" --cache "$cache" --setup "$s" --log "$work/$s.log" "${phases[@]}" || rc=$?
