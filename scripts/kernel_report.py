@@ -139,8 +139,8 @@ RULES = [
      lambda r, k, v: r["setup"] == "lazy" and r["counter"] == "iotlb_flushes" and v is None,
      "In lazy mode 6.1 flushes the domain's IOTLB (`intel_flush_iotlb_all()` via `fq_flush_iotlb()`, "
      "drivers/iommu/dma-iommu.c) when a per-CPU flush queue of IOVA_FQ_SIZE (256) entries is full in "
-     "`queue_iova()`, and whenever the 10 ms `fq_timer` fires (`fq_flush_timeout()`); under TCG most of "
-     "these flushes came from the timer, so the count per packet depends on guest time. vqbench's lazy "
+     "`queue_iova()`, and whenever the 10 ms `fq_timer` fires (`fq_flush_timeout()`); the timer makes the "
+     "count per packet depend on guest time (TCG here), so it differs between runs. vqbench's lazy "
      "backend flushes every 256 unmaps (dma/dma_iommu.c, flush_batch) and has no timer; its CSV has no flush "
      "column.",
      "model: a time-driven flush (or a documented bound) is missing from the lazy backend; vqbench's CSV "

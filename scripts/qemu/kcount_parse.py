@@ -184,6 +184,9 @@ def phase_rows(setup, info, dumps, order):
         hist = {str(dict(k)["num"]): h for k, (h, _) in sorted(adds.items())}
         nadds = sum(hist.values())
         raw["adds"] = nadds
+        if kind == "rx" and raw["map"] and raw["map"] != nadds:
+            raise LogError(f"setup {setup}: phase {ph}: {raw['map']} RX maps for {nadds} posted buffers "
+                           "(6.1's mergeable RX maps one sg per buffer)")
         raw["bounce_bytes"] = bounce_bytes
         raw["fq_timeout"] = e["prof"].get("fq_timeout", 0) - b["prof"].get("fq_timeout", 0)
         descs = max((int(n) for n in hist), default=0) if tx else 1
