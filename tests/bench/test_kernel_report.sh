@@ -62,6 +62,7 @@ check "the noap note names vring_map_one_sg" has "vring_map_one_sg()"
 check "RX bounce: mapped + unmapped buffer bytes vs header + packet, explained" grep -qE '3115.5000 ≠ 1036 \[[0-9]+\]' "$md"
 check "RX refill window: 2 buffers short of 1000 packets, explained" grep -qE '0.9980 ≠ 1 \[[0-9]+\]' "$md"
 check "a note lists its cells" has "swiotlb tx 4d syncs: kernel 0, vqbench 1"
+# shellcheck disable=SC2016 # the backquotes are markdown
 check "tracking memory: 4096 vs 4096 equal, 81920 explained" grep -qE '\| 4 \| `desc_extra`.* \| 4096 \| 81920 \[[0-9]+\] \|' "$md"
 check "histogram: both descriptor counts of a phase" has "| swiotlb | tx4 | 4: 999, 5: 1 |"
 check "no UNEXPLAINED in an explained report" bash -c "! grep -q UNEXPLAINED '$md'"
