@@ -83,6 +83,7 @@ struct queue {
 struct vqb_traffic {
 	alignas(64) struct vqb_traffic_params p;
 	struct dma *dma;
+	bool own_dma;    /* opened here, closed at teardown (else shared: dma_dev) */
 	struct dev *dev;
 	struct queue q[DEV_NQ];
 	unsigned nq;
@@ -374,7 +375,8 @@ int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **o
 	struct dma_params dp = p->dma_params;
 	if (!strcmp(p->dma, "bounce") && dp.bounce_pool_bytes == 0) {
 		/* room for every in-flight buffer in 2 KiB slots, at least 64 MiB */
-		size_t need = (size_t)p->cfg.size * tp->descs_hi * 2 * (t->buf_size > 2048 ? t->buf_size : 2048);
+		size_t need = (size_t)p->cfg.size * tp->descs_hi * 2 * (t->buf_size > 2048 ? t->buf_size : 2048) *
+			      (dp.cpus ? dp.cpus : 1); /* every queue sharing it */
 		dp.bounce_pool_bytes = need > (64u << 20) ? need : (64u << 20);
 	}
 	/* a real PCI device: its VFIO container must exist before the backend
@@ -387,9 +389,15 @@ int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **o
 		if (!strcmp(p->dma, "vfio") && dp.vfio_container_fd < 0)
 			dp.vfio_container_fd = dev_vfio_container_fd(t->vfio);
 	}
-	if ((rc = dma_open(p->dma, &dp, &t->dma)) < 0) {
+	if (p->dma_dev && *p->dma_dev) {
+		t->dma = *p->dma_dev; /* the device's, opened by the first queue */
+	} else if ((rc = dma_open(p->dma, &dp, &t->dma)) < 0) {
 		fail(err, errlen, "--dma %s: %s", p->dma, dma_last_error());
 		goto bad;
+	} else if (p->dma_dev) {
+		*p->dma_dev = t->dma;
+	} else {
+		t->own_dma = true;
 	}
 	struct dev_params devp = {
 		.kind = p->device,
@@ -743,6 +751,20 @@ out:
 	return rc;
 }
 
+void vqb_traffic_dma_final(const struct dma *d, struct vqb_traffic_final *f)
+{
+	dma_get_counters(d, &f->dma);
+	/* a mapping left live leaks only where its unmap does something:
+	 * on a coherent direct backend, only a bounced one holds a slot */
+	struct dma_props pr;
+	dma_get_props(d, &pr);
+	if (pr.direct && pr.coherent && !pr.debug)
+		f->leaked_mappings = f->dma.bounce_live;
+	else
+		f->leaked_mappings = dma_need_unmap(d) ? f->dma.live : 0;
+	f->dma_mem_bytes = f->dma.mem_bytes;
+}
+
 void vqb_traffic_dma_counters(const struct vqb_traffic *t, struct dma_counters *c)
 {
 	dma_get_counters(t->dma, c);
@@ -816,19 +838,9 @@ void vqb_traffic_teardown(struct vqb_traffic *t, struct vqb_traffic_final *f)
 			f->arena_bytes += t->q[i].arena_len;
 	}
 	dev_close(t->dev);
-	if (t->dma) {
-		if (f) {
-			dma_get_counters(t->dma, &f->dma);
-			/* a mapping left live leaks only where its unmap does something:
-			 * on a coherent direct backend, only a bounced one holds a slot */
-			struct dma_props pr;
-			dma_get_props(t->dma, &pr);
-			if (pr.direct && pr.coherent && !pr.debug)
-				f->leaked_mappings = f->dma.bounce_live;
-			else
-				f->leaked_mappings = dma_need_unmap(t->dma) ? f->dma.live : 0;
-			f->dma_mem_bytes = f->dma.mem_bytes;
-		}
+	if (t->dma && t->own_dma) {
+		if (f)
+			vqb_traffic_dma_final(t->dma, f);
 		dma_close(t->dma);
 	}
 	dev_vfio_detach(t->vfio); /* after the backend that mapped through its container */

@@ -68,11 +68,36 @@ const char *dma_last_error(void)
 	return dma_errbuf;
 }
 
+/* The CPU a thread stands for: set by its owner, else numbered on first
+ * use. Relaxed: the number only has to be unique-ish, it orders nothing. */
+static _Atomic unsigned dma_cpu_next;
+static _Thread_local unsigned dma_cpu_id;
+static _Thread_local bool dma_cpu_set;
+
+void dma_set_this_cpu(unsigned cpu)
+{
+	dma_cpu_id = cpu;
+	dma_cpu_set = true;
+}
+
+unsigned dma_this_cpu(void)
+{
+	if (!dma_cpu_set)
+		dma_set_this_cpu(atomic_fetch_add_explicit(&dma_cpu_next, 1,
+							   memory_order_relaxed));
+	return dma_cpu_id;
+}
+
 void *dma_zalloc(struct dma *d, size_t n)
 {
-	void *p = calloc(1, n);
-	if (p)
-		dma_ctr_add(d, DMA_C_mem_bytes, n);
+	/* Cache-line aligned: per-CPU and per-area state starts lines of
+	 * its own (their types say _Alignas(64)). */
+	size_t len = n ? (n + 63) & ~(size_t)63 : 64;
+	void *p = aligned_alloc(64, len);
+	if (!p)
+		return NULL;
+	memset(p, 0, len);
+	dma_ctr_add(d, DMA_C_mem_bytes, n);
 	return p;
 }
 
@@ -169,6 +194,15 @@ int dma_open(const char *name, const struct dma_params *p, struct dma **out)
 		d->p.bounce_pool_bytes = DMA_BPOOL_DEFAULT;
 	if (!d->p.flush_batch)
 		d->p.flush_batch = 256;
+	if (d->p.cpus > 1024) {
+		unsigned cpus = d->p.cpus;
+		free(d);
+		return dma_err_name(name, -EINVAL, "cpus %u: at most 1024 queues "
+				    "may share a device", cpus);
+	}
+	if (!d->p.cpus)
+		d->p.cpus = 1;
+	d->shared = d->p.cpus > 1;
 	/* The backend's own state beyond the common struct is its memory. */
 	dma_ctr_add(d, DMA_C_mem_bytes, ops->size - sizeof(struct dma));
 
@@ -202,7 +236,13 @@ int dma_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 	    uint64_t *iova)
 {
 	int r;
-	uint64_t call = ++d->map_calls, at = d->p.fail_map_at;
+	uint64_t call, at = d->p.fail_map_at;
+	if (d->shared) {
+		call = atomic_fetch_add_explicit(&d->map_calls, 1, memory_order_relaxed) + 1;
+	} else { /* one driver thread: no locked instruction */
+		call = atomic_load_explicit(&d->map_calls, memory_order_relaxed) + 1;
+		atomic_store_explicit(&d->map_calls, call, memory_order_relaxed);
+	}
 	if (!cpu || !len || !dma_dir_valid(dir) ||
 	    (uintptr_t)cpu + len - 1 < (uintptr_t)cpu)
 		r = dma_err(d, -EINVAL, "map: bad argument cpu %p len %zu dir %d",
@@ -219,6 +259,18 @@ int dma_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 		return r;
 	}
 	dma_ctr_add(d, DMA_C_maps, 1);
+	if (d->shared) {
+		/* several queues: the live count is theirs together, the peak
+		 * a maximum raised by whoever sees a new one */
+		uint64_t live = atomic_fetch_add_explicit(&d->ctr[DMA_C_live], 1,
+							  memory_order_relaxed) + 1;
+		uint64_t peak = dma_ctr_get(d, DMA_C_peak_live);
+		while (live > peak &&
+		       !atomic_compare_exchange_weak_explicit(&d->ctr[DMA_C_peak_live], &peak, live,
+							      memory_order_relaxed, memory_order_relaxed))
+			;
+		return 0;
+	}
 	dma_ctr_add(d, DMA_C_live, 1);
 	if (dma_ctr_get(d, DMA_C_live) > dma_ctr_get(d, DMA_C_peak_live))
 		dma_ctr_add(d, DMA_C_peak_live, 1);
@@ -237,8 +289,14 @@ int dma_unmap(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir)
 	dma_ctr_add(d, DMA_C_unmaps, 1);
 	/* Backends whose unmap checks nothing (identity, noncoherent) accept
 	 * unmaps of nothing; live does not go below zero for them. */
-	if (dma_ctr_get(d, DMA_C_live))
+	if (d->shared) {
+		uint64_t live = dma_ctr_get(d, DMA_C_live);
+		while (live && !atomic_compare_exchange_weak_explicit(&d->ctr[DMA_C_live], &live, live - 1,
+								      memory_order_relaxed, memory_order_relaxed))
+			;
+	} else if (dma_ctr_get(d, DMA_C_live)) {
 		dma_ctr_sub(d, DMA_C_live, 1);
+	}
 	return 0;
 }
 
