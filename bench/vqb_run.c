@@ -20,6 +20,7 @@
 #include "vqb_perf.h"
 #include "vqb_place.h"
 #include "vqb_rte_ring.h"
+#include "dma_mem.h"
 #include "vqb_run.h"
 #include "vqb_traffic.h"
 
@@ -432,6 +433,10 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		atomic_init(&mq.sync.failed, false);
 	}
 	uint64_t rss0 = rss_bytes();
+	/* the counting allocator before any setup: the run's footprint is
+	 * what every queue and the device hold at the end */
+	uint64_t mem0[DMA_MEM_NCAT], mem1[DMA_MEM_NCAT];
+	dma_mem_get(mem0);
 	pthread_t *threads = mq.n > 1 ? calloc(mq.n, sizeof(*threads)) : NULL;
 	unsigned started = 0;
 	rc = 0;
@@ -471,6 +476,7 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	struct dma_counters dend = {0};
 	if (mq.dma)
 		dma_get_counters(mq.dma, &dend);
+	dma_mem_get(mem1);
 	for (unsigned k = 0; k < mq.n; k++)
 		if (mq.q[k].t)
 			vqb_traffic_teardown(mq.q[k].t, &mq.q[k].fin);
@@ -563,10 +569,11 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	m->bytes_copied_per_pkt = (double)copied / pk;
 	m->kicks_per_pkt = (double)kicks / pk;
 	m->calls_per_pkt = (double)calls / pk;
-	/* memory: one queue pair's (every queue's is the same) */
-	m->tracking_bytes = (uint64_t)(fin0->fp.tracking + fin0->fp.chain_state) * fin0->queues;
-	m->footprint_bytes = (uint64_t)fin0->fp.total * fin0->queues + fin0->arena_bytes + dfin.dma_mem_bytes;
-	m->bytes_per_inflight = (double)m->footprint_bytes / ((double)c->queue_size * fin0->queues);
+	/* memory: counted by the allocator (dma_mem.h), every queue and the
+	 * shared device, as it stood when the last run ended */
+	m->tracking_bytes = mem1[DMA_MEM_TRACKING] - mem0[DMA_MEM_TRACKING];
+	m->footprint_bytes = dma_mem_footprint(mem1, mem0);
+	m->bytes_per_inflight = (double)m->footprint_bytes / ((double)c->queue_size * fin0->queues * mq.n);
 	/* perf counts queue 0's driver thread: per queue 0's packet */
 	double pk0 = mq.q[0].r.packets ? (double)mq.q[0].r.packets : NAN;
 	m->hw_cycles = mq.perf.value[VQB_HW_CYCLES] / pk0;

@@ -19,6 +19,7 @@
 #include "dev.h"
 #include "dev_payload.h"
 #include "dev_vfio.h"
+#include "dma_mem.h"
 #include "vqb_traffic.h"
 
 /* --descs mix: descriptors per packet out of every 128 packets. Header +
@@ -75,6 +76,7 @@ struct queue {
 	bool fifo;
 	uint64_t next_seq, expect_seq;
 	uint64_t done;
+	bool ring_counted, arena_counted; /* charged to the counting allocator */
 };
 
 /* One per queue pair (--queues): the driver thread writes its counters
@@ -248,6 +250,9 @@ static int queue_setup(struct vqb_traffic *t, struct queue *q, enum dev_queue ki
 		q->ring = alloc_mem(a.total, p->mem_node);
 	if (!q->ring)
 		return fail(err, errlen, "ring memory: cannot allocate %zu bytes", a.total);
+	/* counted wherever it came from (anonymous pages, DPDK, a shared region) */
+	dma_mem_charge(DMA_MEM_RING, (int64_t)a.total);
+	q->ring_counted = true;
 	if ((rc = vq_create(&p->cfg, q->ring, &q->vq)) < 0)
 		return fail(err, errlen, "--queue-size %u on layout %s: vq_create failed (%s)",
 			    p->cfg.size, p->cfg.layout == VQ_LAYOUT_SPLIT ? "split" : "packed", strerror(-rc));
@@ -279,6 +284,8 @@ static int queue_setup(struct vqb_traffic *t, struct queue *q, enum dev_queue ki
 		for (size_t i = 0; i < nbufs; i++)
 			q->bufs[i] = q->arena + i * t->buf_size;
 	}
+	dma_mem_charge(DMA_MEM_POOL, (int64_t)q->arena_len);
+	q->arena_counted = true;
 	for (uint32_t i = 0; i < q->nctx; i++) {
 		/* LIFO pops from the end: context 0 first; FIFO from the front */
 		q->free_ctx[i] = q->fifo ? i : q->nctx - 1 - i;
@@ -795,6 +802,10 @@ static void queue_teardown(const struct vqb_traffic_params *p, struct queue *q,
 	free(q->pkts);
 	free(q->free_ctx);
 	free(q->bufs);
+	if (q->arena_counted)
+		dma_mem_charge(DMA_MEM_POOL, -(int64_t)q->arena_len);
+	if (q->ring_counted)
+		dma_mem_charge(DMA_MEM_RING, -(int64_t)q->ring_len);
 	if (q->pool)
 		p->mem->pool_free(q->pool, p->mem->ctx);
 	else

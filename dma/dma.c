@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "dma_mem.h"
 #include "dma_pvt.h"
 
 _Static_assert(sizeof(struct dma_counters) == DMA_C_N * sizeof(uint64_t),
@@ -92,12 +93,9 @@ void *dma_zalloc(struct dma *d, size_t n)
 {
 	/* Cache-line aligned: per-CPU and per-area state starts lines of
 	 * its own (their types say _Alignas(64)). */
-	size_t len = n ? (n + 63) & ~(size_t)63 : 64;
-	void *p = aligned_alloc(64, len);
-	if (!p)
-		return NULL;
-	memset(p, 0, len);
-	dma_ctr_add(d, DMA_C_mem_bytes, n);
+	void *p = dma_mem_zalloc(DMA_MEM_DMA, n, 64);
+	if (p)
+		dma_ctr_add(d, DMA_C_mem_bytes, n);
 	return p;
 }
 
@@ -105,7 +103,7 @@ void dma_free(struct dma *d, void *p, size_t n)
 {
 	if (!p)
 		return;
-	free(p);
+	dma_mem_free(DMA_MEM_DMA, p, n);
 	dma_ctr_sub(d, DMA_C_mem_bytes, n);
 }
 
@@ -124,6 +122,7 @@ void *dma_mmap(struct dma *d, size_t n, void *hint, bool huge)
 		return NULL;
 	}
 	dma_ctr_add(d, DMA_C_mem_bytes, n);
+	dma_mem_charge(DMA_MEM_DMA, (int64_t)n);
 	return p;
 }
 
@@ -133,6 +132,7 @@ void dma_munmap(struct dma *d, void *p, size_t n)
 		return;
 	munmap(p, n);
 	dma_ctr_sub(d, DMA_C_mem_bytes, n);
+	dma_mem_charge(DMA_MEM_DMA, -(int64_t)n);
 }
 
 const char *dma_dir_str(enum dma_dir dir)
@@ -175,12 +175,10 @@ int dma_open(const char *name, const struct dma_params *p, struct dma **out)
 
 	/* Cache-line aligned: backends keep device-side state on lines of
 	 * its own. */
-	size_t size = (ops->size + 63) & ~(size_t)63;
-	struct dma *d = aligned_alloc(64, size);
+	struct dma *d = dma_mem_zalloc(DMA_MEM_DMA, ops->size, 64);
 	if (!d)
 		return dma_err_name(name, -ENOMEM, "cannot allocate %zu bytes",
-				    size);
-	memset(d, 0, size);
+				    ops->size);
 	d->ops = ops;
 	d->applies = ops->cbits;
 	if (p) {
@@ -196,7 +194,7 @@ int dma_open(const char *name, const struct dma_params *p, struct dma **out)
 		d->p.flush_batch = 256;
 	if (d->p.cpus > 1024) {
 		unsigned cpus = d->p.cpus;
-		free(d);
+		dma_mem_free(DMA_MEM_DMA, d, ops->size);
 		return dma_err_name(name, -EINVAL, "cpus %u: at most 1024 queues "
 				    "may share a device", cpus);
 	}
@@ -208,7 +206,7 @@ int dma_open(const char *name, const struct dma_params *p, struct dma **out)
 
 	int r = ops->open(d);
 	if (r < 0) {
-		free(d);
+		dma_mem_free(DMA_MEM_DMA, d, ops->size);
 		return r;
 	}
 	*out = d;
@@ -221,7 +219,7 @@ void dma_close(struct dma *d)
 		return;
 	if (d->ops->close)
 		d->ops->close(d);
-	free(d);
+	dma_mem_free(DMA_MEM_DMA, d, d->ops->size);
 }
 
 int dma_register(struct dma *d, void *base, size_t len)
