@@ -20,6 +20,7 @@
 #include "vqb_perf.h"
 #include "vqb_place.h"
 #include "vqb_rte_ring.h"
+#include "dma_mem.h"
 #include "vqb_run.h"
 #include "vqb_traffic.h"
 
@@ -228,7 +229,7 @@ struct q_run {
 	alignas(64) struct vqb_traffic_params tp;
 	struct vqb_traffic *t;
 	struct vqb_traffic_result r;
-	struct dma_counters d0, d1;
+	struct dma_counters d0, d1; /* the device's, before and after this queue's setup */
 	struct vqb_traffic_final fin;
 	struct mq_run *mq;
 	unsigned index;
@@ -245,6 +246,8 @@ struct mq_run {
 	pthread_mutex_t setup_lock;   /* one setup at a time; held while threads start */
 	bool abort;                   /* a thread could not start: nobody runs */
 	struct vqb_perf perf;         /* queue 0's driver thread */
+	struct dma *dma;              /* the device's DMA state, shared by every queue
+					 (opened by the first setup, under setup_lock) */
 	struct q_run *q;
 };
 
@@ -259,10 +262,20 @@ static void queue_run(struct q_run *q)
 	struct vqb_traffic_sync *s = mq->n > 1 ? &mq->sync : NULL;
 
 	vqb_place_pin_self(q->driver_cpu);
+	/* the CPU this queue stands for in the shared device's per-CPU DMA
+	 * state (its bounce-pool area, its IOVA cache) */
+	dma_set_this_cpu(q->index);
 	pthread_mutex_lock(&mq->setup_lock);
 	bool abort = mq->abort;
-	if (!abort)
+	if (!abort) {
+		/* the device's counters around this setup (premapped maps its
+		 * pool here): the run's share is what no setup did */
+		if (mq->dma)
+			dma_get_counters(mq->dma, &q->d0);
 		q->rc = vqb_traffic_setup(&q->tp, &q->t, q->msg, sizeof(q->msg));
+		if (mq->dma)
+			dma_get_counters(mq->dma, &q->d1);
+	}
 	pthread_mutex_unlock(&mq->setup_lock);
 	if (abort)
 		return; /* the barrier is never used */
@@ -273,13 +286,11 @@ static void queue_run(struct q_run *q)
 		return;
 	}
 	q->set_up = true;
-	vqb_traffic_dma_counters(q->t, &q->d0);
 	if (q->index == 0)
 		vqb_perf_start(&mq->perf);
 	q->rc = vqb_traffic_run_sync(q->t, s, mq->c->packets, mq->c->seconds, &q->r, q->msg, sizeof(q->msg));
 	if (q->index == 0)
 		vqb_perf_stop(&mq->perf);
-	vqb_traffic_dma_counters(q->t, &q->d1);
 }
 
 static void *queue_thread(void *arg)
@@ -395,6 +406,9 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	/* --queues: queue k's driver on the CPU of thread k (inline) or 2k
 	 * (thread, its device on 2k + 1); CPUs wrap when there are fewer */
 	struct mq_run mq = { .c = c, .n = c->queues ? c->queues : 1 };
+	/* one device: every queue maps through the same DMA state */
+	tp.dma_dev = &mq.dma;
+	tp.dma_params.cpus = mq.n;
 	size_t qsize = ((size_t)mq.n * sizeof(struct q_run) + 63) & ~(size_t)63;
 	mq.q = aligned_alloc(64, qsize);
 	if (!mq.q) {
@@ -419,6 +433,10 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		atomic_init(&mq.sync.failed, false);
 	}
 	uint64_t rss0 = rss_bytes();
+	/* the counting allocator before any setup: the run's footprint is
+	 * what every queue and the device hold at the end */
+	uint64_t mem0[DMA_MEM_NCAT], mem1[DMA_MEM_NCAT];
+	dma_mem_get(mem0);
 	pthread_t *threads = mq.n > 1 ? calloc(mq.n, sizeof(*threads)) : NULL;
 	unsigned started = 0;
 	rc = 0;
@@ -443,6 +461,7 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	if (rc < 0) {
 		for (unsigned k = 0; k < mq.n; k++)
 			vqb_traffic_teardown(mq.q[k].t, NULL);
+		dma_close(mq.dma);
 		if (mq.n > 1)
 			pthread_barrier_destroy(&mq.sync.start);
 		pthread_mutex_destroy(&mq.setup_lock);
@@ -452,9 +471,20 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	}
 	m->rss_bytes = rss_bytes();
 	m->rss_delta_bytes = (int64_t)m->rss_bytes - (int64_t)rss0;
+	/* the device's counters after every run, before teardown detaches
+	 * what is still in flight */
+	struct dma_counters dend = {0};
+	if (mq.dma)
+		dma_get_counters(mq.dma, &dend);
+	dma_mem_get(mem1);
 	for (unsigned k = 0; k < mq.n; k++)
 		if (mq.q[k].t)
 			vqb_traffic_teardown(mq.q[k].t, &mq.q[k].fin);
+	/* then what the device was left with: leaks, faults, reports */
+	struct vqb_traffic_final dfin = {0};
+	if (mq.dma)
+		vqb_traffic_dma_final(mq.dma, &dfin);
+	dma_close(mq.dma);
 	if (mq.n > 1)
 		pthread_barrier_destroy(&mq.sync.start);
 	pthread_mutex_destroy(&mq.setup_lock);
@@ -489,7 +519,10 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	/* aggregate: every queue's packets over the common elapsed time, from
 	 * the first loop's start to the last one's end */
 	uint64_t packets = 0, errors = 0, lost = 0, kicks = 0, calls = 0, tsc = 0, payload = 0;
-	uint64_t maps = 0, unmaps = 0, syncs = 0, copied = 0, leaked = 0, stale = 0, faults = 0, reports = 0;
+	/* DMA: the device's totals over the runs, less what setups did */
+	uint64_t maps = dend.maps, unmaps = dend.unmaps, syncs = dend.syncs_for_cpu + dend.syncs_for_device;
+	uint64_t copied = dend.bytes_copied, leaked = dfin.leaked_mappings, stale = dfin.dma.stale_hits;
+	uint64_t faults = dfin.dma.faults, reports = dfin.dma.debug_reports;
 	double t0 = mq.q[0].r.t_start, t1 = mq.q[0].r.t_end;
 	for (unsigned k = 0; k < mq.n; k++) {
 		const struct q_run *q = &mq.q[k];
@@ -500,14 +533,10 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		calls += q->r.calls;
 		tsc += q->r.tsc_cycles;
 		payload += q->r.payload_bytes;
-		maps += q->d1.maps - q->d0.maps;
-		unmaps += q->d1.unmaps - q->d0.unmaps;
-		syncs += q->d1.syncs_for_cpu + q->d1.syncs_for_device - q->d0.syncs_for_cpu - q->d0.syncs_for_device;
-		copied += q->d1.bytes_copied - q->d0.bytes_copied;
-		leaked += q->fin.leaked_mappings;
-		stale += q->fin.dma.stale_hits;
-		faults += q->fin.dma.faults;
-		reports += q->fin.dma.debug_reports;
+		maps -= q->d1.maps - q->d0.maps;
+		unmaps -= q->d1.unmaps - q->d0.unmaps;
+		syncs -= q->d1.syncs_for_cpu + q->d1.syncs_for_device - q->d0.syncs_for_cpu - q->d0.syncs_for_device;
+		copied -= q->d1.bytes_copied - q->d0.bytes_copied;
 		t0 = fmin(t0, q->r.t_start);
 		t1 = fmax(t1, q->r.t_end);
 	}
@@ -540,10 +569,11 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	m->bytes_copied_per_pkt = (double)copied / pk;
 	m->kicks_per_pkt = (double)kicks / pk;
 	m->calls_per_pkt = (double)calls / pk;
-	/* memory: one queue pair's (every queue's is the same) */
-	m->tracking_bytes = (uint64_t)(fin0->fp.tracking + fin0->fp.chain_state) * fin0->queues;
-	m->footprint_bytes = (uint64_t)fin0->fp.total * fin0->queues + fin0->arena_bytes + fin0->dma_mem_bytes;
-	m->bytes_per_inflight = (double)m->footprint_bytes / ((double)c->queue_size * fin0->queues);
+	/* memory: counted by the allocator (dma_mem.h), every queue and the
+	 * shared device, as it stood when the last run ended */
+	m->tracking_bytes = mem1[DMA_MEM_TRACKING] - mem0[DMA_MEM_TRACKING];
+	m->footprint_bytes = dma_mem_footprint(mem1, mem0);
+	m->bytes_per_inflight = (double)m->footprint_bytes / ((double)c->queue_size * fin0->queues * mq.n);
 	/* perf counts queue 0's driver thread: per queue 0's packet */
 	double pk0 = mq.q[0].r.packets ? (double)mq.q[0].r.packets : NAN;
 	m->hw_cycles = mq.perf.value[VQB_HW_CYCLES] / pk0;
@@ -568,13 +598,14 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		return snprintf(msg, len, "no packet completed"), -EIO;
 	}
 	if (!c->unsafe_skip && (errors || leaked || faults || reports)) {
-		/* name the queues that failed verification */
+		/* name the queues that failed verification (leaks, faults and
+		 * reports are the shared device's, not one queue's) */
 		char which[256] = "";
 		size_t wp = 0;
 		unsigned nbad = 0;
 		for (unsigned k = 0; k < mq.n && mq.n > 1; k++) {
 			const struct q_run *q = &mq.q[k];
-			if (!(q->r.errors || q->fin.leaked_mappings || q->fin.dma.faults || q->fin.dma.debug_reports))
+			if (!q->r.errors)
 				continue;
 			if (wp < sizeof(which)) {
 				int n = snprintf(which + wp, sizeof(which) - wp, "%s%u", nbad ? "," : "", k);

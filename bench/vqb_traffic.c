@@ -19,6 +19,7 @@
 #include "dev.h"
 #include "dev_payload.h"
 #include "dev_vfio.h"
+#include "dma_mem.h"
 #include "vqb_traffic.h"
 
 /* --descs mix: descriptors per packet out of every 128 packets. Header +
@@ -75,6 +76,7 @@ struct queue {
 	bool fifo;
 	uint64_t next_seq, expect_seq;
 	uint64_t done;
+	bool ring_counted, arena_counted; /* charged to the counting allocator */
 };
 
 /* One per queue pair (--queues): the driver thread writes its counters
@@ -83,6 +85,7 @@ struct queue {
 struct vqb_traffic {
 	alignas(64) struct vqb_traffic_params p;
 	struct dma *dma;
+	bool own_dma;    /* opened here, closed at teardown (else shared: dma_dev) */
 	struct dev *dev;
 	struct queue q[DEV_NQ];
 	unsigned nq;
@@ -247,6 +250,9 @@ static int queue_setup(struct vqb_traffic *t, struct queue *q, enum dev_queue ki
 		q->ring = alloc_mem(a.total, p->mem_node);
 	if (!q->ring)
 		return fail(err, errlen, "ring memory: cannot allocate %zu bytes", a.total);
+	/* counted wherever it came from (anonymous pages, DPDK, a shared region) */
+	dma_mem_charge(DMA_MEM_RING, (int64_t)a.total);
+	q->ring_counted = true;
 	if ((rc = vq_create(&p->cfg, q->ring, &q->vq)) < 0)
 		return fail(err, errlen, "--queue-size %u on layout %s: vq_create failed (%s)",
 			    p->cfg.size, p->cfg.layout == VQ_LAYOUT_SPLIT ? "split" : "packed", strerror(-rc));
@@ -278,6 +284,8 @@ static int queue_setup(struct vqb_traffic *t, struct queue *q, enum dev_queue ki
 		for (size_t i = 0; i < nbufs; i++)
 			q->bufs[i] = q->arena + i * t->buf_size;
 	}
+	dma_mem_charge(DMA_MEM_POOL, (int64_t)q->arena_len);
+	q->arena_counted = true;
 	for (uint32_t i = 0; i < q->nctx; i++) {
 		/* LIFO pops from the end: context 0 first; FIFO from the front */
 		q->free_ctx[i] = q->fifo ? i : q->nctx - 1 - i;
@@ -374,7 +382,8 @@ int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **o
 	struct dma_params dp = p->dma_params;
 	if (!strcmp(p->dma, "bounce") && dp.bounce_pool_bytes == 0) {
 		/* room for every in-flight buffer in 2 KiB slots, at least 64 MiB */
-		size_t need = (size_t)p->cfg.size * tp->descs_hi * 2 * (t->buf_size > 2048 ? t->buf_size : 2048);
+		size_t need = (size_t)p->cfg.size * tp->descs_hi * 2 * (t->buf_size > 2048 ? t->buf_size : 2048) *
+			      (dp.cpus ? dp.cpus : 1); /* every queue sharing it */
 		dp.bounce_pool_bytes = need > (64u << 20) ? need : (64u << 20);
 	}
 	/* a real PCI device: its VFIO container must exist before the backend
@@ -387,9 +396,15 @@ int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **o
 		if (!strcmp(p->dma, "vfio") && dp.vfio_container_fd < 0)
 			dp.vfio_container_fd = dev_vfio_container_fd(t->vfio);
 	}
-	if ((rc = dma_open(p->dma, &dp, &t->dma)) < 0) {
+	if (p->dma_dev && *p->dma_dev) {
+		t->dma = *p->dma_dev; /* the device's, opened by the first queue */
+	} else if ((rc = dma_open(p->dma, &dp, &t->dma)) < 0) {
 		fail(err, errlen, "--dma %s: %s", p->dma, dma_last_error());
 		goto bad;
+	} else if (p->dma_dev) {
+		*p->dma_dev = t->dma;
+	} else {
+		t->own_dma = true;
 	}
 	struct dev_params devp = {
 		.kind = p->device,
@@ -743,6 +758,20 @@ out:
 	return rc;
 }
 
+void vqb_traffic_dma_final(const struct dma *d, struct vqb_traffic_final *f)
+{
+	dma_get_counters(d, &f->dma);
+	/* a mapping left live leaks only where its unmap does something:
+	 * on a coherent direct backend, only a bounced one holds a slot */
+	struct dma_props pr;
+	dma_get_props(d, &pr);
+	if (pr.direct && pr.coherent && !pr.debug)
+		f->leaked_mappings = f->dma.bounce_live;
+	else
+		f->leaked_mappings = dma_need_unmap(d) ? f->dma.live : 0;
+	f->dma_mem_bytes = f->dma.mem_bytes;
+}
+
 void vqb_traffic_dma_counters(const struct vqb_traffic *t, struct dma_counters *c)
 {
 	dma_get_counters(t->dma, c);
@@ -773,6 +802,10 @@ static void queue_teardown(const struct vqb_traffic_params *p, struct queue *q,
 	free(q->pkts);
 	free(q->free_ctx);
 	free(q->bufs);
+	if (q->arena_counted)
+		dma_mem_charge(DMA_MEM_POOL, -(int64_t)q->arena_len);
+	if (q->ring_counted)
+		dma_mem_charge(DMA_MEM_RING, -(int64_t)q->ring_len);
 	if (q->pool)
 		p->mem->pool_free(q->pool, p->mem->ctx);
 	else
@@ -816,19 +849,9 @@ void vqb_traffic_teardown(struct vqb_traffic *t, struct vqb_traffic_final *f)
 			f->arena_bytes += t->q[i].arena_len;
 	}
 	dev_close(t->dev);
-	if (t->dma) {
-		if (f) {
-			dma_get_counters(t->dma, &f->dma);
-			/* a mapping left live leaks only where its unmap does something:
-			 * on a coherent direct backend, only a bounced one holds a slot */
-			struct dma_props pr;
-			dma_get_props(t->dma, &pr);
-			if (pr.direct && pr.coherent && !pr.debug)
-				f->leaked_mappings = f->dma.bounce_live;
-			else
-				f->leaked_mappings = dma_need_unmap(t->dma) ? f->dma.live : 0;
-			f->dma_mem_bytes = f->dma.mem_bytes;
-		}
+	if (t->dma && t->own_dma) {
+		if (f)
+			vqb_traffic_dma_final(t->dma, f);
 		dma_close(t->dma);
 	}
 	dev_vfio_detach(t->vfio); /* after the backend that mapped through its container */

@@ -44,6 +44,15 @@ struct vqb_traffic_params {
 	bool unsafe_skip;
 	const char *dma;          /* backend name */
 	struct dma_params dma_params;
+	/* One device's DMA state shared by several engines (--queues), as
+	 * one struct device serves every queue of a NIC. NULL: this engine
+	 * opens its own backend and closes it at teardown. Non-NULL: the
+	 * first engine set up opens the backend into *dma_dev (its
+	 * dma_params.cpus = the number of engines sharing it), the others
+	 * use that one; the caller reads it with vqb_traffic_dma_final() and
+	 * closes it after every engine's teardown. Setups sharing a backend
+	 * run one at a time. */
+	struct dma **dma_dev;
 	const char *device;       /* "inline" or "thread" */
 	int dev_cpu;              /* thread device CPU, -1 any */
 	enum vqb_dir dir;
@@ -133,6 +142,12 @@ struct vqb_traffic_final {
 	size_t dma_mem_bytes;
 };
 void vqb_traffic_teardown(struct vqb_traffic *t, struct vqb_traffic_final *f);
+
+/** What the backend's counters say at the end of a run (after every
+ * engine using it tore down): f->dma, f->leaked_mappings, f->dma_mem_bytes.
+ * For a backend shared through vqb_traffic_params.dma_dev; teardown fills
+ * them itself for an engine's own backend. */
+void vqb_traffic_dma_final(const struct dma *d, struct vqb_traffic_final *f);
 
 /** The backend's counters now (between runs: exact). */
 void vqb_traffic_dma_counters(const struct vqb_traffic *t, struct dma_counters *c);

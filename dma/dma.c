@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "dma_mem.h"
 #include "dma_pvt.h"
 
 _Static_assert(sizeof(struct dma_counters) == DMA_C_N * sizeof(uint64_t),
@@ -68,9 +69,31 @@ const char *dma_last_error(void)
 	return dma_errbuf;
 }
 
+/* The CPU a thread stands for: set by its owner, else numbered on first
+ * use. Relaxed: the number only has to be unique-ish, it orders nothing. */
+static _Atomic unsigned dma_cpu_next;
+static _Thread_local unsigned dma_cpu_id;
+static _Thread_local bool dma_cpu_set;
+
+void dma_set_this_cpu(unsigned cpu)
+{
+	dma_cpu_id = cpu;
+	dma_cpu_set = true;
+}
+
+unsigned dma_this_cpu(void)
+{
+	if (!dma_cpu_set)
+		dma_set_this_cpu(atomic_fetch_add_explicit(&dma_cpu_next, 1,
+							   memory_order_relaxed));
+	return dma_cpu_id;
+}
+
 void *dma_zalloc(struct dma *d, size_t n)
 {
-	void *p = calloc(1, n);
+	/* Cache-line aligned: per-CPU and per-area state starts lines of
+	 * its own (their types say _Alignas(64)). */
+	void *p = dma_mem_zalloc(DMA_MEM_DMA, n, 64);
 	if (p)
 		dma_ctr_add(d, DMA_C_mem_bytes, n);
 	return p;
@@ -80,7 +103,7 @@ void dma_free(struct dma *d, void *p, size_t n)
 {
 	if (!p)
 		return;
-	free(p);
+	dma_mem_free(DMA_MEM_DMA, p, n);
 	dma_ctr_sub(d, DMA_C_mem_bytes, n);
 }
 
@@ -99,6 +122,7 @@ void *dma_mmap(struct dma *d, size_t n, void *hint, bool huge)
 		return NULL;
 	}
 	dma_ctr_add(d, DMA_C_mem_bytes, n);
+	dma_mem_charge(DMA_MEM_DMA, (int64_t)n);
 	return p;
 }
 
@@ -108,6 +132,7 @@ void dma_munmap(struct dma *d, void *p, size_t n)
 		return;
 	munmap(p, n);
 	dma_ctr_sub(d, DMA_C_mem_bytes, n);
+	dma_mem_charge(DMA_MEM_DMA, -(int64_t)n);
 }
 
 const char *dma_dir_str(enum dma_dir dir)
@@ -150,12 +175,10 @@ int dma_open(const char *name, const struct dma_params *p, struct dma **out)
 
 	/* Cache-line aligned: backends keep device-side state on lines of
 	 * its own. */
-	size_t size = (ops->size + 63) & ~(size_t)63;
-	struct dma *d = aligned_alloc(64, size);
+	struct dma *d = dma_mem_zalloc(DMA_MEM_DMA, ops->size, 64);
 	if (!d)
 		return dma_err_name(name, -ENOMEM, "cannot allocate %zu bytes",
-				    size);
-	memset(d, 0, size);
+				    ops->size);
 	d->ops = ops;
 	d->applies = ops->cbits;
 	if (p) {
@@ -169,12 +192,21 @@ int dma_open(const char *name, const struct dma_params *p, struct dma **out)
 		d->p.bounce_pool_bytes = DMA_BPOOL_DEFAULT;
 	if (!d->p.flush_batch)
 		d->p.flush_batch = 256;
+	if (d->p.cpus > 1024) {
+		unsigned cpus = d->p.cpus;
+		dma_mem_free(DMA_MEM_DMA, d, ops->size);
+		return dma_err_name(name, -EINVAL, "cpus %u: at most 1024 queues "
+				    "may share a device", cpus);
+	}
+	if (!d->p.cpus)
+		d->p.cpus = 1;
+	d->shared = d->p.cpus > 1;
 	/* The backend's own state beyond the common struct is its memory. */
 	dma_ctr_add(d, DMA_C_mem_bytes, ops->size - sizeof(struct dma));
 
 	int r = ops->open(d);
 	if (r < 0) {
-		free(d);
+		dma_mem_free(DMA_MEM_DMA, d, ops->size);
 		return r;
 	}
 	*out = d;
@@ -187,7 +219,7 @@ void dma_close(struct dma *d)
 		return;
 	if (d->ops->close)
 		d->ops->close(d);
-	free(d);
+	dma_mem_free(DMA_MEM_DMA, d, d->ops->size);
 }
 
 int dma_register(struct dma *d, void *base, size_t len)
@@ -202,7 +234,13 @@ int dma_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 	    uint64_t *iova)
 {
 	int r;
-	uint64_t call = ++d->map_calls, at = d->p.fail_map_at;
+	uint64_t call, at = d->p.fail_map_at;
+	if (d->shared) {
+		call = atomic_fetch_add_explicit(&d->map_calls, 1, memory_order_relaxed) + 1;
+	} else { /* one driver thread: no locked instruction */
+		call = atomic_load_explicit(&d->map_calls, memory_order_relaxed) + 1;
+		atomic_store_explicit(&d->map_calls, call, memory_order_relaxed);
+	}
 	if (!cpu || !len || !dma_dir_valid(dir) ||
 	    (uintptr_t)cpu + len - 1 < (uintptr_t)cpu)
 		r = dma_err(d, -EINVAL, "map: bad argument cpu %p len %zu dir %d",
@@ -219,6 +257,18 @@ int dma_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 		return r;
 	}
 	dma_ctr_add(d, DMA_C_maps, 1);
+	if (d->shared) {
+		/* several queues: the live count is theirs together, the peak
+		 * a maximum raised by whoever sees a new one */
+		uint64_t live = atomic_fetch_add_explicit(&d->ctr[DMA_C_live], 1,
+							  memory_order_relaxed) + 1;
+		uint64_t peak = dma_ctr_get(d, DMA_C_peak_live);
+		while (live > peak &&
+		       !atomic_compare_exchange_weak_explicit(&d->ctr[DMA_C_peak_live], &peak, live,
+							      memory_order_relaxed, memory_order_relaxed))
+			;
+		return 0;
+	}
 	dma_ctr_add(d, DMA_C_live, 1);
 	if (dma_ctr_get(d, DMA_C_live) > dma_ctr_get(d, DMA_C_peak_live))
 		dma_ctr_add(d, DMA_C_peak_live, 1);
@@ -237,8 +287,14 @@ int dma_unmap(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir)
 	dma_ctr_add(d, DMA_C_unmaps, 1);
 	/* Backends whose unmap checks nothing (identity, noncoherent) accept
 	 * unmaps of nothing; live does not go below zero for them. */
-	if (dma_ctr_get(d, DMA_C_live))
+	if (d->shared) {
+		uint64_t live = dma_ctr_get(d, DMA_C_live);
+		while (live && !atomic_compare_exchange_weak_explicit(&d->ctr[DMA_C_live], &live, live - 1,
+								      memory_order_relaxed, memory_order_relaxed))
+			;
+	} else if (dma_ctr_get(d, DMA_C_live)) {
 		dma_ctr_sub(d, DMA_C_live, 1);
+	}
 	return 0;
 }
 

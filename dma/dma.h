@@ -27,9 +27,16 @@
  * nothing sets errno. The last error's text (naming backend and value) is in
  * dma_last_error().
  *
- * Threads: one driver thread calls map/unmap/sync; one device thread may call
- * dma_translate() concurrently. Counters may be read from either thread
- * (values are exact once both sides are quiescent).
+ * Threads: one backend is one device's DMA state (Linux: one struct device),
+ * shared by every queue of that device. With params.cpus <= 1 one driver
+ * thread calls map/unmap/sync and one device thread may call dma_translate()
+ * concurrently (no lock is taken). With params.cpus = N > 1, up to N driver
+ * threads (one per queue, each on its own CPU: dma_set_this_cpu) and their
+ * device threads may call everything concurrently: the bounce pool is split
+ * into areas with a lock each, the IOVA domain keeps a cache per CPU in front
+ * of a locked depot and bitmap, and counters are updated with atomic adds.
+ * A mapping is unmapped and synced by the thread that made it. Counters may
+ * be read from any thread (values are exact once every user is quiescent).
  */
 #ifndef DMA_H
 #define DMA_H
@@ -78,6 +85,12 @@ struct dma_params {
 	 * (its inner backend gets no injection). */
 	uint64_t fail_map_at;
 	uint64_t fail_map_count;
+	/* Queues (driver threads, each on its own CPU) sharing this device
+	 * (0 = 1). > 1 makes the backend thread-safe: the bounce pool is split
+	 * into this many areas (rounded down to a power of two, fewer when an
+	 * area would hold under 128 slots), as swiotlb splits its pool per
+	 * CPU, and the IOVA domain keeps one cache per CPU. */
+	unsigned cpus;
 };
 
 /* What a device's DMA setup looks like from outside the mappings: what the
@@ -119,6 +132,15 @@ struct dma;
 int dma_open(const char *name, const struct dma_params *p, struct dma **out);
 void dma_close(struct dma *d);
 const char *dma_name(const struct dma *d);
+
+/** The CPU the calling thread stands for, as the kernel's
+ * raw_smp_processor_id() does for a shared device's per-CPU state: it picks
+ * this thread's bounce-pool area and IOVA cache (cpu modulo their number).
+ * A thread that never calls it gets the next number of a process-wide
+ * count on its first DMA call. Each queue's driver thread sets its queue
+ * index. */
+void dma_set_this_cpu(unsigned cpu);
+unsigned dma_this_cpu(void);
 
 /** Name of backend i (0-based), NULL past the end. */
 const char *dma_backend_name(unsigned i);

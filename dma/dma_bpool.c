@@ -16,7 +16,19 @@
  * classic cost and an unwritten tail of a FROM_DEVICE buffer reads back
  * whatever the slot held.
  *
- * Driver thread only: the device reaches the pool memory, never this state.
+ * Areas (a shared device, params.cpus > 1): the pool is split into areas,
+ * one per CPU rounded down to a power of two, each a run of whole bitmap
+ * words with its own lock, cursor and use count, as swiotlb splits its pool
+ * (swiotlb_adjust_nareas, struct io_tlb_area). A mapping never spans two
+ * areas; map searches this CPU's area first, then the others in turn
+ * (swiotlb_pool_find_slots over swiotlb_area_find_slots). An area holds at
+ * least DMA_BSEG_SLOTS slots (the longest mapping); a pool too small for
+ * that gets fewer areas. A device with one queue has one area and takes no
+ * lock. Unmap and sync run on the thread that mapped (the queue's), under
+ * the lock of the area holding the slots; copies in at map run after the
+ * area's lock is dropped (the slots are already this mapping's).
+ *
+ * The device reaches the pool memory, never this state.
  */
 #include <errno.h>
 #include <string.h>
@@ -68,11 +80,46 @@ int dma_bpool_init(struct dma *d, struct dma_bpool *bp, size_t bytes,
 			       bytes, hint);
 	bp->used = dma_zalloc(d, (bp->nslots + 63) / 64 * sizeof(uint64_t));
 	bp->meta = dma_zalloc(d, bp->nslots * sizeof(struct dma_bslot));
-	if (!bp->used || !bp->meta) {
+	/* One area per CPU, a power of two, each of at least the longest
+	 * mapping's slots and a whole number of bitmap words. */
+	unsigned na = 1;
+	while (na * 2 <= d->p.cpus &&
+	       (bp->nslots / (na * 2)) / 64 * 64 >= DMA_BSEG_SLOTS)
+		na *= 2;
+	bp->nareas = na;
+	bp->area_slots = (uint32_t)(na == 1 ? bp->nslots : bp->nslots / na / 64 * 64);
+	bp->areas = dma_zalloc(d, na * sizeof(*bp->areas));
+	if (!bp->used || !bp->meta || !bp->areas) {
 		dma_bpool_fini(d, bp);
 		return dma_err(d, -ENOMEM, "cannot allocate bounce pool metadata");
 	}
+	for (unsigned a = 0; a < na; a++) {
+		struct dma_barea *ar = &bp->areas[a];
+		pthread_mutex_init(&ar->lock, NULL);
+		ar->start = ar->cursor = (size_t)a * bp->area_slots;
+		ar->end = a + 1 == na ? bp->nslots : (size_t)(a + 1) * bp->area_slots;
+	}
 	return 0;
+}
+
+size_t dma_bpool_used(const struct dma *d, struct dma_bpool *bp)
+{
+	size_t n = 0;
+	for (unsigned a = 0; a < bp->nareas; a++) {
+		dma_lock(d->shared, &bp->areas[a].lock);
+		n += bp->areas[a].used_slots;
+		dma_unlock(d->shared, &bp->areas[a].lock);
+	}
+	return n;
+}
+
+/* The area holding slot i. */
+static struct dma_barea *bpool_area_of(const struct dma_bpool *bp, size_t i)
+{
+	if (bp->nareas == 1)
+		return bp->areas;
+	size_t a = i / bp->area_slots;
+	return &bp->areas[a < bp->nareas ? a : bp->nareas - 1];
 }
 
 int dma_bpool_set_break(struct dma *d, struct dma_bpool *bp, size_t slot)
@@ -92,21 +139,28 @@ void dma_bpool_fini(struct dma *d, struct dma_bpool *bp)
 		dma_free(d, bp->brk, (bp->nslots + 63) / 64 * sizeof(uint64_t));
 	dma_free(d, bp->used, (bp->nslots + 63) / 64 * sizeof(uint64_t));
 	dma_free(d, bp->meta, bp->nslots * sizeof(struct dma_bslot));
+	if (bp->areas) {
+		for (unsigned a = 0; a < bp->nareas; a++)
+			pthread_mutex_destroy(&bp->areas[a].lock);
+		dma_free(d, bp->areas, bp->nareas * sizeof(*bp->areas));
+	}
 	dma_munmap(d, bp->base, bp->bytes);
 	memset(bp, 0, sizeof(*bp));
 }
 
-/* Next-fit search for n free contiguous slots; runs do not wrap. Whole
- * used words are skipped 64 slots at a time. */
-static long bpool_find(const struct dma_bpool *bp, size_t n)
+/* Next-fit search for n free contiguous slots in area ar (under its
+ * lock); runs do not wrap. Whole used words are skipped 64 slots at a
+ * time. */
+static long bpool_find(const struct dma_bpool *bp, const struct dma_barea *ar,
+		       size_t n)
 {
-	size_t i = bp->cursor, run = 0, scanned = 0;
-	while (scanned < bp->nslots + n) {
-		if (i >= bp->nslots) {
-			i = 0;
+	size_t i = ar->cursor, run = 0, scanned = 0, len = ar->end - ar->start;
+	while (scanned < len + n) {
+		if (i >= ar->end) {
+			i = ar->start;
 			run = 0;
 		}
-		if (run == 0 && i % 64 == 0 && i + 64 <= bp->nslots &&
+		if (run == 0 && i % 64 == 0 && i + 64 <= ar->end &&
 		    bp->used[i / 64] == ~0ull) {
 			i += 64;
 			scanned += 64;
@@ -133,24 +187,39 @@ int dma_bpool_map(struct dma *d, struct dma_bpool *bp, void *orig, size_t len,
 			       "bounce: mapping of %zu bytes at %p exceeds the "
 			       "longest bounce mapping (%lu bytes)",
 			       len, orig, DMA_BSEG_SLOTS * DMA_BSLOT_SIZE);
-	long s = bpool_find(bp, n);
+	/* This CPU's area first, then the others in turn. */
+	unsigned a0 = bp->nareas == 1 ? 0 : dma_this_cpu() & (bp->nareas - 1), a = a0;
+	long s;
+	do {
+		struct dma_barea *ar = &bp->areas[a];
+		dma_lock(d->shared, &ar->lock);
+		s = bpool_find(bp, ar, n);
+		if (s >= 0) {
+			size_t i = (size_t)s;
+			bits_set(bp->used, i, n, true);
+			for (size_t k = i; k < i + n; k++)
+				bp->meta[k].head = (uint32_t)i;
+			bp->meta[i].orig = orig;
+			bp->meta[i].len = (uint32_t)len;
+			bp->meta[i].dir = (uint8_t)dir;
+			bp->meta[i].is_head = 1;
+			ar->cursor = i + n;
+			ar->used_slots += n;
+		}
+		dma_unlock(d->shared, &ar->lock);
+		a = (a + 1) & (bp->nareas - 1);
+	} while (s < 0 && a != a0);
 	if (s < 0)
 		return dma_err(d, -ENOMEM,
 			       "bounce pool exhausted: no %zu free contiguous "
-			       "slots for %zu bytes at %p (%zu of %zu slots used%s)",
-			       n, len, orig, bp->used_slots, bp->nslots,
+			       "slots for %zu bytes at %p (%zu of %zu slots used, "
+			       "%u area%s of %u%s)",
+			       n, len, orig, dma_bpool_used(d, bp), bp->nslots,
+			       bp->nareas, bp->nareas > 1 ? "s" : "", bp->area_slots,
 			       bp->brk ? "; runs stop where the pool's frames "
 			       "are not physically adjacent" : "");
 	size_t i = (size_t)s;
-	bits_set(bp->used, i, n, true);
-	for (size_t k = i; k < i + n; k++)
-		bp->meta[k].head = (uint32_t)i;
-	bp->meta[i].orig = orig;
-	bp->meta[i].len = (uint32_t)len;
-	bp->meta[i].dir = (uint8_t)dir;
-	bp->meta[i].is_head = 1;
-	bp->cursor = i + n;
-	bp->used_slots += n;
+	dma_dev_set_bounced(d);
 
 	uint8_t *p = bp->base + (i << DMA_BSLOT_SHIFT);
 	if (dir & DMA_TO_DEVICE) {
@@ -168,20 +237,27 @@ int dma_bpool_unmap(struct dma *d, struct dma_bpool *bp, void *slot,
 {
 	size_t off = (size_t)((uint8_t *)slot - bp->base);
 	size_t i = off >> DMA_BSLOT_SHIFT;
+	struct dma_barea *ar = bpool_area_of(bp, i);
+	dma_lock(d->shared, &ar->lock);
 	if (off & (DMA_BSLOT_SIZE - 1) || !bit_get(bp->used, i) ||
-	    !bp->meta[i].is_head)
+	    !bp->meta[i].is_head) {
+		dma_unlock(d->shared, &ar->lock);
 		return dma_err(d, -EINVAL,
 			       "unmap of 0x%llx: not the start of a live bounce "
 			       "mapping",
 			       (unsigned long long)(uintptr_t)slot);
+	}
 	struct dma_bslot *m = &bp->meta[i];
-	if (m->len != len || m->dir != dir)
+	if (m->len != len || m->dir != dir) {
+		unsigned mlen = m->len;
+		enum dma_dir mdir = (enum dma_dir)m->dir;
+		dma_unlock(d->shared, &ar->lock);
 		return dma_err(d, -EINVAL,
 			       "unmap of 0x%llx with len %zu dir %s; mapped "
 			       "with len %u dir %s",
 			       (unsigned long long)(uintptr_t)slot, len,
-			       dma_dir_str(dir), m->len,
-			       dma_dir_str((enum dma_dir)m->dir));
+			       dma_dir_str(dir), mlen, dma_dir_str(mdir));
+	}
 	if (copy_back && (dir & DMA_FROM_DEVICE)) {
 		memcpy(m->orig, slot, len);
 		dma_ctr_add(d, DMA_C_bytes_copied, len);
@@ -190,7 +266,8 @@ int dma_bpool_unmap(struct dma *d, struct dma_bpool *bp, void *slot,
 	bits_set(bp->used, i, n, false);
 	m->is_head = 0;
 	m->orig = NULL;
-	bp->used_slots -= n;
+	ar->used_slots -= n;
+	dma_unlock(d->shared, &ar->lock);
 	dma_ctr_sub(d, DMA_C_bounce_live, 1);
 	return 0;
 }
@@ -200,24 +277,32 @@ int dma_bpool_sync(struct dma *d, struct dma_bpool *bp, void *slot,
 {
 	size_t off = (size_t)((uint8_t *)slot - bp->base);
 	size_t i = off >> DMA_BSLOT_SHIFT;
-	if (!bit_get(bp->used, i))
+	struct dma_barea *ar = bpool_area_of(bp, i);
+	/* The lock covers the checks, which read words other CPUs' mappings
+	 * share; the copy runs on this thread's own live mapping. */
+	dma_lock(d->shared, &ar->lock);
+	if (!bit_get(bp->used, i)) {
+		dma_unlock(d->shared, &ar->lock);
 		return dma_err(d, -EINVAL, "sync of 0x%llx: no live bounce mapping",
 			       (unsigned long long)(uintptr_t)slot);
+	}
 	struct dma_bslot *m = &bp->meta[bp->meta[i].head];
 	uint8_t *hp = bp->base + ((size_t)bp->meta[i].head << DMA_BSLOT_SHIFT);
 	size_t delta = (size_t)((uint8_t *)slot - hp);
-	if (delta + len > m->len)
+	unsigned mlen = m->len, mdir = m->dir;
+	uint8_t *orig = (uint8_t *)m->orig + delta;
+	dma_unlock(d->shared, &ar->lock);
+	if (delta + len > mlen)
 		return dma_err(d, -EINVAL,
 			       "sync of 0x%llx len %zu runs past its mapping "
 			       "(len %u)",
-			       (unsigned long long)(uintptr_t)slot, len, m->len);
-	uint8_t *orig = (uint8_t *)m->orig + delta;
+			       (unsigned long long)(uintptr_t)slot, len, mlen);
 	/* The mapping's direction decides, as in swiotlb: for_cpu copies
 	 * what the device may have written, for_device what it will read. */
-	if (for_cpu && (m->dir & DMA_FROM_DEVICE)) {
+	if (for_cpu && (mdir & DMA_FROM_DEVICE)) {
 		memcpy(orig, slot, len);
 		dma_ctr_add(d, DMA_C_bytes_copied, len);
-	} else if (!for_cpu && (m->dir & DMA_TO_DEVICE)) {
+	} else if (!for_cpu && (mdir & DMA_TO_DEVICE)) {
 		memcpy(slot, orig, len);
 		dma_ctr_add(d, DMA_C_bytes_copied, len);
 	}

@@ -71,14 +71,16 @@ static void *identity_translate(struct dma *d, uint64_t iova, size_t len,
 	return (void *)(uintptr_t)iova;
 }
 
+/* The device's state, shared by its queues: one bounce on any queue
+ * answers for all of them from then on (dma_need_unmap). */
 static unsigned identity_need_unmap(const struct dma *d)
 {
-	return dma_ctr_get(d, DMA_C_bounced) ? DMA_R_BOUNCE : 0;
+	return dma_dev_bounced(d) ? DMA_R_BOUNCE : 0;
 }
 
 static bool identity_need_sync(const struct dma *d)
 {
-	return dma_ctr_get(d, DMA_C_bounced) != 0;
+	return dma_dev_bounced(d);
 }
 
 const struct dma_ops dma_identity_ops = {

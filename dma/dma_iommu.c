@@ -32,6 +32,14 @@
  * A miss walks the page table (acquire loads); an unmapped page or a
  * missing permission is refused (NULL, faults++).
  *
+ * Shared by several queues (params.cpus > 1), as one IOMMU domain serves
+ * all queues of a device: the IOVA allocator keeps a cache per CPU
+ * (dma_iova.c); page-table nodes are installed with a compare-and-swap (a
+ * queue that loses the race frees its node and uses the winner's, as the
+ * kernel's page-table code does with cmpxchg); the lazy flush queue is
+ * under fq_lock; the IOTLB, one per IOMMU, is used by one translating
+ * thread at a time under iotlb_lock. One queue: none of these locks.
+ *
  * Stale hits: on each hit the device also reloads the PTE the entry was
  * filled from (one load, no walk). If it changed, the hit is stale:
  * stale_hits++ and the access SUCCEEDS with the old translation, because a
@@ -89,7 +97,8 @@ struct dma_iommu {
 	struct dma_iova iova;
 	struct fq_entry *fq;
 	unsigned fq_n;
-	uint64_t nodes;
+	pthread_mutex_t fq_lock;    /* shared: fq, fq_n */
+	pthread_mutex_t iotlb_lock; /* shared: dev */
 	/* written by the driver, read by the device */
 	_Alignas(64) _Atomic(struct pt_mid *) top[PT_N];
 	_Alignas(64) _Atomic uint32_t set_gen[IOTLB_SETS];
@@ -110,6 +119,8 @@ static int iommu_open(struct dma *d)
 	int r = dma_iova_init(d, &m->iova, IOMMU_BASE_PFN, npages);
 	if (r < 0)
 		return r;
+	pthread_mutex_init(&m->fq_lock, NULL);
+	pthread_mutex_init(&m->iotlb_lock, NULL);
 	if (d->p.lazy) {
 		m->fq = dma_zalloc(d, d->p.flush_batch * sizeof(*m->fq));
 		if (!m->fq) {
@@ -138,30 +149,48 @@ static void iommu_close(struct dma *d)
 	if (m->fq)
 		dma_free(d, m->fq, d->p.flush_batch * sizeof(*m->fq));
 	dma_iova_fini(d, &m->iova);
+	pthread_mutex_destroy(&m->fq_lock);
+	pthread_mutex_destroy(&m->iotlb_lock);
 }
 
+/* Install a zeroed node at *slot unless another queue did first; the node
+ * there afterwards, NULL when none could be allocated. R1: publishes the
+ * zeroed node; pairs with A1/A2 in pt_walk and with the acquire on a lost
+ * race (the winner's zeroes are visible to the loser). */
+#define PT_INSTALL(m, slot, type)                                              \
+	static type *pt_install_##type(struct dma_iommu *m, _Atomic(type *) *slot) \
+	{                                                                      \
+		type *node = dma_zalloc(&m->d, sizeof(type)), *cur = NULL;     \
+		if (!node)                                                     \
+			return NULL;                                           \
+		if (atomic_compare_exchange_strong_explicit(                   \
+			    slot, &cur, node, memory_order_release,            \
+			    memory_order_acquire))                             \
+			return node;                                           \
+		dma_free(&m->d, node, sizeof(type)); /* another queue won */   \
+		return cur;                                                    \
+	}
+typedef struct pt_mid pt_mid;
+typedef struct pt_leaf pt_leaf;
+PT_INSTALL(m, slot, pt_mid)
+PT_INSTALL(m, slot, pt_leaf)
+#undef PT_INSTALL
+
 /* Driver: the PTE slot of pfn, creating nodes on the way when asked.
- * Relaxed loads: the driver is the only writer of node pointers. */
+ * Acquire loads: on a shared device another queue may have installed the
+ * node (pairs with R1 in pt_install_*). */
 static _Atomic uint64_t *pt_slot(struct dma_iommu *m, uint64_t pfn, bool create)
 {
 	_Atomic(struct pt_mid *) *tp = &m->top[pfn >> (2 * PT_BITS)];
-	struct pt_mid *mid = atomic_load_explicit(tp, memory_order_relaxed);
-	if (!mid) {
-		if (!create || !(mid = dma_zalloc(&m->d, sizeof(*mid))))
-			return NULL;
-		m->nodes++;
-		/* R1: publishes the zeroed node; pairs with A1 in pt_walk. */
-		atomic_store_explicit(tp, mid, memory_order_release);
-	}
+	struct pt_mid *mid = atomic_load_explicit(tp, memory_order_acquire);
+	if (!mid && (!create ||
+		     !(mid = pt_install_pt_mid(m, tp))))
+		return NULL;
 	_Atomic(struct pt_leaf *) *lp = &mid->leaf[(pfn >> PT_BITS) & (PT_N - 1)];
-	struct pt_leaf *leaf = atomic_load_explicit(lp, memory_order_relaxed);
-	if (!leaf) {
-		if (!create || !(leaf = dma_zalloc(&m->d, sizeof(*leaf))))
-			return NULL;
-		m->nodes++;
-		/* R2: publishes the zeroed leaf; pairs with A2 in pt_walk. */
-		atomic_store_explicit(lp, leaf, memory_order_release);
-	}
+	struct pt_leaf *leaf = atomic_load_explicit(lp, memory_order_acquire);
+	if (!leaf && (!create ||
+		      !(leaf = pt_install_pt_leaf(m, lp))))
+		return NULL;
 	return &leaf->pte[pfn & (PT_N - 1)];
 }
 
@@ -170,12 +199,12 @@ static _Atomic uint64_t *pt_walk(struct dma_iommu *m, uint64_t pfn)
 {
 	if (pfn >> (3 * PT_BITS))
 		return NULL;
-	/* A1: pairs with R1 in pt_slot. */
+	/* A1: pairs with R1 in pt_install_*. */
 	struct pt_mid *mid = atomic_load_explicit(&m->top[pfn >> (2 * PT_BITS)],
 						  memory_order_acquire);
 	if (!mid)
 		return NULL;
-	/* A2: pairs with R2 in pt_slot. */
+	/* A2: pairs with R1 in pt_install_*. */
 	struct pt_leaf *leaf = atomic_load_explicit(
 		&mid->leaf[(pfn >> PT_BITS) & (PT_N - 1)], memory_order_acquire);
 	return leaf ? &leaf->pte[pfn & (PT_N - 1)] : NULL;
@@ -262,10 +291,13 @@ static int iommu_unmap(struct dma *d, uint64_t iova, size_t len,
 		atomic_store_explicit(pt_slot(m, pfn + i, false), 0,
 				      memory_order_relaxed);
 	if (d->p.lazy) {
+		/* lock order: fq, then the IOVA allocator's (in the flush) */
+		dma_lock(d->shared, &m->fq_lock);
 		m->fq[m->fq_n].pfn = pfn;
 		m->fq[m->fq_n].order = order;
 		if (++m->fq_n == d->p.flush_batch)
 			iommu_flush(m);
+		dma_unlock(d->shared, &m->fq_lock);
 		return 0;
 	}
 	for (uint64_t i = 0; i < pages; i++)
@@ -317,8 +349,8 @@ static uint64_t iotlb_lookup(struct dma_iommu *m, uint64_t pfn)
 	return pte;
 }
 
-static void *iommu_translate(struct dma *d, uint64_t iova, size_t len,
-			     enum dma_dir access)
+static void *iommu_translate_locked(struct dma *d, uint64_t iova, size_t len,
+				    enum dma_dir access)
 {
 	struct dma_iommu *m = DMA_PRIV(struct dma_iommu, d);
 	struct iommu_dev *dv = &m->dev;
@@ -344,6 +376,18 @@ static void *iommu_translate(struct dma *d, uint64_t iova, size_t len,
 			return NULL; /* not one CPU buffer: no single pointer */
 	}
 	return (void *)(base + (iova & DMA_PAGE_MASK));
+}
+
+/* One IOTLB per IOMMU: the translating threads of a shared device (one
+ * per queue) take turns. */
+static void *iommu_translate(struct dma *d, uint64_t iova, size_t len,
+			     enum dma_dir access)
+{
+	struct dma_iommu *m = DMA_PRIV(struct dma_iommu, d);
+	dma_lock(d->shared, &m->iotlb_lock);
+	void *p = iommu_translate_locked(d, iova, len, access);
+	dma_unlock(d->shared, &m->iotlb_lock);
+	return p;
 }
 
 static unsigned iommu_need_unmap(const struct dma *d)

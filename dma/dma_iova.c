@@ -15,15 +15,23 @@
  * same IOVA back (which is what makes a missing IOTLB invalidation
  * dangerous).
  *
- * Every magazine is allocated at init: no allocation after it. Driver
- * thread only.
+ * Per CPU, as the kernel's rcache (alloc_iova_fast / free_iova_fast over
+ * iova_rcache_get / iova_rcache_insert): each CPU (dma_this_cpu(), i.e. each
+ * queue of a shared device) has its own loaded and previous magazine per
+ * size class under its own lock; the depot of full magazines is shared
+ * under the depot lock; the bitmap under the bitmap lock. Lock order: CPU,
+ * depot, bitmap. A device with one queue has one CPU cache and takes no
+ * lock. An exhausted space flushes every CPU's cache and the depot
+ * (free_cpu_cached_iovas, free_global_cached_iovas) and retries once.
+ *
+ * Every magazine is allocated at init: no allocation after it (the empty
+ * magazines the kernel allocates on demand wait in a spare list).
  */
 #include <errno.h>
 #include <string.h>
 
 #include "dma_pvt.h"
 
-#define IOVA_NMAGS (DMA_IOVA_CLASSES * (2 + DMA_IOVA_DEPOT))
 
 static bool iova_bit(const struct dma_iova *a, uint64_t i)
 {
@@ -49,9 +57,15 @@ int dma_iova_init(struct dma *d, struct dma_iova *a, uint64_t base_pfn,
 			       "1..2^30", (unsigned long long)npages);
 	a->base_pfn = base_pfn;
 	a->npages = npages;
+	a->shared = d->shared;
+	a->ncpus = 1;
+	while (a->ncpus * 2 <= d->p.cpus)
+		a->ncpus *= 2;
+	a->nmags = DMA_IOVA_CLASSES * (2 * a->ncpus + DMA_IOVA_DEPOT);
 	a->used = dma_zalloc(d, (npages + 63) / 64 * sizeof(uint64_t));
-	a->mags = dma_zalloc(d, IOVA_NMAGS * sizeof(struct dma_iova_mag));
-	if (!a->used || !a->mags) {
+	a->mags = dma_zalloc(d, a->nmags * sizeof(struct dma_iova_mag));
+	a->cpu = dma_zalloc(d, a->ncpus * sizeof(*a->cpu));
+	if (!a->used || !a->mags || !a->cpu) {
 		dma_iova_fini(d, a);
 		return dma_err(d, -ENOMEM, "cannot allocate the IOVA allocator");
 	}
@@ -59,20 +73,32 @@ int dma_iova_init(struct dma *d, struct dma_iova *a, uint64_t base_pfn,
 	for (uint64_t i = npages; i % 64; i++)
 		a->used[i / 64] |= 1ull << (i % 64);
 	struct dma_iova_mag *m = a->mags;
-	for (unsigned c = 0; c < DMA_IOVA_CLASSES; c++) {
-		struct dma_iova_rcache *rc = &a->rc[c];
-		rc->loaded = m++;
-		rc->prev = m++;
-		for (unsigned k = 0; k < DMA_IOVA_DEPOT; k++)
-			rc->spare[rc->nspare++] = m++;
+	for (unsigned c = 0; c < a->ncpus; c++) {
+		pthread_mutex_init(&a->cpu[c].lock, NULL);
+		for (unsigned k = 0; k < DMA_IOVA_CLASSES; k++) {
+			a->cpu[c].loaded[k] = m++;
+			a->cpu[c].prev[k] = m++;
+		}
 	}
+	for (unsigned k = 0; k < DMA_IOVA_CLASSES; k++)
+		for (unsigned j = 0; j < DMA_IOVA_DEPOT; j++)
+			a->rc[k].spare[a->rc[k].nspare++] = m++;
+	pthread_mutex_init(&a->depot_lock, NULL);
+	pthread_mutex_init(&a->bitmap_lock, NULL);
 	return 0;
 }
 
 void dma_iova_fini(struct dma *d, struct dma_iova *a)
 {
+	if (a->cpu) {
+		for (unsigned c = 0; c < a->ncpus; c++)
+			pthread_mutex_destroy(&a->cpu[c].lock);
+		pthread_mutex_destroy(&a->depot_lock);
+		pthread_mutex_destroy(&a->bitmap_lock);
+	}
 	dma_free(d, a->used, (a->npages + 63) / 64 * sizeof(uint64_t));
-	dma_free(d, a->mags, IOVA_NMAGS * sizeof(struct dma_iova_mag));
+	dma_free(d, a->mags, a->nmags * sizeof(struct dma_iova_mag));
+	dma_free(d, a->cpu, a->ncpus * sizeof(*a->cpu));
 	memset(a, 0, sizeof(*a));
 }
 
@@ -132,50 +158,94 @@ static void iova_bitmap_free(struct dma_iova *a, uint64_t pfn, unsigned order)
 	a->slow_frees++;
 }
 
-/* Every cached block back to the bitmap (all sizes, depot included). */
+/* A magazine's blocks back to the bitmap (under the bitmap lock). */
+static void iova_mag_to_bitmap(struct dma_iova *a, struct dma_iova_mag *m,
+			       unsigned order)
+{
+	for (unsigned i = 0; i < m->n; i++)
+		iova_bitmap_free(a, m->pfn[i], order);
+	m->n = 0;
+}
+
+/* Every cached block back to the bitmap: every CPU's magazines, then the
+ * depot (all sizes). */
 static void iova_flush_rcache(struct dma_iova *a)
 {
-	for (unsigned c = 0; c < DMA_IOVA_CLASSES; c++) {
-		struct dma_iova_rcache *rc = &a->rc[c];
-		struct dma_iova_mag *m[2 + DMA_IOVA_DEPOT];
-		unsigned nm = 0;
-		m[nm++] = rc->loaded;
-		m[nm++] = rc->prev;
-		while (rc->ndepot) {
-			m[nm] = rc->depot[--rc->ndepot];
-			rc->spare[rc->nspare++] = m[nm++];
+	for (unsigned c = 0; c < a->ncpus; c++) {
+		struct dma_iova_cpu *cc = &a->cpu[c];
+		dma_lock(a->shared, &cc->lock);
+		dma_lock(a->shared, &a->bitmap_lock);
+		for (unsigned k = 0; k < DMA_IOVA_CLASSES; k++) {
+			iova_mag_to_bitmap(a, cc->loaded[k], k);
+			iova_mag_to_bitmap(a, cc->prev[k], k);
 		}
-		for (unsigned k = 0; k < nm; k++) {
-			for (unsigned i = 0; i < m[k]->n; i++)
-				iova_bitmap_free(a, m[k]->pfn[i], c);
-			m[k]->n = 0;
+		dma_unlock(a->shared, &a->bitmap_lock);
+		dma_unlock(a->shared, &cc->lock);
+	}
+	dma_lock(a->shared, &a->depot_lock);
+	dma_lock(a->shared, &a->bitmap_lock);
+	for (unsigned k = 0; k < DMA_IOVA_CLASSES; k++) {
+		struct dma_iova_rcache *rc = &a->rc[k];
+		while (rc->ndepot) {
+			struct dma_iova_mag *m = rc->depot[--rc->ndepot];
+			iova_mag_to_bitmap(a, m, k);
+			rc->spare[rc->nspare++] = m;
 		}
 	}
+	dma_unlock(a->shared, &a->bitmap_lock);
+	dma_unlock(a->shared, &a->depot_lock);
+}
+
+static struct dma_iova_cpu *iova_this_cpu(struct dma_iova *a)
+{
+	/* one queue: one cache, no CPU lookup on its fast path */
+	return a->ncpus == 1 ? a->cpu : &a->cpu[dma_this_cpu() & (a->ncpus - 1)];
+}
+
+/* This CPU's cache (locked): loaded, else prev, else a full magazine from
+ * the depot in exchange for the empty loaded one. -1 when all are empty. */
+static int64_t iova_rcache_get(struct dma_iova *a, struct dma_iova_cpu *c,
+			       unsigned order)
+{
+	if (!c->loaded[order]->n) {
+		if (c->prev[order]->n) {
+			struct dma_iova_mag *t = c->loaded[order];
+			c->loaded[order] = c->prev[order];
+			c->prev[order] = t;
+		} else {
+			struct dma_iova_rcache *rc = &a->rc[order];
+			dma_lock(a->shared, &a->depot_lock);
+			if (rc->ndepot) {
+				rc->spare[rc->nspare++] = c->loaded[order];
+				c->loaded[order] = rc->depot[--rc->ndepot];
+			}
+			dma_unlock(a->shared, &a->depot_lock);
+		}
+	}
+	struct dma_iova_mag *m = c->loaded[order];
+	return m->n ? (int64_t)m->pfn[--m->n] : -1;
 }
 
 int64_t dma_iova_alloc(struct dma_iova *a, unsigned order)
 {
 	if (order < DMA_IOVA_CLASSES) {
-		struct dma_iova_rcache *rc = &a->rc[order];
-		if (!rc->loaded->n) {
-			if (rc->prev->n) {
-				struct dma_iova_mag *t = rc->loaded;
-				rc->loaded = rc->prev;
-				rc->prev = t;
-			} else if (rc->ndepot) {
-				rc->spare[rc->nspare++] = rc->loaded;
-				rc->loaded = rc->depot[--rc->ndepot];
-			}
-		}
-		if (rc->loaded->n)
-			return (int64_t)rc->loaded->pfn[--rc->loaded->n];
+		struct dma_iova_cpu *c = iova_this_cpu(a);
+		dma_lock(a->shared, &c->lock);
+		int64_t pfn = iova_rcache_get(a, c, order);
+		dma_unlock(a->shared, &c->lock);
+		if (pfn >= 0)
+			return pfn;
 	}
+	dma_lock(a->shared, &a->bitmap_lock);
 	int64_t pfn = iova_bitmap_alloc(a, order);
+	dma_unlock(a->shared, &a->bitmap_lock);
 	if (pfn == -ENOMEM) {
-		/* Space held in other sizes' caches: give it all back and
-		 * try once more (the slow path of a full space). */
+		/* Space held in caches (any CPU's, any size): give it all
+		 * back and try once more (the slow path of a full space). */
 		iova_flush_rcache(a);
+		dma_lock(a->shared, &a->bitmap_lock);
 		pfn = iova_bitmap_alloc(a, order);
+		dma_unlock(a->shared, &a->bitmap_lock);
 	}
 	return pfn;
 }
@@ -183,26 +253,37 @@ int64_t dma_iova_alloc(struct dma_iova *a, unsigned order)
 void dma_iova_free(struct dma_iova *a, uint64_t pfn, unsigned order)
 {
 	if (order >= DMA_IOVA_CLASSES) {
+		dma_lock(a->shared, &a->bitmap_lock);
 		iova_bitmap_free(a, pfn, order);
+		dma_unlock(a->shared, &a->bitmap_lock);
 		return;
 	}
-	struct dma_iova_rcache *rc = &a->rc[order];
-	if (rc->loaded->n == DMA_IOVA_MAG) {
-		if (rc->prev->n < DMA_IOVA_MAG) {
-			struct dma_iova_mag *t = rc->loaded;
-			rc->loaded = rc->prev;
-			rc->prev = t;
-		} else if (rc->ndepot < DMA_IOVA_DEPOT) {
-			/* loaded + prev full and the depot not: a spare
-			 * (empty) magazine exists. */
-			rc->depot[rc->ndepot++] = rc->loaded;
-			rc->loaded = rc->spare[--rc->nspare];
+	struct dma_iova_cpu *c = iova_this_cpu(a);
+	dma_lock(a->shared, &c->lock);
+	if (c->loaded[order]->n == DMA_IOVA_MAG) {
+		if (c->prev[order]->n < DMA_IOVA_MAG) {
+			struct dma_iova_mag *t = c->loaded[order];
+			c->loaded[order] = c->prev[order];
+			c->prev[order] = t;
 		} else {
-			/* Everything full: give a magazine back. */
-			for (unsigned k = 0; k < rc->loaded->n; k++)
-				iova_bitmap_free(a, rc->loaded->pfn[k], order);
-			rc->loaded->n = 0;
+			struct dma_iova_rcache *rc = &a->rc[order];
+			dma_lock(a->shared, &a->depot_lock);
+			bool stored = rc->ndepot < DMA_IOVA_DEPOT;
+			if (stored) {
+				/* every CPU holds two magazines, the depot
+				 * and the spares the rest: a spare exists */
+				rc->depot[rc->ndepot++] = c->loaded[order];
+				c->loaded[order] = rc->spare[--rc->nspare];
+			}
+			dma_unlock(a->shared, &a->depot_lock);
+			if (!stored) { /* everything full: give a magazine back */
+				dma_lock(a->shared, &a->bitmap_lock);
+				iova_mag_to_bitmap(a, c->loaded[order], order);
+				dma_unlock(a->shared, &a->bitmap_lock);
+			}
 		}
 	}
-	rc->loaded->pfn[rc->loaded->n++] = pfn;
+	struct dma_iova_mag *m = c->loaded[order];
+	m->pfn[m->n++] = pfn;
+	dma_unlock(a->shared, &c->lock);
 }

@@ -63,7 +63,9 @@ struct dma_pa {
 	struct dma d;
 	struct dma_direct db;
 	int pagemap_fd;
-	unsigned nregions, last; /* last: region of the previous map */
+	unsigned nregions;
+	_Atomic unsigned last; /* region of the previous map: a hint, any
+				  queue's (relaxed: it orders nothing) */
 	struct pa_region reg[PA_MAX_REGIONS];
 	struct pa_rmap *rmap;    /* sorted by pfn */
 	size_t nrmap;
@@ -215,11 +217,13 @@ static void pa_close(struct dma *d)
 static const struct pa_region *pa_find(struct dma_pa *pa, uintptr_t p,
 				       size_t len)
 {
+	unsigned last = atomic_load_explicit(&pa->last, memory_order_relaxed);
 	for (unsigned k = 0; k < pa->nregions; k++) {
-		unsigned r = (pa->last + k) % pa->nregions;
+		unsigned r = (last + k) % pa->nregions;
 		const struct pa_region *g = &pa->reg[r];
 		if (p >= g->va && p - g->va + len <= g->npages * DMA_PAGE_SIZE) {
-			pa->last = r;
+			if (r != last)
+				atomic_store_explicit(&pa->last, r, memory_order_relaxed);
 			return g;
 		}
 	}
@@ -352,14 +356,16 @@ static void *pa_translate(struct dma *d, uint64_t iova, size_t len,
 	return pa_virt(DMA_PRIV(struct dma_pa, d), iova, len);
 }
 
+/* The device's state, shared by its queues: one bounce on any queue
+ * answers for all of them from then on (dma_need_unmap). */
 static unsigned pa_need_unmap(const struct dma *d)
 {
-	return dma_ctr_get(d, DMA_C_bounced) ? DMA_R_BOUNCE : 0;
+	return dma_dev_bounced(d) ? DMA_R_BOUNCE : 0;
 }
 
 static bool pa_need_sync(const struct dma *d)
 {
-	return dma_ctr_get(d, DMA_C_bounced) != 0;
+	return dma_dev_bounced(d);
 }
 
 const struct dma_ops dma_pa_ops = {

@@ -10,16 +10,24 @@
  * its state back with container_of-style casts (DMA_PRIV).
  *
  * Counters live in struct dma as relaxed atomics, indexed by enum dma_ctr in
- * the same order as struct dma_counters. Each counter has one writer:
+ * the same order as struct dma_counters. A device used by one queue
+ * (d->shared false) has one writer per counter:
  *   driver thread: everything except the three below;
  *   device thread: faults, stale_hits;
  *   both:          debug_reports (fetch_add).
+ * A device shared by several queues (d->shared: params.cpus > 1) has many
+ * writers per counter: every add is a relaxed fetch_add then.
  * Relaxed is enough: a counter orders nothing, it is read for reporting, and
- * its value is exact once both sides are quiescent.
+ * its value is exact once every user is quiescent.
+ *
+ * Locks (shared devices only; a device with one queue takes none): the
+ * bounce pool's per-area locks, the IOVA domain's per-CPU cache locks, its
+ * depot lock and its bitmap lock, taken in that order (area locks alone).
  */
 #ifndef DMA_PVT_H
 #define DMA_PVT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -85,7 +93,13 @@ struct dma {
 	const struct dma_ops *ops;
 	struct dma_params p; /* defaults filled in by dma_open */
 	unsigned applies;    /* DMA_CBIT mask: ops->cbits, or debug's */
-	uint64_t map_calls;  /* dma_map calls so far (fault injection; driver thread) */
+	bool shared;         /* params.cpus > 1: several queues map concurrently */
+	/* The device's "a mapping has bounced" state, Linux's
+	 * !dev->dma_skip_sync: set by the first bounce on any queue
+	 * (dma_dev_set_bounced), never cleared; need_unmap of a direct
+	 * backend reads it. Relaxed: it publishes nothing but itself. */
+	atomic_bool bounced;
+	_Atomic uint64_t map_calls; /* dma_map calls so far (fault injection) */
 	_Atomic uint64_t ctr[DMA_C_N];
 };
 
@@ -97,16 +111,25 @@ extern const struct dma_ops dma_identity_ops, dma_pa_ops, dma_iommu_ops,
 
 /* ---- counters ---- */
 
-/* Single-writer add: a relaxed load and store (no locked instruction on the
- * fast path); only the counter's one writer (see top) may call it. */
+/* One queue: a single-writer add, a relaxed load and store (no locked
+ * instruction on the fast path); only the counter's one writer (see top)
+ * may call it. A shared device: a relaxed fetch_add. */
 static inline void dma_ctr_add(struct dma *d, enum dma_ctr c, uint64_t n)
 {
+	if (d->shared) {
+		atomic_fetch_add_explicit(&d->ctr[c], n, memory_order_relaxed);
+		return;
+	}
 	uint64_t v = atomic_load_explicit(&d->ctr[c], memory_order_relaxed);
 	atomic_store_explicit(&d->ctr[c], v + n, memory_order_relaxed);
 }
 
 static inline void dma_ctr_sub(struct dma *d, enum dma_ctr c, uint64_t n)
 {
+	if (d->shared) {
+		atomic_fetch_sub_explicit(&d->ctr[c], n, memory_order_relaxed);
+		return;
+	}
 	uint64_t v = atomic_load_explicit(&d->ctr[c], memory_order_relaxed);
 	atomic_store_explicit(&d->ctr[c], v - n, memory_order_relaxed);
 }
@@ -123,6 +146,38 @@ static inline uint64_t dma_ctr_get(const struct dma *d, enum dma_ctr c)
 	return atomic_load_explicit(&d->ctr[c], memory_order_relaxed);
 }
 
+/* ---- device state and locks (dma.c) ---- */
+
+/* A mapping bounced: from now on need_unmap is true for every queue of the
+ * device, as the kernel's dma_reset_need_sync() clears dev->dma_skip_sync
+ * on the first swiotlb mapping. Loaded first so that the hot path of a
+ * device that bounces every mapping does not write the line each time. */
+static inline void dma_dev_set_bounced(struct dma *d)
+{
+	if (!atomic_load_explicit(&d->bounced, memory_order_relaxed))
+		atomic_store_explicit(&d->bounced, true, memory_order_relaxed);
+}
+
+static inline bool dma_dev_bounced(const struct dma *d)
+{
+	return atomic_load_explicit(&d->bounced, memory_order_relaxed);
+}
+
+/* A lock only a shared device takes: one queue's device runs lock-free.
+ * Locks order everything they guard (acquire on lock, release on unlock,
+ * pairing with each other). */
+static inline void dma_lock(bool shared, pthread_mutex_t *m)
+{
+	if (shared)
+		pthread_mutex_lock(m);
+}
+
+static inline void dma_unlock(bool shared, pthread_mutex_t *m)
+{
+	if (shared)
+		pthread_mutex_unlock(m);
+}
+
 /* ---- errors and memory (dma.c) ---- */
 
 /* Set dma_last_error() to "<backend>: <text>" and return err (negative). */
@@ -132,8 +187,8 @@ int dma_err(const struct dma *d, int err, const char *fmt, ...)
 int dma_err_name(const char *name, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Zeroed allocation counted in mem_bytes; dma_free uncounts it. Driver
- * thread only (open, register, amortised page-table growth). */
+/* Zeroed, 64-byte aligned allocation counted in mem_bytes; dma_free
+ * uncounts it. Open, register, amortised page-table growth. */
 void *dma_zalloc(struct dma *d, size_t n);
 void dma_free(struct dma *d, void *p, size_t n);
 /* Page-aligned anonymous mapping, populated, counted in mem_bytes.
@@ -171,6 +226,16 @@ static inline uint64_t dma_span(uint64_t p, size_t len, uint64_t unit)
 
 struct dma_bslot;
 
+/* One area of the pool (swiotlb's io_tlb_area): a run of slots, a multiple
+ * of 64 (whole bitmap words), searched and changed under its own lock on a
+ * shared device. Its own cache line: CPUs do not share it. */
+struct dma_barea {
+	_Alignas(64) pthread_mutex_t lock;
+	size_t start, end;        /* slots [start, end) */
+	size_t cursor;            /* next-fit search start */
+	size_t used_slots;
+};
+
 struct dma_bpool {
 	uint8_t *base;            /* pool memory, NULL when none */
 	size_t bytes, nslots;
@@ -178,8 +243,10 @@ struct dma_bpool {
 	uint64_t *brk;            /* bitmap, 1 = no mapping spans slots i-1, i
 				     (pa: frames not adjacent); NULL = none */
 	struct dma_bslot *meta;   /* per slot */
-	size_t cursor;            /* next-fit search start */
-	size_t used_slots;
+	struct dma_barea *areas;  /* nareas, a power of two; locked when the
+				     device is shared (d->shared) */
+	uint32_t nareas;
+	uint32_t area_slots;      /* slots per area (the last one takes the rest) */
 };
 
 /* hint: place the pool there (or fail); try_huge: 2 MiB pages if bytes is
@@ -192,7 +259,10 @@ static inline bool dma_bpool_owns(const struct dma_bpool *bp, uintptr_t p)
 	return bp->base && p >= (uintptr_t)bp->base &&
 	       p - (uintptr_t)bp->base < bp->bytes;
 }
-/* Take slots for [orig, orig+len), copy in if the device reads it. */
+/* Slots in use now, over every area (takes each area's lock in turn). */
+size_t dma_bpool_used(const struct dma *d, struct dma_bpool *bp);
+/* Take slots for [orig, orig+len), copy in if the device reads it: in this
+ * CPU's area, else the next ones in turn (swiotlb_pool_find_slots). */
 int dma_bpool_map(struct dma *d, struct dma_bpool *bp, void *orig, size_t len,
 		  enum dma_dir dir, void **slot);
 /* Give the slots back; copy_back: copy out if the device wrote it. */
@@ -233,19 +303,34 @@ struct dma_iova_mag {
 	uint64_t pfn[DMA_IOVA_MAG];
 };
 
+/* Per size class, shared by the CPUs: full magazines (the depot) and
+ * empty ones to swap in, under the domain's depot lock. */
 struct dma_iova_rcache {
-	struct dma_iova_mag *loaded, *prev;
 	struct dma_iova_mag *depot[DMA_IOVA_DEPOT]; /* full */
 	struct dma_iova_mag *spare[DMA_IOVA_DEPOT]; /* empty */
 	unsigned ndepot, nspare;
 };
 
+/* Per CPU (the kernel's iova_cpu_rcache): a loaded and a previous magazine
+ * per size class, under the CPU's own lock on a shared device (uncontended
+ * unless two queues stand for the same CPU). Its own cache lines. */
+struct dma_iova_cpu {
+	_Alignas(64) pthread_mutex_t lock;
+	struct dma_iova_mag *loaded[DMA_IOVA_CLASSES], *prev[DMA_IOVA_CLASSES];
+};
+
 struct dma_iova {
 	uint64_t base_pfn, npages; /* space [base_pfn, base_pfn + npages) */
+	bool shared;               /* the device's d->shared: take the locks */
+	unsigned ncpus;            /* per-CPU caches, a power of two */
+	struct dma_iova_cpu *cpu;  /* ncpus */
+	struct dma_iova_mag *mags;
+	unsigned nmags;
+	pthread_mutex_t depot_lock; /* rc[] */
+	struct dma_iova_rcache rc[DMA_IOVA_CLASSES];
+	pthread_mutex_t bitmap_lock; /* used, cursor, slow_* */
 	uint64_t *used;            /* bitmap over the space */
 	uint64_t cursor;           /* next-fit start, relative index */
-	struct dma_iova_mag *mags;
-	struct dma_iova_rcache rc[DMA_IOVA_CLASSES];
 	uint64_t slow_allocs, slow_frees; /* bitmap hits (tests read them) */
 };
 
@@ -254,7 +339,9 @@ int dma_iova_init(struct dma *d, struct dma_iova *a, uint64_t base_pfn,
 void dma_iova_fini(struct dma *d, struct dma_iova *a);
 /* Mark [pfn, pfn+n) as never allocatable (holes, MSI window). */
 void dma_iova_reserve(struct dma_iova *a, uint64_t pfn, uint64_t n);
-/* 2^order pages, naturally aligned; the first pfn, or -ENOMEM. */
+/* 2^order pages, naturally aligned; the first pfn, or -ENOMEM. From this
+ * CPU's cache, then the depot, then the bitmap, then (the space is full)
+ * after flushing every cache back to the bitmap: alloc_iova_fast. */
 int64_t dma_iova_alloc(struct dma_iova *a, unsigned order);
 void dma_iova_free(struct dma_iova *a, uint64_t pfn, unsigned order);
 

@@ -26,6 +26,7 @@
 
 #include <linux/vfio.h>
 
+#include "dma_mem.h"
 #include "dma_pvt.h"
 
 #define VFIO_BASE_PFN 0x100ull      /* 1 MiB */
@@ -46,7 +47,8 @@ static int vfio_read_ranges(struct dma_vfio *v)
 		return -errno;
 	if (!(probe.flags & VFIO_IOMMU_INFO_CAPS) || probe.argsz <= sizeof(probe))
 		return 0;
-	struct vfio_iommu_type1_info *info = calloc(1, probe.argsz);
+	size_t info_len = probe.argsz;
+	struct vfio_iommu_type1_info *info = dma_mem_zalloc(DMA_MEM_DMA, info_len, 0);
 	if (!info)
 		return -ENOMEM;
 	info->argsz = probe.argsz;
@@ -97,7 +99,7 @@ static int vfio_read_ranges(struct dma_vfio *v)
 		off = h.next;
 	}
 out:
-	free(info);
+	dma_mem_free(DMA_MEM_DMA, info, info_len);
 	return r;
 }
 

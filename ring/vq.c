@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dma_mem.h"
 #include "vq_pvt.h"
 
 /* The cache-line maps documented at struct vq and struct vq_dev: per-packet
@@ -118,17 +119,16 @@ int vq_create(const struct vq_config *cfg, void *ring_mem, struct vq **out)
 		return rc;
 	if (!ring_mem || ((uintptr_t)ring_mem & 63) || !out)
 		return -EINVAL;
-	struct vq *vq = aligned_alloc(VQ_CACHE_LINE, sizeof(*vq));
+	struct vq *vq = dma_mem_zalloc(DMA_MEM_DRIVER, sizeof(*vq), VQ_CACHE_LINE);
 	if (!vq)
 		return -ENOMEM;
-	memset(vq, 0, sizeof(*vq));
 	vq->cfg = *cfg;
 	vq->areas = a;
 	vq->ring_mem = ring_mem;
 	vq->num_free = cfg->size;
-	vq->chain = calloc(cfg->size, sizeof(*vq->chain));
+	vq->chain = dma_mem_zalloc(DMA_MEM_DRIVER, (size_t)cfg->size * sizeof(*vq->chain), 0);
 	if (!vq->chain) {
-		free(vq);
+		dma_mem_free(DMA_MEM_DRIVER, vq, sizeof(*vq));
 		return -ENOMEM;
 	}
 	switch (cfg->layout) {
@@ -140,8 +140,8 @@ int vq_create(const struct vq_config *cfg, void *ring_mem, struct vq **out)
 		break;
 	}
 	if (rc < 0) {
-		free(vq->chain);
-		free(vq);
+		dma_mem_free(DMA_MEM_DRIVER, vq->chain, (size_t)cfg->size * sizeof(*vq->chain));
+		dma_mem_free(DMA_MEM_DRIVER, vq, sizeof(*vq));
 		return rc;
 	}
 	*out = vq;
@@ -160,8 +160,8 @@ void vq_destroy(struct vq *vq)
 		vq_fini_packed(vq);
 		break;
 	}
-	free(vq->chain);
-	free(vq);
+	dma_mem_free(DMA_MEM_DRIVER, vq->chain, (size_t)vq->cfg.size * sizeof(*vq->chain));
+	dma_mem_free(DMA_MEM_DRIVER, vq, sizeof(*vq));
 }
 
 int vq_add(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
@@ -286,10 +286,9 @@ int vq_dev_create(const struct vq_config *cfg, void *ring_mem,
 		return rc;
 	if (!ring_mem || ((uintptr_t)ring_mem & 63) || !translate || !out)
 		return -EINVAL;
-	struct vq_dev *dev = aligned_alloc(VQ_CACHE_LINE, sizeof(*dev));
+	struct vq_dev *dev = dma_mem_zalloc(DMA_MEM_DEVICE, sizeof(*dev), VQ_CACHE_LINE);
 	if (!dev)
 		return -ENOMEM;
-	memset(dev, 0, sizeof(*dev));
 	dev->cfg = *cfg;
 	dev->areas = a;
 	dev->ring_mem = ring_mem;
@@ -304,7 +303,7 @@ int vq_dev_create(const struct vq_config *cfg, void *ring_mem,
 		break;
 	}
 	if (rc < 0) {
-		free(dev);
+		dma_mem_free(DMA_MEM_DEVICE, dev, sizeof(*dev));
 		return rc;
 	}
 	*out = dev;
@@ -323,7 +322,7 @@ void vq_dev_destroy(struct vq_dev *dev)
 		vq_dev_fini_packed(dev);
 		break;
 	}
-	free(dev);
+	dma_mem_free(DMA_MEM_DEVICE, dev, sizeof(*dev));
 }
 
 int vq_dev_pop(struct vq_dev *dev, struct vq_chain *c)

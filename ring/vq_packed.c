@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dma_mem.h"
 #include "vq_pvt.h"
 
 _Static_assert(sizeof(struct vq_packed_desc) == 16, "packed desc is 16 bytes");
@@ -152,7 +153,7 @@ int vq_init_packed(struct vq *vq)
 	s->desc = (struct vq_packed_desc *)(void *)(m + vq->areas.desc_off);
 	s->drv_ev = (struct vq_packed_event *)(void *)(m + vq->areas.driver_off);
 	s->dev_ev = (const struct vq_packed_event *)(void *)(m + vq->areas.device_off);
-	s->next = malloc(n * sizeof(*s->next));
+	s->next = dma_mem_zalloc(DMA_MEM_DRIVER, n * sizeof(*s->next), 0);
 	if (!s->next)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < n; i++)
@@ -168,7 +169,7 @@ int vq_init_packed(struct vq *vq)
 
 void vq_fini_packed(struct vq *vq)
 {
-	free(vq->packed.next);
+	dma_mem_free(DMA_MEM_DRIVER, vq->packed.next, vq->cfg.size * sizeof(*vq->packed.next));
 	vq->packed.next = NULL;
 }
 

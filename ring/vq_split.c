@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dma_mem.h"
 #include "vq_pvt.h"
 
 _Static_assert(sizeof(_Atomic uint16_t) == 2, "atomic u16 must be 2 bytes");
@@ -86,7 +87,7 @@ int vq_init_split(struct vq *vq)
 	s->used = (const struct vq_split_used *)(void *)(m + vq->areas.device_off);
 	s->used_event = (_Atomic uint16_t *)(void *)&s->avail->ring[n];
 	s->avail_event = (const _Atomic uint16_t *)(const void *)&s->used->ring[n];
-	s->next = malloc(n * sizeof(*s->next));
+	s->next = dma_mem_zalloc(DMA_MEM_DRIVER, n * sizeof(*s->next), 0);
 	if (!s->next)
 		return -ENOMEM;
 	/* Sequential links: the free list out of order, and the in-order
@@ -102,7 +103,7 @@ int vq_init_split(struct vq *vq)
 
 void vq_fini_split(struct vq *vq)
 {
-	free(vq->split.next);
+	dma_mem_free(DMA_MEM_DRIVER, vq->split.next, vq->cfg.size * sizeof(*vq->split.next));
 	vq->split.next = NULL;
 }
 

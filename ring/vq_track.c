@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dma_mem.h"
 #include "vq_track_pvt.h"
 static enum dma_dir buf_dir(uint32_t write)
 {
@@ -21,23 +22,31 @@ static void unmap_one(struct vq_track *t, uint64_t iova, uint32_t len, enum dma_
 	t->st.unmaps++;
 }
 
+/* Byte sizes of the tracking state, the same in create and free. */
+#define TRK_FULL(t) ((size_t)(t)->size * sizeof(*(t)->full))
+#define TRK_IND_FULL(t) ((size_t)(t)->size * VQ_MAX_CHAIN * sizeof(*(t)->ind_full))
+#define TRK_IND_TABLES(t) (((size_t)(t)->size * IND_TABLE_BYTES + 4095) & ~(size_t)4095)
+
 static void track_free(struct vq_track *t)
 {
-	free(t->buf_iova);
-	free(t->full);
-	free(t->compact);
-	if (t->table_free)
+	size_t n = t->size;
+	dma_mem_free(DMA_MEM_TRACKING, t->buf_iova, t->nbufs * sizeof(uint64_t));
+	dma_mem_free(DMA_MEM_TRACKING, t->full, TRK_FULL(t));
+	dma_mem_free(DMA_MEM_TRACKING, t->compact, n * sizeof(*t->compact));
+	if (t->table_free) {
 		t->table_free(t->ind_tables, t->table_ctx);
-	else
-		free(t->ind_tables);
-	free(t->ind_free);
-	free(t->ind_of_head);
-	free(t->ind_iova);
-	free(t->ind_full);
-	free(t->ind_compact);
-	free(t->pairs);
-	free(t->tracked);
-	free(t);
+		dma_mem_charge(DMA_MEM_INDIRECT, -(int64_t)TRK_IND_TABLES(t));
+	} else {
+		dma_mem_free(DMA_MEM_INDIRECT, t->ind_tables, TRK_IND_TABLES(t));
+	}
+	dma_mem_free(DMA_MEM_INDIRECT, t->ind_free, n * sizeof(uint16_t));
+	dma_mem_free(DMA_MEM_INDIRECT, t->ind_of_head, n * sizeof(uint16_t));
+	dma_mem_free(DMA_MEM_TRACKING, t->ind_iova, n * sizeof(uint64_t));
+	dma_mem_free(DMA_MEM_TRACKING, t->ind_full, TRK_IND_FULL(t));
+	dma_mem_free(DMA_MEM_TRACKING, t->ind_compact, n * VQ_MAX_CHAIN * sizeof(*t->ind_compact));
+	dma_mem_free(DMA_MEM_TRACKING, t->pairs, (n + 1) * VQ_MAX_CHAIN * sizeof(*t->pairs));
+	dma_mem_free(DMA_MEM_TRACKING, t->tracked, n);
+	dma_mem_free(DMA_MEM_DRIVER, t, sizeof(*t));
 }
 
 /* premapped: map every arena buffer and every indirect table once. */
@@ -80,7 +89,7 @@ int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *
 
 	if (rc < 0)
 		return rc;
-	struct vq_track *t = calloc(1, sizeof(*t));
+	struct vq_track *t = dma_mem_zalloc(DMA_MEM_DRIVER, sizeof(*t), 0);
 	if (!t)
 		return vq_track_fail(-ENOMEM, "tracking state: out of memory");
 	t->vq = vq;
@@ -99,36 +108,39 @@ int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *
 	size_t n = t->size;
 	bool ok = true;
 	if (t->def->rec == REC_FULL && !t->def->lazy)
-		ok &= (t->full = calloc(n, sizeof(*t->full))) != NULL;
+		ok &= (t->full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_FULL(t), 0)) != NULL;
 	if (t->def->rec == REC_COMPACT)
-		ok &= (t->compact = calloc(n, sizeof(*t->compact))) != NULL;
+		ok &= (t->compact = dma_mem_zalloc(DMA_MEM_TRACKING, n * sizeof(*t->compact), 0)) != NULL;
 	if (t->def->rec == REC_ARRAY)
-		ok &= (t->pairs = calloc((n + 1) * VQ_MAX_CHAIN, sizeof(*t->pairs))) != NULL;
+		ok &= (t->pairs = dma_mem_zalloc(DMA_MEM_TRACKING, (n + 1) * VQ_MAX_CHAIN * sizeof(*t->pairs),
+						 0)) != NULL;
 	if (t->def->lazy)
-		ok &= (t->tracked = calloc(n, 1)) != NULL;
+		ok &= (t->tracked = dma_mem_zalloc(DMA_MEM_TRACKING, n, 0)) != NULL;
 	if (p->policy == VQ_POLICY_PREMAPPED)
-		ok &= (t->buf_iova = calloc(t->nbufs, sizeof(uint64_t))) != NULL;
+		ok &= (t->buf_iova = dma_mem_zalloc(DMA_MEM_TRACKING, t->nbufs * sizeof(uint64_t), 0)) != NULL;
 	if (t->indirect_ok) {
 		/* page-aligned: with the 512-byte stride no table crosses a page */
-		size_t tbytes = (n * IND_TABLE_BYTES + 4095) & ~(size_t)4095;
+		size_t tbytes = TRK_IND_TABLES(t);
 		if (p->table_alloc) {
 			t->ind_tables = p->table_alloc(tbytes, p->table_ctx);
-			if (t->ind_tables) {
+			if (t->ind_tables) { /* counted here: the caller's memory */
 				t->table_free = p->table_free;
 				t->table_ctx = p->table_ctx;
+				dma_mem_charge(DMA_MEM_INDIRECT, (int64_t)tbytes);
 			}
 		} else {
-			t->ind_tables = aligned_alloc(4096, tbytes);
+			t->ind_tables = dma_mem_zalloc(DMA_MEM_INDIRECT, tbytes, 4096);
 		}
 		ok &= t->ind_tables != NULL;
-		ok &= (t->ind_free = calloc(n, sizeof(uint16_t))) != NULL;
-		ok &= (t->ind_of_head = calloc(n, sizeof(uint16_t))) != NULL;
+		ok &= (t->ind_free = dma_mem_zalloc(DMA_MEM_INDIRECT, n * sizeof(uint16_t), 0)) != NULL;
+		ok &= (t->ind_of_head = dma_mem_zalloc(DMA_MEM_INDIRECT, n * sizeof(uint16_t), 0)) != NULL;
 		if (t->def->table_iova_state || p->policy == VQ_POLICY_PREMAPPED)
-			ok &= (t->ind_iova = calloc(n, sizeof(uint64_t))) != NULL;
+			ok &= (t->ind_iova = dma_mem_zalloc(DMA_MEM_TRACKING, n * sizeof(uint64_t), 0)) != NULL;
 		if (t->def->rec == REC_FULL && !t->def->lazy)
-			ok &= (t->ind_full = calloc(n * VQ_MAX_CHAIN, sizeof(*t->ind_full))) != NULL;
+			ok &= (t->ind_full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_IND_FULL(t), 0)) != NULL;
 		if (t->def->rec == REC_COMPACT)
-			ok &= (t->ind_compact = calloc(n * VQ_MAX_CHAIN, sizeof(*t->ind_compact))) != NULL;
+			ok &= (t->ind_compact = dma_mem_zalloc(DMA_MEM_TRACKING,
+							       n * VQ_MAX_CHAIN * sizeof(*t->ind_compact), 0)) != NULL;
 		if (ok) {
 			memset(t->ind_tables, 0, n * IND_TABLE_BYTES);
 			for (uint32_t i = 0; i < n; i++)
@@ -236,11 +248,12 @@ static int adaptive_alloc(struct vq_track *t)
 {
 	if (t->full)
 		return 0;
-	t->full = calloc(t->size, sizeof(*t->full));
+	/* once per queue, on the first chain that needs records (counted) */
+	t->full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_FULL(t), 0);
 	if (t->full && t->indirect_ok)
-		t->ind_full = calloc((size_t)t->size * VQ_MAX_CHAIN, sizeof(*t->ind_full));
+		t->ind_full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_IND_FULL(t), 0);
 	if (!t->full || (t->indirect_ok && !t->ind_full)) {
-		free(t->full);
+		dma_mem_free(DMA_MEM_TRACKING, t->full, TRK_FULL(t));
 		t->full = NULL;
 		return vq_track_fail(-ENOMEM, "policy 'adaptive': no memory for the records a chain now needs");
 	}

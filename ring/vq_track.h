@@ -162,13 +162,15 @@ int vq_track_get_used(struct vq_track *t, void **token, uint32_t *len);
  * it as get_used would. @return 1, 0 (none left). */
 int vq_track_detach(struct vq_track *t, void **token);
 
-/* Exact memory footprint of one queue. */
+/* Exact memory footprint of one queue: what the counting allocator
+ * (dma_mem.h) counts for it, category by category (test_track_counted). */
 struct vq_footprint {
 	size_t ring;         /* shared ring areas */
-	size_t driver_state; /* vq's private state: free list, tokens, shadows */
+	size_t driver_state; /* vq's private state: free list, tokens, shadows;
+				the tracking layer's own struct */
 	size_t tracking;     /* policy records per descriptor (incl. indirect entries) */
 	size_t chain_state;  /* policy state per chain */
-	size_t indirect;     /* indirect table memory + its free list */
+	size_t indirect;     /* indirect tables (whole pages) + free list, head map */
 	size_t pool_iova;    /* premapped: one IOVA per arena buffer */
 	size_t total;        /* sum of the above (dma backend and buffers not included) */
 };

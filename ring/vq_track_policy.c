@@ -113,7 +113,8 @@ int vq_track_footprint(const struct vq_config *cfg, enum vq_policy policy,
 
 	memset(fp, 0, sizeof(*fp));
 	fp->ring = a.total;
-	fp->driver_state = vq_driver_state_bytes(cfg);
+	/* the queue's state and the tracking layer's own struct */
+	fp->driver_state = vq_driver_state_bytes(cfg) + sizeof(struct vq_track);
 	size_t rec = vq_rec_bytes(def->rec);
 	if (def->rec == REC_ARRAY)
 		fp->tracking = (n + 1) * VQ_MAX_CHAIN * rec;
@@ -122,7 +123,8 @@ int vq_track_footprint(const struct vq_config *cfg, enum vq_policy policy,
 	else
 		fp->tracking = n * rec + (ind ? n * VQ_MAX_CHAIN * rec : 0);
 	if (ind) {
-		fp->indirect = n * IND_TABLE_BYTES + n * sizeof(uint16_t) * 2;
+		/* the tables in whole pages (none crosses a page) */
+		fp->indirect = ((n * IND_TABLE_BYTES + 4095) & ~(size_t)4095) + n * sizeof(uint16_t) * 2;
 		if (def->table_iova_state || policy == VQ_POLICY_PREMAPPED)
 			fp->chain_state = n * sizeof(uint64_t);
 	}

@@ -61,8 +61,9 @@ int main(void)
 			tracking = n;
 		CHECK(fp.tracking == tracking, "%s %s n=%zu ind=%d: tracking %zu, want %zu",
 		      layout ? "packed" : "split", name, n, ind, fp.tracking, tracking);
-		/* 512-byte table slots (304 used, kmalloc-512 as in Linux) + free list + head map */
-		size_t indirect = ind ? n * 512 + n * 2 * 2 : 0;
+		/* 512-byte table slots (304 used, kmalloc-512 as in Linux) in whole
+		 * 4 KiB pages + free list + head map */
+		size_t indirect = ind ? align_up(n * 512, 4096) + n * 2 * 2 : 0;
 		CHECK(fp.indirect == indirect, "%s n=%zu ind=%d: indirect %zu, want %zu", name, n, ind,
 		      fp.indirect, indirect);
 		size_t chain = ind && (pol == VQ_POLICY_READBACK || pol == VQ_POLICY_PREMAPPED ||
