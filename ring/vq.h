@@ -22,7 +22,9 @@
  * memory, with C11 acquire/release ordering.
  *
  * Hardening: the driver never trusts memory the device can write. A used id
- * out of range or not in flight, a double completion, a written length larger
+ * out of range or not in flight (never added, already completed, or added
+ * but not yet published by vq_kick_prepare), a double completion, a written
+ * length larger
  * than the chain's device-writable bytes, a used index that moves by more than
  * the queue size, or packed wrap/flag inconsistencies mark the queue broken:
  * from then on every driver-side call returns -EIO (vq_detach_unused still
