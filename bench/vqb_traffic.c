@@ -610,9 +610,19 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* GCC-only attributes; clang has neither noipa nor noclone (it warns,
+ * -Wunknown-attributes) and needs only noinline for the same effect. */
+#ifdef __clang__
+#define VQB_NOIPA noinline
+#define VQB_NOINLINE_NOCLONE noinline
+#else
+#define VQB_NOIPA noipa
+#define VQB_NOINLINE_NOCLONE noinline, noclone
+#endif
+
 /* noipa: under link-time optimisation GCC 12 propagates a NULL s from a
  * guarded call site into this function and warns (-Wstringop-overflow) */
-__attribute__((noipa, cold)) void vqb_traffic_sync_fail(struct vqb_traffic_sync *s)
+__attribute__((VQB_NOIPA, cold)) void vqb_traffic_sync_fail(struct vqb_traffic_sync *s)
 {
 	atomic_store_explicit(&s->failed, 1u, memory_order_relaxed);
 	pthread_barrier_wait(&s->start);
@@ -632,7 +642,7 @@ int vqb_traffic_run(struct vqb_traffic *t, uint64_t packets, double seconds,
 /* noinline, noclone: the packet loop keeps its own symbol under link-time
  * optimisation, so callgrind's --toggle-collect/--dump-after=
  * vqb_traffic_run_sync (scripts/callgrind-counts.py) find it */
-__attribute__((noinline, noclone)) int vqb_traffic_run_sync(struct vqb_traffic *t, struct vqb_traffic_sync *s,
+__attribute__((VQB_NOINLINE_NOCLONE)) int vqb_traffic_run_sync(struct vqb_traffic *t, struct vqb_traffic_sync *s,
 							     uint64_t packets,
 			 double seconds, struct vqb_traffic_result *r, char *err, size_t errlen)
 {

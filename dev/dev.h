@@ -84,6 +84,8 @@ struct dev_counters {
 	uint64_t calls;           /* used-buffer notifications the driver asked for */
 	uint64_t kicks;           /* dev_kick() calls received */
 	uint64_t invalid;         /* chains rejected as malformed / untranslatable */
+	uint64_t too_long;        /* chains of more than VQ_DEV_MAX_SEGS buffers: consumed,
+				     pushed used with length 0, not served (not in pkts) */
 	uint64_t polls, empty_polls;
 };
 

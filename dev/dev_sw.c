@@ -90,12 +90,18 @@ static void *dev_translate(void *ctx, uint64_t iova, uint32_t len, int write)
 	return dma_translate(ctx, iova, len, write ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
 }
 
-static void set_error(struct dev *d, const char *what, enum dev_queue q)
+/* The first failure wins; the text names the queue and the rule. */
+__attribute__((format(printf, 3, 4))) static void set_error(struct dev *d, enum dev_queue q,
+							    const char *fmt, ...)
 {
 	if (d->error)
 		return;
-	snprintf(d->errbuf, sizeof(d->errbuf), "software device, %s queue: %s",
-		 q == DEV_Q_TX ? "tx" : "rx", what ? what : "invalid chain");
+	int n = snprintf(d->errbuf, sizeof(d->errbuf), "software device, %s queue: ",
+			 q == DEV_Q_TX ? "tx" : "rx");
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(d->errbuf + n, sizeof(d->errbuf) - (size_t)n, fmt, ap);
+	va_end(ap);
 	d->error = d->errbuf;
 }
 
@@ -137,6 +143,40 @@ static uint32_t serve_rx(struct dev *d, const struct vq_chain *c)
 	return (uint32_t)off;
 }
 
+static __attribute__((cold)) int push_failed(struct dev *d, enum dev_queue qi, uint32_t len)
+{
+	const char *why = vq_dev_broken_reason(d->q[qi]);
+	set_error(d, qi, "cannot push chain %u used (%u bytes written, %u writable, %u descriptors): %s",
+		  d->chain.id, len, d->chain.in_bytes, d->chain.ndesc, why ? why : "refused by vq_dev_push");
+	return -EIO;
+}
+
+/* vq_dev_pop failed: the device stops, naming the ring's reason. */
+static __attribute__((cold)) int pop_failed(struct dev *d, enum dev_queue qi, int rc)
+{
+	const char *why = vq_dev_broken_reason(d->q[qi]);
+	d->c.invalid++;
+	if (why)
+		set_error(d, qi, "chain rejected: %s", why);
+	else
+		set_error(d, qi, "chain rejected (vq_dev_pop %d)", rc);
+	return -EIO;
+}
+
+/* vq.h: -E2BIG is a valid chain of more buffers than VQ_DEV_MAX_SEGS,
+ * consumed by the pop, which must still be pushed. Not served: the caller
+ * pushes it used with the length returned (0); its packet number is spent
+ * (TX: counted as a payload error; RX: the driver finds 0 bytes) and it is
+ * counted in too_long, not in pkts. */
+static __attribute__((cold)) uint32_t too_long(struct dev *d, enum dev_queue qi)
+{
+	d->c.too_long++;
+	d->next_seq[qi]++;
+	if (qi == DEV_Q_TX)
+		d->c.tx_errors++;
+	return 0;
+}
+
 static int serve_queue(struct dev *d, enum dev_queue qi)
 {
 	struct vq_dev *q = d->q[qi];
@@ -149,18 +189,17 @@ static int serve_queue(struct dev *d, enum dev_queue qi)
 		int rc = vq_dev_pop(q, &d->chain);
 		if (rc == 0)
 			break;
-		if (rc < 0) {
-			d->c.invalid++;
-			set_error(d, vq_dev_broken_reason(q), qi);
-			return -EIO;
+		uint32_t len;
+		if (__builtin_expect(rc < 0, 0)) {
+			if (rc != -E2BIG)
+				return pop_failed(d, qi, rc);
+			len = too_long(d, qi); /* consumed: pushed below, not served */
+		} else {
+			len = qi == DEV_Q_TX ? (serve_tx(d, &d->chain), 0u) : serve_rx(d, &d->chain);
 		}
-		uint32_t len = qi == DEV_Q_TX ? (serve_tx(d, &d->chain), 0u) : serve_rx(d, &d->chain);
-		rc = vq_dev_push(q, &d->chain, len);
-		if (rc < 0) {
-			set_error(d, vq_dev_broken_reason(q), qi);
-			return -EIO;
-		}
-		d->c.pkts[qi]++;
+		if (vq_dev_push(q, &d->chain, len) < 0)
+			return push_failed(d, qi, len);
+		d->c.pkts[qi] += rc > 0; /* served, not a too-long chain */
 		done++;
 	}
 	if (done && vq_dev_publish(q) == 1)

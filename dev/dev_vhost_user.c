@@ -429,9 +429,12 @@ static int set_msg(struct vu *v, struct dev_vu_msg *m, const int *fds, unsigned 
 	return 0;
 }
 
+/* *out is written on every path (0 on failure), so callers never read an
+ * uninitialised value whatever the error paths return. */
 static int get_u64(struct vu *v, uint32_t request, uint64_t *out)
 {
 	struct dev_vu_msg m = {.request = request, .flags = DEV_VU_VERSION}, r;
+	*out = 0;
 	int rc = send_msg(v, &m, NULL, 0);
 	if (rc == 0 && (rc = recv_reply(v, request, &r)) == 0)
 		*out = r.u64;

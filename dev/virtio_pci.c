@@ -97,7 +97,7 @@ int virtio_pci_init(struct virtio_pci *vp, struct vfio_pci *pci, char *err, size
 		snprintf(err, errlen, "vfio device %s: no PCI capability list", pci->bdf);
 		return -ENODEV;
 	}
-	uint32_t len, common_len = 0, isr_len = 0;
+	uint32_t common_len = 0, isr_len = 0;
 	for (unsigned hops = 0; ptr >= 0x40 && hops < 48; hops++) {
 		uint8_t cap[20] = {0};
 		if (vfio_pci_cfg_read(pci, ptr & ~3u, cap, sizeof(cap)) < 0)
@@ -122,8 +122,7 @@ int virtio_pci_init(struct virtio_pci *vp, struct vfio_pci *pci, char *err, size
 				break;
 			case CAP_DEVICE:
 				if (!vp->devcfg)
-					rc = cap_map(vp, cap, &vp->devcfg, &len, err, errlen),
-					vp->devcfg_len = len;
+					rc = cap_map(vp, cap, &vp->devcfg, &vp->devcfg_len, err, errlen);
 				break;
 			default: /* CAP_PCI and vendor extensions: not needed */
 				break;

@@ -228,6 +228,14 @@ void vq_disable_cb(struct vq *vq)
 	}
 }
 
+void vq_gen_retag(struct vq *vq)
+{
+	uint16_t old = (uint16_t)(vq->gen - 0x8000u);
+	for (uint32_t i = 0; i < vq->cfg.size; i++)
+		if (vq->chain[i].token)
+			vq->chain[i].gen = old;
+}
+
 int vq_detach_walk(struct vq *vq, uint16_t *next, uint16_t *free_head, bool in_order,
 		   struct vq_used *u)
 {

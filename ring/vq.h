@@ -22,7 +22,9 @@
  * memory, with C11 acquire/release ordering.
  *
  * Hardening: the driver never trusts memory the device can write. A used id
- * out of range or not in flight, a double completion, a written length larger
+ * out of range or not in flight (never added, already completed, or added
+ * but not yet published by vq_kick_prepare), a double completion, a written
+ * length larger
  * than the chain's device-writable bytes, a used index that moves by more than
  * the queue size, or packed wrap/flag inconsistencies mark the queue broken:
  * from then on every driver-side call returns -EIO (vq_detach_unused still
@@ -243,9 +245,13 @@ void vq_dev_destroy(struct vq_dev *dev);
 
 /** Pop the next available chain, validating it: a loop, a chain longer than
  * the queue, an indirect table inside an indirect table, an indirect table of
- * zero length or not a multiple of 16, NEXT inside a packed indirect table
- * when not allowed, writable before readable, a descriptor index out of
- * range, or an untranslatable address each make the chain invalid.
+ * zero length or not a multiple of 16, NEXT beside INDIRECT on a descriptor
+ * (packed: INDIRECT anywhere but alone in the chain), writable before
+ * readable, a descriptor index out of range, or an untranslatable address
+ * each make the chain invalid. Inside a packed indirect table WRITE is the
+ * only flag read: NEXT and the buffer id are reserved there and ignored, as
+ * the spec requires of a device; the table's length alone gives the number
+ * of buffers (a split table is walked through NEXT/next instead).
  * @return 1 (c filled), 0 (nothing available), -EINVAL (invalid chain: the
  *         device is now broken, as a real device would need a reset),
  *         -E2BIG (more than VQ_DEV_MAX_SEGS buffers). */

@@ -256,8 +256,9 @@ int vq_add_packed(struct vq *vq, const struct vq_sg *sg, unsigned n,
 	struct vq_chain_state *cs = &vq->chain[head];
 	cs->token = token;
 	cs->in_bytes = in_bytes;
-	cs->ndesc = (uint16_t)n;
+	cs->ndesc = (uint8_t)n;
 	cs->flags = ind ? VQ_CHAIN_INDIRECT : 0;
+	cs->gen = vq->gen; /* unpublished until vq_kick_prepare */
 	s->descs_unpub += k;
 	vq->num_free -= k;
 	vq->num_added++;
@@ -283,7 +284,7 @@ int vq_kick_prepare_packed(struct vq *vq)
 	s->pub_wrap = s->avail_wrap;
 	s->descs_pub += s->descs_unpub;
 	s->descs_unpub = 0;
-	vq->num_added = 0;
+	vq_gen_advance(vq);
 	vq->stats.publishes++;
 
 	/* S5: pairs with S6 in vq_dev_enable_kick_packed. */
@@ -386,8 +387,9 @@ int vq_get_used_packed(struct vq *vq, struct vq_used *u)
 		return vq_badf(vq, "used buffer id %u out of range (queue size %u)",
 			       id, size);
 	const struct vq_chain_state *cs = &vq->chain[id];
-	if (!cs->token)
-		return vq_badf(vq, "used buffer id %u is not in flight (double completion?)",
+	if (!cs->token || vq_unpublished(vq, cs))
+		return vq_badf(vq, cs->token ? "used buffer id %u is not in flight: added but not yet published"
+					     : "used buffer id %u is not in flight (double completion?)",
 			       id);
 	/* The spec makes len meaningful only with WRITE set, but devices
 	 * (QEMU 7.2) fill it without setting WRITE, and Linux and DPDK read

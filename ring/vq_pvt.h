@@ -37,10 +37,12 @@
 struct vq_chain_state {
 	void *token;       /* NULL: slot not the head of an in-flight chain */
 	uint32_t in_bytes; /* device-writable bytes: bound for the used len */
-	uint16_t ndesc;    /* buffers in the chain */
-	uint16_t flags;    /* VQ_CHAIN_INDIRECT */
+	uint8_t ndesc;     /* buffers in the chain (<= VQ_MAX_CHAIN) */
+	uint8_t flags;     /* VQ_CHAIN_INDIRECT */
+	uint16_t gen;      /* vq->gen when added: see vq_unpublished() */
 };
 #define VQ_CHAIN_INDIRECT 1u
+_Static_assert(VQ_MAX_CHAIN <= UINT8_MAX, "vq_chain_state.ndesc is 8 bits");
 
 /*
  * struct vq: the driver's private state, cache-aligned, one allocation per
@@ -53,6 +55,7 @@ struct vq_chain_state {
  *           16..23  chain: per-chain state array (token, in_bytes, ndesc)
  *           24..31  num_free, num_added
  *           32      broken
+ *           34..35  gen: publish generation (vq_unpublished())
  *           40..119 split | packed: shadow indices, ring pointers, private
  *                   next[] / free-id links, wrap counters (80 bytes)
  *   line 1-2 120..151 stats: added / completed per packet, publishes, kicks
@@ -71,6 +74,7 @@ struct vq {
 	uint32_t num_free;
 	uint32_t num_added; /* chains added since the last publish */
 	bool broken;
+	uint16_t gen;       /* publishes so far, mod 2^16 (re-tagged, see below) */
 	union {
 		struct vq_split_drv split;
 		struct vq_packed_drv packed;
@@ -146,6 +150,32 @@ static inline bool vq_has(const struct vq_config *cfg, unsigned bit)
  * the free list at *free_head. @return 1 (u filled), 0 (none left). */
 int vq_detach_walk(struct vq *vq, uint16_t *next, uint16_t *free_head, bool in_order,
 		   struct vq_used *u);
+
+/*
+ * Published or not, without a per-chain walk at publish time. vq_add tags a
+ * chain with vq->gen; every publish (vq_kick_prepare storing something)
+ * advances vq->gen, so an in-flight chain is added-but-unpublished exactly
+ * when its tag equals vq->gen. A chain the device keeps across 2^16
+ * publishes would alias, so every 2^15 publishes vq_gen_retag() re-tags
+ * each in-flight chain (all published at that point) with vq->gen - 2^15,
+ * a value vq->gen cannot reach before the next re-tag. Cost: one store per
+ * add, one compare per completion, and a walk of the queue every 32768
+ * publishes.
+ */
+void vq_gen_retag(struct vq *vq) __attribute__((cold));
+
+static inline bool vq_unpublished(const struct vq *vq, const struct vq_chain_state *cs)
+{
+	return cs->gen == vq->gen;
+}
+
+/* Call after the store that publishes every chain added so far. */
+static inline void vq_gen_advance(struct vq *vq)
+{
+	vq->num_added = 0;
+	if (!(++vq->gen & 0x7fffu))
+		vq_gen_retag(vq);
+}
 
 /* Layout entry points (vq_split.c / vq_packed.c). Arguments are validated
  * by vq.c before these are called (n range, order, token, indirect). */

@@ -176,8 +176,9 @@ int vq_add_split(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
 	struct vq_chain_state *cs = &vq->chain[head];
 	cs->token = token;
 	cs->in_bytes = in_bytes;
-	cs->ndesc = (uint16_t)n;
+	cs->ndesc = (uint8_t)n;
 	cs->flags = ind ? VQ_CHAIN_INDIRECT : 0;
+	cs->gen = vq->gen; /* unpublished until vq_kick_prepare */
 	vq->num_free -= k;
 	vq->num_added++;
 	vq->stats.added++;
@@ -198,7 +199,7 @@ int vq_kick_prepare_split(struct vq *vq)
 			      memory_order_seq_cst);
 	s->avail_pub = new_idx;
 	s->pub_inflight += vq->num_added;
-	vq->num_added = 0;
+	vq_gen_advance(vq);
 	vq->stats.publishes++;
 	if (s->event_idx) {
 		/* S1: pairs with S2 in vq_dev_enable_kick_split. */
@@ -295,8 +296,9 @@ int vq_get_used_split(struct vq *vq, struct vq_used *u)
 		return vq_badf(vq, "used id %u out of range (queue size %u)", id,
 			       size);
 	const struct vq_chain_state *cs = &vq->chain[id];
-	if (!cs->token)
-		return vq_badf(vq, "used id %u is not an in-flight head (double completion?)",
+	if (!cs->token || vq_unpublished(vq, cs))
+		return vq_badf(vq, cs->token ? "used id %u is not in flight: added but not yet published"
+					     : "used id %u is not an in-flight head (double completion?)",
 			       id);
 	if (len > cs->in_bytes)
 		return vq_badf(vq, "used len %u exceeds the %u device-writable bytes of chain %u",

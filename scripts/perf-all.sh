@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# perf-all.sh [VQBENCH] - every performance comparison, one after the other,
+# perf-all.sh [--allow-dirty] [VQBENCH] - every performance comparison, one after the other,
 # then results/PERFORMANCE.md from their CSVs. Run it on a quiet machine:
 # nothing else should use the two CPUs (--cores 0,1) while it runs.
 #
@@ -18,13 +18,20 @@
 # script's own (PAIRS, SECONDS_PER_RUN, ...; see their --help), passed on.
 # VQBENCH defaults to build/release/bench/vqbench, built with
 # scripts/build.sh when missing. About 20 minutes with the defaults, most
-# of it the DPDK peer comparison. Exit: 0 ok, 1 a comparison failed (the
-# report is still written from the newest CSVs; a failed run is a row with
-# status failed), 2 bad usage.
+# of it the DPDK peer comparison. A tree with uncommitted changes is refused
+# (exit 2) unless --allow-dirty, which writes everything to
+# RESULTS_DIR/dirty-<UTC>/ with a DIRTY file naming the revision and changes.
+# Exit: 0 ok, 1 a comparison failed (the report is still written from the
+# newest CSVs; a failed run is a row with status failed), 2 bad usage.
 set -euo pipefail
-case "${1:-}" in -h|--help) sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '4,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 cd "$(dirname "$0")/.."
-[ $# -le 1 ] || { echo "perf-all.sh: too many arguments (usage: scripts/perf-all.sh [VQBENCH])" >&2; exit 2; }
+allow_dirty=0
+[ "${1:-}" = --allow-dirty ] && { allow_dirty=1; shift; }
+[ $# -le 1 ] || { echo "perf-all.sh: too many arguments (usage: scripts/perf-all.sh [--allow-dirty] [VQBENCH])" >&2; exit 2; }
+. scripts/provenance.sh
+vqb_provenance perf-all.sh "$allow_dirty"
+[ "$VQB_DIRTY" = 1 ] && RESULTS_DIR=${RESULTS_DIR:-results}/$VQB_DIRTY_DIR
 peer=${PEER:-1}
 case "$peer" in 0|1) ;; *) echo "perf-all.sh: PEER='$peer' (allowed: 0, 1)" >&2; exit 2 ;; esac
 vqb=${1:-}
@@ -36,6 +43,7 @@ fi
 export RESULTS_DIR=${RESULTS_DIR:-results}
 unset OUT COUNTS_OUT # each script names its own file in RESULTS_DIR
 mkdir -p "$RESULTS_DIR"
+[ "$VQB_DIRTY" = 1 ] && vqb_mark_dirty "$RESULTS_DIR"
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
 

@@ -7,6 +7,7 @@
 #
 # Usage: scripts/regress.sh [--vqbench PATH] [--thresholds FILE] [--keep DIR] [--junit FILE]
 #        scripts/regress.sh --baseline [--vqbench PATH]
+#   (either form also takes --allow-dirty)
 #   --vqbench PATH     the binary (default: build/release/bench/vqbench,
 #                      built with scripts/build.sh when missing; installed: vqbench)
 #   --thresholds FILE  default: results/thresholds.txt
@@ -16,8 +17,13 @@
 #                      results/baseline-counts.csv, results/baseline-machine.txt
 #                      and results/thresholds.txt from it (after a deliberate
 #                      change of footprints, call counts or instruction counts)
+#   --allow-dirty      run on a tree with uncommitted changes (refused
+#                      otherwise, exit 2); --baseline and --keep then write
+#                      under results/dirty-<UTC>/ and DIR/dirty-<UTC>/, with
+#                      a DIRTY file naming the revision and the changes
 # About a minute on 2 cores. Exit: 0 all bounds hold, 1 one fell short or a
-# run failed, 2 bad usage or thresholds file.
+# run failed, 2 bad usage, thresholds file, or a dirty tree without
+# --allow-dirty.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # In a source tree (scripts/ beside CMakeLists.txt) work from its top and
@@ -26,7 +32,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # vqbench.
 if [ -f "$here/../CMakeLists.txt" ]; then cd "$here/.."; installed=0; else installed=1; fi
 
-vqb= th= keep= baseline=0 junit=
+vqb= th= keep= baseline=0 junit= allow_dirty=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--vqbench) vqb=$2; shift 2 ;;
@@ -34,13 +40,27 @@ while [ $# -gt 0 ]; do
 		--keep) keep=$2; shift 2 ;;
 		--junit) junit=$2; shift 2 ;;
 		--baseline) baseline=1; shift ;;
-		-h|--help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-		*) echo "regress.sh: unknown argument '$1' (allowed: --vqbench PATH, --thresholds FILE, --keep DIR, --junit FILE, --baseline)" >&2; exit 2 ;;
+		--allow-dirty) allow_dirty=1; shift ;;
+		-h|--help) sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		*) echo "regress.sh: unknown argument '$1' (allowed: --vqbench PATH, --thresholds FILE, --keep DIR, --junit FILE, --baseline, --allow-dirty)" >&2; exit 2 ;;
 	esac
 done
 if [ "$baseline" = 1 ] && [ "$installed" = 1 ]; then
 	echo "regress.sh: --baseline rewrites a source tree's results/; run it from a clone, not from the installed copy" >&2
 	exit 2
+fi
+res=results
+VQB_DIRTY=0
+if [ "$installed" = 0 ]; then
+	# Results name a commit: refuse a dirty source tree before building
+	# anything (an installed copy names the installed version instead).
+	. scripts/provenance.sh
+	vqb_provenance regress.sh "$allow_dirty"
+fi
+if [ "$VQB_DIRTY" = 1 ]; then
+	res=results/$VQB_DIRTY_DIR
+	if [ -n "$keep" ]; then keep=$keep/$VQB_DIRTY_DIR; vqb_mark_dirty "$keep"; fi
+	if [ "$baseline" = 1 ]; then vqb_mark_dirty "$res"; fi
 fi
 if [ -z "$th" ]; then
 	th=results/thresholds.txt
@@ -73,10 +93,10 @@ if [ -n "$keep" ]; then
 fi
 
 if [ "$baseline" = 1 ]; then
-	cp "$work/run.csv" results/baseline-run.csv
-	cp "$work/counts.csv" results/baseline-counts.csv
-	"$vqb" --sysinfo >results/baseline-machine.txt 2>&1 || true
-	"$py" - results/baseline-run.csv results/baseline-counts.csv >results/thresholds.txt <<'EOF'
+	cp "$work/run.csv" "$res"/baseline-run.csv
+	cp "$work/counts.csv" "$res"/baseline-counts.csv
+	"$vqb" --sysinfo >"$res"/baseline-machine.txt 2>&1 || true
+	"$py" - "$res"/baseline-run.csv "$res"/baseline-counts.csv >"$res"/thresholds.txt <<'EOF'
 import csv, statistics, sys
 from collections import defaultdict
 run = list(csv.DictReader(open(sys.argv[1])))
@@ -126,8 +146,8 @@ for descs in ("1", "4"):
     print(f"ratio mpps layout=packed / layout=split where descs={descs},policy=full >= {0.35 * r:.2f}"
           f"  # baseline {r:.2f}")
 EOF
-	echo "regress.sh: wrote results/baseline-run.csv, results/baseline-counts.csv, results/baseline-machine.txt, results/thresholds.txt ($(grep -vc '^#\|^$' results/thresholds.txt) bounds)"
-	th=results/thresholds.txt
+	echo "regress.sh: wrote $res/baseline-run.csv, $res/baseline-counts.csv, $res/baseline-machine.txt, $res/thresholds.txt ($(grep -vc '^#\|^$' "$res"/thresholds.txt) bounds)"
+	th=$res/thresholds.txt
 fi
 echo "regress.sh: vqbench --check $th"
 "$vqb" --check "$th" ${junit:+--junit "$junit"} "$work/run.csv" "$work/counts.csv"

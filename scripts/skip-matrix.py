@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 SETUPS = [
     ("direct coherent", ["--dma", "identity"]),
@@ -78,13 +79,52 @@ def damaged(rows):
     return any(int(r["lost_bytes"] or 0) or int(r["leaked_mappings"] or 0) for r in rows)
 
 
+def provenance(repo, allow_dirty):
+    """scripts/provenance.sh's rule: None on a clean tree; exit 2 on a dirty
+    one unless allow_dirty; then the dirty-<UTC> subdirectory to write to,
+    after writing its DIRTY file."""
+    p = subprocess.run(["git", "-C", repo, "status", "--porcelain"], capture_output=True, text=True)
+    st = p.stdout.rstrip("\n") if p.returncode == 0 else "(not a git work tree: no revision)"
+    if p.returncode == 0 and not st:
+        return None
+    if not allow_dirty:
+        lines = st.splitlines()
+        print("skip-matrix.py: refusing to run on a tree with uncommitted changes (results must name a commit):",
+              file=sys.stderr)
+        for ln in lines[:10]:
+            print(f"  {ln}", file=sys.stderr)
+        if len(lines) > 10:
+            print("  ...", file=sys.stderr)
+        print("skip-matrix.py: commit or stash them, or pass --allow-dirty (outputs then go under "
+              "<out>/dirty-<UTC time>/, marked dirty)", file=sys.stderr)
+        sys.exit(2)
+    now = time.gmtime()
+    sub = time.strftime("dirty-%Y%m%d-%H%M%S", now)
+    print(f"skip-matrix.py: --allow-dirty: the tree has uncommitted changes; every output goes under {sub}/",
+          file=sys.stderr)
+    return sub, now, st
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--vqbench", default=os.path.join(here, "..", "build", "release", "bench", "vqbench"))
     ap.add_argument("--packets", type=int, default=3000)
     ap.add_argument("--out", default=os.path.join(here, "..", "results"))
+    ap.add_argument("--allow-dirty", action="store_true",
+                    help="run on a tree with uncommitted changes (refused otherwise, exit 2); "
+                         "outputs go to OUT/dirty-<UTC>/ with a DIRTY file naming the revision and changes")
     a = ap.parse_args()
+    dirty = provenance(os.path.join(here, ".."), a.allow_dirty)
+    if dirty:
+        sub, now, st = dirty
+        a.out = os.path.join(a.out, sub)
+        os.makedirs(a.out, exist_ok=True)
+        rev = subprocess.run(["git", "-C", os.path.join(here, ".."), "describe", "--always", "--dirty",
+                              "--abbrev=12"], capture_output=True, text=True).stdout.strip() or "no revision"
+        with open(os.path.join(a.out, "DIRTY"), "w") as f:
+            f.write(f"dirty: made {time.strftime('%Y-%m-%dT%H:%M:%SZ', now)} from {rev} with uncommitted changes:\n")
+            f.write("".join(f"  {ln}\n" for ln in st.splitlines()))
     if not os.access(a.vqbench, os.X_OK):
         sys.exit(f"skip-matrix.py: {a.vqbench} is not an executable vqbench (run scripts/build.sh first)")
     os.makedirs(a.out, exist_ok=True)

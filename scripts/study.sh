@@ -5,11 +5,14 @@
 # callgrind counts, the plots, and results/STUDY.md with every table
 # generated from the CSV (scripts/study_report.py).
 #
-# Usage: scripts/study.sh [--out DIR] [--vqbench PATH] [--quick]
+# Usage: scripts/study.sh [--out DIR] [--vqbench PATH] [--quick] [--allow-dirty]
 #   --out DIR       where to write (default: results/)
 #   --vqbench PATH  the binary (default: build/release/bench/vqbench, built
 #                   with scripts/build.sh when missing; installed: vqbench)
 #   --quick         shorter runs and fewer points (a smoke test, ~1 min)
+#   --allow-dirty   run on a tree with uncommitted changes (refused
+#                   otherwise: exit 2); outputs go to DIR/dirty-<UTC>/ with
+#                   a DIRTY file naming the revision and the changes
 #
 # Writes DIR/study.csv (every measured row of every sweep), DIR/study-counts.csv
 # (callgrind counts), DIR/study-*.png, DIR/study-sysinfo.txt, DIR/study.log
@@ -23,7 +26,8 @@
 #            x q 256, 4096; plus the rte_ring ceiling
 #   counts   callgrind (scripts/callgrind-counts.py): instructions and
 #            simulated misses per packet, identity/iommu/bounce
-# About 10 minutes on 2 cores. Exit: 0 ok, 1 a sweep failed to produce rows.
+# About 10 minutes on 2 cores. Exit: 0 ok, 1 a sweep failed to produce rows,
+# 2 bad usage or a dirty tree without --allow-dirty.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # In a source tree (scripts/ beside CMakeLists.txt) work from its top and
@@ -35,15 +39,28 @@ if [ -f "$here/../CMakeLists.txt" ]; then cd "$here/.."; installed=0; else insta
 out=results
 vqb=
 quick=0
+allow_dirty=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--out) out=$2; shift 2 ;;
 		--vqbench) vqb=$2; shift 2 ;;
 		--quick) quick=1; shift ;;
-		-h|--help) sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-		*) echo "study.sh: unknown argument '$1' (allowed: --out DIR, --vqbench PATH, --quick)" >&2; exit 2 ;;
+		--allow-dirty) allow_dirty=1; shift ;;
+		-h|--help) sed -n '3,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		*) echo "study.sh: unknown argument '$1' (allowed: --out DIR, --vqbench PATH, --quick, --allow-dirty)" >&2; exit 2 ;;
 	esac
 done
+VQB_DIRTY=0
+if [ "$installed" = 0 ]; then
+	# Results name a commit: refuse a dirty source tree before building
+	# anything (an installed copy names the installed version instead).
+	. scripts/provenance.sh
+	vqb_provenance study.sh "$allow_dirty"
+fi
+if [ "$VQB_DIRTY" = 1 ]; then
+	out=$out/$VQB_DIRTY_DIR
+	vqb_mark_dirty "$out"
+fi
 if [ -z "$vqb" ] && [ "$installed" = 1 ]; then
 	vqb=$(command -v vqbench || echo "$here/../../../bin/vqbench")
 elif [ -z "$vqb" ]; then

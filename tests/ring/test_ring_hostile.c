@@ -3,7 +3,8 @@
  * test_ring_hostile: a hostile device writes ring memory directly to break
  * each driver-side hardening rule (bad used id, id not in flight, double
  * completion, oversized len, used index jump, packed wrap/flag
- * inconsistencies); the driver must answer -EIO, stay broken with a reason
+ * inconsistencies, a used entry naming a chain added but not yet
+ * published); the driver must answer -EIO, stay broken with a reason
  * naming the rule, refuse further work, and vq_detach_unused must still
  * return every in-flight token exactly once. Then a hostile driver breaks
  * each device-side rule (loop, over-long chain, nested indirect, bad
@@ -137,6 +138,112 @@ static void hostile_device(enum vq_layout l, enum dev_attack atk)
 	free(m);
 }
 
+/* A used entry naming a chain that vq_add took but vq_kick_prepare has not
+ * published yet: the device cannot have seen it, so the driver must treat
+ * it as not in flight (-EIO, broken), in and out of order. Two one-buffer
+ * chains are published, a third is only added; the forged entry names the
+ * third. Every token is still detached exactly once. */
+static void unpublished_completion(enum vq_layout l, bool in_order)
+{
+	uint64_t f = VQ_FEATURE(VQ_F_INDIRECT_DESC) |
+		     (l == VQ_LAYOUT_PACKED ? VQ_FEATURE(VQ_F_RING_PACKED) : 0) |
+		     (in_order ? VQ_FEATURE(VQ_F_IN_ORDER) : 0);
+	struct vq_config cfg = { l, QSZ, f };
+	struct vq_areas a;
+	void *m = ring_alloc(&cfg, &a);
+	struct vq *vq;
+	char name[80];
+	snprintf(name, sizeof(name), "%s%s: used names an unpublished chain", layout_name(l),
+		 in_order ? " in-order" : "");
+	REQ1(vq_create(&cfg, m, &vq) == 0, "%s: create", name);
+	int tokens[3] = { 0 }, heads[3];
+	for (int i = 0; i < 3; i++) {
+		struct vq_sg sg = { iova_of(g_mem + 64 * i), 16, 1 };
+		heads[i] = vq_add(vq, &sg, 1, &tokens[i], NULL, NULL);
+		REQ1(heads[i] >= 0, "%s: add %d", name, i);
+		if (i == 1)
+			REQ1(vq_kick_prepare(vq) >= 0, "%s: publish", name);
+	}
+	if (l == VQ_LAYOUT_SPLIT) {
+		wr32(m, a.device_off + 4, (uint32_t)heads[2]);
+		wr32(m, a.device_off + 8, 16);
+		wr16(m, a.device_off + 2, 1);
+	} else {
+		wr16(m, 12, (uint16_t)heads[2]);
+		wr32(m, 8, 16);
+		wr16(m, 14, VQ_DESC_F_AVAIL | VQ_DESC_F_USED | VQ_DESC_F_WRITE);
+	}
+	struct vq_used u;
+	int rc = vq_get_used(vq, &u);
+	CHECK(rc == -EIO, "%s: get_used %d (token %s), want -EIO", name, rc,
+	      rc == 1 ? (u.token == &tokens[2] ? "of the unpublished chain" : "of a published chain")
+		      : "none");
+	CHECK(vq_is_broken(vq), "%s: not broken", name);
+	CHECK(has(vq_broken_reason(vq), "not yet published"), "%s: reason '%s' lacks 'not yet published'",
+	      name, vq_broken_reason(vq) ? vq_broken_reason(vq) : "(null)");
+	int seen[3] = { 0 };
+	while (vq_detach_unused(vq, &u) == 1) {
+		int i = (int)((int *)u.token - tokens);
+		CHECK(i >= 0 && i < 3, "%s: detached an unknown token", name);
+		if (i >= 0 && i < 3)
+			seen[i]++;
+	}
+	CHECK(seen[0] == 1 && seen[1] == 1 && seen[2] == 1, "%s: detached %d %d %d", name, seen[0],
+	      seen[1], seen[2]);
+	CHECK(vq_num_free(vq) == QSZ, "%s: num_free %u", name, vq_num_free(vq));
+	printf("  hostile device %-40s -> -EIO, \"%s\"\n", name,
+	       vq_broken_reason(vq) ? vq_broken_reason(vq) : "(null)");
+	vq_destroy(vq);
+	free(m);
+}
+
+/* The other side of that rule: a legitimate device that keeps one chain
+ * while 65535 others are published and completed, then completes it. The
+ * driver tags chains with a 16-bit publish generation, which comes round
+ * to the kept chain's tag after 2^16 publishes; the completion must still
+ * be accepted (no false "not yet published"). */
+static void long_held_chain(enum vq_layout l)
+{
+	uint64_t f = l == VQ_LAYOUT_PACKED ? VQ_FEATURE(VQ_F_RING_PACKED) : 0;
+	struct vq_config cfg = { l, QSZ, f };
+	struct vq_areas a;
+	void *m = ring_alloc(&cfg, &a);
+	struct vq *vq;
+	struct vq_dev *dev;
+	const char *name = layout_name(l);
+	REQ1(vq_create(&cfg, m, &vq) == 0, "%s: create", name);
+	REQ1(vq_dev_create(&cfg, m, arena_translate, &g_arena, &dev) == 0, "%s: dev", name);
+	int kept = 0, other = 0;
+	struct vq_sg sg = { iova_of(g_mem), 16, 1 };
+	struct vq_chain held, c;
+	struct vq_used u;
+	REQ1(vq_add(vq, &sg, 1, &kept, NULL, NULL) >= 0 && vq_kick_prepare(vq) >= 0, "%s: add", name);
+	REQ1(vq_dev_pop(dev, &held) == 1, "%s: pop the kept chain", name);
+	unsigned done = 0;
+	for (unsigned i = 0; i < 65535; i++) {
+		if (vq_add(vq, &sg, 1, &other, NULL, NULL) < 0 || vq_kick_prepare(vq) < 0 ||
+		    vq_dev_pop(dev, &c) != 1 || vq_dev_push(dev, &c, 4) != 0)
+			break;
+		vq_dev_publish(dev);
+		if (vq_get_used(vq, &u) != 1 || u.token != &other)
+			break;
+		done++;
+	}
+	CHECK(done == 65535, "%s: %u of 65535 round trips beside the kept chain (%s)", name, done,
+	      vq_broken_reason(vq) ? vq_broken_reason(vq) : "not broken");
+	REQ1(vq_dev_push(dev, &held, 8) == 0, "%s: push the kept chain", name);
+	vq_dev_publish(dev);
+	int rc = vq_get_used(vq, &u);
+	CHECK(rc == 1 && u.token == &kept && u.len == 8,
+	      "%s: the chain kept across 65535 publishes: get_used %d (%s), want 1", name, rc,
+	      vq_broken_reason(vq) ? vq_broken_reason(vq) : "not broken");
+	printf("  legit device %s: a chain kept across 65535 publishes completes (get_used %d)\n", name,
+	       rc);
+	vq_destroy(vq);
+	vq_dev_destroy(dev);
+	free(m);
+}
+
 /* ---- hostile driver ------------------------------------------------- */
 
 enum drv_attack {
@@ -257,6 +364,11 @@ int main(void)
 	for (int l = 0; l < 2; l++)
 		for (int atk = 0; atk < ATK_COUNT; atk++)
 			hostile_device((enum vq_layout)l, (enum dev_attack)atk);
+	for (int l = 0; l < 2; l++)
+		for (int io = 0; io < 2; io++)
+			unpublished_completion((enum vq_layout)l, io);
+	for (int l = 0; l < 2; l++)
+		long_held_chain((enum vq_layout)l);
 	for (int l = 0; l < 2; l++)
 		for (int atk = 0; atk < D_COUNT; atk++)
 			hostile_driver((enum vq_layout)l, (enum drv_attack)atk);
