@@ -98,9 +98,10 @@ struct vqb_metrics {
 	uint64_t lost_bytes;       /* received bytes that never reached the buffer */
 	uint64_t leaked_mappings;  /* live mappings at teardown */
 	uint64_t stale_hits;       /* device used a stale IOTLB entry */
-	/* outcome: "ok" or "failed" (the row keeps what was measured) */
-	char status[8];
-	char error[240]; /* why it failed; "" when ok */
+	/* outcome: "ok", "failed" or "exhausted" (a DMA resource ran out:
+	 * packets are the packets until then); the row keeps what was measured */
+	char status[12];
+	char error[480]; /* why it failed or what ran out; "" when ok */
 	/* placement and memory */
 	int driver_cpu, device_cpu; /* queue 0's */
 	bool cpus_shared;       /* two of the run's threads shared a CPU (inline, more queues than CPUs) */

@@ -75,9 +75,11 @@ const struct vqb_column vqb_columns[] = {
 	{ "config", VQB_CT_INT, "", "configuration number in the sweep (0-based)", CFG(index, VQB_CF_U32), NOOPT },
 	{ "rep", VQB_CT_INT, "", "repetition number (0-based)", MET(rep, VQB_CF_U32), NOOPT },
 	/* metrics */
-	{ "status", VQB_CT_STRING, "", "ok, or failed (lost or corrupt packets on a safe configuration, broken queue, "
-	  "refused mid-run); a failed row keeps what was measured", MET(status, VQB_CF_CHARS), NOOPT },
-	{ "error", VQB_CT_STRING, "", "why the repetition failed; empty when ok", MET(error, VQB_CF_CHARS), NOOPT },
+	{ "status", VQB_CT_STRING, "", "ok; failed (lost or corrupt packets on a safe configuration, broken queue, "
+	  "refused mid-run); or exhausted (a DMA resource ran out with nothing in flight to free it: packets are the "
+	  "packets until exhaustion); a failed or exhausted row keeps what was measured", MET(status, VQB_CF_CHARS), NOOPT },
+	{ "error", VQB_CT_STRING, "", "why the repetition failed, or which resource ran out (its size and use); empty when ok",
+	  MET(error, VQB_CF_CHARS), NOOPT },
 	{ "packets", VQB_CT_INT, "packets", "packets completed and verified (all queues)", MET(packets, VQB_CF_U64), NOOPT },
 	{ "errors", VQB_CT_INT, "packets", "payload mismatches and lost packets", MET(errors, VQB_CF_U64), NOOPT },
 	{ "elapsed_s", VQB_CT_FLOAT, "s", "measured time (queues: from the first start to the last end)",

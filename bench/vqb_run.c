@@ -563,6 +563,18 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 			free(mq.q);
 			return -EIO;
 		}
+	/* a DMA resource ran out (kernel: swiotlb_map's "buffer is full",
+	 * a failed IOVA allocation): a result, status exhausted, packets =
+	 * packets until exhaustion; a failure only where skip was not asked
+	 * to be unsafe */
+	for (unsigned k = 0; k < mq.n; k++)
+		if (mq.q[k].r.exhausted) {
+			snprintf(m->status, sizeof(m->status), "exhausted");
+			snprintf(msg, len, "%sexhausted after %llu packets: %s", qname(&mq, k, qb, sizeof(qb)),
+				 (unsigned long long)packets, mq.q[k].r.note);
+			free(mq.q);
+			return c->unsafe_skip ? 0 : -ENOSPC;
+		}
 	if (packets == 0) {
 		free(mq.q);
 		return snprintf(msg, len, "no packet completed"), -EIO;

@@ -92,6 +92,7 @@ struct vqb_traffic {
 	uint64_t rng;
 	uint64_t errors, lost_bytes, kicks;
 	unsigned idle_map_failures; /* in a row, with nothing in flight */
+	bool exhausted;             /* the last of them was -ENOMEM: a DMA resource ran out */
 	uint16_t rx_num_buffers; /* what the device writes into the RX header */
 	struct dev_vfio *vfio;          /* --device vfio:BDF: attached before the dma backend */
 	const struct dev_format *fmt;   /* NULL: dev_payload.h's numbered stream */
@@ -485,9 +486,11 @@ static int post(struct vqb_traffic *t, struct queue *q, uint32_t budget, char *e
 				idle &= t->q[i].nfree == t->q[i].nctx;
 			/* nothing in flight to wait for: a transient failure gets
 			 * a few more tries, then the run stops with the cause */
-			if (idle && ++t->idle_map_failures > IDLE_MAP_RETRIES)
+			if (idle && ++t->idle_map_failures > IDLE_MAP_RETRIES) {
+				t->exhausted = rc == -ENOMEM;
 				return fail(err, errlen, "%s (nothing in flight to wait for, %u tries)",
 					    vq_track_last_error(), IDLE_MAP_RETRIES + 1);
+			}
 			break; /* back-pressure: wait for completions, or retry */
 		}
 		if (rc < 0)
@@ -664,9 +667,12 @@ __attribute__((noinline, noclone)) int vqb_traffic_run_sync(struct vqb_traffic *
 			if (budget) {
 				int pr = post(t, q, budget, err, errlen);
 				if (pr < 0) {
-					if (t->p.unsafe_skip && done > 0) {
-						r->stopped_early = true;
-						snprintf(r->note, sizeof(r->note), "stopped early: %s", err);
+					/* exhaustion is a result (status exhausted), not a failure */
+					if (t->exhausted) {
+						r->exhausted = r->stopped_early = true;
+						snprintf(r->note, sizeof(r->note), "%s", err);
+						if (s) /* the other queues stop too */
+							atomic_store_explicit(&s->failed, 1u, memory_order_relaxed);
 						goto out;
 					}
 					rc = -1;

@@ -134,13 +134,16 @@ int dma_bpool_map(struct dma *d, struct dma_bpool *bp, void *orig, size_t len,
 			       "longest bounce mapping (%lu bytes)",
 			       len, orig, DMA_BSEG_SLOTS * DMA_BSLOT_SIZE);
 	long s = bpool_find(bp, n);
-	if (s < 0)
+	if (s < 0) /* the resource, its size and its use, as swiotlb_map() says */
 		return dma_err(d, -ENOMEM,
-			       "bounce pool exhausted: no %zu free contiguous "
-			       "slots for %zu bytes at %p (%zu of %zu slots used%s)",
-			       n, len, orig, bp->used_slots, bp->nslots,
-			       bp->brk ? "; runs stop where the pool's frames "
-			       "are not physically adjacent" : "");
+			       "bounce pool exhausted (full): no %zu contiguous free "
+			       "slots for %zu bytes at %p; pool %zu bytes = %zu "
+			       "slots of %lu bytes, %zu used, %llu mappings "
+			       "live%s", n, len, orig, bp->bytes, bp->nslots,
+			       DMA_BSLOT_SIZE, bp->used_slots,
+			       (unsigned long long)dma_ctr_get(d, DMA_C_bounce_live),
+			       bp->brk ? " (runs stop where the pool's frames "
+			       "are not physically adjacent)" : "");
 	size_t i = (size_t)s;
 	bits_set(bp->used, i, n, true);
 	for (size_t k = i; k < i + n; k++)

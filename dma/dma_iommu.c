@@ -189,10 +189,15 @@ static int iommu_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 	uint64_t pages = dma_span((uintptr_t)cpu, len, DMA_PAGE_SIZE);
 	unsigned order = dma_order(pages);
 	int64_t pfn = dma_iova_alloc(&m->iova, order);
-	if (pfn < 0)
-		return dma_err(d, -ENOMEM, "IOVA space exhausted mapping %zu "
-			       "bytes at %p (%llu pages)", len, cpu,
-			       1ull << order);
+	if (pfn < 0) /* the resource, its size and its use at this moment */
+		return dma_err(d, -ENOMEM, "IOVA space exhausted: no %llu free "
+			       "aligned pages for %zu bytes at %p; space %llu "
+			       "pages of 4 KiB (%llu MiB), %llu allocated, %llu "
+			       "mappings live", 1ull << order, len, cpu,
+			       (unsigned long long)m->iova.npages,
+			       (unsigned long long)(m->iova.npages >> 8),
+			       (unsigned long long)m->iova.bitmap_pages,
+			       (unsigned long long)dma_ctr_get(d, DMA_C_live));
 	uint64_t perm = (dir & DMA_TO_DEVICE ? PTE_R : 0) |
 			(dir & DMA_FROM_DEVICE ? PTE_W : 0);
 	for (uint64_t i = 0; i < pages; i++) {

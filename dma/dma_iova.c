@@ -120,6 +120,7 @@ static int64_t iova_bitmap_alloc(struct dma_iova *a, unsigned order)
 			iova_bits(a, i, n, true);
 			a->cursor = i + n;
 			a->slow_allocs++;
+			a->bitmap_pages += n;
 			return (int64_t)(a->base_pfn + i);
 		}
 	}
@@ -130,6 +131,7 @@ static void iova_bitmap_free(struct dma_iova *a, uint64_t pfn, unsigned order)
 {
 	iova_bits(a, pfn - a->base_pfn, 1ull << order, false);
 	a->slow_frees++;
+	a->bitmap_pages -= 1ull << order;
 }
 
 /* Every cached block back to the bitmap (all sizes, depot included). */

@@ -247,6 +247,8 @@ struct dma_iova {
 	struct dma_iova_mag *mags;
 	struct dma_iova_rcache rc[DMA_IOVA_CLASSES];
 	uint64_t slow_allocs, slow_frees; /* bitmap hits (tests read them) */
+	uint64_t bitmap_pages;     /* pages the bitmap hands out now (mapped or
+				      cached), reserved ones not included */
 };
 
 int dma_iova_init(struct dma *d, struct dma_iova *a, uint64_t base_pfn,

@@ -154,8 +154,11 @@ static int vfio_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 	unsigned order = dma_order(pages);
 	int64_t pfn = dma_iova_alloc(&v->iova, order);
 	if (pfn < 0)
-		return dma_err(d, -ENOMEM, "IOVA space exhausted mapping %zu "
-			       "bytes at %p", len, cpu);
+		return dma_err(d, -ENOMEM, "IOVA space exhausted: no %llu free "
+			       "aligned pages for %zu bytes at %p; space %llu "
+			       "pages of 4 KiB, %llu allocated", 1ull << order,
+			       len, cpu, (unsigned long long)v->iova.npages,
+			       (unsigned long long)v->iova.bitmap_pages);
 	struct vfio_iommu_type1_dma_map m = {
 		.argsz = sizeof(m),
 		.flags = (dir & DMA_TO_DEVICE ? VFIO_DMA_MAP_FLAG_READ : 0) |

@@ -50,7 +50,7 @@ size_t vq_rec_bytes(enum rec_kind k)
 	return 0;
 }
 
-static _Thread_local char track_err[320];
+static _Thread_local char track_err[512];
 
 const char *vq_track_last_error(void) { return track_err; }
 
