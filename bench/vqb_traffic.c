@@ -517,6 +517,8 @@ static int reap(struct vqb_traffic *t, struct queue *q, char *err, size_t errlen
 
 	while ((rc = vq_track_get_used(q->tr, &token, &len)) == 1) {
 		struct pkt *pk = token;
+		if (q->kind == DEV_Q_RX) /* premapped: sync for the CPU before reading */
+			vq_track_sync_for_cpu(q->tr, pk->bufs, pk->n);
 		if (q->kind == DEV_Q_RX && t->fmt) {
 			/* the device's own format (vfio: an ARP reply), byte by
 			 * byte; then poison the buffer so a chain the device
@@ -767,6 +769,7 @@ static void queue_teardown(const struct vqb_traffic_params *p, struct queue *q,
 			sum->maps += st.maps;
 			sum->unmaps += st.unmaps;
 			sum->syncs += st.syncs;
+			sum->sync_bufs += st.sync_bufs;
 			sum->skipped_unmaps += st.skipped_unmaps;
 			sum->readback_errors += st.readback_errors;
 			sum->tracked_chains += st.tracked_chains;

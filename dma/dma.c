@@ -279,9 +279,9 @@ bool dma_need_unmap(const struct dma *d)
 	return dma_need_unmap_reason(d) != 0;
 }
 
-bool dma_need_sync(const struct dma *d)
+bool dma_need_sync(const struct dma *d, uint64_t iova)
 {
-	return d->ops->need_sync ? d->ops->need_sync(d) : false;
+	return d->ops->need_sync ? d->ops->need_sync(d, iova) : false;
 }
 
 static const struct {

@@ -159,8 +159,12 @@ void *dma_translate(struct dma *d, uint64_t iova, size_t len,
 bool dma_need_unmap(const struct dma *d);
 /** Why (DMA_R_* bitmask); 0 when dma_need_unmap() is false. */
 unsigned dma_need_unmap_reason(const struct dma *d);
-/** Whether per-packet syncs do anything (bounce, noncoherent). */
-bool dma_need_sync(const struct dma *d);
+/** Whether syncing the live mapping at device address iova does anything,
+ * like Linux's dma_need_sync(dev, dma_addr): true on a non-coherent device
+ * and for a bounced mapping (dma_direct_need_sync(): the address lies in
+ * the swiotlb pool); false for a direct mapping that did not bounce, even
+ * after others did. Ask it after mapping, per mapping. */
+bool dma_need_sync(const struct dma *d, uint64_t iova);
 /** Human text for a DMA_R_* mask, e.g. "IOMMU translation, bounce copy". */
 const char *dma_reason_str(unsigned reasons);
 

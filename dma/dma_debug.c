@@ -282,9 +282,11 @@ static unsigned debug_need_unmap(const struct dma *d)
 	return DMA_R_DEBUG | dma_need_unmap_reason(dbg->inner);
 }
 
-static bool debug_need_sync(const struct dma *d)
+/* Linux: with CONFIG_DMA_API_DEBUG dma_dev_need_sync() is always true, so
+ * the answer is the inner mapping's (__dma_need_sync()). */
+static bool debug_need_sync(const struct dma *d, uint64_t iova)
 {
-	return dma_need_sync(DMA_CPRIV(struct dma_debug, d)->inner);
+	return dma_need_sync(DMA_CPRIV(struct dma_debug, d)->inner, iova);
 }
 
 static void debug_counters(const struct dma *d, struct dma_counters *c)

@@ -76,9 +76,14 @@ static unsigned identity_need_unmap(const struct dma *d)
 	return dma_ctr_get(d, DMA_C_bounced) ? DMA_R_BOUNCE : 0;
 }
 
-static bool identity_need_sync(const struct dma *d)
+/* dma_direct_need_sync(): only an address in the bounce pool (swiotlb's
+ * pool lookup); dma_skip_sync is cleared by the first bounce, so nothing is
+ * looked up before one. */
+static bool identity_need_sync(const struct dma *d, uint64_t iova)
 {
-	return dma_ctr_get(d, DMA_C_bounced) != 0;
+	const struct dma_identity *id = DMA_CPRIV(struct dma_identity, d);
+	return dma_ctr_get(d, DMA_C_bounced) != 0 &&
+	       dma_bpool_owns(&id->db.bp, (uintptr_t)iova);
 }
 
 const struct dma_ops dma_identity_ops = {

@@ -168,9 +168,10 @@ static unsigned nc_need_unmap(const struct dma *d)
 	return DMA_R_NONCOHERENT;
 }
 
-static bool nc_need_sync(const struct dma *d)
+/* dma_direct_need_sync(): !dev_is_dma_coherent() is enough. */
+static bool nc_need_sync(const struct dma *d, uint64_t iova)
 {
-	(void)d;
+	(void)d, (void)iova;
 	return true;
 }
 

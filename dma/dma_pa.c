@@ -357,9 +357,14 @@ static unsigned pa_need_unmap(const struct dma *d)
 	return dma_ctr_get(d, DMA_C_bounced) ? DMA_R_BOUNCE : 0;
 }
 
-static bool pa_need_sync(const struct dma *d)
+/* dma_direct_need_sync(): only an address in the bounce pool. */
+static bool pa_need_sync(const struct dma *d, uint64_t iova)
 {
-	return dma_ctr_get(d, DMA_C_bounced) != 0;
+	const struct dma_pa *pa = DMA_CPRIV(struct dma_pa, d);
+	if (!dma_ctr_get(d, DMA_C_bounced))
+		return false;
+	const void *p = pa_virt(pa, iova, 1);
+	return p && dma_bpool_owns(&pa->db.bp, (uintptr_t)p);
 }
 
 const struct dma_ops dma_pa_ops = {

@@ -77,7 +77,7 @@ struct dma_ops {
 	void *(*translate)(struct dma *d, uint64_t iova, size_t len,
 			   enum dma_dir access);
 	unsigned (*need_unmap)(const struct dma *d);
-	bool (*need_sync)(const struct dma *d);
+	bool (*need_sync)(const struct dma *d, uint64_t iova);
 	void (*counters)(const struct dma *d, struct dma_counters *c);
 };
 
