@@ -60,7 +60,7 @@ struct vqb_config {
 	uint32_t dma_mask;           /* direct backends: DMA mask bits; 64 = no limit */
 	uint32_t dma_align;          /* direct backends: bounce buffers less aligned; 1 = none */
 	bool force_bounce;           /* direct backends: bounce every mapping */
-	int iommu_mode;              /* iommu: 0 strict, 1 lazy */
+	int iommu_mode;              /* iommu: 0 strict, 1 lazy, 2 passthrough, 3 untrusted */
 	bool nc_model;               /* noncoherent: device view kept apart (stale data visible) */
 	int pages;                   /* ring and buffer pages: 0 2 MiB hugepages, 1 4 KiB */
 	uint32_t index;              /* position in the plan (0-based) */

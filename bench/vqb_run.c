@@ -33,6 +33,8 @@ static struct dma_params dma_config(const struct vqb_config *c)
 		.min_align = c->dma_align > 1 ? c->dma_align : 0,
 		.force_bounce = c->force_bounce,
 		.lazy = c->iommu_mode == 1,
+		.passthrough = c->iommu_mode == 2,
+		.untrusted = c->iommu_mode == 3,
 		.nc_model = c->nc_model,
 		.vfio_container_fd = -1,
 	};
@@ -555,14 +557,6 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	m->leaked_mappings = leaked;
 	m->stale_hits = stale;
 
-	/* a run that failed: the first queue that did (the others stopped
-	 * because of it) */
-	for (unsigned k = 0; k < mq.n; k++)
-		if (mq.q[k].rc < 0) {
-			snprintf(msg, len, "%s%s", qname(&mq, k, qb, sizeof(qb)), mq.q[k].msg);
-			free(mq.q);
-			return -EIO;
-		}
 	/* a DMA resource ran out (kernel: swiotlb_map's "buffer is full",
 	 * a failed IOVA allocation): a result, status exhausted, packets =
 	 * packets until exhaustion; a failure only where skip was not asked
@@ -574,6 +568,14 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 				 (unsigned long long)packets, mq.q[k].r.note);
 			free(mq.q);
 			return c->unsafe_skip ? 0 : -ENOSPC;
+		}
+	/* a run that failed: the first queue that did (the others stopped
+	 * because of it) */
+	for (unsigned k = 0; k < mq.n; k++)
+		if (mq.q[k].rc < 0) {
+			snprintf(msg, len, "%s%s", qname(&mq, k, qb, sizeof(qb)), mq.q[k].msg);
+			free(mq.q);
+			return -EIO;
 		}
 	if (packets == 0) {
 		free(mq.q);

@@ -669,13 +669,11 @@ __attribute__((noinline, noclone)) int vqb_traffic_run_sync(struct vqb_traffic *
 			if (budget) {
 				int pr = post(t, q, budget, err, errlen);
 				if (pr < 0) {
-					/* exhaustion is a result (status exhausted), not a failure */
+					/* exhaustion: the caller makes it a result (status
+					 * exhausted, packets until then) */
 					if (t->exhausted) {
 						r->exhausted = r->stopped_early = true;
 						snprintf(r->note, sizeof(r->note), "%s", err);
-						if (s) /* the other queues stop too */
-							atomic_store_explicit(&s->failed, 1u, memory_order_relaxed);
-						goto out;
 					}
 					rc = -1;
 					goto out;

@@ -88,7 +88,8 @@ struct vqb_traffic_result {
 	double t_start, t_end;    /* CLOCK_MONOTONIC s: the packet loop's first and last instant */
 	bool stopped_early;       /* unsafe skip exhausted the backend */
 	bool exhausted;           /* a DMA resource ran out with nothing in flight to free it
-				     (note names it); packets = packets until exhaustion */
+				     (the run returns -1; note and err name it); packets =
+				     packets until exhaustion */
 	bool interrupted;         /* vqb_traffic_request_stop() cut the run short */
 	char note[480];           /* why it stopped early */
 };

@@ -351,10 +351,15 @@ void dma_get_props(const struct dma *d, struct dma_props *p)
 		return;
 	}
 	p->coherent = d->ops != &dma_noncoherent_ops;
+	/* iommu passthrough: an identity domain, dma-direct behind the IOMMU
+	 * driver (iommu_setup_dma_ops) */
 	p->direct = d->ops == &dma_identity_ops || d->ops == &dma_pa_ops ||
-		    d->ops == &dma_noncoherent_ops || d->ops == &dma_bounce_ops;
+		    d->ops == &dma_noncoherent_ops || d->ops == &dma_bounce_ops ||
+		    (d->ops == &dma_iommu_ops && d->p.passthrough);
 	p->force_bounce = d->ops == &dma_bounce_ops ||
 			  ((d->ops == &dma_identity_ops || d->ops == &dma_pa_ops) && d->p.force_bounce);
-	p->may_bounce = (d->ops == &dma_identity_ops || d->ops == &dma_pa_ops) &&
-			((d->p.mask_bits && d->p.mask_bits < 64) || d->p.min_align > 1);
+	p->may_bounce = ((d->ops == &dma_identity_ops || d->ops == &dma_pa_ops) &&
+			 ((d->p.mask_bits && d->p.mask_bits < 64) || d->p.min_align > 1)) ||
+			d->ops == &dma_noncoherent_ops || /* dma_kmalloc_needs_bounce */
+			(d->ops == &dma_iommu_ops && d->p.untrusted);
 }

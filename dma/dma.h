@@ -10,11 +10,15 @@
  *   pa           IOVA = physical address from /proc/self/pagemap
  *                (vfio no-IOMMU, DPDK iova-mode=pa). Unmap: no-op.
  *   iommu        software IOMMU: IOVA allocator with per-size caches, page
- *                table, IOTLB; strict or lazy (flush queue) invalidation.
+ *                table, IOTLB; strict or lazy (flush queue) invalidation;
+ *                an untrusted device bounces unaligned buffers; passthrough
+ *                (identity domain) is dma-direct.
  *   vfio         VFIO type1 MAP_DMA/UNMAP_DMA on a container.
  *   bounce       swiotlb: fixed pool; map copies to the device, unmap of a
  *                device-writable mapping copies back.
- *   noncoherent  cache maintenance: map writes back, unmap invalidates.
+ *   noncoherent  cache maintenance: map writes back, unmap invalidates;
+ *                small device-writable buffers bounce
+ *                (dma_kmalloc_needs_bounce).
  *   debug        wraps another backend and checks every use.
  *
  * Backends are found by name (dma_open); the list is dma_backend_name(i).
@@ -64,6 +68,12 @@ struct dma_params {
 	unsigned min_align;       /* identity/pa: bounce buffers less aligned; 0 = none */
 	bool force_bounce;        /* identity/pa: bounce every mapping */
 	bool lazy;                /* iommu: lazy invalidation (flush queue) */
+	bool passthrough;         /* iommu: identity domain: dma-direct behind the
+				     IOMMU driver, IOVA = address, unmap a no-op */
+	bool untrusted;           /* iommu: an untrusted device (external port):
+				     strict, and a buffer not 4 KiB-aligned in start
+				     and length is bounced into a granule-aligned
+				     bounce slot (iommu_dma_map_page) */
 	unsigned flush_batch;     /* iommu lazy: unmaps per flush (default 256) */
 	int vfio_container_fd;    /* vfio: an open, configured container; -1 none */
 	bool nc_model;            /* noncoherent: keep the device's view of memory apart,

@@ -26,6 +26,7 @@
 struct dma_bslot {
 	void *orig;      /* head slot: original buffer */
 	uint32_t len;    /* head slot: mapping length */
+	uint32_t nslots; /* head slot: slots the mapping holds (>= len's) */
 	uint32_t head;   /* every slot of a mapping: index of its head */
 	uint8_t dir;     /* head slot: direction */
 	uint8_t is_head; /* 1 on the first slot of a live mapping */
@@ -96,9 +97,10 @@ void dma_bpool_fini(struct dma *d, struct dma_bpool *bp)
 	memset(bp, 0, sizeof(*bp));
 }
 
-/* Next-fit search for n free contiguous slots; runs do not wrap. Whole
- * used words are skipped 64 slots at a time. */
-static long bpool_find(const struct dma_bpool *bp, size_t n)
+/* Next-fit search for n free contiguous slots starting at a multiple of
+ * align; runs do not wrap. Whole used words are skipped 64 slots at a
+ * time. */
+static long bpool_find(const struct dma_bpool *bp, size_t n, size_t align)
 {
 	size_t i = bp->cursor, run = 0, scanned = 0;
 	while (scanned < bp->nslots + n) {
@@ -110,6 +112,11 @@ static long bpool_find(const struct dma_bpool *bp, size_t n)
 		    bp->used[i / 64] == ~0ull) {
 			i += 64;
 			scanned += 64;
+			continue;
+		}
+		if (run == 0 && i % align) { /* a run starts aligned */
+			i++;
+			scanned++;
 			continue;
 		}
 		if (bp->brk && bit_get(bp->brk, i))
@@ -127,13 +134,20 @@ static long bpool_find(const struct dma_bpool *bp, size_t n)
 int dma_bpool_map(struct dma *d, struct dma_bpool *bp, void *orig, size_t len,
 		  enum dma_dir dir, void **slot)
 {
-	size_t n = (len + DMA_BSLOT_SIZE - 1) >> DMA_BSLOT_SHIFT;
+	return dma_bpool_map_aligned(d, bp, orig, len, len, 1, dir, slot);
+}
+
+int dma_bpool_map_aligned(struct dma *d, struct dma_bpool *bp, void *orig,
+			  size_t len, size_t span, size_t align_slots,
+			  enum dma_dir dir, void **slot)
+{
+	size_t n = ((span > len ? span : len) + DMA_BSLOT_SIZE - 1) >> DMA_BSLOT_SHIFT;
 	if (n > DMA_BSEG_SLOTS)
 		return dma_err(d, -EINVAL,
 			       "bounce: mapping of %zu bytes at %p exceeds the "
 			       "longest bounce mapping (%lu bytes)",
 			       len, orig, DMA_BSEG_SLOTS * DMA_BSLOT_SIZE);
-	long s = bpool_find(bp, n);
+	long s = bpool_find(bp, n, align_slots ? align_slots : 1);
 	if (s < 0) /* the resource, its size and its use, as swiotlb_map() says */
 		return dma_err(d, -ENOMEM,
 			       "bounce pool exhausted (full): no %zu contiguous free "
@@ -150,6 +164,7 @@ int dma_bpool_map(struct dma *d, struct dma_bpool *bp, void *orig, size_t len,
 		bp->meta[k].head = (uint32_t)i;
 	bp->meta[i].orig = orig;
 	bp->meta[i].len = (uint32_t)len;
+	bp->meta[i].nslots = (uint32_t)n;
 	bp->meta[i].dir = (uint8_t)dir;
 	bp->meta[i].is_head = 1;
 	bp->cursor = i + n;
@@ -189,7 +204,7 @@ int dma_bpool_unmap(struct dma *d, struct dma_bpool *bp, void *slot,
 		memcpy(m->orig, slot, len);
 		dma_ctr_add(d, DMA_C_bytes_copied, len);
 	}
-	size_t n = (len + DMA_BSLOT_SIZE - 1) >> DMA_BSLOT_SHIFT;
+	size_t n = m->nslots;
 	bits_set(bp->used, i, n, false);
 	m->is_head = 0;
 	m->orig = NULL;

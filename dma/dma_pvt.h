@@ -195,6 +195,12 @@ static inline bool dma_bpool_owns(const struct dma_bpool *bp, uintptr_t p)
 /* Take slots for [orig, orig+len), copy in if the device reads it. */
 int dma_bpool_map(struct dma *d, struct dma_bpool *bp, void *orig, size_t len,
 		  enum dma_dir dir, void **slot);
+/* Same, taking enough slots for span bytes (>= len), the first at a
+ * multiple of align_slots: dma-iommu bounces an unaligned buffer into a
+ * granule-aligned, granule-sized place (swiotlb's alloc_align_mask). */
+int dma_bpool_map_aligned(struct dma *d, struct dma_bpool *bp, void *orig,
+			  size_t len, size_t span, size_t align_slots,
+			  enum dma_dir dir, void **slot);
 /* Give the slots back; copy_back: copy out if the device wrote it. */
 int dma_bpool_unmap(struct dma *d, struct dma_bpool *bp, void *slot,
 		    size_t len, enum dma_dir dir, bool copy_back);
