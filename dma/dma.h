@@ -78,6 +78,12 @@ struct dma_params {
 	int vfio_container_fd;    /* vfio: an open, configured container; -1 none */
 	bool nc_model;            /* noncoherent: keep the device's view of memory apart,
 				     so a skipped invalidate reads stale data */
+	uint64_t debug_entries;   /* debug: entries allocated at open (0: 65536, the
+				     kernel's PREALLOC_DMA_DEBUG_ENTRIES); more are
+				     added as needed */
+	uint64_t debug_entries_max; /* debug: growth fails past this many (0: only
+				     when memory runs out); debugging then disables
+				     itself with a notice, mapping goes on */
 	uint64_t iova_pages;      /* iommu: IOVA space in 4 KiB pages from 1 MiB
 				     (0 = up to 4 GiB); small values exhaust it */
 	/* Fault injection, for tests (0 = off): dma_map call number
