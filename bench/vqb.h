@@ -98,6 +98,9 @@ struct vqb_metrics {
 	uint64_t lost_bytes;       /* received bytes that never reached the buffer */
 	uint64_t leaked_mappings;  /* live mappings at teardown */
 	uint64_t stale_hits;       /* device used a stale IOTLB entry */
+	uint64_t unmaintained_lines; /* noncoherent: lines whose invalidate a skipped unmap left undone */
+	uint64_t late_writes;      /* device writes after completion that landed in reused memory */
+	uint64_t late_faults;      /* of those writes, the ones an IOMMU blocked */
 	/* outcome: "ok", "failed" or "exhausted" (a DMA resource ran out:
 	 * packets are the packets until then); the row keeps what was measured */
 	char status[12];

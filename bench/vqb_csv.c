@@ -121,7 +121,15 @@ const struct vqb_column vqb_columns[] = {
 	{ "cg_ll_misses_per_pkt", VQB_CT_FLOAT, "misses", "simulated last-level misses (callgrind: 32 MiB, 16-way); empty: not run under it",
 	  MET(cg_ll_misses, VQB_CF_F64), NOOPT },
 	{ "lost_bytes", VQB_CT_INT, "bytes", "received bytes that never reached the buffer (unsafe skip)", MET(lost_bytes, VQB_CF_U64), NOOPT },
-	{ "leaked_mappings", VQB_CT_INT, "mappings", "mappings still live at teardown (unsafe skip)", MET(leaked_mappings, VQB_CF_U64), NOOPT },
+	{ "leaked_mappings", VQB_CT_INT, "mappings", "mappings still live at teardown that hold a resource: a bounce slot, "
+	  "an IOVA, a debug entry (unsafe skip)", MET(leaked_mappings, VQB_CF_U64), NOOPT },
+	{ "unmaintained_lines", VQB_CT_INT, "cache lines", "noncoherent: lines of device-written buffers never invalidated "
+	  "because their unmap was skipped (unsafe skip); empty: older schema", MET(unmaintained_lines, VQB_CF_U64), NOOPT,
+	  .since = 3, .before = "" },
+	{ "late_writes", VQB_CT_INT, "writes", "device writes after completion (--late-writes) that landed in memory the CPU "
+	  "had reused", MET(late_writes, VQB_CF_U64), NOOPT, .since = 3, .before = "" },
+	{ "late_faults", VQB_CT_INT, "writes", "device writes after completion that the IOMMU blocked (the buffer was "
+	  "unmapped)", MET(late_faults, VQB_CF_U64), NOOPT, .since = 3, .before = "" },
 	{ "stale_hits", VQB_CT_INT, "accesses", "device accesses through a stale IOTLB entry (unsafe skip)", MET(stale_hits, VQB_CF_U64), NOOPT },
 	{ "driver_cpu", VQB_CT_INT, "CPU", "CPU the driver ran on (--cores A; queues: queue 0's)", MET(driver_cpu, VQB_CF_I32),
 	  .opt = VQB_OPT_CORES, .flags = VQB_COL_EMPTY_NEG },

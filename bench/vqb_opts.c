@@ -126,9 +126,10 @@ const struct vqb_option vqb_options[VQB_OPT_COUNT] = {
 			"untrusted (strict; buffers not 4 KiB-aligned in start and length bounce\n"
 			"through a granule-aligned bounce slot, as iommu_dma_map_page does)" },
 	[VQB_OPT_NC_MODEL] = { .name = "nc-model", .arg = VQB_ARG_ONOFF, .list = true, .metavar = "on|off",
-		.def = "off", CFG(nc_model), .label = "nc-model", .group = G_AXES,
+		.def = "on", CFG(nc_model), .label = "nc-model", .group = G_AXES,
 		.help = "noncoherent backend: keep the device's view of memory apart, so a skipped",
-		.note = "invalidate reads stale data (x86 is coherent and would hide it)" },
+		.note = "invalidate reads stale data (x86 is coherent and would hide it); on by\n"
+			"default, off measures the maintenance instructions alone" },
 	[VQB_OPT_PAGES] = { .name = "pages", .arg = VQB_ARG_ENUM, .list = true, .metavar = "LIST",
 		.def = "2m", .names = pages_names, CFG(pages), .what = "page size", .group = G_AXES,
 		.help = "pages under ring and buffer memory: 2m (2 MiB hugepages: DPDK's memory, or",

@@ -492,6 +492,7 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	 * the first loop's start to the last one's end */
 	uint64_t packets = 0, errors = 0, lost = 0, kicks = 0, calls = 0, tsc = 0, payload = 0;
 	uint64_t maps = 0, unmaps = 0, syncs = 0, copied = 0, leaked = 0, stale = 0, faults = 0, reports = 0;
+	uint64_t unmaintained = 0;
 	double t0 = mq.q[0].r.t_start, t1 = mq.q[0].r.t_end;
 	for (unsigned k = 0; k < mq.n; k++) {
 		const struct q_run *q = &mq.q[k];
@@ -507,6 +508,7 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		syncs += q->d1.syncs_for_cpu + q->d1.syncs_for_device - q->d0.syncs_for_cpu - q->d0.syncs_for_device;
 		copied += q->d1.bytes_copied - q->d0.bytes_copied;
 		leaked += q->fin.leaked_mappings;
+		unmaintained += q->fin.unmaintained_lines;
 		stale += q->fin.dma.stale_hits;
 		faults += q->fin.dma.faults;
 		reports += q->fin.dma.debug_reports;
@@ -555,6 +557,7 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	m->hw_dtlb_misses = mq.perf.value[VQB_HW_DTLB_MISSES] / pk0;
 	m->lost_bytes = lost;
 	m->leaked_mappings = leaked;
+	m->unmaintained_lines = unmaintained;
 	m->stale_hits = stale;
 
 	/* a DMA resource ran out (kernel: swiotlb_map's "buffer is full",

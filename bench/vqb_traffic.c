@@ -826,14 +826,11 @@ void vqb_traffic_teardown(struct vqb_traffic *t, struct vqb_traffic_final *f)
 	if (t->dma) {
 		if (f) {
 			dma_get_counters(t->dma, &f->dma);
-			/* a mapping left live leaks only where its unmap does something:
-			 * on a coherent direct backend, only a bounced one holds a slot */
-			struct dma_props pr;
-			dma_get_props(t->dma, &pr);
-			if (pr.direct && pr.coherent && !pr.debug)
-				f->leaked_mappings = f->dma.bounce_live;
-			else
-				f->leaked_mappings = dma_need_unmap(t->dma) ? f->dma.live : 0;
+			/* a mapping left live leaks only what it holds: a bounce
+			 * slot, an IOVA, a debug entry; a non-coherent one also
+			 * owes the invalidate of its lines */
+			f->leaked_mappings = dma_held_mappings(t->dma);
+			f->unmaintained_lines = dma_owed_lines(t->dma);
 			f->dma_mem_bytes = f->dma.mem_bytes;
 		}
 		dma_close(t->dma);

@@ -127,7 +127,8 @@ void vqb_traffic_sync_fail(struct vqb_traffic_sync *s);
 struct vqb_traffic_final {
 	struct dma_counters dma;     /* taken before dma_close */
 	struct vq_track_stats track; /* summed over queues */
-	uint64_t leaked_mappings;    /* dma live mappings after detach */
+	uint64_t leaked_mappings;    /* dma live mappings after detach that hold a resource */
+	uint64_t unmaintained_lines; /* noncoherent: invalidates the skipped unmaps owe */
 	struct vq_footprint fp;      /* per queue */
 	unsigned queues;             /* 1 (tx or rx) or 2 (both) */
 	char memory[24];             /* what rings and pools came from (mem ops name, 4k-pages, mixed) */

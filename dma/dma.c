@@ -326,6 +326,16 @@ const char *dma_reason_str(unsigned reasons)
 	return dma_reason_texts[reasons & ((1u << DMA_NREASONS) - 1)];
 }
 
+uint64_t dma_held_mappings(const struct dma *d)
+{
+	return d->ops->held ? d->ops->held(d) : dma_ctr_get(d, DMA_C_bounce_live);
+}
+
+uint64_t dma_owed_lines(const struct dma *d)
+{
+	return d->ops->owed_lines ? d->ops->owed_lines(d) : 0;
+}
+
 void dma_get_counters(const struct dma *d, struct dma_counters *c)
 {
 #define DMA_X(n) c->n = dma_ctr_get(d, DMA_C_##n);

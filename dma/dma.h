@@ -185,6 +185,15 @@ bool dma_need_sync(const struct dma *d, uint64_t iova);
 const char *dma_reason_str(unsigned reasons);
 
 void dma_get_counters(const struct dma *d, struct dma_counters *c);
+/** Live mappings that hold a resource: a bounce slot, an IOVA, a debug
+ * entry (what a mapping never unmapped leaks). A direct mapping that did
+ * not bounce holds nothing, whatever the device's coherence. */
+uint64_t dma_held_mappings(const struct dma *d);
+/** noncoherent: cache lines of live device-writable mappings whose
+ * invalidate (at unmap) is still owed: what skipped unmaps left undone;
+ * 0 elsewhere. */
+uint64_t dma_owed_lines(const struct dma *d);
+
 /** The setup's properties (debug: its inner backend's, plus debug). */
 void dma_get_props(const struct dma *d, struct dma_props *p);
 /** Whether a counter means something for this backend: offset is

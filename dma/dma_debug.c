@@ -393,6 +393,22 @@ static void debug_counters(const struct dma *d, struct dma_counters *c)
 	c->mem_bytes += in.mem_bytes;
 }
 
+/* Each tracked mapping holds a debug entry; once disabled, what the inner
+ * backend's mappings hold. */
+static uint64_t debug_held(const struct dma *d)
+{
+	struct dma_debug *dbg = DMA_PRIV(struct dma_debug, (struct dma *)d);
+	pthread_mutex_lock(&dbg->lock);
+	uint64_t n = dbg->disabled ? dma_held_mappings(dbg->inner) : dbg->n;
+	pthread_mutex_unlock(&dbg->lock);
+	return n;
+}
+
+static uint64_t debug_owed_lines(const struct dma *d)
+{
+	return dma_owed_lines(DMA_CPRIV(struct dma_debug, d)->inner);
+}
+
 const struct dma_ops dma_debug_ops = {
 	.name = "debug",
 	.size = sizeof(struct dma_debug),
@@ -407,6 +423,8 @@ const struct dma_ops dma_debug_ops = {
 	.need_unmap = debug_need_unmap,
 	.need_sync = debug_need_sync,
 	.counters = debug_counters,
+	.held = debug_held,
+	.owed_lines = debug_owed_lines,
 };
 
 const struct dma *dma_debug_inner(const struct dma *d)

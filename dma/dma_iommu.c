@@ -462,6 +462,13 @@ static bool iommu_need_sync(const struct dma *d, uint64_t iova)
 	return dma_ctr_get(d, DMA_C_bounced) != 0;
 }
 
+/* Each mapping holds an IOVA (an untrusted one's bounce slot too);
+ * passthrough mappings hold nothing. */
+static uint64_t iommu_held(const struct dma *d)
+{
+	return d->p.passthrough ? 0 : dma_ctr_get(d, DMA_C_live);
+}
+
 const struct dma_ops dma_iommu_ops = {
 	.name = "iommu",
 	.size = sizeof(struct dma_iommu),
@@ -475,4 +482,5 @@ const struct dma_ops dma_iommu_ops = {
 	.translate = iommu_translate,
 	.need_unmap = iommu_need_unmap,
 	.need_sync = iommu_need_sync,
+	.held = iommu_held,
 };

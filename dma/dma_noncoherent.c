@@ -56,6 +56,9 @@ struct dma_noncoherent {
 	struct dma_bpool shadow; /* nc_model: the device's view of memory */
 	struct dma_bpool swiotlb; /* dma_kmalloc_needs_bounce() mappings */
 	uint64_t kmalloc_bounced; /* mappings bounced so far (driver thread) */
+	uint64_t kmalloc_live;    /* of them, live now */
+	uint64_t owed;            /* lines of live device-writable mappings whose
+				     invalidate at unmap is still owed */
 };
 
 #define NC_DMA_MINALIGN 128u /* arm64's ARCH_DMA_MINALIGN */
@@ -171,11 +174,15 @@ static int nc_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 		if (r < 0)
 			return r;
 		nc->kmalloc_bounced++;
+		nc->kmalloc_live++;
+		nc->owed += dma_span((uintptr_t)slot, len, DMA_LINE);
 		nc_maintain(d, nc->wb, (uintptr_t)slot, len);
 		*iova = (uintptr_t)slot;
 		return 0;
 	}
 	nc_maintain(d, nc->wb, (uintptr_t)cpu, len);
+	if (dir & DMA_FROM_DEVICE)
+		nc->owed += dma_span((uintptr_t)cpu, len, DMA_LINE);
 	if (d->p.nc_model) {
 		void *view;
 		int r = dma_bpool_map(d, &nc->shadow, cpu, len, dir, &view);
@@ -191,10 +198,17 @@ static int nc_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 static int nc_unmap(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir)
 {
 	struct dma_noncoherent *nc = DMA_PRIV(struct dma_noncoherent, d);
-	if (dir & DMA_FROM_DEVICE)
+	bool kb = dma_bpool_owns(&nc->swiotlb, (uintptr_t)iova);
+	if (dir & DMA_FROM_DEVICE) {
 		nc_maintain(d, nc->inval, (uintptr_t)iova, len);
-	if (dma_bpool_owns(&nc->swiotlb, (uintptr_t)iova))
-		return dma_bpool_unmap(d, &nc->swiotlb, (void *)(uintptr_t)iova, len, dir, true);
+		uint64_t n = dma_span(iova, len, DMA_LINE);
+		nc->owed -= n < nc->owed ? n : nc->owed;
+	}
+	if (kb) {
+		int r = dma_bpool_unmap(d, &nc->swiotlb, (void *)(uintptr_t)iova, len, dir, true);
+		nc->kmalloc_live -= r == 0 && nc->kmalloc_live;
+		return r;
+	}
 	if (dma_bpool_owns(&nc->shadow, (uintptr_t)iova))
 		return dma_bpool_unmap(d, &nc->shadow, (void *)(uintptr_t)iova, len, dir, true);
 	return 0;
@@ -234,6 +248,18 @@ static bool nc_need_sync(const struct dma *d, uint64_t iova)
 	return true;
 }
 
+/* A non-coherent direct mapping holds nothing but a kmalloc bounce slot
+ * (the nc_model shadow is the model's device view, not a resource). */
+static uint64_t nc_held(const struct dma *d)
+{
+	return DMA_CPRIV(struct dma_noncoherent, d)->kmalloc_live;
+}
+
+static uint64_t nc_owed_lines(const struct dma *d)
+{
+	return DMA_CPRIV(struct dma_noncoherent, d)->owed;
+}
+
 const char *dma_noncoherent_insns(const struct dma *d, bool writeback)
 {
 	const struct dma_noncoherent *nc =
@@ -253,4 +279,6 @@ const struct dma_ops dma_noncoherent_ops = {
 	.translate = nc_translate,
 	.need_unmap = nc_need_unmap,
 	.need_sync = nc_need_sync,
+	.held = nc_held,
+	.owed_lines = nc_owed_lines,
 };

@@ -78,6 +78,9 @@ struct dma_ops {
 			   enum dma_dir access);
 	unsigned (*need_unmap)(const struct dma *d);
 	bool (*need_sync)(const struct dma *d, uint64_t iova);
+	/* live mappings holding a resource; NULL: bounce_live */
+	uint64_t (*held)(const struct dma *d);
+	uint64_t (*owed_lines)(const struct dma *d); /* NULL: 0 */
 	void (*counters)(const struct dma *d, struct dma_counters *c);
 };
 

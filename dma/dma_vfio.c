@@ -220,6 +220,12 @@ static unsigned vfio_need_unmap(const struct dma *d)
 	return DMA_R_VFIO;
 }
 
+/* Each mapping holds an IOVA and pinned pages. */
+static uint64_t vfio_held(const struct dma *d)
+{
+	return dma_ctr_get(d, DMA_C_live);
+}
+
 const struct dma_ops dma_vfio_ops = {
 	.name = "vfio",
 	.size = sizeof(struct dma_vfio),
@@ -230,4 +236,5 @@ const struct dma_ops dma_vfio_ops = {
 	.unmap = vfio_unmap,
 	.translate = vfio_translate,
 	.need_unmap = vfio_need_unmap,
+	.held = vfio_held,
 };
