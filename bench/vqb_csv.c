@@ -70,6 +70,8 @@ const struct vqb_column vqb_columns[] = {
 	{ "force_bounce", VQB_CT_BOOL, "", "--force-bounce", CFG(force_bounce, VQB_CF_BOOL), .opt = VQB_OPT_FORCE_BOUNCE },
 	{ "iommu_mode", VQB_CT_STRING, "", "--iommu: strict, lazy, passthrough or untrusted", CFG(iommu_mode, VQB_CF_OPT), .opt = VQB_OPT_IOMMU },
 	{ "nc_model", VQB_CT_BOOL, "", "--nc-model", CFG(nc_model, VQB_CF_BOOL), .opt = VQB_OPT_NC_MODEL },
+	{ "late_writes", VQB_CT_BOOL, "", "--late-writes", CFG(late_writes, VQB_CF_BOOL), .opt = VQB_OPT_LATE_WRITES,
+	  .since = 3, .before = "0" },
 	{ "pages", VQB_CT_STRING, "", "--pages asked for: 2m or 4k (page_bytes: what was used)", CFG(pages, VQB_CF_OPT),
 	  .opt = VQB_OPT_PAGES },
 	{ "config", VQB_CT_INT, "", "configuration number in the sweep (0-based)", CFG(index, VQB_CF_U32), NOOPT },
@@ -126,11 +128,15 @@ const struct vqb_column vqb_columns[] = {
 	{ "unmaintained_lines", VQB_CT_INT, "cache lines", "noncoherent: lines of device-written buffers never invalidated "
 	  "because their unmap was skipped (unsafe skip); empty: older schema", MET(unmaintained_lines, VQB_CF_U64), NOOPT,
 	  .since = 3, .before = "" },
-	{ "late_writes", VQB_CT_INT, "writes", "device writes after completion (--late-writes) that landed in memory the CPU "
-	  "had reused", MET(late_writes, VQB_CF_U64), NOOPT, .since = 3, .before = "" },
-	{ "late_faults", VQB_CT_INT, "writes", "device writes after completion that the IOMMU blocked (the buffer was "
-	  "unmapped)", MET(late_faults, VQB_CF_U64), NOOPT, .since = 3, .before = "" },
-	{ "stale_hits", VQB_CT_INT, "accesses", "device accesses through a stale IOTLB entry (unsafe skip)", MET(stale_hits, VQB_CF_U64), NOOPT },
+	{ "late_writes_landed", VQB_CT_INT, "writes", "device writes after completion (--late-writes) that reached the buffer "
+	  "the driver had got back (memory the CPU owns again) (0 without --late-writes)", MET(late_writes_landed, VQB_CF_U64),
+	  NOOPT, .since = 3, .before = "" },
+	{ "late_writes_blocked", VQB_CT_INT, "writes", "device writes after completion that an IOMMU refused (the buffer "
+	  "was unmapped) (0 without --late-writes)", MET(late_writes_blocked, VQB_CF_U64), NOOPT, .since = 3, .before = "" },
+	{ "late_writes_remapped", VQB_CT_INT, "writes", "device writes after completion that reached another buffer mapped "
+	  "at the same IOVA since (IOVA reuse) (0 without --late-writes)", MET(late_writes_remapped, VQB_CF_U64), NOOPT,
+	  .since = 3, .before = "" },
+	{ "stale_hits", VQB_CT_INT, "accesses", "device accesses through a stale IOTLB entry (iommu lazy; 0 unless the device accesses a buffer after its unmap: --late-writes)", MET(stale_hits, VQB_CF_U64), NOOPT },
 	{ "driver_cpu", VQB_CT_INT, "CPU", "CPU the driver ran on (--cores A; queues: queue 0's)", MET(driver_cpu, VQB_CF_I32),
 	  .opt = VQB_OPT_CORES, .flags = VQB_COL_EMPTY_NEG },
 	{ "device_cpu", VQB_CT_INT, "CPU", "CPU the device ran on (--cores B; inline: the driver CPU; queues: queue 0's)",

@@ -21,7 +21,8 @@
  * Version 2 (--queues): queues, queue_mpps_min, queue_mpps_max,
  * queue_mpps, cpus_shared added; packets, mpps and the other rates are
  * aggregates over the queues.
- * Version 3 (issue 19): unmaintained_lines, late_writes, late_faults
+ * Version 3 (issue 19): unmaintained_lines, late_writes, late_writes_landed,
+ * late_writes_blocked
  * added; status may read "exhausted"; leaked_mappings counts only
  * mappings that hold a resource.
  */

@@ -130,6 +130,12 @@ const struct vqb_option vqb_options[VQB_OPT_COUNT] = {
 		.help = "noncoherent backend: keep the device's view of memory apart, so a skipped",
 		.note = "invalidate reads stale data (x86 is coherent and would hide it); on by\n"
 			"default, off measures the maintenance instructions alone" },
+	[VQB_OPT_LATE_WRITES] = { .name = "late-writes", .arg = VQB_ARG_ONOFF, .list = true, .metavar = "on|off",
+		.def = "off", CFG(late_writes), .label = "late-writes", .group = G_AXES,
+		.help = "inline device: write each received chain's first buffer again one poll",
+		.note = "after completion (a device that kept access): CSV late_writes_landed\n"
+			"counts those the backend let through, late_writes_blocked those an IOMMU\n"
+			"refused" },
 	[VQB_OPT_PAGES] = { .name = "pages", .arg = VQB_ARG_ENUM, .list = true, .metavar = "LIST",
 		.def = "2m", .names = pages_names, CFG(pages), .what = "page size", .group = G_AXES,
 		.help = "pages under ring and buffer memory: 2m (2 MiB hugepages: DPDK's memory, or",

@@ -154,6 +154,10 @@ int vqb_run_check(const struct vqb_config *c, char *msg, size_t len)
 		return snprintf(msg, len,
 				"--pkt-bytes %u with --descs up to %u: need at least 8 bytes and one payload byte "
 				"per descriptor after the header", c->pkt_bytes, c->descs_hi), -EINVAL;
+	if (c->late_writes && (c->device != VQB_DEV_INLINE || c->dir == VQB_DIR_TX))
+		return snprintf(msg, len, "--late-writes on with --device %s --dir %s: needs --device inline (the "
+				"late write must come after the driver reaped the chain) and received chains (--dir rx "
+				"or both)", vqb_device_name(c->device), vqb_dir_name(c->dir)), -EINVAL;
 	if (c->dma_align & (c->dma_align - 1))
 		return snprintf(msg, len, "--dma-align %u: must be a power of two", c->dma_align), -EINVAL;
 	enum vq_policy pol;
@@ -354,6 +358,7 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		/* --pages 4k: anonymous 4 KiB pages; 2m: DPDK's hugepage memory */
 		.mem = c->pages == 1 ? NULL : vqb_dpdk_mem_ops(env),
 		.launcher = c->device == VQB_DEV_THREAD ? vqb_dpdk_launcher(env) : NULL,
+		.late_writes = c->late_writes,
 	};
 	/* several queues: every device thread a pinned pthread (EAL lcores are
 	 * launched from the main lcore only, and the EAL holds queue 0's pair) */
@@ -492,7 +497,7 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	 * the first loop's start to the last one's end */
 	uint64_t packets = 0, errors = 0, lost = 0, kicks = 0, calls = 0, tsc = 0, payload = 0;
 	uint64_t maps = 0, unmaps = 0, syncs = 0, copied = 0, leaked = 0, stale = 0, faults = 0, reports = 0;
-	uint64_t unmaintained = 0;
+	uint64_t unmaintained = 0, late_landed = 0, late_blocked = 0, late_remapped = 0;
 	double t0 = mq.q[0].r.t_start, t1 = mq.q[0].r.t_end;
 	for (unsigned k = 0; k < mq.n; k++) {
 		const struct q_run *q = &mq.q[k];
@@ -509,6 +514,9 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		copied += q->d1.bytes_copied - q->d0.bytes_copied;
 		leaked += q->fin.leaked_mappings;
 		unmaintained += q->fin.unmaintained_lines;
+		late_landed += q->r.late_writes_landed;
+		late_blocked += q->r.late_writes_blocked;
+		late_remapped += q->r.late_writes_remapped;
 		stale += q->fin.dma.stale_hits;
 		faults += q->fin.dma.faults;
 		reports += q->fin.dma.debug_reports;
@@ -558,6 +566,14 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	m->lost_bytes = lost;
 	m->leaked_mappings = leaked;
 	m->unmaintained_lines = unmaintained;
+	m->late_writes_landed = late_landed;
+	m->late_writes_blocked = late_blocked;
+	m->late_writes_remapped = late_remapped;
+	/* a late write an IOMMU refused is the protection working, not a
+	 * failure: its fault (and, under debugging, its report) is expected */
+	faults -= late_blocked < faults ? late_blocked : faults;
+	if (!strcmp(c->dma, "debug"))
+		reports -= late_blocked < reports ? late_blocked : reports;
 	m->stale_hits = stale;
 
 	/* a DMA resource ran out (kernel: swiotlb_map's "buffer is full",

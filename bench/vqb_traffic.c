@@ -403,6 +403,7 @@ int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **o
 		.launcher = p->launcher,
 		.shm = p->shm,
 		.vfio = t->vfio,
+		.late_writes = p->late_writes,
 	};
 	if (p->echo && p->dir != VQB_DIR_BOTH) {
 		fail(err, errlen, "echo traffic needs --dir both, got --dir %s", vqb_dir_name(p->dir));
@@ -694,6 +695,10 @@ __attribute__((noinline, noclone)) int vqb_traffic_run_sync(struct vqb_traffic *
 			}
 			done += (uint64_t)n;
 		}
+		/* the device acts after completion, before the driver reuses
+		 * the buffers it just got back */
+		if (t->p.late_writes)
+			dev_late_writes(t->dev);
 		if (packets && done >= packets)
 			break;
 		if ((++loops & 255) == 0) {
@@ -745,6 +750,9 @@ out:
 	r->lost_bytes = t->lost_bytes - base_lost;
 	r->kicks = t->kicks - base_kicks;
 	r->calls = dc.calls - dc0.calls;
+	r->late_writes_landed = dc.late_writes_landed - dc0.late_writes_landed;
+	r->late_writes_blocked = dc.late_writes_blocked - dc0.late_writes_blocked;
+	r->late_writes_remapped = dc.late_writes_remapped - dc0.late_writes_remapped;
 	r->payload_bytes = done * (DEV_NET_HDR_BYTES + t->p.pkt_bytes);
 	return rc;
 }

@@ -70,6 +70,9 @@ struct vqb_traffic_params {
 	 * dev_payload.h's format (a vhost backend in txonly mode): check only
 	 * the length of each received packet. */
 	bool rx_len_only;
+	/* the software device writes each completed RX chain's first buffer
+	 * again one poll later (dev_params.late_writes) */
+	bool late_writes;
 };
 
 /** Rings and buffer pools in shm's memfd regions (each allocation one
@@ -83,6 +86,8 @@ struct vqb_traffic_result {
 	uint64_t lost_bytes;      /* RX bytes that did not arrive in the driver's buffer */
 	uint64_t payload_bytes;
 	uint64_t kicks, calls;
+	/* late_writes: reached the driver's buffer / refused / reached another buffer at the IOVA */
+	uint64_t late_writes_landed, late_writes_blocked, late_writes_remapped;
 	uint64_t tsc_cycles;
 	double seconds;
 	double t_start, t_end;    /* CLOCK_MONOTONIC s: the packet loop's first and last instant */
