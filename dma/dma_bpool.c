@@ -155,7 +155,7 @@ int dma_bpool_map_aligned(struct dma *d, struct dma_bpool *bp, void *orig,
 			       "slots of %lu bytes, %zu used, %llu mappings "
 			       "live%s", n, len, orig, bp->bytes, bp->nslots,
 			       DMA_BSLOT_SIZE, bp->used_slots,
-			       (unsigned long long)dma_ctr_get(d, DMA_C_bounce_live),
+			       (unsigned long long)bp->live,
 			       bp->brk ? " (runs stop where the pool's frames "
 			       "are not physically adjacent)" : "");
 	size_t i = (size_t)s;
@@ -169,6 +169,7 @@ int dma_bpool_map_aligned(struct dma *d, struct dma_bpool *bp, void *orig,
 	bp->meta[i].is_head = 1;
 	bp->cursor = i + n;
 	bp->used_slots += n;
+	bp->live++;
 
 	uint8_t *p = bp->base + (i << DMA_BSLOT_SHIFT);
 	if (dir & DMA_TO_DEVICE) {
@@ -209,6 +210,7 @@ int dma_bpool_unmap(struct dma *d, struct dma_bpool *bp, void *slot,
 	m->is_head = 0;
 	m->orig = NULL;
 	bp->used_slots -= n;
+	bp->live--;
 	dma_ctr_sub(d, DMA_C_bounce_live, 1);
 	return 0;
 }
