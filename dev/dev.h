@@ -50,7 +50,7 @@ struct dev_params {
 	uint32_t rx_payload_bytes; /* payload bytes per RX packet (after the header) */
 	uint32_t budget;           /* chains per queue per poll (0 = 64) */
 	const struct dev_launcher *launcher; /* thread: NULL = pthread */
-	bool late_writes;          /* software device: remember each completed RX
+	bool late_writes;          /* inline device: remember each completed RX
 				    * chain's first writable buffer for
 				    * dev_late_writes(): a device that kept access
 				    * after completion (issue 19) */

@@ -347,6 +347,11 @@ int dev_open(const struct dev_params *p, struct dev **out)
 			    p->kind ? p->kind : "(null)");
 	if (!p->dma || (!p->ring[DEV_Q_TX] && !p->ring[DEV_Q_RX]))
 		return fail(-EINVAL, "device '%s': needs a dma backend and at least one queue", p->kind);
+	/* dev_late_writes() runs on the driver's thread: only the inline
+	 * device serves chains there too */
+	if (p->late_writes && strcmp(p->kind, "inline"))
+		return fail(-EINVAL, "device '%s': late_writes needs the inline device (a late write must come "
+			    "between the driver's reaping and its reuse of the buffers)", p->kind);
 	struct dev *d = dev_alloc();
 	if (!d)
 		return fail(-ENOMEM, "device '%s': out of memory", p->kind);
