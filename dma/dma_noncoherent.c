@@ -182,20 +182,20 @@ static int nc_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 		return 0;
 	}
 	nc_maintain(d, nc->wb, (uintptr_t)cpu, len);
-	if (dir & DMA_FROM_DEVICE)
-		nc->owed += dma_span((uintptr_t)cpu, len, DMA_LINE);
+	*iova = (uintptr_t)cpu;
 	if (d->p.nc_model) {
 		/* the shadow is the model's, not a resource a real mapping
 		 * holds: when it is full (mappings never unmapped), the
 		 * mapping goes on without one (no stale data for it) */
 		void *view;
-		if (dma_bpool_map(d, &nc->shadow, cpu, len, dir, &view) == 0) {
+		if (dma_bpool_map(d, &nc->shadow, cpu, len, dir, &view) == 0)
 			*iova = (uintptr_t)view;
-			return 0;
-		}
-		nc->shadow_full++;
+		else
+			nc->shadow_full++;
 	}
-	*iova = (uintptr_t)cpu;
+	/* counted on the address unmap will be given, so they cancel */
+	if (dir & DMA_FROM_DEVICE)
+		nc->owed += dma_span(*iova, len, DMA_LINE);
 	return 0;
 }
 

@@ -72,6 +72,31 @@ static void noncoherent(uint8_t *arena)
 	dma_close(d);
 }
 
+/* What a mapping never unmapped leaves behind on a non-coherent device:
+ * no resource unless it bounced, but its invalidate is owed. */
+static void owed(uint8_t *arena)
+{
+	struct dma_params p = TP(.nc_model = true, .bounce_pool_bytes = 1 << 20);
+	struct dma *d;
+	REQUIRE(dma_open("noncoherent", &p, &d) == 0, "owed: open: %s", dma_last_error());
+	uint64_t a, b;
+	REQUIRE(dma_map(d, arena + 24, 64, DMA_FROM_DEVICE, &a) == 0, "owed: map");
+	REQUIRE(dma_unmap(d, a, 64, DMA_FROM_DEVICE) == 0, "owed: unmap");
+	CHECK(dma_owed_lines(d) == 0 && dma_held_mappings(d) == 0, "owed: after unmap %llu lines, %llu held",
+	      (unsigned long long)dma_owed_lines(d), (unsigned long long)dma_held_mappings(d));
+	REQUIRE(dma_map(d, arena + 24, 64, DMA_FROM_DEVICE, &a) == 0, "owed: map");
+	REQUIRE(dma_map(d, arena + 4096, 64, DMA_TO_DEVICE, &b) == 0, "owed: map");
+	CHECK(dma_owed_lines(d) >= 1 && dma_held_mappings(d) == 0, "owed: one device-written mapping left: %llu "
+	      "lines, %llu held", (unsigned long long)dma_owed_lines(d), (unsigned long long)dma_held_mappings(d));
+	uint64_t c;
+	REQUIRE(dma_map(d, arena + 8192, 12, DMA_FROM_DEVICE, &c) == 0, "owed: map");
+	CHECK(dma_held_mappings(d) == 1, "owed: a kmalloc-bounced mapping holds its slot (%llu)",
+	      (unsigned long long)dma_held_mappings(d));
+	printf("noncoherent: a mapping never unmapped owes %llu line(s) and holds nothing unless it bounced\n",
+	       (unsigned long long)dma_owed_lines(d) - 1);
+	dma_close(d);
+}
+
 static void untrusted(uint8_t *arena)
 {
 	struct dma_params p = TP(.untrusted = true, .bounce_pool_bytes = 1 << 20);
@@ -136,6 +161,7 @@ int main(void)
 {
 	uint8_t *arena = t_arena();
 	noncoherent(arena);
+	owed(arena);
 	untrusted(arena);
 	passthrough(arena);
 	t_arena_free(arena);

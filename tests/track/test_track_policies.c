@@ -107,6 +107,8 @@ int main(void)
 		      (unsigned long long)o.r.errors, (unsigned long long)o.r.lost_bytes);
 		CHECK(o.f.leaked_mappings == 0, "%s: %llu mappings leaked", name,
 		      (unsigned long long)o.f.leaked_mappings);
+		CHECK(o.f.unmaintained_lines == 0 || pol == VQ_POLICY_SKIP, "%s: %llu cache lines left uninvalidated", name,
+		      (unsigned long long)o.f.unmaintained_lines);
 		CHECK(o.f.dma.faults == 0 && o.f.dma.debug_reports == 0, "%s: %llu faults, %llu debug reports", name,
 		      (unsigned long long)o.f.dma.faults, (unsigned long long)o.f.dma.debug_reports);
 		uint64_t per_pkt = descs[di] + (ind ? 1u : 0u);
