@@ -54,7 +54,7 @@ struct dev {
 	struct vq_chain chain;
 	/* late writes: completed RX chains' first writable buffer, written
 	 * again at the next poll (after the driver reaped, inline) */
-	struct dev_late late[DEV_LATE_MAX];
+	struct dev_late *late; /* [DEV_LATE_MAX], only with late_writes */
 	unsigned nlate;
 	pthread_t thread;
 	int launch_handle; /* >= 0: started through p.launcher */
@@ -359,7 +359,9 @@ int dev_open(const struct dev_params *p, struct dev **out)
 	d->p = *p;
 	d->scratch_len = (size_t)VQ_DEV_MAX_SEGS * 65536u;
 	d->scratch = malloc(d->scratch_len);
-	int rc = d->scratch ? 0 : -ENOMEM;
+	if (p->late_writes)
+		d->late = calloc(DEV_LATE_MAX, sizeof(*d->late));
+	int rc = d->scratch && (d->late || !p->late_writes) ? 0 : -ENOMEM;
 	for (int q = 0; q < DEV_NQ && rc == 0; q++) {
 		if (!p->ring[q])
 			continue;
@@ -423,6 +425,7 @@ void dev_close(struct dev *d)
 	for (int q = 0; q < DEV_NQ; q++)
 		vq_dev_destroy(d->q[q]);
 	free(d->scratch);
+	free(d->late);
 	free(d);
 }
 
