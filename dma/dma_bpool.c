@@ -131,6 +131,15 @@ static long bpool_find(const struct dma_bpool *bp, size_t n, size_t align)
 	return -1;
 }
 
+/* Mappings holding slots now (the error path only: a scan). */
+static size_t bpool_live(const struct dma_bpool *bp)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < bp->nslots; i++)
+		n += bp->meta[i].is_head;
+	return n;
+}
+
 int dma_bpool_map(struct dma *d, struct dma_bpool *bp, void *orig, size_t len,
 		  enum dma_dir dir, void **slot)
 {
@@ -155,7 +164,7 @@ int dma_bpool_map_aligned(struct dma *d, struct dma_bpool *bp, void *orig,
 			       "slots of %lu bytes, %zu used, %llu mappings "
 			       "live%s", n, len, orig, bp->bytes, bp->nslots,
 			       DMA_BSLOT_SIZE, bp->used_slots,
-			       (unsigned long long)bp->live,
+			       (unsigned long long)bpool_live(bp),
 			       bp->brk ? " (runs stop where the pool's frames "
 			       "are not physically adjacent)" : "");
 	size_t i = (size_t)s;
@@ -169,7 +178,6 @@ int dma_bpool_map_aligned(struct dma *d, struct dma_bpool *bp, void *orig,
 	bp->meta[i].is_head = 1;
 	bp->cursor = i + n;
 	bp->used_slots += n;
-	bp->live++;
 
 	uint8_t *p = bp->base + (i << DMA_BSLOT_SHIFT);
 	if (dir & DMA_TO_DEVICE) {
@@ -210,7 +218,6 @@ int dma_bpool_unmap(struct dma *d, struct dma_bpool *bp, void *slot,
 	m->is_head = 0;
 	m->orig = NULL;
 	bp->used_slots -= n;
-	bp->live--;
 	dma_ctr_sub(d, DMA_C_bounce_live, 1);
 	return 0;
 }

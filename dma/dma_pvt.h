@@ -183,7 +183,6 @@ struct dma_bpool {
 	struct dma_bslot *meta;   /* per slot */
 	size_t cursor;            /* next-fit search start */
 	size_t used_slots;
-	size_t live;              /* mappings holding slots of this pool */
 };
 
 /* hint: place the pool there (or fail); try_huge: 2 MiB pages if bytes is
