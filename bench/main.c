@@ -247,8 +247,11 @@ static int sweep(struct vqb_plan *p, struct vqb_csv *csv, struct vqb_csv *json,
 		if (interrupted())
 			break; /* cut short: its row is dropped, never half-written */
 		/* a failed run keeps its row, marked, with what it measured */
-		snprintf(m.status, sizeof(m.status), "%s", rc < 0 ? "failed" : "ok");
-		snprintf(m.error, sizeof(m.error), "%.*s", (int)sizeof(m.error) - 1, rc < 0 ? msg : "");
+		/* vqb_run_once sets "exhausted" itself (a result, even where rc is 0) */
+		if (!m.status[0])
+			snprintf(m.status, sizeof(m.status), "%s", rc < 0 ? "failed" : "ok");
+		snprintf(m.error, sizeof(m.error), "%.*s", (int)sizeof(m.error) - 1,
+			 rc < 0 || strcmp(m.status, "ok") ? msg : "");
 		if (!s.warmup) {
 			vqb_csv_stamp(&info);
 			if (vqb_csv_write_row(csv, &info, cfg, &m, msg, sizeof(msg)) < 0 ||

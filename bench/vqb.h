@@ -60,8 +60,9 @@ struct vqb_config {
 	uint32_t dma_mask;           /* direct backends: DMA mask bits; 64 = no limit */
 	uint32_t dma_align;          /* direct backends: bounce buffers less aligned; 1 = none */
 	bool force_bounce;           /* direct backends: bounce every mapping */
-	int iommu_mode;              /* iommu: 0 strict, 1 lazy */
+	int iommu_mode;              /* iommu: 0 strict, 1 lazy, 2 passthrough, 3 untrusted */
 	bool nc_model;               /* noncoherent: device view kept apart (stale data visible) */
+	bool late_writes;            /* software device: a write to each RX buffer after completion */
 	int pages;                   /* ring and buffer pages: 0 2 MiB hugepages, 1 4 KiB */
 	uint32_t index;              /* position in the plan (0-based) */
 };
@@ -98,9 +99,14 @@ struct vqb_metrics {
 	uint64_t lost_bytes;       /* received bytes that never reached the buffer */
 	uint64_t leaked_mappings;  /* live mappings at teardown */
 	uint64_t stale_hits;       /* device used a stale IOTLB entry */
-	/* outcome: "ok" or "failed" (the row keeps what was measured) */
-	char status[8];
-	char error[240]; /* why it failed; "" when ok */
+	uint64_t unmaintained_lines; /* noncoherent: lines whose invalidate a skipped unmap left undone */
+	uint64_t late_writes_landed;  /* device writes after completion that reached memory the CPU owned again */
+	uint64_t late_writes_blocked; /* device writes after completion an IOMMU refused */
+	uint64_t late_writes_remapped; /* device writes after completion that reached another buffer (IOVA reused) */
+	/* outcome: "ok", "failed" or "exhausted" (a DMA resource ran out:
+	 * packets are the packets until then); the row keeps what was measured */
+	char status[12];
+	char error[480]; /* why it failed or what ran out; "" when ok */
 	/* placement and memory */
 	int driver_cpu, device_cpu; /* queue 0's */
 	bool cpus_shared;       /* two of the run's threads shared a CPU (inline, more queues than CPUs) */

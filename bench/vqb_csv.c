@@ -66,19 +66,23 @@ const struct vqb_column vqb_columns[] = {
 	  .opt = VQB_OPT_SKIP_RULE },
 	{ "dma_mask_bits", VQB_CT_INT, "bits", "--dma-mask of the direct backends (64: no limit)",
 	  CFG(dma_mask, VQB_CF_U32), .opt = VQB_OPT_DMA_MASK },
-	{ "dma_align", VQB_CT_INT, "bytes", "--dma-align of the direct backends (1: none)", CFG(dma_align, VQB_CF_U32),
+	{ "dma_align", VQB_CT_INT, "bytes", "--dma-align of the direct backends (1: none; not an upstream Linux rule)", CFG(dma_align, VQB_CF_U32),
 	  .opt = VQB_OPT_DMA_ALIGN },
 	{ "force_bounce", VQB_CT_BOOL, "", "--force-bounce", CFG(force_bounce, VQB_CF_BOOL), .opt = VQB_OPT_FORCE_BOUNCE },
-	{ "iommu_mode", VQB_CT_STRING, "", "--iommu: strict or lazy", CFG(iommu_mode, VQB_CF_OPT), .opt = VQB_OPT_IOMMU },
+	{ "iommu_mode", VQB_CT_STRING, "", "--iommu: strict, lazy, passthrough or untrusted", CFG(iommu_mode, VQB_CF_OPT), .opt = VQB_OPT_IOMMU },
 	{ "nc_model", VQB_CT_BOOL, "", "--nc-model", CFG(nc_model, VQB_CF_BOOL), .opt = VQB_OPT_NC_MODEL },
+	{ "late_writes", VQB_CT_BOOL, "", "--late-writes", CFG(late_writes, VQB_CF_BOOL), .opt = VQB_OPT_LATE_WRITES,
+	  .since = 3, .before = "0" },
 	{ "pages", VQB_CT_STRING, "", "--pages asked for: 2m or 4k (page_bytes: what was used)", CFG(pages, VQB_CF_OPT),
 	  .opt = VQB_OPT_PAGES },
 	{ "config", VQB_CT_INT, "", "configuration number in the sweep (0-based)", CFG(index, VQB_CF_U32), NOOPT },
 	{ "rep", VQB_CT_INT, "", "repetition number (0-based)", MET(rep, VQB_CF_U32), NOOPT },
 	/* metrics */
-	{ "status", VQB_CT_STRING, "", "ok, or failed (lost or corrupt packets on a safe configuration, broken queue, "
-	  "refused mid-run); a failed row keeps what was measured", MET(status, VQB_CF_CHARS), NOOPT },
-	{ "error", VQB_CT_STRING, "", "why the repetition failed; empty when ok", MET(error, VQB_CF_CHARS), NOOPT },
+	{ "status", VQB_CT_STRING, "", "ok; failed (lost or corrupt packets on a safe configuration, broken queue, "
+	  "refused mid-run); or exhausted (a DMA resource ran out with nothing in flight to free it: packets are the "
+	  "packets until exhaustion); a failed or exhausted row keeps what was measured", MET(status, VQB_CF_CHARS), NOOPT },
+	{ "error", VQB_CT_STRING, "", "why the repetition failed, or which resource ran out (its size and use); empty when ok",
+	  MET(error, VQB_CF_CHARS), NOOPT },
 	{ "packets", VQB_CT_INT, "packets", "packets completed and verified (all queues)", MET(packets, VQB_CF_U64), NOOPT },
 	{ "errors", VQB_CT_INT, "packets", "payload mismatches and lost packets", MET(errors, VQB_CF_U64), NOOPT },
 	{ "elapsed_s", VQB_CT_FLOAT, "s", "measured time (queues: from the first start to the last end)",
@@ -120,8 +124,20 @@ const struct vqb_column vqb_columns[] = {
 	{ "cg_ll_misses_per_pkt", VQB_CT_FLOAT, "misses", "simulated last-level misses (callgrind: 32 MiB, 16-way); empty: not run under it",
 	  MET(cg_ll_misses, VQB_CF_F64), NOOPT },
 	{ "lost_bytes", VQB_CT_INT, "bytes", "received bytes that never reached the buffer (unsafe skip)", MET(lost_bytes, VQB_CF_U64), NOOPT },
-	{ "leaked_mappings", VQB_CT_INT, "mappings", "mappings still live at teardown (unsafe skip)", MET(leaked_mappings, VQB_CF_U64), NOOPT },
-	{ "stale_hits", VQB_CT_INT, "accesses", "device accesses through a stale IOTLB entry (unsafe skip)", MET(stale_hits, VQB_CF_U64), NOOPT },
+	{ "leaked_mappings", VQB_CT_INT, "mappings", "mappings still live at teardown that hold a resource: a bounce slot, "
+	  "an IOVA, a debug entry (unsafe skip)", MET(leaked_mappings, VQB_CF_U64), NOOPT },
+	{ "unmaintained_lines", VQB_CT_INT, "cache lines", "noncoherent: lines of device-written buffers never invalidated "
+	  "because their unmap was skipped (unsafe skip); empty: older schema", MET(unmaintained_lines, VQB_CF_U64), NOOPT,
+	  .since = 3, .before = "" },
+	{ "late_writes_landed", VQB_CT_INT, "writes", "device writes after completion (--late-writes) that reached the buffer "
+	  "the driver had got back (memory the CPU owns again) (0 without --late-writes)", MET(late_writes_landed, VQB_CF_U64),
+	  NOOPT, .since = 3, .before = "" },
+	{ "late_writes_blocked", VQB_CT_INT, "writes", "device writes after completion that an IOMMU refused (the buffer "
+	  "was unmapped) (0 without --late-writes)", MET(late_writes_blocked, VQB_CF_U64), NOOPT, .since = 3, .before = "" },
+	{ "late_writes_remapped", VQB_CT_INT, "writes", "device writes after completion that reached another buffer mapped "
+	  "at the same IOVA since (IOVA reuse) (0 without --late-writes)", MET(late_writes_remapped, VQB_CF_U64), NOOPT,
+	  .since = 3, .before = "" },
+	{ "stale_hits", VQB_CT_INT, "accesses", "device accesses through a stale IOTLB entry (iommu lazy; 0 unless the device accesses a buffer after its unmap: --late-writes)", MET(stale_hits, VQB_CF_U64), NOOPT },
 	{ "driver_cpu", VQB_CT_INT, "CPU", "CPU the driver ran on (--cores A; queues: queue 0's)", MET(driver_cpu, VQB_CF_I32),
 	  .opt = VQB_OPT_CORES, .flags = VQB_COL_EMPTY_NEG },
 	{ "device_cpu", VQB_CT_INT, "CPU", "CPU the device ran on (--cores B; inline: the driver CPU; queues: queue 0's)",

@@ -21,6 +21,10 @@
  * Version 2 (--queues): queues, queue_mpps_min, queue_mpps_max,
  * queue_mpps, cpus_shared added; packets, mpps and the other rates are
  * aggregates over the queues.
+ * Version 3 (issue 19): unmaintained_lines, late_writes, late_writes_landed,
+ * late_writes_blocked
+ * added; status may read "exhausted"; leaked_mappings counts only
+ * mappings that hold a resource.
  */
 #ifndef VQB_CSV_H
 #define VQB_CSV_H
@@ -32,7 +36,7 @@
 
 #include "vqb.h"
 
-#define VQB_CSV_SCHEMA_VERSION 2
+#define VQB_CSV_SCHEMA_VERSION 3
 /* The oldest version the reader accepts. */
 #define VQB_CSV_SCHEMA_OLDEST 1
 

@@ -25,7 +25,7 @@ static const char *const dir_names[] = { "tx", "rx", "both", NULL };
 /* vhost-user takes its socket: "vhost-user:PATH" (parse_one) */
 /* vfio takes a PCI address: "vfio:DDDD:BB:DD.F" (parse_one) */
 static const char *const device_names[] = { "thread", "inline", "vhost-user:PATH", "vfio:BDF", NULL };
-static const char *const iommu_names[] = { "strict", "lazy", NULL };
+static const char *const iommu_names[] = { "strict", "lazy", "passthrough", "untrusted", NULL };
 static const char *const pages_names[] = { "2m", "4k", NULL };
 static const char *const order_names[] = { "interleave", "sequential", NULL };
 static const char *const format_names[] = { "text", "markdown", "csv", "json", NULL };
@@ -113,17 +113,29 @@ const struct vqb_option vqb_options[VQB_OPT_COUNT] = {
 			"FIFO order, so a run starts below the mask and crosses it once" },
 	[VQB_OPT_DMA_ALIGN] = { .name = "dma-align", .arg = VQB_ARG_UINT, .list = true, .metavar = "LIST",
 		.def = "1", .min = 1, .max = 2048, CFG(dma_align), .label = "align", .group = G_AXES,
-		.help = "direct backends: bounce buffers not aligned to this (a power of two)" },
+		.help = "direct backends: bounce buffers not aligned to this (a power of two);",
+		.note = "NOT upstream Linux, whose alignment bounces are dma_kmalloc_needs_bounce\n"
+			"(--dma noncoherent) and untrusted devices (--iommu untrusted)" },
 	[VQB_OPT_FORCE_BOUNCE] = { .name = "force-bounce", .arg = VQB_ARG_ONOFF, .list = true, .metavar = "on|off",
 		.def = "off", CFG(force_bounce), .label = "force-bounce", .group = G_AXES,
 		.help = "direct backends: bounce every mapping (swiotlb=force)" },
 	[VQB_OPT_IOMMU] = { .name = "iommu", .arg = VQB_ARG_ENUM, .list = true, .metavar = "LIST",
 		.def = "strict", .names = iommu_names, CFG(iommu_mode), .what = "IOMMU mode", .group = G_AXES,
-		.help = "iommu backend: strict (invalidate at each unmap) or lazy (flush queue)" },
+		.help = "iommu backend: strict (invalidate at each unmap), lazy (flush queue),",
+		.note = "passthrough (identity domain: dma-direct behind the IOMMU driver) or\n"
+			"untrusted (strict; buffers not 4 KiB-aligned in start and length bounce\n"
+			"through a granule-aligned bounce slot, as iommu_dma_map_page does)" },
 	[VQB_OPT_NC_MODEL] = { .name = "nc-model", .arg = VQB_ARG_ONOFF, .list = true, .metavar = "on|off",
-		.def = "off", CFG(nc_model), .label = "nc-model", .group = G_AXES,
+		.def = "on", CFG(nc_model), .label = "nc-model", .group = G_AXES,
 		.help = "noncoherent backend: keep the device's view of memory apart, so a skipped",
-		.note = "invalidate reads stale data (x86 is coherent and would hide it)" },
+		.note = "invalidate reads stale data (x86 is coherent and would hide it); on by\n"
+			"default, off measures the maintenance instructions alone" },
+	[VQB_OPT_LATE_WRITES] = { .name = "late-writes", .arg = VQB_ARG_ONOFF, .list = true, .metavar = "on|off",
+		.def = "off", CFG(late_writes), .label = "late-writes", .group = G_AXES,
+		.help = "inline device: write each received chain's first buffer again one poll",
+		.note = "after completion (a device that kept access): CSV late_writes_landed\n"
+			"counts those the backend let through, late_writes_blocked those an IOMMU\n"
+			"refused" },
 	[VQB_OPT_PAGES] = { .name = "pages", .arg = VQB_ARG_ENUM, .list = true, .metavar = "LIST",
 		.def = "2m", .names = pages_names, CFG(pages), .what = "page size", .group = G_AXES,
 		.help = "pages under ring and buffer memory: 2m (2 MiB hugepages: DPDK's memory, or",

@@ -63,6 +63,7 @@ enum vqb_opt_id {
 	VQB_OPT_FORCE_BOUNCE,
 	VQB_OPT_IOMMU,
 	VQB_OPT_NC_MODEL,
+	VQB_OPT_LATE_WRITES,
 	VQB_OPT_PAGES,
 	/* run length (struct vqb_config, same for every configuration unless listed) */
 	VQB_OPT_PACKETS,

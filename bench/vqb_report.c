@@ -278,6 +278,22 @@ static void print_row(struct vqb_report *r, size_t c)
 	if (fails)
 		fprintf(f, "  %sFAILED %u of %u%s", r->color_out ? "\033[1;31m" : "", fails, r->p->reps,
 			r->color_out ? "\033[0m" : "");
+	/* a DMA resource ran out: the packets until then */
+	uint64_t ex_lo = UINT64_MAX, ex_hi = 0;
+	unsigned ex = 0;
+	for (uint32_t rep = 0; rep < r->p->reps; rep++) {
+		const struct vqb_metrics *m = &r->m[c * r->per + r->p->warmup + rep];
+		if (strcmp(m->status, "exhausted"))
+			continue;
+		ex++;
+		ex_lo = m->packets < ex_lo ? m->packets : ex_lo;
+		ex_hi = m->packets > ex_hi ? m->packets : ex_hi;
+	}
+	if (ex && ex_lo == ex_hi)
+		fprintf(f, "  EXHAUSTED %u of %u after %llu packets", ex, r->p->reps, (unsigned long long)ex_lo);
+	else if (ex)
+		fprintf(f, "  EXHAUSTED %u of %u after %llu..%llu packets", ex, r->p->reps,
+			(unsigned long long)ex_lo, (unsigned long long)ex_hi);
 	fputc('\n', f);
 	fflush(f);
 }
@@ -333,17 +349,29 @@ unsigned vqb_report_finish(struct vqb_report *r)
 		vqb_plan_label(p, cfg, label, sizeof(label));
 		stat_of(r, c, COL_MPPS, &s);
 		if (cfg->unsafe_skip) {
-			uint64_t lost = 0, leaked = 0, stale = 0;
+			uint64_t lost = 0, leaked = 0, stale = 0, ex_pk = 0, lines = 0;
+			unsigned ex = 0;
 			for (uint32_t rep = 0; rep < p->reps; rep++) {
 				const struct vqb_metrics *m = &r->m[c * r->per + p->warmup + rep];
 				lost += m->lost_bytes;
 				leaked += m->leaked_mappings;
 				stale += m->stale_hits;
+				lines += m->unmaintained_lines;
+				if (!strcmp(m->status, "exhausted") && !ex++)
+					ex_pk = m->packets;
 			}
+			char exh[192] = "";
+			int en = 0;
+			if (lines)
+				en = snprintf(exh, sizeof(exh), "; %llu cache lines left uninvalidated",
+					      (unsigned long long)lines);
+			if (ex && en >= 0 && (size_t)en < sizeof(exh))
+				snprintf(exh + en, sizeof(exh) - (size_t)en, "; a DMA resource exhausted in %u of them "
+					 "(the first after %llu packets)", ex, (unsigned long long)ex_pk);
 			fprintf(r->o.out, "%sUNSAFE%s %s: %llu bytes lost, %llu mappings leaked, %llu stale IOTLB hits "
-				"over %u repetitions\n", r->color_out ? "\033[1;31m" : "", r->color_out ? "\033[0m" : "",
+				"over %u repetitions%s\n", r->color_out ? "\033[1;31m" : "", r->color_out ? "\033[0m" : "",
 				label, (unsigned long long)lost, (unsigned long long)leaked,
-				(unsigned long long)stale, p->reps);
+				(unsigned long long)stale, p->reps, exh);
 		}
 		if (s.n < 2 && !(s.n == 1 && p->reps == 1))
 			continue;

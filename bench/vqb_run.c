@@ -34,6 +34,8 @@ static struct dma_params dma_config(const struct vqb_config *c)
 		.min_align = c->dma_align > 1 ? c->dma_align : 0,
 		.force_bounce = c->force_bounce,
 		.lazy = c->iommu_mode == 1,
+		.passthrough = c->iommu_mode == 2,
+		.untrusted = c->iommu_mode == 3,
 		.nc_model = c->nc_model,
 		.vfio_container_fd = -1,
 	};
@@ -153,6 +155,10 @@ int vqb_run_check(const struct vqb_config *c, char *msg, size_t len)
 		return snprintf(msg, len,
 				"--pkt-bytes %u with --descs up to %u: need at least 8 bytes and one payload byte "
 				"per descriptor after the header", c->pkt_bytes, c->descs_hi), -EINVAL;
+	if (c->late_writes && (c->device != VQB_DEV_INLINE || c->dir == VQB_DIR_TX))
+		return snprintf(msg, len, "--late-writes on with --device %s --dir %s: needs --device inline (the "
+				"late write must come after the driver reaped the chain) and received chains (--dir rx "
+				"or both)", vqb_device_name(c->device), vqb_dir_name(c->dir)), -EINVAL;
 	if (c->dma_align & (c->dma_align - 1))
 		return snprintf(msg, len, "--dma-align %u: must be a power of two", c->dma_align), -EINVAL;
 	enum vq_policy pol;
@@ -363,6 +369,7 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		/* --pages 4k: anonymous 4 KiB pages; 2m: DPDK's hugepage memory */
 		.mem = c->pages == 1 ? NULL : vqb_dpdk_mem_ops(env),
 		.launcher = c->device == VQB_DEV_THREAD ? vqb_dpdk_launcher(env) : NULL,
+		.late_writes = c->late_writes,
 	};
 	/* several queues: every device thread a pinned pthread (EAL lcores are
 	 * launched from the main lcore only, and the EAL holds queue 0's pair) */
@@ -523,6 +530,7 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	uint64_t maps = dend.maps, unmaps = dend.unmaps, syncs = dend.syncs_for_cpu + dend.syncs_for_device;
 	uint64_t copied = dend.bytes_copied, leaked = dfin.leaked_mappings, stale = dfin.dma.stale_hits;
 	uint64_t faults = dfin.dma.faults, reports = dfin.dma.debug_reports;
+	uint64_t unmaintained = dfin.unmaintained_lines, late_landed = 0, late_blocked = 0, late_remapped = 0;
 	double t0 = mq.q[0].r.t_start, t1 = mq.q[0].r.t_end;
 	for (unsigned k = 0; k < mq.n; k++) {
 		const struct q_run *q = &mq.q[k];
@@ -537,6 +545,9 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		unmaps -= q->d1.unmaps - q->d0.unmaps;
 		syncs -= q->d1.syncs_for_cpu + q->d1.syncs_for_device - q->d0.syncs_for_cpu - q->d0.syncs_for_device;
 		copied -= q->d1.bytes_copied - q->d0.bytes_copied;
+		late_landed += q->r.late_writes_landed;
+		late_blocked += q->r.late_writes_blocked;
+		late_remapped += q->r.late_writes_remapped;
 		t0 = fmin(t0, q->r.t_start);
 		t1 = fmax(t1, q->r.t_end);
 	}
@@ -583,8 +594,29 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	m->hw_dtlb_misses = mq.perf.value[VQB_HW_DTLB_MISSES] / pk0;
 	m->lost_bytes = lost;
 	m->leaked_mappings = leaked;
+	m->unmaintained_lines = unmaintained;
+	m->late_writes_landed = late_landed;
+	m->late_writes_blocked = late_blocked;
+	m->late_writes_remapped = late_remapped;
+	/* a late write an IOMMU refused is the protection working, not a
+	 * failure: its fault (and, under debugging, its report) is expected */
+	faults -= late_blocked < faults ? late_blocked : faults;
+	if (!strcmp(c->dma, "debug"))
+		reports -= late_blocked < reports ? late_blocked : reports;
 	m->stale_hits = stale;
 
+	/* a DMA resource ran out (kernel: swiotlb_map's "buffer is full",
+	 * a failed IOVA allocation): a result, status exhausted, packets =
+	 * packets until exhaustion; a failure only where skip was not asked
+	 * to be unsafe */
+	for (unsigned k = 0; k < mq.n; k++)
+		if (mq.q[k].r.exhausted) {
+			snprintf(m->status, sizeof(m->status), "exhausted");
+			snprintf(msg, len, "%sexhausted after %llu packets: %s", qname(&mq, k, qb, sizeof(qb)),
+				 (unsigned long long)packets, mq.q[k].r.note);
+			free(mq.q);
+			return c->unsafe_skip ? 0 : -ENOSPC;
+		}
 	/* a run that failed: the first queue that did (the others stopped
 	 * because of it) */
 	for (unsigned k = 0; k < mq.n; k++)

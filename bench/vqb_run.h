@@ -17,7 +17,10 @@ int vqb_run_check(const struct vqb_config *cfg, char *msg, size_t msglen);
  * warmup) and fill m. The caller clears m first with vqb_metrics_clear()
  * (every metric NAN, i.e. not measured), then sets rep and warmup. @return 0, or -errno with a message in msg (the run
  * failed: lost or corrupt packets on a safe configuration, broken queue,
- * map failure). */
+ * map failure). A DMA resource that ran out (bounce pool, IOVA space) sets
+ * m->status to "exhausted" and msg to the resource, its size and use and
+ * the packets until then, and returns 0 under --unsafe-skip (the measured
+ * damage), -ENOSPC otherwise. */
 int vqb_run_once(const struct vqb_config *cfg, const struct vqb_env *env,
 		 struct vqb_metrics *m, char *msg, size_t msglen);
 

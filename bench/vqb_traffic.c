@@ -95,6 +95,7 @@ struct vqb_traffic {
 	uint64_t rng;
 	uint64_t errors, lost_bytes, kicks;
 	unsigned idle_map_failures; /* in a row, with nothing in flight */
+	bool exhausted;             /* the last of them was -ENOMEM: a DMA resource ran out */
 	uint16_t rx_num_buffers; /* what the device writes into the RX header */
 	struct dev_vfio *vfio;          /* --device vfio:BDF: attached before the dma backend */
 	const struct dev_format *fmt;   /* NULL: dev_payload.h's numbered stream */
@@ -417,6 +418,7 @@ int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **o
 		.launcher = p->launcher,
 		.shm = p->shm,
 		.vfio = t->vfio,
+		.late_writes = p->late_writes,
 	};
 	if (p->echo && p->dir != VQB_DIR_BOTH) {
 		fail(err, errlen, "echo traffic needs --dir both, got --dir %s", vqb_dir_name(p->dir));
@@ -500,9 +502,11 @@ static int post(struct vqb_traffic *t, struct queue *q, uint32_t budget, char *e
 				idle &= t->q[i].nfree == t->q[i].nctx;
 			/* nothing in flight to wait for: a transient failure gets
 			 * a few more tries, then the run stops with the cause */
-			if (idle && ++t->idle_map_failures > IDLE_MAP_RETRIES)
+			if (idle && ++t->idle_map_failures > IDLE_MAP_RETRIES) {
+				t->exhausted = rc == -ENOMEM;
 				return fail(err, errlen, "%s (nothing in flight to wait for, %u tries)",
 					    vq_track_last_error(), IDLE_MAP_RETRIES + 1);
+			}
 			break; /* back-pressure: wait for completions, or retry */
 		}
 		if (rc < 0)
@@ -529,6 +533,8 @@ static int reap(struct vqb_traffic *t, struct queue *q, char *err, size_t errlen
 
 	while ((rc = vq_track_get_used(q->tr, &token, &len)) == 1) {
 		struct pkt *pk = token;
+		if (q->kind == DEV_Q_RX) /* premapped: sync for the CPU before reading */
+			vq_track_sync_for_cpu(q->tr, pk->bufs, pk->n);
 		if (q->kind == DEV_Q_RX && t->fmt) {
 			/* the device's own format (vfio: an ARP reply), byte by
 			 * byte; then poison the buffer so a chain the device
@@ -689,10 +695,11 @@ __attribute__((VQB_NOINLINE_NOCLONE)) int vqb_traffic_run_sync(struct vqb_traffi
 			if (budget) {
 				int pr = post(t, q, budget, err, errlen);
 				if (pr < 0) {
-					if (t->p.unsafe_skip && done > 0) {
-						r->stopped_early = true;
-						snprintf(r->note, sizeof(r->note), "stopped early: %s", err);
-						goto out;
+					/* exhaustion: the caller makes it a result (status
+					 * exhausted, packets until then) */
+					if (t->exhausted) {
+						r->exhausted = r->stopped_early = true;
+						snprintf(r->note, sizeof(r->note), "%s", err);
 					}
 					rc = -1;
 					goto out;
@@ -713,6 +720,10 @@ __attribute__((VQB_NOINLINE_NOCLONE)) int vqb_traffic_run_sync(struct vqb_traffi
 			}
 			done += (uint64_t)n;
 		}
+		/* the device acts after completion, before the driver reuses
+		 * the buffers it just got back */
+		if (t->p.late_writes)
+			dev_late_writes(t->dev);
 		if (packets && done >= packets)
 			break;
 		if ((++loops & 255) == 0) {
@@ -764,6 +775,9 @@ out:
 	r->lost_bytes = t->lost_bytes - base_lost;
 	r->kicks = t->kicks - base_kicks;
 	r->calls = dc.calls - dc0.calls;
+	r->late_writes_landed = dc.late_writes_landed - dc0.late_writes_landed;
+	r->late_writes_blocked = dc.late_writes_blocked - dc0.late_writes_blocked;
+	r->late_writes_remapped = dc.late_writes_remapped - dc0.late_writes_remapped;
 	r->payload_bytes = done * (DEV_NET_HDR_BYTES + t->p.pkt_bytes);
 	return rc;
 }
@@ -771,14 +785,11 @@ out:
 void vqb_traffic_dma_final(const struct dma *d, struct vqb_traffic_final *f)
 {
 	dma_get_counters(d, &f->dma);
-	/* a mapping left live leaks only where its unmap does something:
-	 * on a coherent direct backend, only a bounced one holds a slot */
-	struct dma_props pr;
-	dma_get_props(d, &pr);
-	if (pr.direct && pr.coherent && !pr.debug)
-		f->leaked_mappings = f->dma.bounce_live;
-	else
-		f->leaked_mappings = dma_need_unmap(d) ? f->dma.live : 0;
+	/* a mapping left live leaks only what it holds: a bounce slot, an
+	 * IOVA, a debug entry; a non-coherent one also owes the invalidate
+	 * of its lines */
+	f->leaked_mappings = dma_held_mappings(d);
+	f->unmaintained_lines = dma_owed_lines(d);
 	f->dma_mem_bytes = f->dma.mem_bytes;
 }
 
@@ -800,6 +811,7 @@ static void queue_teardown(const struct vqb_traffic_params *p, struct queue *q,
 			sum->maps += st.maps;
 			sum->unmaps += st.unmaps;
 			sum->syncs += st.syncs;
+			sum->sync_bufs += st.sync_bufs;
 			sum->skipped_unmaps += st.skipped_unmaps;
 			sum->readback_errors += st.readback_errors;
 			sum->tracked_chains += st.tracked_chains;

@@ -79,6 +79,9 @@ struct vqb_traffic_params {
 	 * dev_payload.h's format (a vhost backend in txonly mode): check only
 	 * the length of each received packet. */
 	bool rx_len_only;
+	/* the software device writes each completed RX chain's first buffer
+	 * again one poll later (dev_params.late_writes) */
+	bool late_writes;
 };
 
 /** Rings and buffer pools in shm's memfd regions (each allocation one
@@ -92,12 +95,17 @@ struct vqb_traffic_result {
 	uint64_t lost_bytes;      /* RX bytes that did not arrive in the driver's buffer */
 	uint64_t payload_bytes;
 	uint64_t kicks, calls;
+	/* late_writes: reached the driver's buffer / refused / reached another buffer at the IOVA */
+	uint64_t late_writes_landed, late_writes_blocked, late_writes_remapped;
 	uint64_t tsc_cycles;
 	double seconds;
 	double t_start, t_end;    /* CLOCK_MONOTONIC s: the packet loop's first and last instant */
 	bool stopped_early;       /* unsafe skip exhausted the backend */
+	bool exhausted;           /* a DMA resource ran out with nothing in flight to free it
+				     (the run returns -1; note and err name it); packets =
+				     packets until exhaustion */
 	bool interrupted;         /* vqb_traffic_request_stop() cut the run short */
-	char note[200];           /* why it stopped early */
+	char note[480];           /* why it stopped early */
 };
 
 struct vqb_traffic;
@@ -133,7 +141,8 @@ void vqb_traffic_sync_fail(struct vqb_traffic_sync *s);
 struct vqb_traffic_final {
 	struct dma_counters dma;     /* taken before dma_close */
 	struct vq_track_stats track; /* summed over queues */
-	uint64_t leaked_mappings;    /* dma live mappings after detach */
+	uint64_t leaked_mappings;    /* dma live mappings after detach that hold a resource */
+	uint64_t unmaintained_lines; /* noncoherent: invalidates the skipped unmaps owe */
 	struct vq_footprint fp;      /* per queue */
 	unsigned queues;             /* 1 (tx or rx) or 2 (both) */
 	char memory[24];             /* what rings and pools came from (mem ops name, 4k-pages, mixed) */

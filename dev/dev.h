@@ -50,6 +50,10 @@ struct dev_params {
 	uint32_t rx_payload_bytes; /* payload bytes per RX packet (after the header) */
 	uint32_t budget;           /* chains per queue per poll (0 = 64) */
 	const struct dev_launcher *launcher; /* thread: NULL = pthread */
+	bool late_writes;          /* inline device: remember each completed RX
+				    * chain's first writable buffer for
+				    * dev_late_writes(): a device that kept access
+				    * after completion (issue 19) */
 	struct dev_shm *shm;       /* vhost-user: the memfd regions ring[] and the
 				    * buffers live in (dev_shm.h) */	struct dev_vfio *vfio;     /* vfio: the attached device (dev_vfio_attach) */
 };
@@ -87,6 +91,9 @@ struct dev_counters {
 	uint64_t too_long;        /* chains of more than VQ_DEV_MAX_SEGS buffers: consumed,
 				     pushed used with length 0, not served (not in pkts) */
 	uint64_t polls, empty_polls;
+	uint64_t late_writes_landed;  /* late writes that reached the buffer the driver got back */
+	uint64_t late_writes_blocked; /* late writes it refused (a fault) */
+	uint64_t late_writes_remapped; /* late writes that reached another buffer mapped at the IOVA since */
 };
 
 struct dev;
@@ -108,6 +115,13 @@ void dev_stop(struct dev *d);
 void dev_reset(struct dev *d);
 /** The packet format, or NULL for dev_payload.h's numbered stream. */
 const struct dev_format *dev_format(const struct dev *d);
+/** Software device with params.late_writes: write again to the first
+ * writable buffer of every RX chain completed since the last call, the
+ * bytes already there, through the DMA backend (counters late_writes_*).
+ * The inline device calls it when the driver hands it control between
+ * reaping completions and posting new chains: a device acting after
+ * completion, while the driver owns its buffers again. */
+void dev_late_writes(struct dev *d);
 /** Driver -> device notification. */
 void dev_kick(struct dev *d, enum dev_queue q);
 /** inline: run the device steps once over both queues.

@@ -24,6 +24,14 @@
 
 struct dev;
 
+#define DEV_LATE_MAX 256u
+
+struct dev_late {
+	uint64_t addr;
+	const void *ptr; /* what addr reached when the chain was served */
+	uint32_t len;
+};
+
 struct dev_ops {
 	const char *name;
 	int (*start)(struct dev *d);
@@ -44,6 +52,10 @@ struct dev {
 	uint8_t *scratch; /* TX gather buffer */
 	size_t scratch_len;
 	struct vq_chain chain;
+	/* late writes: completed RX chains' first writable buffer, written
+	 * again at the next poll (after the driver reaped, inline) */
+	struct dev_late *late; /* [DEV_LATE_MAX], only with late_writes */
+	unsigned nlate;
 	pthread_t thread;
 	int launch_handle; /* >= 0: started through p.launcher */
 	bool running;
@@ -140,6 +152,13 @@ static uint32_t serve_rx(struct dev *d, const struct vq_chain *c)
 		off += k;
 	}
 	d->c.bytes[DEV_Q_RX] += off;
+	for (unsigned i = 0; d->p.late_writes && i < c->nbufs; i++)
+		if (c->buf[i].write) {
+			if (d->nlate < DEV_LATE_MAX)
+				d->late[d->nlate++] = (struct dev_late){ c->buf[i].addr, c->buf[i].ptr,
+									c->buf[i].len < 8 ? c->buf[i].len : 8 };
+			break;
+		}
 	return (uint32_t)off;
 }
 
@@ -175,6 +194,34 @@ static __attribute__((cold)) uint32_t too_long(struct dev *d, enum dev_queue qi)
 	if (qi == DEV_Q_TX)
 		d->c.tx_errors++;
 	return 0;
+}
+
+/* The device writes, after completion, to a buffer it was given before: the
+ * DMA backend decides whether it reaches the buffer the driver got back
+ * (landed: no IOMMU, a mapping never unmapped, a stale IOTLB entry), faults
+ * (blocked: an IOMMU whose mapping is gone), or reaches whatever buffer
+ * was mapped at that IOVA since (remapped: IOVA reuse). The write carries
+ * the bytes already there, so what it would destroy is counted, not done. */
+void dev_late_writes(struct dev *d)
+{
+	if (d->ext)
+		return;
+	for (unsigned i = 0; i < d->nlate; i++) {
+		uint8_t *p = dma_translate(d->p.dma, d->late[i].addr, d->late[i].len, DMA_FROM_DEVICE);
+		if (!p) {
+			d->c.late_writes_blocked++;
+			continue;
+		}
+		if (p != d->late[i].ptr) {
+			d->c.late_writes_remapped++;
+			continue;
+		}
+		uint8_t tmp[8];
+		memcpy(tmp, p, d->late[i].len);
+		memcpy(p, tmp, d->late[i].len);
+		d->c.late_writes_landed++;
+	}
+	d->nlate = 0;
 }
 
 static int serve_queue(struct dev *d, enum dev_queue qi)
@@ -339,6 +386,11 @@ int dev_open(const struct dev_params *p, struct dev **out)
 			    p->kind ? p->kind : "(null)");
 	if (!p->dma || (!p->ring[DEV_Q_TX] && !p->ring[DEV_Q_RX]))
 		return fail(-EINVAL, "device '%s': needs a dma backend and at least one queue", p->kind);
+	/* dev_late_writes() runs on the driver's thread: only the inline
+	 * device serves chains there too */
+	if (p->late_writes && strcmp(p->kind, "inline"))
+		return fail(-EINVAL, "device '%s': late_writes needs the inline device (a late write must come "
+			    "between the driver's reaping and its reuse of the buffers)", p->kind);
 	struct dev *d = dev_alloc();
 	if (!d)
 		return fail(-ENOMEM, "device '%s': out of memory", p->kind);
@@ -346,7 +398,9 @@ int dev_open(const struct dev_params *p, struct dev **out)
 	d->p = *p;
 	d->scratch_len = (size_t)VQ_DEV_MAX_SEGS * 65536u;
 	d->scratch = malloc(d->scratch_len);
-	int rc = d->scratch ? 0 : -ENOMEM;
+	if (p->late_writes)
+		d->late = calloc(DEV_LATE_MAX, sizeof(*d->late));
+	int rc = d->scratch && (d->late || !p->late_writes) ? 0 : -ENOMEM;
 	for (int q = 0; q < DEV_NQ && rc == 0; q++) {
 		if (!p->ring[q])
 			continue;
@@ -410,6 +464,7 @@ void dev_close(struct dev *d)
 	for (int q = 0; q < DEV_NQ; q++)
 		vq_dev_destroy(d->q[q]);
 	free(d->scratch);
+	free(d->late);
 	free(d);
 }
 

@@ -335,9 +335,9 @@ bool dma_need_unmap(const struct dma *d)
 	return dma_need_unmap_reason(d) != 0;
 }
 
-bool dma_need_sync(const struct dma *d)
+bool dma_need_sync(const struct dma *d, uint64_t iova)
 {
-	return d->ops->need_sync ? d->ops->need_sync(d) : false;
+	return d->ops->need_sync ? d->ops->need_sync(d, iova) : false;
 }
 
 static const struct {
@@ -382,6 +382,16 @@ const char *dma_reason_str(unsigned reasons)
 	return dma_reason_texts[reasons & ((1u << DMA_NREASONS) - 1)];
 }
 
+uint64_t dma_held_mappings(const struct dma *d)
+{
+	return d->ops->held ? d->ops->held(d) : dma_ctr_get(d, DMA_C_bounce_live);
+}
+
+uint64_t dma_owed_lines(const struct dma *d)
+{
+	return d->ops->owed_lines ? d->ops->owed_lines(d) : 0;
+}
+
 void dma_get_counters(const struct dma *d, struct dma_counters *c)
 {
 #define DMA_X(n) c->n = dma_ctr_get(d, DMA_C_##n);
@@ -407,10 +417,15 @@ void dma_get_props(const struct dma *d, struct dma_props *p)
 		return;
 	}
 	p->coherent = d->ops != &dma_noncoherent_ops;
+	/* iommu passthrough: an identity domain, dma-direct behind the IOMMU
+	 * driver (iommu_setup_dma_ops) */
 	p->direct = d->ops == &dma_identity_ops || d->ops == &dma_pa_ops ||
-		    d->ops == &dma_noncoherent_ops || d->ops == &dma_bounce_ops;
+		    d->ops == &dma_noncoherent_ops || d->ops == &dma_bounce_ops ||
+		    (d->ops == &dma_iommu_ops && d->p.passthrough);
 	p->force_bounce = d->ops == &dma_bounce_ops ||
 			  ((d->ops == &dma_identity_ops || d->ops == &dma_pa_ops) && d->p.force_bounce);
-	p->may_bounce = (d->ops == &dma_identity_ops || d->ops == &dma_pa_ops) &&
-			((d->p.mask_bits && d->p.mask_bits < 64) || d->p.min_align > 1);
+	p->may_bounce = ((d->ops == &dma_identity_ops || d->ops == &dma_pa_ops) &&
+			 ((d->p.mask_bits && d->p.mask_bits < 64) || d->p.min_align > 1)) ||
+			d->ops == &dma_noncoherent_ops || /* dma_kmalloc_needs_bounce */
+			(d->ops == &dma_iommu_ops && d->p.untrusted);
 }

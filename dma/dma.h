@@ -10,11 +10,15 @@
  *   pa           IOVA = physical address from /proc/self/pagemap
  *                (vfio no-IOMMU, DPDK iova-mode=pa). Unmap: no-op.
  *   iommu        software IOMMU: IOVA allocator with per-size caches, page
- *                table, IOTLB; strict or lazy (flush queue) invalidation.
+ *                table, IOTLB; strict or lazy (flush queue) invalidation;
+ *                an untrusted device bounces unaligned buffers; passthrough
+ *                (identity domain) is dma-direct.
  *   vfio         VFIO type1 MAP_DMA/UNMAP_DMA on a container.
  *   bounce       swiotlb: fixed pool; map copies to the device, unmap of a
  *                device-writable mapping copies back.
- *   noncoherent  cache maintenance: map writes back, unmap invalidates.
+ *   noncoherent  cache maintenance: map writes back, unmap invalidates;
+ *                small device-writable buffers bounce
+ *                (dma_kmalloc_needs_bounce).
  *   debug        wraps another backend and checks every use.
  *
  * Backends are found by name (dma_open); the list is dma_backend_name(i).
@@ -71,10 +75,22 @@ struct dma_params {
 	unsigned min_align;       /* identity/pa: bounce buffers less aligned; 0 = none */
 	bool force_bounce;        /* identity/pa: bounce every mapping */
 	bool lazy;                /* iommu: lazy invalidation (flush queue) */
+	bool passthrough;         /* iommu: identity domain: dma-direct behind the
+				     IOMMU driver, IOVA = address, unmap a no-op */
+	bool untrusted;           /* iommu: an untrusted device (external port):
+				     strict, and a buffer not 4 KiB-aligned in start
+				     and length is bounced into a granule-aligned
+				     bounce slot (iommu_dma_map_page) */
 	unsigned flush_batch;     /* iommu lazy: unmaps per flush (default 256) */
 	int vfio_container_fd;    /* vfio: an open, configured container; -1 none */
 	bool nc_model;            /* noncoherent: keep the device's view of memory apart,
 				     so a skipped invalidate reads stale data */
+	uint64_t debug_entries;   /* debug: entries allocated at open (0: 65536, the
+				     kernel's PREALLOC_DMA_DEBUG_ENTRIES); more are
+				     added as needed */
+	uint64_t debug_entries_max; /* debug: growth fails past this many (0: only
+				     when memory runs out); debugging then disables
+				     itself with a notice, mapping goes on */
 	uint64_t iova_pages;      /* iommu: IOVA space in 4 KiB pages from 1 MiB
 				     (0 = up to 4 GiB); small values exhaust it */
 	/* Fault injection, for tests (0 = off): dma_map call number
@@ -181,12 +197,25 @@ void *dma_translate(struct dma *d, uint64_t iova, size_t len,
 bool dma_need_unmap(const struct dma *d);
 /** Why (DMA_R_* bitmask); 0 when dma_need_unmap() is false. */
 unsigned dma_need_unmap_reason(const struct dma *d);
-/** Whether per-packet syncs do anything (bounce, noncoherent). */
-bool dma_need_sync(const struct dma *d);
+/** Whether syncing the live mapping at device address iova does anything,
+ * like Linux's dma_need_sync(dev, dma_addr): true on a non-coherent device
+ * and for a bounced mapping (dma_direct_need_sync(): the address lies in
+ * the swiotlb pool); false for a direct mapping that did not bounce, even
+ * after others did. Ask it after mapping, per mapping. */
+bool dma_need_sync(const struct dma *d, uint64_t iova);
 /** Human text for a DMA_R_* mask, e.g. "IOMMU translation, bounce copy". */
 const char *dma_reason_str(unsigned reasons);
 
 void dma_get_counters(const struct dma *d, struct dma_counters *c);
+/** Live mappings that hold a resource: a bounce slot, an IOVA, a debug
+ * entry (what a mapping never unmapped leaks). A direct mapping that did
+ * not bounce holds nothing, whatever the device's coherence. */
+uint64_t dma_held_mappings(const struct dma *d);
+/** noncoherent: cache lines of live device-writable mappings whose
+ * invalidate (at unmap) is still owed: what skipped unmaps left undone;
+ * 0 elsewhere. */
+uint64_t dma_owed_lines(const struct dma *d);
+
 /** The setup's properties (debug: its inner backend's, plus debug). */
 void dma_get_props(const struct dma *d, struct dma_props *p);
 /** Whether a counter means something for this backend: offset is

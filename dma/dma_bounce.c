@@ -98,9 +98,9 @@ static unsigned bounce_need_unmap(const struct dma *d)
 	return DMA_R_BOUNCE;
 }
 
-static bool bounce_need_sync(const struct dma *d)
+static bool bounce_need_sync(const struct dma *d, uint64_t iova)
 {
-	(void)d;
+	(void)d, (void)iova;
 	return true;
 }
 

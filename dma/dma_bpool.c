@@ -38,6 +38,7 @@
 struct dma_bslot {
 	void *orig;      /* head slot: original buffer */
 	uint32_t len;    /* head slot: mapping length */
+	uint32_t nslots; /* head slot: slots the mapping holds (>= len's) */
 	uint32_t head;   /* every slot of a mapping: index of its head */
 	uint8_t dir;     /* head slot: direction */
 	uint8_t is_head; /* 1 on the first slot of a live mapping */
@@ -148,11 +149,11 @@ void dma_bpool_fini(struct dma *d, struct dma_bpool *bp)
 	memset(bp, 0, sizeof(*bp));
 }
 
-/* Next-fit search for n free contiguous slots in area ar (under its
- * lock); runs do not wrap. Whole used words are skipped 64 slots at a
- * time. */
+/* Next-fit search for n free contiguous slots starting at a multiple of
+ * align in area ar (under its lock); runs do not wrap. Whole used words
+ * are skipped 64 slots at a time. */
 static long bpool_find(const struct dma_bpool *bp, const struct dma_barea *ar,
-		       size_t n)
+		       size_t n, size_t align)
 {
 	size_t i = ar->cursor, run = 0, scanned = 0, len = ar->end - ar->start;
 	while (scanned < len + n) {
@@ -164,6 +165,11 @@ static long bpool_find(const struct dma_bpool *bp, const struct dma_barea *ar,
 		    bp->used[i / 64] == ~0ull) {
 			i += 64;
 			scanned += 64;
+			continue;
+		}
+		if (run == 0 && i % align) { /* a run starts aligned */
+			i++;
+			scanned++;
 			continue;
 		}
 		if (bp->brk && bit_get(bp->brk, i))
@@ -178,10 +184,32 @@ static long bpool_find(const struct dma_bpool *bp, const struct dma_barea *ar,
 	return -1;
 }
 
+/* Mappings holding slots now (the error path only: a scan, area by area
+ * under each area's lock, as the mappings change under it). */
+static size_t bpool_live(const struct dma *d, struct dma_bpool *bp)
+{
+	size_t n = 0;
+	for (unsigned a = 0; a < bp->nareas; a++) {
+		struct dma_barea *ar = &bp->areas[a];
+		dma_lock(d->shared, &ar->lock);
+		for (size_t i = ar->start; i < ar->end; i++)
+			n += bp->meta[i].is_head;
+		dma_unlock(d->shared, &ar->lock);
+	}
+	return n;
+}
+
 int dma_bpool_map(struct dma *d, struct dma_bpool *bp, void *orig, size_t len,
 		  enum dma_dir dir, void **slot)
 {
-	size_t n = (len + DMA_BSLOT_SIZE - 1) >> DMA_BSLOT_SHIFT;
+	return dma_bpool_map_aligned(d, bp, orig, len, len, 1, dir, slot);
+}
+
+int dma_bpool_map_aligned(struct dma *d, struct dma_bpool *bp, void *orig,
+			  size_t len, size_t span, size_t align_slots,
+			  enum dma_dir dir, void **slot)
+{
+	size_t n = ((span > len ? span : len) + DMA_BSLOT_SIZE - 1) >> DMA_BSLOT_SHIFT;
 	if (n > DMA_BSEG_SLOTS)
 		return dma_err(d, -EINVAL,
 			       "bounce: mapping of %zu bytes at %p exceeds the "
@@ -193,7 +221,7 @@ int dma_bpool_map(struct dma *d, struct dma_bpool *bp, void *orig, size_t len,
 	do {
 		struct dma_barea *ar = &bp->areas[a];
 		dma_lock(d->shared, &ar->lock);
-		s = bpool_find(bp, ar, n);
+		s = bpool_find(bp, ar, n, align_slots ? align_slots : 1);
 		if (s >= 0) {
 			size_t i = (size_t)s;
 			bits_set(bp->used, i, n, true);
@@ -201,6 +229,7 @@ int dma_bpool_map(struct dma *d, struct dma_bpool *bp, void *orig, size_t len,
 				bp->meta[k].head = (uint32_t)i;
 			bp->meta[i].orig = orig;
 			bp->meta[i].len = (uint32_t)len;
+			bp->meta[i].nslots = (uint32_t)n;
 			bp->meta[i].dir = (uint8_t)dir;
 			bp->meta[i].is_head = 1;
 			ar->cursor = i + n;
@@ -209,15 +238,17 @@ int dma_bpool_map(struct dma *d, struct dma_bpool *bp, void *orig, size_t len,
 		dma_unlock(d->shared, &ar->lock);
 		a = (a + 1) & (bp->nareas - 1);
 	} while (s < 0 && a != a0);
-	if (s < 0)
+	if (s < 0) /* the resource, its size and its use, as swiotlb_map() says */
 		return dma_err(d, -ENOMEM,
-			       "bounce pool exhausted: no %zu free contiguous "
-			       "slots for %zu bytes at %p (%zu of %zu slots used, "
-			       "%u area%s of %u%s)",
-			       n, len, orig, dma_bpool_used(d, bp), bp->nslots,
-			       bp->nareas, bp->nareas > 1 ? "s" : "", bp->area_slots,
-			       bp->brk ? "; runs stop where the pool's frames "
-			       "are not physically adjacent" : "");
+			       "bounce pool exhausted (full): no %zu contiguous free "
+			       "slots for %zu bytes at %p; pool %zu bytes = %zu "
+			       "slots of %lu bytes, %zu used, %llu mappings "
+			       "live, %u area%s of %u%s", n, len, orig, bp->bytes,
+			       bp->nslots, DMA_BSLOT_SIZE, dma_bpool_used(d, bp),
+			       (unsigned long long)bpool_live(d, bp), bp->nareas,
+			       bp->nareas > 1 ? "s" : "", bp->area_slots,
+			       bp->brk ? " (runs stop where the pool's frames "
+			       "are not physically adjacent)" : "");
 	size_t i = (size_t)s;
 	dma_dev_set_bounced(d);
 
@@ -262,7 +293,7 @@ int dma_bpool_unmap(struct dma *d, struct dma_bpool *bp, void *slot,
 		memcpy(m->orig, slot, len);
 		dma_ctr_add(d, DMA_C_bytes_copied, len);
 	}
-	size_t n = (len + DMA_BSLOT_SIZE - 1) >> DMA_BSLOT_SHIFT;
+	size_t n = m->nslots;
 	bits_set(bp->used, i, n, false);
 	m->is_head = 0;
 	m->orig = NULL;

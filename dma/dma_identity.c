@@ -78,9 +78,14 @@ static unsigned identity_need_unmap(const struct dma *d)
 	return dma_dev_bounced(d) ? DMA_R_BOUNCE : 0;
 }
 
-static bool identity_need_sync(const struct dma *d)
+/* dma_direct_need_sync(): only an address in the bounce pool (swiotlb's
+ * pool lookup); dma_skip_sync is cleared by the first bounce, so nothing is
+ * looked up before one. */
+static bool identity_need_sync(const struct dma *d, uint64_t iova)
 {
-	return dma_dev_bounced(d);
+	const struct dma_identity *id = DMA_CPRIV(struct dma_identity, d);
+	return dma_dev_bounced(d) &&
+	       dma_bpool_owns(&id->db.bp, (uintptr_t)iova);
 }
 
 const struct dma_ops dma_identity_ops = {

@@ -47,6 +47,22 @@
  * is the danger of lazy mode: until the next flush a device can still reach
  * memory the driver has unmapped (and perhaps reused). In strict mode a stale
  * hit only happens when the device races an unmap in progress.
+ *
+ * Untrusted device (params.untrusted; Linux: a PCI device behind an external
+ * port): strict invalidation, and, as iommu_dma_map_page() does when
+ * dev_use_swiotlb() and iova_unaligned() hold, a buffer whose start or length
+ * is not a multiple of the 4 KiB granule is bounced first: copied into a
+ * granule-aligned run of bounce slots covering whole granules (so the device
+ * cannot reach the neighbours of the buffer in its page), and that run is
+ * what the page table maps. Unmap copies a device-written buffer back and
+ * frees the slots (swiotlb_tbl_unmap_single after the IOVA is unmapped);
+ * sync copies through them (iommu_dma_sync_single_for_cpu/device). From the
+ * first bounce on, need_unmap adds "bounce copy" and need_sync is true.
+ *
+ * Passthrough (params.passthrough): the device sits in an identity domain,
+ * and Linux gives it dma-direct (iommu_setup_dma_ops: not a DMA domain):
+ * IOVA = address, unmap does nothing, need_unmap false. The 2024 RFC's
+ * iommu_dma_opt_can_skip_unmap() answered this case.
  */
 #include <errno.h>
 #include <string.h>
@@ -99,6 +115,7 @@ struct dma_iommu {
 	unsigned fq_n;
 	pthread_mutex_t fq_lock;    /* shared: fq, fq_n */
 	pthread_mutex_t iotlb_lock; /* shared: dev */
+	struct dma_bpool bp;         /* untrusted: the bounce pool */
 	/* written by the driver, read by the device */
 	_Alignas(64) _Atomic(struct pt_mid *) top[PT_N];
 	_Alignas(64) _Atomic uint32_t set_gen[IOTLB_SETS];
@@ -113,14 +130,32 @@ static int iommu_open(struct dma *d)
 	if (d->p.flush_batch > (1u << 20))
 		return dma_err(d, -EINVAL, "flush_batch %u: at most %u",
 			       d->p.flush_batch, 1u << 20);
+	if (d->p.passthrough + d->p.untrusted + d->p.lazy > 1)
+		return dma_err(d, -EINVAL, "modes lazy %d, passthrough %d, "
+			       "untrusted %d: at most one (an untrusted device is "
+			       "strict)", d->p.lazy, d->p.passthrough,
+			       d->p.untrusted);
+	/* before any early return: close destroys them */
+	pthread_mutex_init(&m->fq_lock, NULL);
+	pthread_mutex_init(&m->iotlb_lock, NULL);
+	if (d->p.passthrough) {
+		d->applies = DMA_CBITS_COMMON;
+		return 0;
+	}
+	if (d->p.untrusted) {
+		int r = dma_bpool_init(d, &m->bp, d->p.bounce_pool_bytes, NULL, false);
+		if (r < 0)
+			return r;
+		d->applies |= DMA_CBITS_BOUNCE;
+	}
 	uint64_t npages = IOMMU_END_PFN - IOMMU_BASE_PFN;
 	if (d->p.iova_pages && d->p.iova_pages < npages)
 		npages = d->p.iova_pages; /* a small space: exhaustion tests */
 	int r = dma_iova_init(d, &m->iova, IOMMU_BASE_PFN, npages);
-	if (r < 0)
+	if (r < 0) {
+		dma_bpool_fini(d, &m->bp);
 		return r;
-	pthread_mutex_init(&m->fq_lock, NULL);
-	pthread_mutex_init(&m->iotlb_lock, NULL);
+	}
 	if (d->p.lazy) {
 		m->fq = dma_zalloc(d, d->p.flush_batch * sizeof(*m->fq));
 		if (!m->fq) {
@@ -151,6 +186,7 @@ static void iommu_close(struct dma *d)
 	dma_iova_fini(d, &m->iova);
 	pthread_mutex_destroy(&m->fq_lock);
 	pthread_mutex_destroy(&m->iotlb_lock);
+	dma_bpool_fini(d, &m->bp);
 }
 
 /* Install a zeroed node at *slot unless another queue did first; the node
@@ -210,18 +246,54 @@ static _Atomic uint64_t *pt_walk(struct dma_iommu *m, uint64_t pfn)
 	return leaf ? &leaf->pte[pfn & (PT_N - 1)] : NULL;
 }
 
+/* Untrusted: undo a bounce whose IOVA mapping failed. */
+static void iommu_unbounce(struct dma_iommu *m, void *slot, size_t len,
+			   enum dma_dir dir)
+{
+	dma_bpool_unmap(&m->d, &m->bp, slot, len, dir, false);
+	dma_ctr_sub(&m->d, DMA_C_bounced, 1);
+	if (dir & DMA_TO_DEVICE)
+		dma_ctr_sub(&m->d, DMA_C_bytes_copied, len);
+}
+
 static int iommu_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 		     uint64_t *iova)
 {
 	struct dma_iommu *m = DMA_PRIV(struct dma_iommu, d);
+	if (d->p.passthrough) { /* identity domain: dma-direct */
+		*iova = (uintptr_t)cpu;
+		return 0;
+	}
+	void *orig = cpu, *slot = NULL;
+	if (d->p.untrusted && (((uintptr_t)cpu | len) & DMA_PAGE_MASK)) {
+		/* iova_unaligned(): bounce into whole, aligned granules */
+		size_t span = (len + DMA_PAGE_MASK) & ~DMA_PAGE_MASK;
+		int r = dma_bpool_map_aligned(d, &m->bp, cpu, len, span,
+					      DMA_PAGE_SIZE / DMA_BSLOT_SIZE,
+					      dir, &slot);
+		if (r < 0)
+			return r;
+		/* the rest of the granules is zeroed (all of it when the
+		 * device only writes): it must not see old pool contents */
+		size_t keep = dir & DMA_TO_DEVICE ? len : 0;
+		memset((uint8_t *)slot + keep, 0, span - keep);
+		cpu = slot;
+	}
 	uintptr_t va = (uintptr_t)cpu & ~DMA_PAGE_MASK;
 	uint64_t pages = dma_span((uintptr_t)cpu, len, DMA_PAGE_SIZE);
 	unsigned order = dma_order(pages);
 	int64_t pfn = dma_iova_alloc(&m->iova, order);
-	if (pfn < 0)
-		return dma_err(d, -ENOMEM, "IOVA space exhausted mapping %zu "
-			       "bytes at %p (%llu pages)", len, cpu,
-			       1ull << order);
+	if (pfn < 0 && slot)
+		iommu_unbounce(m, slot, len, dir);
+	if (pfn < 0) /* the resource, its size and its use at this moment */
+		return dma_err(d, -ENOMEM, "IOVA space exhausted: no %llu free "
+			       "aligned pages for %zu bytes at %p; space %llu "
+			       "pages of 4 KiB (%llu MiB), %llu allocated, %llu "
+			       "mappings live", 1ull << order, len, cpu,
+			       (unsigned long long)m->iova.npages,
+			       (unsigned long long)(m->iova.npages >> 8),
+			       (unsigned long long)m->iova.bitmap_pages,
+			       (unsigned long long)dma_ctr_get(d, DMA_C_live));
 	uint64_t perm = (dir & DMA_TO_DEVICE ? PTE_R : 0) |
 			(dir & DMA_FROM_DEVICE ? PTE_W : 0);
 	for (uint64_t i = 0; i < pages; i++) {
@@ -231,8 +303,10 @@ static int iommu_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 				atomic_store_explicit(pt_slot(m, (uint64_t)pfn + k, false),
 						      0, memory_order_relaxed);
 			dma_iova_free(&m->iova, (uint64_t)pfn, order);
+			if (slot)
+				iommu_unbounce(m, slot, len, dir);
 			return dma_err(d, -ENOMEM, "cannot allocate a page-table "
-				       "node mapping %p", cpu);
+				       "node mapping %p", orig);
 		}
 		/* R3: the device may use the PTE once it loads it; pairs
 		 * with A3 in iotlb_lookup. */
@@ -261,10 +335,11 @@ static int iommu_unmap(struct dma *d, uint64_t iova, size_t len,
 		       enum dma_dir dir)
 {
 	struct dma_iommu *m = DMA_PRIV(struct dma_iommu, d);
+	if (d->p.passthrough)
+		return 0;
 	uint64_t pfn = iova >> DMA_PAGE_SHIFT;
 	uint64_t pages = dma_span(iova, len, DMA_PAGE_SIZE);
 	unsigned order = dma_order(pages);
-	(void)dir;
 	if (pfn < IOMMU_BASE_PFN || pfn + pages > IOMMU_END_PFN ||
 	    (pfn - IOMMU_BASE_PFN) & ((1ull << order) - 1))
 		return dma_err(d, -EINVAL, "unmap of IOVA 0x%llx len %zu: not "
@@ -285,6 +360,10 @@ static int iommu_unmap(struct dma *d, uint64_t iova, size_t len,
 			       (unsigned long long)iova, len,
 			       head & PTE_HEAD ? 1ull << PTE_ORDER(head) : 0ull,
 			       1ull << order);
+	/* untrusted: the CPU address behind the IOVA is a bounce slot */
+	uint8_t *slot = (uint8_t *)(uintptr_t)(head & ~DMA_PAGE_MASK) +
+			(iova & DMA_PAGE_MASK);
+	bool bounced = dma_bpool_owns(&m->bp, (uintptr_t)slot);
 	/* Relaxed clears: R4 (lazy) or R5 (strict) orders them before the
 	 * device may drop its IOTLB entries; a walk that sees 0 faults. */
 	for (uint64_t i = 0; i < pages; i++)
@@ -308,7 +387,24 @@ static int iommu_unmap(struct dma *d, uint64_t iova, size_t len,
 	dma_ctr_add(d, DMA_C_iotlb_invalidations, pages);
 	dma_ctr_add(d, DMA_C_iotlb_flushes, 1);
 	dma_iova_free(&m->iova, pfn, order);
-	return 0;
+	/* then the bounce slot: copy back what the device wrote, free it */
+	return bounced ? dma_bpool_unmap(d, &m->bp, slot, len, dir, true) : 0;
+}
+
+/* Untrusted: a sync goes through the bounce slot behind the IOVA, if any
+ * (iommu_dma_sync_single_for_*: is_swiotlb_buffer() of iova_to_phys()). */
+static void iommu_sync(struct dma *d, uint64_t iova, size_t len,
+		       enum dma_dir dir, bool for_cpu)
+{
+	struct dma_iommu *m = DMA_PRIV(struct dma_iommu, d);
+	if (!m->bp.base)
+		return;
+	_Atomic uint64_t *p = pt_slot(m, iova >> DMA_PAGE_SHIFT, false);
+	uint64_t pte = p ? atomic_load_explicit(p, memory_order_relaxed) : 0;
+	uint8_t *cpu = (uint8_t *)(uintptr_t)(pte & ~DMA_PAGE_MASK) +
+		       (iova & DMA_PAGE_MASK);
+	if (pte && dma_bpool_owns(&m->bp, (uintptr_t)cpu))
+		dma_bpool_sync(d, &m->bp, cpu, len, dir, for_cpu);
 }
 
 /* Device: the PTE for pfn through the IOTLB, 0 when not mapped. */
@@ -354,6 +450,8 @@ static void *iommu_translate_locked(struct dma *d, uint64_t iova, size_t len,
 {
 	struct dma_iommu *m = DMA_PRIV(struct dma_iommu, d);
 	struct iommu_dev *dv = &m->dev;
+	if (d->p.passthrough) /* identity domain: every address reachable */
+		return (void *)(uintptr_t)iova;
 	/* A4: pairs with R4 in iommu_flush. */
 	uint64_t fs = atomic_load_explicit(&m->flush_seq, memory_order_acquire);
 	if (fs != dv->flush_seen) {
@@ -390,10 +488,30 @@ static void *iommu_translate(struct dma *d, uint64_t iova, size_t len,
 	return p;
 }
 
+/* Linux's dma_need_unmap(): true for a device not on dma-direct; the
+ * bounce reason is added once a mapping was bounced. Passthrough is
+ * dma-direct on a coherent device: false. */
 static unsigned iommu_need_unmap(const struct dma *d)
 {
-	(void)d;
-	return DMA_R_IOMMU;
+	if (d->p.passthrough)
+		return 0;
+	return DMA_R_IOMMU | (dma_dev_bounced(d) ? DMA_R_BOUNCE : 0);
+}
+
+/* dma_need_sync(): dma_skip_sync holds for a coherent device until the
+ * first bounce clears it; then __dma_need_sync() is true for any address
+ * of a device not on dma-direct. */
+static bool iommu_need_sync(const struct dma *d, uint64_t iova)
+{
+	(void)iova;
+	return dma_dev_bounced(d);
+}
+
+/* Each mapping holds an IOVA (an untrusted one's bounce slot too);
+ * passthrough mappings hold nothing. */
+static uint64_t iommu_held(const struct dma *d)
+{
+	return d->p.passthrough ? 0 : dma_ctr_get(d, DMA_C_live);
 }
 
 const struct dma_ops dma_iommu_ops = {
@@ -405,6 +523,9 @@ const struct dma_ops dma_iommu_ops = {
 	.close = iommu_close,
 	.map = iommu_map,
 	.unmap = iommu_unmap,
+	.sync = iommu_sync,
 	.translate = iommu_translate,
 	.need_unmap = iommu_need_unmap,
+	.need_sync = iommu_need_sync,
+	.held = iommu_held,
 };

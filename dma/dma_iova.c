@@ -146,6 +146,7 @@ static int64_t iova_bitmap_alloc(struct dma_iova *a, unsigned order)
 			iova_bits(a, i, n, true);
 			a->cursor = i + n;
 			a->slow_allocs++;
+			a->bitmap_pages += n;
 			return (int64_t)(a->base_pfn + i);
 		}
 	}
@@ -156,6 +157,7 @@ static void iova_bitmap_free(struct dma_iova *a, uint64_t pfn, unsigned order)
 {
 	iova_bits(a, pfn - a->base_pfn, 1ull << order, false);
 	a->slow_frees++;
+	a->bitmap_pages -= 1ull << order;
 }
 
 /* A magazine's blocks back to the bitmap (under the bitmap lock). */

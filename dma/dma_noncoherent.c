@@ -26,6 +26,20 @@
  * skips the invalidate then reads stale data, as on a real non-coherent
  * device. The copies are the model's cost (bytes_copied), the lines are the
  * real cost (lines_flushed).
+ *
+ * Small buffers the device writes bounce, as dma_direct_map_page() does
+ * when dma_kmalloc_needs_bounce() holds (arm64 with
+ * CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC): kmalloc may hand out objects smaller
+ * than a cache line, and invalidating a line shared with a neighbour would
+ * destroy the neighbour's data. The rule looks at the size and direction
+ * only, never at the pointer: not TO_DEVICE, shorter than 2 x
+ * ARCH_DMA_MINALIGN (128 on arm64), and kmalloc_size_roundup(size) (kmalloc
+ * classes 8, 16, 32, 64, 96, 128, 192, then powers of two) not a multiple
+ * of the 64-byte cache line. Such a mapping is copied into a slot of its
+ * own bounce pool (params.bounce_pool_bytes; counted in bounced,
+ * bytes_copied, bounce_live), the slot is what the device uses and what
+ * the cache maintenance covers, and unmap copies it back and frees it.
+ * From the first such mapping on need_unmap adds "bounce copy".
  */
 #include "dma_pvt.h"
 
@@ -40,7 +54,36 @@ struct dma_noncoherent {
 	struct dma d;
 	enum nc_insn wb, inval; /* chosen at open */
 	struct dma_bpool shadow; /* nc_model: the device's view of memory */
+	struct dma_bpool swiotlb; /* dma_kmalloc_needs_bounce() mappings */
+	uint64_t kmalloc_bounced; /* mappings bounced so far (driver thread) */
+	uint64_t kmalloc_live;    /* of them, live now */
+	uint64_t shadow_full;     /* nc_model: mappings made without a shadow (it was full) */
+	uint64_t owed;            /* lines of live device-writable mappings whose
+				     invalidate at unmap is still owed */
 };
+
+#define NC_DMA_MINALIGN 128u /* arm64's ARCH_DMA_MINALIGN */
+
+/* kmalloc_size_roundup(): the kmalloc class an object of n bytes gets. */
+static size_t nc_kmalloc_roundup(size_t n)
+{
+	static const size_t cls[] = { 8, 16, 32, 64, 96, 128, 192 };
+	for (size_t i = 0; i < sizeof(cls) / sizeof(cls[0]); i++)
+		if (n <= cls[i])
+			return cls[i];
+	size_t p = 256;
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+/* dma_kmalloc_needs_bounce() on a non-coherent device. */
+static bool nc_kmalloc_needs_bounce(size_t len, enum dma_dir dir)
+{
+	if (dir == DMA_TO_DEVICE || len >= 2 * NC_DMA_MINALIGN)
+		return false;
+	return nc_kmalloc_roundup(len) % DMA_LINE != 0;
+}
 
 static const char *const nc_insn_name[] = {
 	[NC_TOUCH] = "touch", [NC_CLFLUSH] = "clflush",
@@ -105,39 +148,71 @@ static int nc_open(struct dma *d)
 			nc->wb = NC_CLWB;
 	}
 #endif
-	if (!d->p.nc_model)
-		return 0;
-	d->applies |= DMA_CBITS_BOUNCE; /* the model's copies */
-	return dma_bpool_init(d, &nc->shadow, d->p.bounce_pool_bytes, NULL, false);
+	d->applies |= DMA_CBITS_BOUNCE; /* kmalloc bounces, the model's copies */
+	int r = dma_bpool_init(d, &nc->swiotlb, d->p.bounce_pool_bytes, NULL, false);
+	if (r < 0 || !d->p.nc_model)
+		return r;
+	r = dma_bpool_init(d, &nc->shadow, d->p.bounce_pool_bytes, NULL, false);
+	if (r < 0)
+		dma_bpool_fini(d, &nc->swiotlb);
+	return r;
 }
 
 static void nc_close(struct dma *d)
 {
 	dma_bpool_fini(d, &DMA_PRIV(struct dma_noncoherent, d)->shadow);
+	dma_bpool_fini(d, &DMA_PRIV(struct dma_noncoherent, d)->swiotlb);
 }
 
 static int nc_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 		  uint64_t *iova)
 {
 	struct dma_noncoherent *nc = DMA_PRIV(struct dma_noncoherent, d);
-	nc_maintain(d, nc->wb, (uintptr_t)cpu, len);
-	if (d->p.nc_model) {
-		void *view;
-		int r = dma_bpool_map(d, &nc->shadow, cpu, len, dir, &view);
+	if (nc_kmalloc_needs_bounce(len, dir)) {
+		/* swiotlb_map(): copy into a slot, then maintain the slot */
+		void *slot;
+		int r = dma_bpool_map(d, &nc->swiotlb, cpu, len, dir, &slot);
 		if (r < 0)
 			return r;
-		*iova = (uintptr_t)view;
+		nc->kmalloc_bounced++;
+		nc->kmalloc_live++;
+		nc->owed += dma_span((uintptr_t)slot, len, DMA_LINE);
+		nc_maintain(d, nc->wb, (uintptr_t)slot, len);
+		*iova = (uintptr_t)slot;
 		return 0;
 	}
+	nc_maintain(d, nc->wb, (uintptr_t)cpu, len);
 	*iova = (uintptr_t)cpu;
+	if (d->p.nc_model) {
+		/* the shadow is the model's, not a resource a real mapping
+		 * holds: when it is full (mappings never unmapped), the
+		 * mapping goes on without one (no stale data for it) */
+		void *view;
+		if (dma_bpool_map(d, &nc->shadow, cpu, len, dir, &view) == 0)
+			*iova = (uintptr_t)view;
+		else
+			nc->shadow_full++;
+	}
+	/* counted on the address unmap will be given, so they cancel */
+	if (dir & DMA_FROM_DEVICE)
+		nc->owed += dma_span(*iova, len, DMA_LINE);
 	return 0;
 }
 
 static int nc_unmap(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir)
 {
 	struct dma_noncoherent *nc = DMA_PRIV(struct dma_noncoherent, d);
-	if (dir & DMA_FROM_DEVICE)
+	bool kb = dma_bpool_owns(&nc->swiotlb, (uintptr_t)iova);
+	if (dir & DMA_FROM_DEVICE) {
 		nc_maintain(d, nc->inval, (uintptr_t)iova, len);
+		uint64_t n = dma_span(iova, len, DMA_LINE);
+		nc->owed -= n < nc->owed ? n : nc->owed;
+	}
+	if (kb) {
+		int r = dma_bpool_unmap(d, &nc->swiotlb, (void *)(uintptr_t)iova, len, dir, true);
+		nc->kmalloc_live -= r == 0 && nc->kmalloc_live;
+		return r;
+	}
 	if (dma_bpool_owns(&nc->shadow, (uintptr_t)iova))
 		return dma_bpool_unmap(d, &nc->shadow, (void *)(uintptr_t)iova, len, dir, true);
 	return 0;
@@ -151,7 +226,9 @@ static void nc_sync(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir,
 		nc_maintain(d, nc->wb, (uintptr_t)iova, len);
 	else if (dir & DMA_FROM_DEVICE)
 		nc_maintain(d, nc->inval, (uintptr_t)iova, len);
-	if (dma_bpool_owns(&nc->shadow, (uintptr_t)iova))
+	if (dma_bpool_owns(&nc->swiotlb, (uintptr_t)iova))
+		dma_bpool_sync(d, &nc->swiotlb, (void *)(uintptr_t)iova, len, dir, for_cpu);
+	else if (dma_bpool_owns(&nc->shadow, (uintptr_t)iova))
 		dma_bpool_sync(d, &nc->shadow, (void *)(uintptr_t)iova, len, dir, for_cpu);
 }
 
@@ -164,14 +241,27 @@ static void *nc_translate(struct dma *d, uint64_t iova, size_t len,
 
 static unsigned nc_need_unmap(const struct dma *d)
 {
-	(void)d;
-	return DMA_R_NONCOHERENT;
+	const struct dma_noncoherent *nc = DMA_CPRIV(struct dma_noncoherent, d);
+	return DMA_R_NONCOHERENT | (nc->kmalloc_bounced ? DMA_R_BOUNCE : 0);
 }
 
-static bool nc_need_sync(const struct dma *d)
+/* dma_direct_need_sync(): !dev_is_dma_coherent() is enough. */
+static bool nc_need_sync(const struct dma *d, uint64_t iova)
 {
-	(void)d;
+	(void)d, (void)iova;
 	return true;
+}
+
+/* A non-coherent direct mapping holds nothing but a kmalloc bounce slot
+ * (the nc_model shadow is the model's device view, not a resource). */
+static uint64_t nc_held(const struct dma *d)
+{
+	return DMA_CPRIV(struct dma_noncoherent, d)->kmalloc_live;
+}
+
+static uint64_t nc_owed_lines(const struct dma *d)
+{
+	return DMA_CPRIV(struct dma_noncoherent, d)->owed;
 }
 
 const char *dma_noncoherent_insns(const struct dma *d, bool writeback)
@@ -193,4 +283,6 @@ const struct dma_ops dma_noncoherent_ops = {
 	.translate = nc_translate,
 	.need_unmap = nc_need_unmap,
 	.need_sync = nc_need_sync,
+	.held = nc_held,
+	.owed_lines = nc_owed_lines,
 };

@@ -363,9 +363,14 @@ static unsigned pa_need_unmap(const struct dma *d)
 	return dma_dev_bounced(d) ? DMA_R_BOUNCE : 0;
 }
 
-static bool pa_need_sync(const struct dma *d)
+/* dma_direct_need_sync(): only an address in the bounce pool. */
+static bool pa_need_sync(const struct dma *d, uint64_t iova)
 {
-	return dma_dev_bounced(d);
+	const struct dma_pa *pa = DMA_CPRIV(struct dma_pa, d);
+	if (!dma_dev_bounced(d))
+		return false;
+	const void *p = pa_virt(pa, iova, 1);
+	return p && dma_bpool_owns(&pa->db.bp, (uintptr_t)p);
 }
 
 const struct dma_ops dma_pa_ops = {

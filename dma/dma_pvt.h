@@ -85,7 +85,10 @@ struct dma_ops {
 	void *(*translate)(struct dma *d, uint64_t iova, size_t len,
 			   enum dma_dir access);
 	unsigned (*need_unmap)(const struct dma *d);
-	bool (*need_sync)(const struct dma *d);
+	bool (*need_sync)(const struct dma *d, uint64_t iova);
+	/* live mappings holding a resource; NULL: bounce_live */
+	uint64_t (*held)(const struct dma *d);
+	uint64_t (*owed_lines)(const struct dma *d); /* NULL: 0 */
 	void (*counters)(const struct dma *d, struct dma_counters *c);
 };
 
@@ -265,6 +268,12 @@ size_t dma_bpool_used(const struct dma *d, struct dma_bpool *bp);
  * CPU's area, else the next ones in turn (swiotlb_pool_find_slots). */
 int dma_bpool_map(struct dma *d, struct dma_bpool *bp, void *orig, size_t len,
 		  enum dma_dir dir, void **slot);
+/* Same, taking enough slots for span bytes (>= len), the first at a
+ * multiple of align_slots: dma-iommu bounces an unaligned buffer into a
+ * granule-aligned, granule-sized place (swiotlb's alloc_align_mask). */
+int dma_bpool_map_aligned(struct dma *d, struct dma_bpool *bp, void *orig,
+			  size_t len, size_t span, size_t align_slots,
+			  enum dma_dir dir, void **slot);
 /* Give the slots back; copy_back: copy out if the device wrote it. */
 int dma_bpool_unmap(struct dma *d, struct dma_bpool *bp, void *slot,
 		    size_t len, enum dma_dir dir, bool copy_back);
@@ -332,6 +341,8 @@ struct dma_iova {
 	uint64_t *used;            /* bitmap over the space */
 	uint64_t cursor;           /* next-fit start, relative index */
 	uint64_t slow_allocs, slow_frees; /* bitmap hits (tests read them) */
+	uint64_t bitmap_pages;     /* pages the bitmap hands out now (mapped or
+				      cached), reserved ones not included */
 };
 
 int dma_iova_init(struct dma *d, struct dma_iova *a, uint64_t base_pfn,

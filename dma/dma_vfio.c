@@ -156,8 +156,11 @@ static int vfio_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 	unsigned order = dma_order(pages);
 	int64_t pfn = dma_iova_alloc(&v->iova, order);
 	if (pfn < 0)
-		return dma_err(d, -ENOMEM, "IOVA space exhausted mapping %zu "
-			       "bytes at %p", len, cpu);
+		return dma_err(d, -ENOMEM, "IOVA space exhausted: no %llu free "
+			       "aligned pages for %zu bytes at %p; space %llu "
+			       "pages of 4 KiB, %llu allocated", 1ull << order,
+			       len, cpu, (unsigned long long)v->iova.npages,
+			       (unsigned long long)v->iova.bitmap_pages);
 	struct vfio_iommu_type1_dma_map m = {
 		.argsz = sizeof(m),
 		.flags = (dir & DMA_TO_DEVICE ? VFIO_DMA_MAP_FLAG_READ : 0) |
@@ -219,6 +222,12 @@ static unsigned vfio_need_unmap(const struct dma *d)
 	return DMA_R_VFIO;
 }
 
+/* Each mapping holds an IOVA and pinned pages. */
+static uint64_t vfio_held(const struct dma *d)
+{
+	return dma_ctr_get(d, DMA_C_live);
+}
+
 const struct dma_ops dma_vfio_ops = {
 	.name = "vfio",
 	.size = sizeof(struct dma_vfio),
@@ -229,4 +238,5 @@ const struct dma_ops dma_vfio_ops = {
 	.unmap = vfio_unmap,
 	.translate = vfio_translate,
 	.need_unmap = vfio_need_unmap,
+	.held = vfio_held,
 };

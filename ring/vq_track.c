@@ -49,16 +49,28 @@ static void track_free(struct vq_track *t)
 	dma_mem_free(DMA_MEM_DRIVER, t, sizeof(*t));
 }
 
-/* premapped: map every arena buffer and every indirect table once. */
+/* premapped: map every arena buffer and every indirect table once, then
+ * ask each buffer's mapping whether it needs syncs (dma_need_sync() per
+ * address, after mapping, as XDP's xp_dma_map() asks per page); the answer
+ * is kept in bit 0 of its IOVA (PREMAP_SYNC: arena buffers are at least
+ * 64-byte aligned, so a real IOVA has bit 0 clear; an odd one is refused). */
 static int premap(struct vq_track *t)
 {
 	for (size_t i = 0; i < t->nbufs; i++) {
-		int rc = dma_map(t->dma, t->arena + (i << t->buf_shift),
-				 (size_t)1 << t->buf_shift, DMA_BIDIRECTIONAL, &t->buf_iova[i]);
+		char *cpu = t->arena + (i << t->buf_shift);
+		int rc = dma_map(t->dma, cpu, (size_t)1 << t->buf_shift, DMA_BIDIRECTIONAL, &t->buf_iova[i]);
 		if (rc < 0)
-			return vq_track_fail(rc, "premapped: mapping arena buffer %zu of %zu failed on dma backend '%s': %s",
-				    i, t->nbufs, dma_name(t->dma), dma_last_error());
+			return vq_track_fail(rc, "premapped: mapping arena buffer %zu of %zu (%p) failed on dma backend '%s': %s",
+				    i, t->nbufs, (void *)cpu, dma_name(t->dma), dma_last_error());
 		t->st.maps++;
+		if (t->buf_iova[i] & PREMAP_SYNC)
+			return vq_track_fail(-EINVAL, "premapped: arena buffer %zu (%p) got odd device address 0x%llx "
+				    "from dma backend '%s'; buffers are at least 64-byte aligned",
+				    i, (void *)cpu, (unsigned long long)t->buf_iova[i], dma_name(t->dma));
+		if (dma_need_sync(t->dma, t->buf_iova[i])) {
+			t->buf_iova[i] |= PREMAP_SYNC;
+			t->st.sync_bufs++;
+		}
 	}
 	for (uint32_t i = 0; t->ind_tables && i < t->size; i++) {
 		int rc = dma_map(t->dma, t->ind_tables + (size_t)i * IND_TABLE_BYTES,
@@ -75,7 +87,7 @@ static void unpremap(struct vq_track *t)
 {
 	for (size_t i = 0; t->buf_iova && i < t->nbufs; i++)
 		if (t->buf_iova[i])
-			unmap_one(t, t->buf_iova[i], (uint32_t)1 << t->buf_shift, DMA_BIDIRECTIONAL);
+			unmap_one(t, t->buf_iova[i] & ~PREMAP_SYNC, (uint32_t)1 << t->buf_shift, DMA_BIDIRECTIONAL);
 	for (uint32_t i = 0; t->ind_tables && t->ind_iova && i < t->size; i++)
 		if (t->ind_iova[i])
 			unmap_one(t, t->ind_iova[i], IND_TABLE_BYTES, DMA_TO_DEVICE);
@@ -199,7 +211,8 @@ static void compact_unmap(struct vq_track *t, vq_rec_compact r)
 		  (r & COMPACT_WRITE) ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
 }
 
-/* IOVA of a buffer inside the premapped arena, or 0 if outside it. */
+/* IOVA of a buffer inside the premapped arena (PREMAP_SYNC set when its
+ * mapping needs syncs), or 0 if outside it. */
 static uint64_t premapped_iova(const struct vq_track *t, const struct vq_buf *b)
 {
 	size_t off = (size_t)((char *)b->cpu - t->arena);
@@ -210,6 +223,35 @@ static uint64_t premapped_iova(const struct vq_track *t, const struct vq_buf *b)
 	if (in + b->len > ((size_t)1 << t->buf_shift))
 		return 0;
 	return t->buf_iova[idx] + in;
+}
+
+/* premapped: the device owns the buffers from here on: sync each one whose
+ * mapping needs it (page_pool_dma_sync_for_device() before a refill). */
+static void premapped_sync_for_device(struct vq_track *t, struct vq_sg *sg, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++) {
+		if (!(sg[k].addr & PREMAP_SYNC))
+			continue;
+		sg[k].addr &= ~PREMAP_SYNC;
+		dma_sync_for_device(t->dma, sg[k].addr, sg[k].len, DMA_BIDIRECTIONAL);
+		t->st.syncs++;
+	}
+}
+
+int vq_track_sync_for_cpu(struct vq_track *t, const struct vq_buf *bufs, unsigned n)
+{
+	int synced = 0;
+	if (t->policy != VQ_POLICY_PREMAPPED || !t->st.sync_bufs)
+		return 0;
+	for (unsigned k = 0; k < n; k++) {
+		uint64_t iova = bufs[k].write ? premapped_iova(t, &bufs[k]) : 0;
+		if (!(iova & PREMAP_SYNC))
+			continue;
+		dma_sync_for_cpu(t->dma, iova & ~PREMAP_SYNC, bufs[k].len, DMA_BIDIRECTIONAL);
+		t->st.syncs++;
+		synced++;
+	}
+	return synced;
 }
 
 /* Undo the first `k` buffer mappings of a chain being added (and the
@@ -338,6 +380,8 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		ind.iova = table_iova;
 		indp = &ind;
 	}
+	if (!t->def->map_per_packet && t->st.sync_bufs)
+		premapped_sync_for_device(t, sg, n);
 	/* adaptive: does this chain need its records? asked after mapping it */
 	bool keep = t->def->rec != REC_NONE;
 	if (t->def->lazy) {
@@ -358,7 +402,7 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 	uint16_t head = (uint16_t)rc;
 	if (indirect) {
 		t->ind_of_head[head] = (uint16_t)tidx;
-		if (dma_need_sync(t->dma)) {
+		if (dma_need_sync(t->dma, table_iova)) {
 			dma_sync_for_device(t->dma, table_iova, IND_LEN(n), DMA_TO_DEVICE);
 			t->st.syncs++;
 		}

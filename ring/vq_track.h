@@ -25,7 +25,10 @@
  *              unsafe_skip: then the damage is measured, not prevented.
  *   premapped  buffers come from one arena mapped once at creation (DPDK
  *              mbufs, page_pool): only the per-chain token is kept; no
- *              per-packet map or unmap (syncs where the backend needs them).
+ *              per-packet map or unmap. After mapping, dma_need_sync() is
+ *              asked per buffer; a buffer that needs it is synced for the
+ *              device when posted and (device-writable) for the CPU before
+ *              the driver reads it (vq_track_sync_for_cpu), counted.
  *
  * The designs of the 2024 virtio-net series:
  *
@@ -128,8 +131,9 @@ struct vq_track;
 /** Check whether policy p may run on ring configuration cfg over backend d,
  * before anything is mapped. @return 0, -EOPNOTSUPP (readback on packed),
  * -EPERM (skip where the backend needs unmap and !unsafe_skip),
- * -EINVAL (premapped on a backend that needs per-packet syncs: bounce,
- * noncoherent; bad arena). The reason is in vq_track_last_error(). */
+ * -EINVAL (bad arena). Whether premapped buffers need syncs is asked after
+ * they are mapped (vq_track_create), never here. The reason is in
+ * vq_track_last_error(). */
 int vq_track_check(const struct vq_config *cfg, const struct vq_track_params *p,
 		   const struct dma *d);
 
@@ -191,8 +195,17 @@ struct vq_track_stats {
 	uint64_t readback_errors;     /* readback found a malformed chain */
 	uint64_t tracked_chains;      /* adaptive: chains that kept records */
 	uint64_t first_tracked_chain; /* adaptive: number of the first (1-based; 0 none) */
+	uint64_t sync_bufs;           /* premapped: arena buffers whose mapping needs syncs
+					 (dma_need_sync() asked per buffer after mapping) */
 };
 void vq_track_get_stats(const struct vq_track *t, struct vq_track_stats *st);
+
+/** premapped: before the driver reads a completed chain, sync for the CPU
+ * every device-writable buffer of it whose mapping needs syncs (what
+ * page_pool_dma_sync_for_cpu() does for a received page); counted in
+ * stats.syncs. Other policies: nothing (their unmap did it).
+ * @return buffers synced. */
+int vq_track_sync_for_cpu(struct vq_track *t, const struct vq_buf *bufs, unsigned n);
 
 struct vq *vq_track_vq(const struct vq_track *t);
 enum vq_policy vq_track_policy(const struct vq_track *t);

@@ -50,7 +50,7 @@ size_t vq_rec_bytes(enum rec_kind k)
 	return 0;
 }
 
-static _Thread_local char track_err[320];
+static _Thread_local char track_err[512];
 
 const char *vq_track_last_error(void) { return track_err; }
 
@@ -186,11 +186,8 @@ int vq_track_check(const struct vq_config *cfg, const struct vq_track_params *p,
 			break;
 		}
 	}
-	if (p->policy == VQ_POLICY_PREMAPPED && dma_need_sync(d))
-		return vq_track_fail(-EINVAL,
-			    "policy 'premapped' refused on dma backend '%s': it needs per-packet syncs (%s), "
-			    "and a pool mapped once would never see them (DPDK requires coherent, non-bouncing DMA)",
-			    dma_name(d), dma_reason_str(dma_need_unmap_reason(d)));
+	/* premapped: no question about syncs here: nothing is mapped yet (the
+	 * 2024 RFC asked before mapping); vq_track_create asks per buffer */
 	if (!p->arena || !p->arena_len || p->buf_size < 64 || p->buf_size > 65536 ||
 	    (p->buf_size & (p->buf_size - 1)) || p->arena_len % p->buf_size)
 		return vq_track_fail(-EINVAL,

@@ -29,6 +29,9 @@ typedef uint64_t vq_rec_compact;
 #define COMPACT_IOVA_BITS 47
 #define COMPACT_WRITE (UINT64_C(1) << 16)
 
+/* premapped: bit 0 of an arena buffer's IOVA set = its mapping needs syncs */
+#define PREMAP_SYNC UINT64_C(1)
+
 /* Indirect tables: room for VQ_MAX_CHAIN descriptors (304 bytes), laid out
  * at a 512-byte stride so none crosses a 4 KiB page (a physically
  * addressed backend cannot map one that does) -- the same 512 bytes

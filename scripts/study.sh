@@ -22,6 +22,10 @@
 #   queue    inline; split, packed x q 256..32768 x every policy; 4 descs
 #   dma      inline; split, packed x every backend x every policy; 1, 4 descs
 #   unsafe   inline; --unsafe-skip: skip on every backend, tx and rx
+#   iommu    inline; iommu lazy, untrusted, passthrough x every policy (and
+#            unsafe_iommu: skip --unsafe-skip on them, tx and rx)
+#   late     inline; --late-writes on, rx: identity, iommu strict/lazy/
+#            passthrough x full, skip (--unsafe-skip)
 #   thread   thread device; split, packed x full, skip, premapped x 1, 4 descs
 #            x q 256, 4096; plus the rte_ring ceiling
 #   counts   callgrind (scripts/callgrind-counts.py): instructions and
@@ -111,6 +115,12 @@ sweep queue --device inline --layout split,packed --queue-size "$queues" --descs
 sweep dma --device inline --layout split,packed --dma "$backends" --policy "$policies" --descs 1,4 "${len[@]}"
 sweep unsafe --device inline --layout split,packed --dma "$backends" --policy skip --unsafe-skip \
 	--dir tx,rx --descs 4 "${len[@]}"
+sweep iommu --device inline --layout split,packed --dma iommu --iommu lazy,untrusted,passthrough \
+	--policy "$policies" --descs 1,4 "${len[@]}"
+sweep unsafe_iommu --device inline --layout split,packed --dma iommu --iommu lazy,untrusted,passthrough \
+	--policy skip --unsafe-skip --dir tx,rx --descs 4 "${len[@]}"
+sweep late --device inline --layout split --dir rx --late-writes on --dma identity,iommu \
+	--iommu strict,lazy,passthrough --policy full,skip --unsafe-skip --descs 2 "${len[@]}"
 sweep thread --device thread --layout split,packed --policy full,skip,premapped --descs 1,4 \
 	--queue-size 256,4096 "${tlen[@]}"
 sweep ceiling --device thread --layout rte_ring --descs 1 --policy full --queue-size 256,4096 "${tlen[@]}"
@@ -121,7 +131,7 @@ echo "study.sh: callgrind counts" | tee -a "$log"
 	{ echo "study.sh: callgrind counts failed (see $log)" >&2; failed=1; }
 
 # One CSV: the header once, then every sweep's rows.
-"$py" - "$out/study.csv" "$work"/{descs,queue,dma,unsafe,thread,ceiling}.csv <<'EOF'
+"$py" - "$out/study.csv" "$work"/{descs,queue,dma,unsafe,iommu,unsafe_iommu,late,thread,ceiling}.csv <<'EOF'
 import csv, os, sys
 out, paths = sys.argv[1], [p for p in sys.argv[2:] if os.path.exists(p)]
 header, rows = None, []

@@ -17,7 +17,17 @@ import sys
 from collections import defaultdict
 
 POLICY_ORDER = ["full", "compact", "readback", "skip", "premapped"]
-DAMAGE = ["errors", "lost_bytes", "leaked_mappings", "stale_hits"]
+DAMAGE = ["errors", "lost_bytes", "leaked_mappings", "unmaintained_lines", "stale_hits"]
+
+
+def backend(r):
+    """The backend with its IOMMU mode where it has one: 'iommu lazy'."""
+    return r["dma"] + (" " + r.get("iommu_mode", "strict") if r["dma"] == "iommu" else "")
+
+
+def plain(r):
+    """A row of the main sweeps: strict IOMMU, no late writes."""
+    return r.get("iommu_mode", "strict") == "strict" and r.get("late_writes", "0") in ("0", "")
 
 
 def die(text):
@@ -151,8 +161,8 @@ def queue_table(rows):
 
 
 def dma_table(rows):
-    sel = [r for r in rows if r["device"] == "inline" and r["descs"] == "4" and r["queue_size"] == "256"
-           and r["unsafe"] == "0" and r["dir"] == "tx" and r["layout"] == "split"]
+    sel = [dict(r, dma=backend(r)) for r in rows if r["device"] == "inline" and r["descs"] == "4"
+           and r["queue_size"] == "256" and r["unsafe"] == "0" and r["dir"] == "tx" and r["layout"] == "split"]
     g = group(sel, ["dma", "policy"])
     backends = sorted({k[0] for k in g})
     pols = pol_sorted({k[1] for k in g})
@@ -170,17 +180,37 @@ def dma_table(rows):
 
 
 def unsafe_table(rows):
-    sel = [r for r in rows if r["unsafe"] == "1"]
+    sel = [dict(r, dma=backend(r)) for r in rows if r["unsafe"] == "1" and r["policy"] == "skip"
+           and r.get("late_writes", "0") in ("0", "")]
     g = group(sel, ["dma", "dir", "layout"])
     lines = []
     for k in sorted(g):
         rs = g[k]
-        tot = {c: sum(int(num(r[c]) or 0) for r in rs) for c in DAMAGE}
+        tot = {c: sum(int(num(r.get(c)) or 0) for r in rs) for c in DAMAGE}
         pk = sum(int(num(r["packets"]) or 0) for r in rs)
-        verdict = "**unsafe**" if any(tot.values()) else "no damage measured"
-        lines.append(list(k) + [len(rs), f(pk)] + [f(tot[c]) if tot[c] else "0" for c in DAMAGE] + [verdict])
-    return table(["backend", "dir", "layout", "runs", "packets", "errors (packets)", "lost bytes",
-                  "leaked mappings", "stale IOTLB hits", "skipping unmap is"], lines), g
+        ex = [int(num(r["packets"]) or 0) for r in rs if r["status"] == "exhausted"]
+        exh = f"{len(ex)} of {len(rs)}, after {f(min(ex))}" + (f"..{f(max(ex))}" if max(ex) != min(ex) else "") \
+            if ex else "–"
+        verdict = "**unsafe**" if any(tot.values()) or ex else "no damage measured"
+        lines.append(list(k) + [len(rs), f(pk), exh] + [f(tot[c]) if tot[c] else "0" for c in DAMAGE] + [verdict])
+    return table(["backend", "dir", "layout", "runs", "packets", "exhausted (runs, packets until then)",
+                  "errors (packets)", "lost bytes", "leaked mappings", "cache lines never invalidated",
+                  "stale IOTLB hits", "skipping unmap is"], lines), g
+
+
+def late_table(rows):
+    sel = [dict(r, dma=backend(r)) for r in rows if r.get("late_writes") == "1"]
+    g = group(sel, ["dma", "policy"])
+    lines = []
+    for k in sorted(g, key=lambda k: (k[0], POLICY_ORDER.index(k[1]) if k[1] in POLICY_ORDER else 99)):
+        rs = g[k]
+        tot = {c: sum(int(num(r.get(c)) or 0) for r in rs) for c in
+               ("packets", "late_writes_landed", "late_writes_blocked", "late_writes_remapped", "stale_hits")}
+        lines.append(list(k) + [len(rs)] + [f(tot[c]) if tot[c] else "0" for c in tot])
+    if not lines:
+        return ""
+    return table(["backend", "policy", "runs", "packets", "late writes landed", "blocked (IOMMU fault)",
+                  "reached another buffer (IOVA reused)", "stale IOTLB hits"], lines)
 
 
 def counts_table(rows):
@@ -210,9 +240,11 @@ def main(argv):
             die(f"{a}: missing value")
     if not args["--csv"] or not args["--out"]:
         die("--csv and --out are required")
-    rows = load(args["--csv"])
-    if not rows:
+    all_rows = load(args["--csv"])
+    if not all_rows:
         die(f"'{args['--csv']}' has no rows")
+    # the IOMMU-mode and late-write sweeps have tables of their own
+    rows = [r for r in all_rows if plain(r)] or all_rows
     counts = load(args["--counts"]) if args["--counts"] and os.path.exists(args["--counts"]) else []
     first = rows[0]
     out_dir = os.path.dirname(os.path.abspath(args["--out"]))
@@ -278,15 +310,19 @@ def main(argv):
     md.append("## DMA backends: the calls tracking exists for\n")
     md.append("Split ring, 4 descriptors per packet, `full` policy (which unmaps every buffer), and "
               "which policies each backend lets run (*refused*: vqbench refuses the combination because "
-              "the backend needs per-packet unmap or sync).\n")
-    md.append(dma_table(rows))
+              "unmap is needed and the policy is `skip`, or `readback` on a packed ring).\n")
+    md.append(dma_table(all_rows))
 
     md.append("## Which backends make skipping unmap unsafe\n")
     md.append("`--policy skip --unsafe-skip` forces skipping where the backend says unmap is needed, and "
               "counts the damage: packets whose payload failed verification, received bytes that never "
               "reached the driver's buffer (a bounce buffer not copied back), mappings still live at "
-              "teardown, and device accesses through a stale IOTLB entry. Sums over the repetitions.\n")
-    ut, g = unsafe_table(rows)
+              "teardown that hold a resource (a bounce slot, an IOVA, a debug entry), cache lines of "
+              "received buffers never invalidated (non-coherent), and device accesses through a stale IOTLB "
+              "entry (none here: the device touches no buffer after completion in these runs). A run whose "
+              "bounce pool or IOVA space runs out stops with status `exhausted`; the table gives the packets "
+              "until then. Sums over the repetitions.\n")
+    ut, g = unsafe_table(all_rows)
     md.append(ut)
     unsafe_b = sorted({k[0] for k, rs in g.items() if any(int(num(r[c]) or 0) for r in rs for c in DAMAGE)})
     safe_b = sorted({k[0] for k in g} - set(unsafe_b))
@@ -294,6 +330,15 @@ def main(argv):
         md.append("Backends where skipping did measurable damage: " + ", ".join(f"`{b}`" for b in unsafe_b)
                   + ". Backends where it did none in these runs: "
                   + (", ".join(f"`{b}`" for b in safe_b) if safe_b else "none") + ".\n")
+
+    lt = late_table(all_rows)
+    if lt:
+        md.append("## What a device can still do after completion\n")
+        md.append("`--late-writes on`: the device writes each received chain's first buffer again after the "
+                  "driver reaped it and before it reuses it. *Landed*: the write reached the buffer the driver "
+                  "got back; *blocked*: the IOMMU refused it (the translation was gone); *reached another "
+                  "buffer*: the IOVA maps something else by then. Sums over the repetitions.\n")
+        md.append(lt)
 
     pngs = sorted(p for p in os.listdir(out_dir) if p.startswith((args["--plots"] or "study") + "-")
                   and p.endswith(".png")) if args["--plots"] else []

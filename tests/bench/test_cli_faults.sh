@@ -7,8 +7,9 @@
 #   - a disk that fills during the sweep (a 12 KiB tmpfs, as root): exit 1
 #     with the path and the cause, the CSV holds whole rows only;
 #   - a configuration whose backend runs out (premapped maps more buffers
-#     than DMA debugging tracks): its row is marked failed with a message
-#     naming the backend and the cause, and the sweep goes on to the next.
+#     than an untrusted device's bounce pool holds): its row is marked failed
+#     with a message naming the buffer, the backend and the cause, and the
+#     sweep goes on to the next; DMA debugging grows to the same count.
 set -u
 vq=$1
 rows=$2
@@ -54,14 +55,16 @@ else
 	[ -n "${CI:-}" ] && bad "full-disk case skipped in CI"
 fi
 
-# 4. DMA debugging tracks 32767 live mappings; premapped on two queues of
-# 1024 indirect slots x 19 buffers needs 38912: that run fails, the next runs
+# 4. premapped on two queues of 1024 indirect slots x 19 buffers maps 38912
+# buffers; an untrusted device bounces each into a 4 KiB granule (2 slots)
+# and the 64 MiB pool has 32768 slots: that run fails, the next runs
 "$vq" --layout split --queue-size 1024 --descs mix --indirect on --dir both --policy premapped,full \
-	--dma debug --device inline --packets 20000 --reps 1 --warmup 0 -q --csv "$tmp/x.csv" >"$tmp/out" 2>"$tmp/err"
+	--dma iommu --iommu untrusted --device inline --packets 20000 --reps 1 --warmup 0 -q --csv "$tmp/x.csv" \
+	>"$tmp/out" 2>"$tmp/err"
 rc=$?
 [ $rc -eq 1 ] || bad "exhausted backend: exit $rc, want 1"
-grep -q "premapped.*dma backend 'debug'.*live mappings" "$tmp/err" ||
-	bad "exhausted backend: message names neither backend nor cause: $(cat "$tmp/err")"
+grep -q "premapped: mapping arena buffer [0-9]* of 19456 .*dma backend 'iommu'.*bounce pool exhausted" "$tmp/err" ||
+	bad "exhausted backend: message names neither buffer, backend nor cause: $(cat "$tmp/err")"
 python3 - "$tmp/x.csv" <<'PY' || bad "exhausted backend: CSV rows"
 import csv, sys
 r = list(csv.DictReader(open(sys.argv[1])))
@@ -72,5 +75,14 @@ assert st["full"][0] in (None, "ok") and st["full"][1] == "20000", st
 print("exhausted backend: rows", st)
 PY
 echo "exhausted backend: $(grep -m1 premapped "$tmp/err")"
+
+# 5. DMA debugging never fails a mapping: 38912 live mappings fit its 65536
+# preallocated entries (growth past them: tests/dma/dma_debug_grow.c)
+"$vq" --layout split --queue-size 1024 --descs mix --indirect on --dir both --policy premapped \
+	--dma debug --device inline --packets 2000 --reps 1 --warmup 0 -q --csv "$tmp/y.csv" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 0 ] || bad "debug growth: exit $rc, want 0: $(cat "$tmp/err")"
+grep -q "disabling" "$tmp/err" && bad "debug growth: debugging disabled itself: $(cat "$tmp/err")"
+echo "debug growth: premapped with 38912 live mappings on --dma debug: exit $rc"
 [ $fail -eq 0 ] && echo "test_cli_faults: ok"
 exit $fail

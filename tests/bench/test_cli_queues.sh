@@ -50,7 +50,7 @@ for r in rows:
     rates = [float(x) for x in r["queue_mpps"].split(";")] if r["queue_mpps"] else []
     mpps = float(r["mpps"])
     why = []
-    if r["schema_version"] != "2":
+    if r["schema_version"] != "3":
         why.append("schema_version " + r["schema_version"])
     if r["status"] != "ok" or r["error"]:
         why.append("status %s (%s)" % (r["status"], r["error"]))
@@ -144,14 +144,14 @@ err=$("$vqb" --layout rte_ring --device thread --queues 2 --cores "$cpus2" --pac
 check "rte_ring --queues 2 exits 2 (rc=$rc)" \
 	bash -c '[ "$0" = 2 ] && grep -q "rte_ring with --queues 2: not supported" <<<"$1"' "$rc" "$err"
 
-# 5. a failure names its queue (the debug backend's live-mapping limit:
-# premapped maps 2 x 1024 x 19 buffers per queue pair at setup)
-"$vqb" --layout split --queue-size 1024 --descs mix --indirect on --dir both --policy premapped --dma debug \
+# 5. a failure names its queue (an untrusted device's bounce pool, 32768
+# slots: premapped maps 2 x 1024 x 19 buffers of 2 slots each per queue pair)
+"$vqb" --layout split --queue-size 1024 --descs mix --indirect on --dir both --policy premapped --dma iommu --iommu untrusted \
 	--device inline --queues 2 --packets 2000 --reps 1 --warmup 0 -q --csv "$tmp/f.csv" >/dev/null 2>"$tmp/err"
 rc=$?
 check "a failing queue: exit 1 (rc=$rc)" test $rc = 1
 check "... the message names the queue: $(head -1 "$tmp/err")" \
-	grep -q "failed: queue [0-9]: premapped: .*dma backend 'debug'" "$tmp/err"
+	grep -q "failed: queue [0-9]: premapped: .*dma backend 'iommu'.*bounce pool exhausted" "$tmp/err"
 
 # 6. bad values: exit 2, one line naming the flag, the value, what is allowed
 for v in 0 65 x 2,2 1,; do

@@ -105,8 +105,11 @@ static void run_row(const struct row *w, uint8_t *arena)
 	      U(c.stale_hits), U(c.debug_reports));
 	/* Memory: pools and tables where the backend has them. */
 	uint64_t want_mem = 0;
+	/* noncoherent: its pool for dma_kmalloc_needs_bounce() */
 	if (strcmp(w->backend, "bounce") == 0 || w->p.force_bounce ||
-	    (w->p.inner && strcmp(w->p.inner, "bounce") == 0))
+	    strcmp(w->backend, "noncoherent") == 0 ||
+	    (w->p.inner && (strcmp(w->p.inner, "bounce") == 0 ||
+			    strcmp(w->p.inner, "noncoherent") == 0)))
 		want_mem = (64u << 20);
 	else if (strcmp(w->backend, "iommu") == 0)
 		want_mem = 128 << 10; /* the IOVA bitmap alone */
@@ -133,7 +136,8 @@ static void applies(void)
 		{ "bounce", NULL, offsetof(struct dma_counters, bytes_copied), true },
 		{ "bounce", NULL, offsetof(struct dma_counters, lines_flushed), false },
 		{ "noncoherent", NULL, offsetof(struct dma_counters, lines_flushed), true },
-		{ "noncoherent", NULL, offsetof(struct dma_counters, bytes_copied), false },
+		/* noncoherent copies: dma_kmalloc_needs_bounce() */
+		{ "noncoherent", NULL, offsetof(struct dma_counters, bytes_copied), true },
 		{ "iommu", NULL, offsetof(struct dma_counters, iotlb_flushes), true },
 		{ "iommu", NULL, offsetof(struct dma_counters, stale_hits), true },
 		{ "identity", NULL, offsetof(struct dma_counters, iotlb_flushes), false },

@@ -121,7 +121,7 @@ static void areas(uint8_t *arena)
 	while ((r = dma_map(d, arena, 100, DMA_TO_DEVICE, &iova[n])) == 0 && n < 511)
 		n++;
 	CHECK(r == -ENOMEM && n == 508, "the pool holds 512 slots, then -ENOMEM (%d after %u more)", r, n);
-	CHECK(strstr(dma_last_error(), "512 of 512 slots used, 4 areas of 128") != NULL,
+	CHECK(strstr(dma_last_error(), "512 slots of 2048 bytes, 512 used, 512 mappings live, 4 areas of 128") != NULL,
 	      "the exhaustion message names the use and the areas: %s", dma_last_error());
 	struct dma_counters c = t_ctr(d);
 	CHECK(c.bounce_live == 512, "512 live bounce mappings (%llu)", (unsigned long long)c.bounce_live);

@@ -185,8 +185,6 @@ int main(void)
 				for (size_t in = 0; in < 3; in++) {
 					if (l == VQ_LAYOUT_PACKED && pols[p] == VQ_POLICY_READBACK)
 						continue;
-					if (pols[p] == VQ_POLICY_PREMAPPED && in == 2)
-						continue; /* refused: bounce needs per-packet syncs */
 					struct scen s = { (enum vq_layout)l, pols[p], ind, inners[in], { .bounce_pool_bytes = 1u << 20 },
 							  "injected" };
 					run(&s, &o); /* no fault: how many maps it makes */
