@@ -2,9 +2,10 @@
 /*
  * dev_sw.c - the software device, inline or on its own thread.
  *
- * TX: pop a chain, read every device-readable byte through the dma
- * backend's translate, check it against the packet format (dev_payload.h)
- * and the expected sequence number, push it used with length 0.
+ * TX: pop a chain, check every device-readable byte in place (through the
+ * pointers the dma backend's translate gave) against the packet format
+ * (dev_payload.h) and the expected sequence number, push it used with
+ * length 0.
  * RX: pop a chain of device-writable buffers, write the next numbered
  * packet, push it used with the bytes written.
  */
@@ -41,8 +42,6 @@ struct dev {
 	struct dev_counters c;
 	const char *error;
 	char errbuf[200];
-	uint8_t *scratch; /* TX gather buffer */
-	size_t scratch_len;
 	struct vq_chain chain;
 	pthread_t thread;
 	int launch_handle; /* >= 0: started through p.launcher */
@@ -99,19 +98,22 @@ static void set_error(struct dev *d, const char *what, enum dev_queue q)
 	d->error = d->errbuf;
 }
 
+/* Check the chain's device-readable bytes in place, buffer by buffer,
+ * against the expected packet (payload word 0 is the sequence number, so a
+ * packet out of sequence fails the same comparison as a corrupted one). */
 static void serve_tx(struct dev *d, const struct vq_chain *c)
 {
-	size_t n = c->out_bytes;
-	if (n > d->scratch_len)
-		n = d->scratch_len;
-	vq_dev_read(c, 0, d->scratch, n);
-	uint64_t seq = 0;
-	if (n >= DEV_NET_HDR_BYTES + 8)
-		memcpy(&seq, d->scratch + DEV_NET_HDR_BYTES, 8);
-	if (n < DEV_NET_HDR_BYTES + 8 || seq != d->next_seq[DEV_Q_TX] ||
-	    dev_stream_check(d->scratch, n, seq, 0) != 0)
+	uint64_t seq = d->next_seq[DEV_Q_TX]++;
+	size_t off = 0, bad = 0;
+	for (unsigned i = 0; i < c->nbufs; i++) {
+		const struct vq_dev_buf *b = &c->buf[i];
+		if (b->write)
+			break;
+		bad += dev_stream_check(b->ptr, b->len, seq, off);
+		off += b->len;
+	}
+	if (off < DEV_NET_HDR_BYTES + 8 || bad)
 		d->c.tx_errors++;
-	d->next_seq[DEV_Q_TX]++;
 	d->c.bytes[DEV_Q_TX] += c->out_bytes;
 }
 
@@ -305,9 +307,7 @@ int dev_open(const struct dev_params *p, struct dev **out)
 		return fail(-ENOMEM, "device '%s': out of memory", p->kind);
 	d->ops = ops;
 	d->p = *p;
-	d->scratch_len = (size_t)VQ_DEV_MAX_SEGS * 65536u;
-	d->scratch = malloc(d->scratch_len);
-	int rc = d->scratch ? 0 : -ENOMEM;
+	int rc = 0;
 	for (int q = 0; q < DEV_NQ && rc == 0; q++) {
 		if (!p->ring[q])
 			continue;
@@ -370,7 +370,6 @@ void dev_close(struct dev *d)
 	dev_stop(d);
 	for (int q = 0; q < DEV_NQ; q++)
 		vq_dev_destroy(d->q[q]);
-	free(d->scratch);
 	free(d);
 }
 
