@@ -24,12 +24,19 @@
  * seq ^ w * K, so word 0 is seq itself, a buffer of another packet
  * differs in every word and a shifted one in every word it shifts. Cheap
  * on purpose: the fill loop below is one xor, one add and one store per
- * word, so the workload does not hide the ring (a DPDK generator writes
+ * two words, so the workload does not hide the ring (a DPDK generator writes
  * its headers at about that cost). */
 static inline uint64_t dev_payload_word(uint64_t seq, size_t w)
 {
 	return seq ^ ((uint64_t)w * DEV_PAYLOAD_K);
 }
+
+/* Two payload words at a time (GCC/Clang vector extension: SSE2 on
+ * x86-64): the fill is one xor, one store and one add per 16 bytes, the
+ * check ors the differences of a whole piece and counts bytes only when
+ * something differs. */
+typedef uint64_t dev_u64x2 __attribute__((vector_size(16)));
+static const dev_u64x2 dev_k2 = {2 * DEV_PAYLOAD_K, 2 * DEV_PAYLOAD_K};
 
 /* Byte at stream offset off of packet seq (header bytes are zero). */
 static inline uint8_t dev_stream_byte(uint64_t seq, size_t off)
@@ -89,9 +96,15 @@ static inline void dev_stream_fill(uint8_t *dst, size_t len, uint64_t seq, size_
 			uint64_t wk = (uint64_t)((off - DEV_NET_HDR_BYTES) >> 3) * DEV_PAYLOAD_K;
 			size_t whole = len & ~(size_t)7;
 			const uint8_t *end = dst + whole;
-			for (; dst != end; dst += 8, wk += DEV_PAYLOAD_K) {
-				uint64_t v = seq ^ wk;
+			dev_u64x2 s2 = {seq, seq}, w2 = {wk, wk + DEV_PAYLOAD_K};
+			for (; end - dst >= 16; dst += 16, w2 += dev_k2) {
+				dev_u64x2 v = s2 ^ w2;
+				memcpy(dst, &v, 16);
+			}
+			if (dst != end) {
+				uint64_t v = seq ^ w2[0];
 				memcpy(dst, &v, 8);
+				dst += 8;
 			}
 			off += whole;
 			len -= whole;
@@ -127,13 +140,24 @@ static inline size_t dev_stream_check(const uint8_t *src, size_t len, uint64_t s
 		if (off) {
 			uint64_t wk = (uint64_t)((off - DEV_NET_HDR_BYTES) >> 3) * DEV_PAYLOAD_K;
 			size_t whole = len & ~(size_t)7;
-			const uint8_t *end = src + whole;
-			for (; src != end; src += 8, wk += DEV_PAYLOAD_K) {
-				uint64_t e = seq ^ wk, g;
-				memcpy(&g, src, 8);
-				if (g != e)
-					DEV_CHECK_(0, &e, 8);
+			const uint8_t *start = src, *end = src + whole;
+			dev_u64x2 s2 = {seq, seq}, w2 = {wk, wk + DEV_PAYLOAD_K}, diff = {0, 0};
+			for (; end - src >= 16; src += 16, w2 += dev_k2) {
+				dev_u64x2 g;
+				memcpy(&g, src, 16);
+				diff |= g ^ s2 ^ w2;
 			}
+			if (src != end) {
+				uint64_t g;
+				memcpy(&g, src, 8);
+				diff[0] |= g ^ seq ^ w2[0];
+				src += 8;
+			}
+			if (diff[0] | diff[1]) /* count the bytes that differ */
+				for (src = start; src != end; src += 8, wk += DEV_PAYLOAD_K) {
+					uint64_t e = seq ^ wk;
+					DEV_CHECK_(0, &e, 8);
+				}
 			off += whole;
 			len -= whole;
 		}
