@@ -2,10 +2,10 @@
 /*
  * dev_sw.c - the software device, inline or on its own thread.
  *
- * TX: pop a chain, check every device-readable byte in place (through the
- * pointers the dma backend's translate gave) against the packet format
- * (dev_payload.h) and the expected sequence number, push it used with
- * length 0.
+ * TX: pop a chain, check every device-readable byte (in place through the
+ * pointer the dma backend's translate gave when the packet is one buffer,
+ * gathered otherwise) against the packet format (dev_payload.h) and the
+ * expected sequence number, push it used with length 0.
  * RX: pop a chain of device-writable buffers, write the next numbered
  * packet, push it used with the bytes written.
  */
@@ -42,6 +42,8 @@ struct dev {
 	struct dev_counters c;
 	const char *error;
 	char errbuf[200];
+	uint8_t *scratch; /* TX gather buffer for scattered packets */
+	size_t scratch_len;
 	struct vq_chain chain;
 	pthread_t thread;
 	int launch_handle; /* >= 0: started through p.launcher */
@@ -98,21 +100,25 @@ static void set_error(struct dev *d, const char *what, enum dev_queue q)
 	d->error = d->errbuf;
 }
 
-/* Check the chain's device-readable bytes in place, buffer by buffer,
- * against the expected packet (payload word 0 is the sequence number, so a
- * packet out of sequence fails the same comparison as a corrupted one). */
+/* Check the chain's device-readable bytes against the expected packet
+ * (payload word 0 is the sequence number, so a packet out of sequence fails
+ * the same comparison as a corrupted one). A packet in one buffer is
+ * checked where it lies; a scattered one is gathered first, so the check
+ * runs word by word over the whole stream instead of byte by byte over
+ * pieces that end inside a word. */
 static void serve_tx(struct dev *d, const struct vq_chain *c)
 {
 	uint64_t seq = d->next_seq[DEV_Q_TX]++;
-	size_t off = 0, bad = 0;
-	for (unsigned i = 0; i < c->nbufs; i++) {
-		const struct vq_dev_buf *b = &c->buf[i];
-		if (b->write)
-			break;
-		bad += dev_stream_check(b->ptr, b->len, seq, off);
-		off += b->len;
+	size_t n, bad;
+	if (c->nbufs && !c->buf[0].write && c->buf[0].len == c->out_bytes) {
+		n = c->out_bytes;
+		bad = dev_stream_check(c->buf[0].ptr, n, seq, 0);
+	} else {
+		n = c->out_bytes < d->scratch_len ? c->out_bytes : d->scratch_len;
+		n = vq_dev_read(c, 0, d->scratch, n);
+		bad = dev_stream_check(d->scratch, n, seq, 0);
 	}
-	if (off < DEV_NET_HDR_BYTES + 8 || bad)
+	if (n < DEV_NET_HDR_BYTES + 8 || bad)
 		d->c.tx_errors++;
 	d->c.bytes[DEV_Q_TX] += c->out_bytes;
 }
@@ -307,7 +313,9 @@ int dev_open(const struct dev_params *p, struct dev **out)
 		return fail(-ENOMEM, "device '%s': out of memory", p->kind);
 	d->ops = ops;
 	d->p = *p;
-	int rc = 0;
+	d->scratch_len = (size_t)VQ_DEV_MAX_SEGS * 65536u;
+	d->scratch = malloc(d->scratch_len);
+	int rc = d->scratch ? 0 : -ENOMEM;
 	for (int q = 0; q < DEV_NQ && rc == 0; q++) {
 		if (!p->ring[q])
 			continue;
@@ -370,6 +378,7 @@ void dev_close(struct dev *d)
 	dev_stop(d);
 	for (int q = 0; q < DEV_NQ; q++)
 		vq_dev_destroy(d->q[q]);
+	free(d->scratch);
 	free(d);
 }
 
