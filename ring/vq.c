@@ -174,19 +174,21 @@ int vq_add(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
 	if (ind && (!ind->table || !vq_has(&vq->cfg, VQ_F_INDIRECT_DESC)))
 		return -EINVAL;
 	bool seen_write = false;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, in_bytes = 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (sg[i].len == 0)
 			return -EINVAL;
-		if (sg[i].write)
+		if (sg[i].write) {
 			seen_write = true;
-		else if (seen_write)
+			in_bytes += sg[i].len;
+		} else if (seen_write) {
 			return -EINVAL; /* readable after writable */
+		}
 		bytes += sg[i].len;
 	}
 	if (bytes > UINT32_MAX)
 		return -EINVAL; /* spec: a chain holds less than 2^32 bytes */
-	VQ_DISPATCH(vq->cfg.layout, vq_add, vq, sg, n, token, ind, slots);
+	VQ_DISPATCH(vq->cfg.layout, vq_add, vq, sg, n, token, ind, slots, (uint32_t)in_bytes);
 	return -EINVAL;
 }
 

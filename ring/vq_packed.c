@@ -206,18 +206,15 @@ static inline void vq_set_flags_packed(struct vq_packed_drv *s, uint16_t pos,
 }
 
 int vq_add_packed(struct vq *vq, const struct vq_sg *sg, unsigned n,
-		  void *token, const struct vq_indirect *ind, uint16_t *slots)
+		  void *token, const struct vq_indirect *ind, uint16_t *slots,
+		  uint32_t in_bytes)
 {
 	struct vq_packed_drv *s = &vq->packed;
 	const uint32_t size = vq->cfg.size;
 	unsigned k = ind ? 1 : n; /* ring descriptors and buffer ids used */
-	uint32_t in_bytes = 0;
 
 	if (vq->num_free < k)
 		return -ENOSPC;
-	for (unsigned j = 0; j < n; j++)
-		if (sg[j].write)
-			in_bytes += sg[j].len; /* vq_add bounded the sum */
 
 	uint16_t head = s->in_order ? s->alloc : s->free_head;
 	uint16_t id = head, last = head, pos = s->avail_pos;
@@ -595,7 +592,8 @@ int vq_dev_pop_packed(struct vq_dev *dev, struct vq_chain *c)
 /* Write one used descriptor at used_pos standing for ndesc descriptors.
  * Plain stores, then flags: held back for R4 when first since the last
  * publish, relaxed otherwise (the driver polls in ring order, after A4). */
-static void vq_dev_write_used_packed(struct vq_packed_dev *s, uint16_t id,
+static inline __attribute__((always_inline)) void
+vq_dev_write_used_packed(struct vq_packed_dev *s, uint16_t id,
 				     uint32_t len, uint32_t ndesc, uint32_t size)
 {
 	struct vq_packed_desc *d = &s->desc[s->used_pos];

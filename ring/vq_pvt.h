@@ -184,10 +184,12 @@ int vq_init_split(struct vq *vq);
 int vq_init_packed(struct vq *vq);
 void vq_fini_split(struct vq *vq);
 void vq_fini_packed(struct vq *vq);
+/* in_bytes: the chain's device-writable bytes, summed by vq_add's checks. */
 int vq_add_split(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
-		 const struct vq_indirect *ind, uint16_t *slots);
+		 const struct vq_indirect *ind, uint16_t *slots, uint32_t in_bytes);
 int vq_add_packed(struct vq *vq, const struct vq_sg *sg, unsigned n,
-		  void *token, const struct vq_indirect *ind, uint16_t *slots);
+		  void *token, const struct vq_indirect *ind, uint16_t *slots,
+		  uint32_t in_bytes);
 int vq_kick_prepare_split(struct vq *vq);
 int vq_kick_prepare_packed(struct vq *vq);
 int vq_get_used_split(struct vq *vq, struct vq_used *u);
