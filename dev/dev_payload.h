@@ -34,7 +34,7 @@ static inline uint64_t dev_payload_word(uint64_t seq, size_t w)
 /* Two payload words at a time (GCC/Clang vector extension: SSE2 on
  * x86-64): the fill is one xor, one store and one add per 16 bytes, the
  * check ors the differences of a whole piece and counts bytes only when
- * something differs. */
+ * something differs (dev_stream_count_bad). */
 typedef uint64_t dev_u64x2 __attribute__((vector_size(16)));
 static const dev_u64x2 dev_k2 = {2 * DEV_PAYLOAD_K, 2 * DEV_PAYLOAD_K};
 
@@ -95,9 +95,9 @@ static inline void dev_stream_fill(uint8_t *dst, size_t len, uint64_t seq, size_
 		if (off) {
 			uint64_t wk = (uint64_t)((off - DEV_NET_HDR_BYTES) >> 3) * DEV_PAYLOAD_K;
 			size_t whole = len & ~(size_t)7;
-			const uint8_t *end = dst + whole;
+			const uint8_t *end = dst + whole, *end2 = dst + (whole & ~(size_t)15);
 			dev_u64x2 s2 = {seq, seq}, w2 = {wk, wk + DEV_PAYLOAD_K};
-			for (; end - dst >= 16; dst += 16, w2 += dev_k2) {
+			for (; dst != end2; dst += 16, w2 += dev_k2) {
 				dev_u64x2 v = s2 ^ w2;
 				memcpy(dst, &v, 16);
 			}
@@ -117,55 +117,67 @@ static inline void dev_stream_fill(uint8_t *dst, size_t len, uint64_t seq, size_
 #undef DEV_FILL_
 }
 
+/* The exact count behind dev_stream_check: every byte of the piece that
+ * differs from the stream. Out of line: it runs only when the fast path
+ * found a difference (or could not take the piece). */
+static __attribute__((noinline, cold, unused)) size_t
+dev_stream_count_bad(const uint8_t *src, size_t len, uint64_t seq, size_t off)
+{
+	size_t bad = 0;
+#define DEV_CHECK_(at, exp, n)                                                     \
+	do {                                                                       \
+		for (size_t j_ = 0; j_ < (n); j_++)                                \
+			bad += src[(at) + j_] != ((const uint8_t *)(exp))[j_];     \
+	} while (0)
+	DEV_STREAM_WALK(len, seq, off, DEV_CHECK_);
+#undef DEV_CHECK_
+	return bad;
+}
+
 /** Number of bytes in [0, len) that differ from packet seq's stream at off.
- * Same fast path as dev_stream_fill: one compare per whole word. */
+ * Fast path for a piece that starts on the stream or on a payload word: the
+ * header as one 12-byte compare, whole words two at a time with the
+ * differences or-ed together, a partial last word compared as bytes; only
+ * a difference (or an unaligned piece) takes the exact byte count. */
 static inline size_t dev_stream_check(const uint8_t *src, size_t len, uint64_t seq,
 				      size_t off)
 {
 	static const uint8_t zero_hdr[DEV_NET_HDR_BYTES];
-	size_t bad = 0;
-#define DEV_CHECK_(at, exp, n)                                                     \
-	do {                                                                       \
-		if (memcmp(src + (at), (exp), (n)))                                \
-			for (size_t j_ = 0; j_ < (n); j_++)                        \
-				bad += src[(at) + j_] != ((const uint8_t *)(exp))[j_]; \
-	} while (0)
-	if (dev_stream_word_aligned(off)) {
-		if (off == 0 && len >= DEV_NET_HDR_BYTES) {
-			DEV_CHECK_(0, zero_hdr, DEV_NET_HDR_BYTES);
-			src += DEV_NET_HDR_BYTES;
-			len -= DEV_NET_HDR_BYTES;
-			off = DEV_NET_HDR_BYTES;
-		}
-		if (off) {
-			uint64_t wk = (uint64_t)((off - DEV_NET_HDR_BYTES) >> 3) * DEV_PAYLOAD_K;
-			size_t whole = len & ~(size_t)7;
-			const uint8_t *start = src, *end = src + whole;
-			dev_u64x2 s2 = {seq, seq}, w2 = {wk, wk + DEV_PAYLOAD_K}, diff = {0, 0};
-			for (; end - src >= 16; src += 16, w2 += dev_k2) {
-				dev_u64x2 g;
-				memcpy(&g, src, 16);
-				diff |= g ^ s2 ^ w2;
-			}
-			if (src != end) {
-				uint64_t g;
-				memcpy(&g, src, 8);
-				diff[0] |= g ^ seq ^ w2[0];
-				src += 8;
-			}
-			if (diff[0] | diff[1]) /* count the bytes that differ */
-				for (src = start; src != end; src += 8, wk += DEV_PAYLOAD_K) {
-					uint64_t e = seq ^ wk;
-					DEV_CHECK_(0, &e, 8);
-				}
-			off += whole;
-			len -= whole;
-		}
+	const uint8_t *p = src;
+	size_t n = len, o = off;
+
+	if (!dev_stream_word_aligned(o))
+		return dev_stream_count_bad(src, len, seq, off);
+	if (o == 0) {
+		if (n < DEV_NET_HDR_BYTES)
+			return dev_stream_count_bad(src, len, seq, off);
+		if (memcmp(p, zero_hdr, DEV_NET_HDR_BYTES))
+			return dev_stream_count_bad(src, len, seq, off);
+		p += DEV_NET_HDR_BYTES;
+		n -= DEV_NET_HDR_BYTES;
+		o = DEV_NET_HDR_BYTES;
 	}
-	if (len)
-		DEV_STREAM_WALK(len, seq, off, DEV_CHECK_);
-#undef DEV_CHECK_
-	return bad;
+	uint64_t wk = (uint64_t)((o - DEV_NET_HDR_BYTES) >> 3) * DEV_PAYLOAD_K;
+	const uint8_t *end2 = p + (n & ~(size_t)15);
+	dev_u64x2 s2 = {seq, seq}, w2 = {wk, wk + DEV_PAYLOAD_K}, diff = {0, 0};
+	for (; p != end2; p += 16, w2 += dev_k2) {
+		dev_u64x2 g;
+		memcpy(&g, p, 16);
+		diff |= g ^ s2 ^ w2;
+	}
+	uint64_t d = diff[0] | diff[1], e = seq ^ w2[0];
+	n &= 15;
+	if (n >= 8) {
+		uint64_t g;
+		memcpy(&g, p, 8);
+		d |= g ^ e;
+		p += 8;
+		n -= 8;
+		e = seq ^ w2[1];
+	}
+	if (n && memcmp(p, &e, n))
+		d = 1;
+	return d ? dev_stream_count_bad(src, len, seq, off) : 0;
 }
 
 #endif
