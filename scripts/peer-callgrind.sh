@@ -20,8 +20,9 @@
 #   instructions per packet by source file (BY_SOURCE CSV).
 # DPDK: dpdk-testpmd under callgrind with --separate-threads=yes and
 #   --no-huge (the EAL cannot map hugepages under valgrind), for
-#   DPDK_SECONDS; the forwarding lcore's thread (the thread with the most
-#   instructions) divided by the packets testpmd's final statistics report
+#   DPDK_SECONDS; the forwarding lcore's thread (the busiest thread but the
+#   main one, whose EAL start-up would dominate) divided by the packets
+#   testpmd's final statistics report
 #   for the direction. That thread runs only the forwarding loop (rx burst
 #   or tx burst, mbuf alloc/free, polling), so its start-up is negligible
 #   against millions of packets. Debian's DPDK is stripped: no per-function
@@ -42,7 +43,7 @@
 # Needs root, hugepages for the backend (scripts/hugepages.sh), dpdk-testpmd
 # and valgrind. Exit: 0 ok, 1 a run failed, 2 bad usage or missing tools.
 set -euo pipefail
-case "${1:-}" in -h|--help) sed -n '4,43p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '4,44p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 cd "$(dirname "$0")/.."
 [ $# -le 1 ] || { echo "peer-callgrind.sh: too many arguments (usage: scripts/peer-callgrind.sh [VQBENCH])" >&2; exit 2; }
 vqb=${1:-build/release/bench/vqbench}
@@ -90,7 +91,11 @@ log = open(f"{tmp}/dpdk.log", errors="replace").read()
 # the accumulated statistics testpmd prints when it stops
 m = re.findall(rf"{key}-packets:\s+(\d+)\s+{key}-dropped", log)
 threads = []
+# one dump per thread (tp.PID-TT); thread 01 is the main lcore (EAL
+# start-up, then idle): the forwarding lcore is the busiest of the others
 for path in glob.glob(f"{tmp}/tp.*"):
+    if path.endswith("-01"):
+        continue
     for line in open(path):
         if line.startswith(("summary:", "totals:")):
             threads.append(int(line.split()[1]))
