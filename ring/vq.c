@@ -174,19 +174,21 @@ int vq_add(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
 	if (ind && (!ind->table || !vq_has(&vq->cfg, VQ_F_INDIRECT_DESC)))
 		return -EINVAL;
 	bool seen_write = false;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, in_bytes = 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (sg[i].len == 0)
 			return -EINVAL;
-		if (sg[i].write)
+		if (sg[i].write) {
 			seen_write = true;
-		else if (seen_write)
+			in_bytes += sg[i].len;
+		} else if (seen_write) {
 			return -EINVAL; /* readable after writable */
+		}
 		bytes += sg[i].len;
 	}
 	if (bytes > UINT32_MAX)
 		return -EINVAL; /* spec: a chain holds less than 2^32 bytes */
-	VQ_DISPATCH(vq->cfg.layout, vq_add, vq, sg, n, token, ind, slots);
+	VQ_DISPATCH(vq->cfg.layout, vq_add, vq, sg, n, token, ind, slots, (uint32_t)in_bytes);
 	return -EINVAL;
 }
 
@@ -375,35 +377,6 @@ int vq_dev_push(struct vq_dev *dev, const struct vq_chain *c, uint32_t len)
 	if (rc == 0)
 		dev->inflight--;
 	return rc;
-}
-
-int vq_dev_walk_buf(struct vq_dev *dev, struct vq_chain *c,
-		    struct vq_dev_walk *w, uint64_t addr, uint32_t len,
-		    bool write)
-{
-	w->total++; /* bounded by the callers' walks (ring and table sizes) */
-	if (!write && w->seen_write)
-		return vq_dev_bad(dev, "device-readable buffer after a device-writable one");
-	w->seen_write |= write;
-	if ((uint64_t)c->out_bytes + c->in_bytes + len > UINT32_MAX)
-		return vq_dev_bad(dev, "chain holds 2^32 bytes or more");
-	void *p = dev->translate(dev->tr_ctx, addr, len, write ? 1 : 0);
-	if (!p)
-		return vq_dev_badf(dev, "buffer 0x%llx+%u not translatable for %s",
-				   (unsigned long long)addr, len,
-				   write ? "write" : "read");
-	if (write)
-		c->in_bytes += len;
-	else
-		c->out_bytes += len;
-	if (c->nbufs < VQ_DEV_MAX_SEGS) {
-		struct vq_dev_buf *b = &c->buf[c->nbufs++];
-		b->ptr = p;
-		b->addr = addr;
-		b->len = len;
-		b->write = write;
-	}
-	return 0;
 }
 
 void vq_dev_set_batch_used(struct vq_dev *dev, bool on)

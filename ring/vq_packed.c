@@ -117,6 +117,23 @@ static inline uint16_t vq_id_next(uint16_t id, uint32_t size)
 	return (uint16_t)(id + 1u >= size ? 0 : id + 1u);
 }
 
+/* Start a side's event suppression "enabled": with EVENT_IDX that is DESC
+ * at the first descriptor (offset 0, wrap counter 1), the packed form of
+ * the split ring's zeroed used_event / avail_event (notify from entry 0
+ * on), so both layouts suppress alike from the first batch. Without
+ * EVENT_IDX, ENABLE (the zeroed ring). Plain relaxed stores: the other side
+ * is created over this memory afterwards (vq_dev_create). */
+static void vq_event_init_packed(struct vq_packed_event *ev, uint16_t *shadow,
+				 bool event_idx)
+{
+	*shadow = event_idx ? VQ_PACKED_EVENT_DESC : VQ_PACKED_EVENT_ENABLE;
+	if (!event_idx)
+		return;
+	atomic_store_explicit(&ev->off_wrap, vq_le16(vq_off_wrap(0, true)),
+			      memory_order_relaxed);
+	atomic_store_explicit(&ev->flags, vq_le16(*shadow), memory_order_relaxed);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Layout                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -162,8 +179,7 @@ int vq_init_packed(struct vq *vq)
 	s->avail_wrap = s->pub_wrap = s->used_wrap = true;
 	s->in_order = vq_has(&vq->cfg, VQ_F_IN_ORDER);
 	s->event_idx = vq_has(&vq->cfg, VQ_F_EVENT_IDX);
-	s->cb_enabled = true; /* zeroed ring: ENABLE */
-	s->ev_flags = VQ_PACKED_EVENT_ENABLE;
+	vq_event_init_packed(s->drv_ev, &s->ev_flags, s->event_idx);
 	return 0;
 }
 
@@ -191,18 +207,15 @@ static inline void vq_set_flags_packed(struct vq_packed_drv *s, uint16_t pos,
 }
 
 int vq_add_packed(struct vq *vq, const struct vq_sg *sg, unsigned n,
-		  void *token, const struct vq_indirect *ind, uint16_t *slots)
+		  void *token, const struct vq_indirect *ind, uint16_t *slots,
+		  uint32_t in_bytes)
 {
 	struct vq_packed_drv *s = &vq->packed;
 	const uint32_t size = vq->cfg.size;
 	unsigned k = ind ? 1 : n; /* ring descriptors and buffer ids used */
-	uint32_t in_bytes = 0;
 
 	if (vq->num_free < k)
 		return -ENOSPC;
-	for (unsigned j = 0; j < n; j++)
-		if (sg[j].write)
-			in_bytes += sg[j].len; /* vq_add bounded the sum */
 
 	uint16_t head = s->in_order ? s->alloc : s->free_head;
 	uint16_t id = head, last = head, pos = s->avail_pos;
@@ -342,8 +355,9 @@ static inline __attribute__((always_inline)) int vq_complete_packed(struct vq *v
 	s->descs_pub -= k;
 	vq_pos_add(&s->used_pos, &s->used_wrap, k, size);
 	vq->stats.completed++;
-	if (s->cb_enabled && s->event_idx)
-		/* Relaxed: a hint that keeps notifications coming; the
+	if (s->ev_flags == VQ_PACKED_EVENT_DESC)
+		/* Only in DESC mode, the one mode in which the device reads
+		 * it. Relaxed: a hint that keeps notifications coming; the
 		 * sleep/wake race is closed by S8 in vq_enable_cb_packed. */
 		atomic_store_explicit(&s->drv_ev->off_wrap,
 				      vq_le16(vq_off_wrap(s->used_pos, s->used_wrap)),
@@ -416,7 +430,6 @@ bool vq_enable_cb_packed(struct vq *vq)
 	struct vq_packed_drv *s = &vq->packed;
 	uint16_t want = s->event_idx ? VQ_PACKED_EVENT_DESC : VQ_PACKED_EVENT_ENABLE;
 
-	s->cb_enabled = true;
 	if (s->event_idx)
 		/* S8: pairs with S7 in vq_dev_publish_packed. */
 		atomic_store_explicit(&s->drv_ev->off_wrap,
@@ -443,7 +456,6 @@ void vq_disable_cb_packed(struct vq *vq)
 {
 	struct vq_packed_drv *s = &vq->packed;
 
-	s->cb_enabled = false;
 	if (s->ev_flags != VQ_PACKED_EVENT_DISABLE) {
 		s->ev_flags = VQ_PACKED_EVENT_DISABLE;
 		/* Relaxed: advisory; a late store costs one spurious
@@ -475,8 +487,7 @@ int vq_dev_init_packed(struct vq_dev *dev)
 	s->size = (uint16_t)(dev->cfg.size & 0xffff);
 	s->avail_wrap = s->used_wrap = s->pub_wrap = true;
 	s->event_idx = vq_has(&dev->cfg, VQ_F_EVENT_IDX);
-	s->kick_enabled = true; /* zeroed ring: ENABLE */
-	s->ev_flags = VQ_PACKED_EVENT_ENABLE;
+	vq_event_init_packed(s->dev_ev, &s->ev_flags, s->event_idx);
 	return 0;
 }
 
@@ -571,9 +582,10 @@ int vq_dev_pop_packed(struct vq_dev *dev, struct vq_chain *c)
 	c->ndesc = (uint16_t)count;
 	s->avail_pos = pos;
 	s->avail_wrap = wrap;
-	if (s->kick_enabled && s->event_idx)
-		/* Relaxed: a hint that keeps kicks coming; the sleep/wake race
-		 * is closed by S6 in vq_dev_enable_kick_packed. */
+	if (s->ev_flags == VQ_PACKED_EVENT_DESC)
+		/* Only in DESC mode, the one mode in which the driver reads
+		 * it. Relaxed: a hint that keeps kicks coming; the sleep/wake
+		 * race is closed by S6 in vq_dev_enable_kick_packed. */
 		atomic_store_explicit(&s->dev_ev->off_wrap,
 				      vq_le16(vq_off_wrap(pos, wrap)),
 				      memory_order_relaxed);
@@ -583,7 +595,8 @@ int vq_dev_pop_packed(struct vq_dev *dev, struct vq_chain *c)
 /* Write one used descriptor at used_pos standing for ndesc descriptors.
  * Plain stores, then flags: held back for R4 when first since the last
  * publish, relaxed otherwise (the driver polls in ring order, after A4). */
-static void vq_dev_write_used_packed(struct vq_packed_dev *s, uint16_t id,
+static inline __attribute__((always_inline)) void
+vq_dev_write_used_packed(struct vq_packed_dev *s, uint16_t id,
 				     uint32_t len, uint32_t ndesc, uint32_t size)
 {
 	struct vq_packed_desc *d = &s->desc[s->used_pos];
@@ -679,7 +692,6 @@ bool vq_dev_enable_kick_packed(struct vq_dev *dev)
 	struct vq_packed_dev *s = &dev->packed;
 	uint16_t want = s->event_idx ? VQ_PACKED_EVENT_DESC : VQ_PACKED_EVENT_ENABLE;
 
-	s->kick_enabled = true;
 	if (s->event_idx)
 		/* S6: pairs with S5 in vq_kick_prepare_packed. */
 		atomic_store_explicit(&s->dev_ev->off_wrap,
@@ -701,7 +713,6 @@ void vq_dev_disable_kick_packed(struct vq_dev *dev)
 {
 	struct vq_packed_dev *s = &dev->packed;
 
-	s->kick_enabled = false;
 	if (s->ev_flags != VQ_PACKED_EVENT_DISABLE) {
 		s->ev_flags = VQ_PACKED_EVENT_DISABLE;
 		/* Relaxed: advisory; a late store costs one spurious kick. */

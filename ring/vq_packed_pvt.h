@@ -48,11 +48,11 @@ struct vq_packed_drv {
 	uint16_t alloc;     /* in order: next buffer id to hand out */
 	uint16_t cursor;    /* in order: id of the oldest in-flight chain */
 	uint16_t batch_last; /* in-order batch: id named by the used entry */
-	uint16_t ev_flags;  /* shadow of drv_ev->flags */
+	uint16_t ev_flags;  /* shadow of drv_ev->flags; DESC: hints are read */
 	bool avail_wrap, pub_wrap, used_wrap;
 	bool head_pending; /* head_pos/head_flags hold an unpublished batch */
 	bool batch;
-	bool in_order, event_idx, cb_enabled;
+	bool in_order, event_idx;
 	uint32_t batch_len;
 	uint32_t descs_unpub; /* ring descriptors added since the last publish */
 	uint32_t descs_pub;   /* published and not yet seen used */
@@ -69,12 +69,12 @@ struct vq_packed_dev {
 	uint16_t pub_pos;   /* used_pos at the last publish */
 	uint16_t head_pos;  /* first used descriptor not yet published */
 	uint16_t head_flags;
-	uint16_t ev_flags;  /* shadow of dev_ev->flags */
+	uint16_t ev_flags;  /* shadow of dev_ev->flags; DESC: hints are read */
 	uint16_t batch_id;
 	bool avail_wrap, used_wrap, pub_wrap;
 	bool head_pending;
 	bool batch;
-	bool event_idx, kick_enabled;
+	bool event_idx;
 	uint32_t batch_len, batch_in, batch_ndesc;
 };
 

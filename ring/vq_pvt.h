@@ -136,9 +136,35 @@ struct vq_dev_walk {
 	uint32_t total;  /* buffers seen */
 	bool seen_write; /* a device-writable buffer was seen */
 };
-int vq_dev_walk_buf(struct vq_dev *dev, struct vq_chain *c,
-		    struct vq_dev_walk *w, uint64_t addr, uint32_t len,
-		    bool write);
+/* Inline: once per buffer on the device's pop path. */
+static inline __attribute__((always_inline)) int
+vq_dev_walk_buf(struct vq_dev *dev, struct vq_chain *c, struct vq_dev_walk *w,
+		uint64_t addr, uint32_t len, bool write)
+{
+	w->total++; /* bounded by the callers' walks (ring and table sizes) */
+	if (!write && w->seen_write)
+		return vq_dev_bad(dev, "device-readable buffer after a device-writable one");
+	w->seen_write |= write;
+	if ((uint64_t)c->out_bytes + c->in_bytes + len > UINT32_MAX)
+		return vq_dev_bad(dev, "chain holds 2^32 bytes or more");
+	void *p = dev->translate(dev->tr_ctx, addr, len, write ? 1 : 0);
+	if (!p)
+		return vq_dev_badf(dev, "buffer 0x%llx+%u not translatable for %s",
+				   (unsigned long long)addr, len,
+				   write ? "write" : "read");
+	if (write)
+		c->in_bytes += len;
+	else
+		c->out_bytes += len;
+	if (c->nbufs < VQ_DEV_MAX_SEGS) {
+		struct vq_dev_buf *b = &c->buf[c->nbufs++];
+		b->ptr = p;
+		b->addr = addr;
+		b->len = len;
+		b->write = write;
+	}
+	return 0;
+}
 
 static inline bool vq_has(const struct vq_config *cfg, unsigned bit)
 {
@@ -188,10 +214,12 @@ int vq_init_split(struct vq *vq);
 int vq_init_packed(struct vq *vq);
 void vq_fini_split(struct vq *vq);
 void vq_fini_packed(struct vq *vq);
+/* in_bytes: the chain's device-writable bytes, summed by vq_add's checks. */
 int vq_add_split(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
-		 const struct vq_indirect *ind, uint16_t *slots);
+		 const struct vq_indirect *ind, uint16_t *slots, uint32_t in_bytes);
 int vq_add_packed(struct vq *vq, const struct vq_sg *sg, unsigned n,
-		  void *token, const struct vq_indirect *ind, uint16_t *slots);
+		  void *token, const struct vq_indirect *ind, uint16_t *slots,
+		  uint32_t in_bytes);
 int vq_kick_prepare_split(struct vq *vq);
 int vq_kick_prepare_packed(struct vq *vq);
 int vq_get_used_split(struct vq *vq, struct vq_used *u);

@@ -124,17 +124,13 @@ static void vq_fill_indirect_split(void *table, const struct vq_sg *sg,
 }
 
 int vq_add_split(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
-		 const struct vq_indirect *ind, uint16_t *slots)
+		 const struct vq_indirect *ind, uint16_t *slots, uint32_t in_bytes)
 {
 	struct vq_split_drv *s = &vq->split;
 	unsigned k = ind ? 1 : n; /* ring descriptors used */
-	uint32_t in_bytes = 0;
 
 	if (vq->num_free < k)
 		return -ENOSPC;
-	for (unsigned j = 0; j < n; j++)
-		if (sg[j].write)
-			in_bytes += sg[j].len; /* vq_add bounded the sum */
 
 	uint16_t head = s->in_order ? s->alloc : s->free_head;
 	uint16_t i = head, last = head;

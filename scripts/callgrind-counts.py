@@ -3,6 +3,7 @@
 """callgrind-counts.py - deterministic per-packet counts for vqbench CSVs.
 
 Usage: scripts/callgrind-counts.py [--vqbench PATH] [--packets SMALL,LARGE]
+                                   [--device inline|vhost-user:SOCKET]
                                    --csv OUT [--by-source CSV]
                                    [-- VQBENCH SWEEP OPTIONS...]
 
@@ -37,6 +38,12 @@ dev/dev_payload.h, bench/vqb_traffic.c; libc and the loader as
 "libc / other"). One row per configuration and source: layout, policy,
 descs, dma, source, instructions_per_pkt, share (of the configuration's
 total), command. scripts/perf_report.py renders it.
+
+--device vhost-user:SOCKET counts vqbench's loop against a running vhost-user
+backend instead (scripts/vhost-backend.sh; scripts/peer-callgrind.sh starts
+one): only vqbench's side is counted, and its loop's polling of a backend
+that is not ready yet is part of the count, so those counts repeat only
+approximately.
 
 The counts repeat exactly for one binary; they change with the compiler,
 flags and code, which is what a `count` bound in a thresholds file is for.
@@ -161,12 +168,12 @@ def read_dumps(prefix, sources=False):
     return out
 
 
-def run(vqbench, n, sweep, tmp, private_ns, sources=False):
+def run(vqbench, n, sweep, tmp, private_ns, sources=False, device="inline"):
     prefix = os.path.join(tmp, f"cg{n}")
     out_csv = os.path.join(tmp, f"run{n}.csv")
     cmd = ["valgrind", "--tool=callgrind", "--toggle-collect=vqb_traffic_run_sync",
            "--dump-after=vqb_traffic_run_sync", "--cache-sim=yes", *CACHES,
-           f"--callgrind-out-file={prefix}.%p", vqbench, "--device", "inline",
+           f"--callgrind-out-file={prefix}.%p", vqbench, "--device", device,
            "--packets", str(n), "--warmup", "0", "--reps", "1", "--order", "sequential",
            "--quiet", "--csv", out_csv, *sweep]
     if private_ns:
@@ -188,7 +195,7 @@ def run(vqbench, n, sweep, tmp, private_ns, sources=False):
 
 def main(argv):
     vqbench = os.path.join(REPO, "build", "release", "bench", "vqbench")
-    small, large, out, src_out = 2000, 12000, None, None
+    small, large, out, src_out, device = 2000, 12000, None, None, "inline"
     sweep = []
     i = 0
     while i < len(argv):
@@ -198,11 +205,15 @@ def main(argv):
         elif a == "--":
             sweep = argv[i + 1:]
             break
-        elif a in ("--vqbench", "--packets", "--csv", "--by-source") and i + 1 < len(argv):
+        elif a in ("--vqbench", "--packets", "--csv", "--by-source", "--device") and i + 1 < len(argv):
             v = argv[i + 1]
             i += 1
             if a == "--vqbench":
                 vqbench = v
+            elif a == "--device":
+                if v != "inline" and not (v.startswith("vhost-user:") and len(v) > len("vhost-user:")):
+                    die(2, f"--device: '{v}' (allowed: inline, vhost-user:SOCKET)")
+                device = v
             elif a == "--csv":
                 out = v
             elif a == "--by-source":
@@ -216,7 +227,7 @@ def main(argv):
                     die(2, f"--packets: '{v}' needs 0 < SMALL < LARGE")
         else:
             die(2, f"unknown argument '{a}' (allowed: --vqbench PATH, --packets SMALL,LARGE, "
-                   "--csv OUT, --by-source CSV, -- vqbench options)")
+                   "--device inline|vhost-user:SOCKET, --csv OUT, --by-source CSV, -- vqbench options)")
         i += 1
     if not out:
         die(2, "--csv OUT is required (the CSV to write)")
@@ -236,13 +247,14 @@ def main(argv):
                "needs root and unshare (run as root, or unmount hugetlbfs)")
 
     with tempfile.TemporaryDirectory(prefix="vqb-cg-") as tmp:
-        rows_s, dumps_s = run(vqbench, small, sweep, tmp, private_ns, src_out is not None)
-        rows_l, dumps_l = run(vqbench, large, sweep, tmp, private_ns, src_out is not None)
+        rows_s, dumps_s = run(vqbench, small, sweep, tmp, private_ns, src_out is not None, device)
+        rows_l, dumps_l = run(vqbench, large, sweep, tmp, private_ns, src_out is not None, device)
     if len(rows_s) != len(rows_l):
         die(1, f"{len(rows_s)} rows at --packets {small}, {len(rows_l)} at {large}")
     dn = large - small
     out_rows, src_rows = [], []
-    cmdline = f"scripts/callgrind-counts.py --packets {small},{large} -- {' '.join(sweep)}"
+    dev_arg = "" if device == "inline" else f" --device {device}"
+    cmdline = f"scripts/callgrind-counts.py --packets {small},{large}{dev_arg} -- {' '.join(sweep)}"
     for rs, rl, ds, dl in zip(rows_s, rows_l, dumps_s, dumps_l):
         if [rs[k] for k in PARAMS] != [rl[k] for k in PARAMS]:
             die(1, "the two runs' configurations differ in order")
