@@ -4,18 +4,26 @@
 # guest-kernel.sh CACHE - fetch Debian 12's current 6.1 kernel image for the
 # QEMU test guest into CACHE (a build directory), never installing it:
 # apt-get download linux-image-6.1.0-N-amd64 (the one linux-image-amd64
-# depends on), dpkg -x, keep vmlinuz and the six vfio modules:
+# depends on), dpkg -x, keep vmlinuz, the six vfio modules and, for the
+# kernel cross-check (scripts/kernel-crosscheck.sh), the kernel's own
+# virtio-net driver stack and pktgen:
 #   CACHE/kernel/vmlinuz, CACHE/kernel/modules/{irqbypass,vfio,...}.ko
 # Idempotent and locked (several builds may share CACHE).
 # Exit codes: 0 ready, 1 failed, 77 no Debian package tools or no network.
 set -euo pipefail
 cache=${1:?usage: guest-kernel.sh CACHE}
 mods="irqbypass vfio vfio_virqfd vfio_iommu_type1 vfio-pci-core vfio-pci"
+mods="$mods virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci"
+mods="$mods failover net_failover virtio_net pktgen"
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 exec 9>"$cache/.lock"
 flock 9
-[ -f "$cache/kernel/ready" ] && exit 0
+have_all() { # a cache made before a module joined the list is fetched again
+	[ -f "$cache/kernel/ready" ] || return 1
+	for m in $mods; do [ -f "$cache/kernel/modules/$m.ko" ] || return 1; done
+}
+have_all && exit 0
 if ! command -v apt-get >/dev/null || ! command -v dpkg >/dev/null; then
 	echo "guest-kernel.sh: needs apt-get and dpkg (Debian) to fetch the guest kernel" >&2
 	exit 77
@@ -47,5 +55,6 @@ for m in $mods; do
 	[ -n "$f" ] || { echo "guest-kernel.sh: $pkg has no $m.ko" >&2; exit 1; }
 	cp "$f" "$cache/kernel/modules/"
 done
+cp "$cache"/dl/x/boot/config-* "$cache/kernel/config"
 echo "$pkg" > "$cache/kernel/ready"
 rm -rf "$cache/dl"

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# test_kernel_report.sh KERNEL_REPORT_PY - scripts/kernel_report.py on small
+# synthetic cross-check CSVs: equal cells print the kernel's value alone; a
+# difference a rule explains prints both values and a note that names the
+# 6.1 function and what must change, with the cells it covers; a cell
+# vqbench has no counter for prints '—' and its note; a difference no rule
+# explains (or whose arithmetic does not match the rule's) is marked
+# UNEXPLAINED and exits 1 naming the cell; the tracking-memory and
+# histogram sections; the same output twice; a CSV without a needed column
+# exits 1 naming the file and the column; bad usage exits 2.
+set -uo pipefail
+report=$1
+tmp=$(mktemp -d -t vqb_test_kernel_report.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 checks=0
+check() { # check DESCRIPTION COMMAND...
+	checks=$((checks + 1))
+	local what=$1; shift
+	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
+}
+has() { grep -qF -- "$1" "$md"; }
+
+head="setup,dir,descs,packets,counter,kernel,vqbench,vqbench_options,pkt_bytes,kernel_release,features,kernel_buffer_bytes,kernel_unmap_bytes"
+k="6.1.0-99-amd64,0x10330af8024,,"
+opt_r="--dma pa --force-bounce on --policy full --descs 1 --indirect off --dir rx --pkt-bytes 1024"
+opt_d="--dma pa --policy full --descs 4 --indirect on --dir tx --pkt-bytes 1024"
+opt_s="--dma pa --force-bounce on --policy full --descs 4 --indirect on --dir tx --pkt-bytes 1024"
+opt_n="--dma pa --policy skip --descs 1 --indirect off --dir tx --pkt-bytes 1024"
+good=$tmp/good.csv
+{
+	echo "$head"
+	echo "direct,tx,4,1000,descs,4,4,$opt_d,1024,$k"
+	echo "direct,tx,4,1000,maps,5,5,$opt_d,1024,$k"
+	echo "direct,tx,4,1000,unmaps,5,5,$opt_d,1024,$k"
+	echo "direct,tx,4,1000,iotlb_flushes,0,,$opt_d,1024,$k"
+	echo "swiotlb,tx,4,1000,maps,5,5,$opt_s,1024,$k"
+	echo "swiotlb,tx,4,1000,syncs,0,1,$opt_s,1024,$k"
+	echo "swiotlb,tx,4,1000,bounce_bytes,1100,1164,$opt_s,1024,$k"
+	echo "noap,tx,1,1000,maps,0,1,$opt_n,1024,$k"
+	echo "swiotlb,rx,1,1000,bounce_bytes,3115.5,1036,$opt_r,1024,6.1.0-99-amd64,0x10330af8024,1555.25,1560.25"
+	echo "swiotlb,rx,1,1000,maps,0.998,1,$opt_r,1024,6.1.0-99-amd64,0x10330af8024,1555.25,1560.25"
+	echo "queue256,tx,1,,desc_extra_bytes,4096,4096,$opt_d,1024,$k"
+	echo "queue256,tx,4,,desc_extra_bytes,4096,81920,$opt_d,1024,$k"
+} >"$good"
+descs=$tmp/descs.csv
+printf 'setup,dir,phase,descs,count\ndirect,tx,tx4,4,1000\nswiotlb,tx,tx4,4,999\nswiotlb,tx,tx4,5,1\n' >"$descs"
+
+md=$tmp/K.md
+python3 "$report" "$good" "$descs" --out "$md" 2>"$tmp/err"
+rc=$?
+check "explained differences only: exit 0 (got $rc: $(head -c 300 "$tmp/err"))" test $rc = 0
+check "kernel release and features named" has "6.1.0-99-amd64"
+check "direct row: equal cells show the kernel's value alone" has "| tx | 1000 | 4 | 5 | 5 |"
+check "no-column cell: kernel / — with a note" grep -qE '0 / — \[[0-9]+\]' "$md"
+check "table sync: syncs 0 ≠ 1 with a note" grep -qE '0 ≠ 1 \[[0-9]+\]' "$md"
+check "table sync: bytes 1100 ≠ 1164 (16 x 4 apart) with a note" grep -qE '1100 ≠ 1164 \[[0-9]+\]' "$md"
+check "the table-sync note names virtqueue_add_split and the model change" \
+	grep -qE 'virtqueue_add_split.*\*\*Change:\*\* model: map the indirect table after writing it' "$md"
+check "the noap note names vring_map_one_sg" has "vring_map_one_sg()"
+check "RX bounce: mapped + unmapped buffer bytes vs header + packet, explained" grep -qE '3115.5000 ≠ 1036 \[[0-9]+\]' "$md"
+check "RX refill window: 2 buffers short of 1000 packets, explained" grep -qE '0.9980 ≠ 1 \[[0-9]+\]' "$md"
+check "a note lists its cells" has "swiotlb tx 4d syncs: kernel 0, vqbench 1"
+# shellcheck disable=SC2016 # the backquotes are markdown
+check "tracking memory: 4096 vs 4096 equal, 81920 explained" grep -qE '\| 4 \| `desc_extra`.* \| 4096 \| 81920 \[[0-9]+\] \|' "$md"
+check "histogram: both descriptor counts of a phase" has "| swiotlb | tx4 | 4: 999, 5: 1 |"
+check "no UNEXPLAINED in an explained report" bash -c "! grep -q UNEXPLAINED '$md'"
+python3 "$report" "$good" "$descs" >"$tmp/again.md" 2>/dev/null
+check "the same output twice (stdout = --out)" cmp -s "$md" "$tmp/again.md"
+
+# arithmetic a rule does not cover: bytes 1100 vs 1200 is not the table's 64
+bad=$tmp/bad.csv
+{
+	echo "$head"
+	echo "swiotlb,tx,4,1000,bounce_bytes,1100,1200,$opt_s,1024,$k"
+	echo "direct,tx,4,1000,maps,5,6,$opt_d,1024,$k"
+	echo "swiotlb,rx,1,1000,bounce_bytes,3000,1036,$opt_r,1024,6.1.0-99-amd64,0x10330af8024,1555.25,1560.25"
+	echo "swiotlb,rx,1,1000,maps,0.95,1,$opt_r,1024,6.1.0-99-amd64,0x10330af8024,1555.25,1560.25"
+} >"$bad"
+python3 "$report" "$bad" "$descs" --out "$tmp/bad.md" 2>"$tmp/err"
+rc=$?
+check "unexplained differences: exit 1 (got $rc)" test $rc = 1
+check "the stderr names the unexplained cell" grep -q "UNEXPLAINED difference: direct tx 4 descriptors maps: kernel 5, vqbench 6" "$tmp/err"
+check "the report marks it UNEXPLAINED" grep -q "5 ≠ 6 UNEXPLAINED" "$tmp/bad.md"
+check "a near miss of a rule stays UNEXPLAINED" grep -q "1100 ≠ 1200 UNEXPLAINED" "$tmp/bad.md"
+check "RX bounce bytes that are not mapped + unmapped stay UNEXPLAINED" grep -q "3000 ≠ 1036 UNEXPLAINED" "$tmp/bad.md"
+check "an RX map shortfall beyond the 32-buffer refill window stays UNEXPLAINED" grep -q "0.9500 ≠ 1 UNEXPLAINED" "$tmp/bad.md"
+
+# all equal
+eq=$tmp/eq.csv
+{ echo "$head"; echo "direct,tx,4,1000,maps,5,5,$opt_d,1024,$k"; } >"$eq"
+python3 "$report" "$eq" "$descs" --out "$tmp/eq.md" 2>/dev/null
+rc=$?
+check "all equal: exit 0 and says so" bash -c "[ $rc = 0 ] && grep -q 'Every cell is equal.' '$tmp/eq.md'"
+
+# malformed input
+cut -d, -f1-6 "$good" >"$tmp/short.csv"
+python3 "$report" "$tmp/short.csv" "$descs" --out "$tmp/x.md" 2>"$tmp/err"
+rc=$?
+check "missing columns: exit 1 naming the file and a column (got $rc)" \
+	bash -c "[ $rc = 1 ] && grep -q 'short.csv: missing column(s) vqbench' '$tmp/err'"
+python3 "$report" "$tmp/nosuch.csv" "$descs" 2>"$tmp/err"
+rc=$?
+check "a missing file: exit 1 naming it (got $rc)" bash -c "[ $rc = 1 ] && grep -q nosuch.csv '$tmp/err'"
+python3 "$report" >/dev/null 2>&1
+rc=$?
+check "no arguments: exit 2 (got $rc)" test $rc = 2
+
+echo "$checks checks, $fails failed"
+[ $fails = 0 ]
