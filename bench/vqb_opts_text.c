@@ -217,10 +217,15 @@ const char *vqb_opt_allowed_line(enum vqb_opt_id id, const char *allowed, char *
 	const struct vqb_option *op = &vqb_options[id];
 	char a[512];
 
+	int n;
+
 	snprintf(a, sizeof(a), "%s", allowed); /* allowed may be buf */
 	if (op->def || id == VQB_OPT_PACKETS)
-		snprintf(buf, len, "allowed: %s; default: %s", a, op->def ? op->def : "none (runs by --seconds)");
+		n = snprintf(buf, len, "allowed: %s; default: %s", a, op->def ? op->def : "none (runs by --seconds)");
 	else
-		snprintf(buf, len, "allowed: %s", a);
+		n = snprintf(buf, len, "allowed: %s", a);
+	/* a line longer than buf says so rather than ending mid-word */
+	if (n > 0 && (size_t)n >= len && len > 4)
+		memcpy(buf + len - 4, "...", 4);
 	return buf;
 }
