@@ -387,8 +387,15 @@ class Soak:
                 knobs = draw_sweep_knobs(self.rng)
                 if not sigint_done and (self.o.short or self.now() >= 0.8 * t_sigint):
                     sigint_done = True
-                    self.run("sweep", self.sweep_args(knobs), expect=130, fault="sigint",
-                             sigint_at=self.now() + 3 if self.o.short else max(t_sigint, self.now() + 1))
+                    # timed repetitions (not a packet count): the sweep runs for
+                    # seconds however fast the machine is, so the SIGINT after
+                    # its first row always lands mid-sweep (a quiet machine
+                    # finished a packet-count sweep before its first poll)
+                    args = self.sweep_args(knobs)
+                    i = args.index("--packets")
+                    args[i:i + 2] = ["--seconds", "0.5"]
+                    self.run("sweep", args, expect=130, fault="sigint",
+                             sigint_at=self.now() if self.o.short else max(t_sigint, self.now() + 1))
                 else:
                     self.run("sweep", self.sweep_args(knobs))
             else:
