@@ -375,11 +375,13 @@ int dma_direct_init(struct dma *d, struct dma_direct *db, bool hint_below_mask)
 			       "fit under mask_bits %u", bytes, p->mask_bits);
 	/* The highest free 2 MiB-aligned place under the mask, searched
 	 * downwards a pool size at a time (something may live up there:
-	 * the loader, a sanitizer's shadow). */
+	 * the loader, a sanitizer's shadow: ASan's covers 2-4 GiB, so a
+	 * 32-bit mask needs over 1,000 steps). A failed try is one refused
+	 * mmap; 65536 of them cover 128 GiB of a wide mask. */
 	const uint64_t align = 2ull << 20, floor = 1ull << 20;
 	uint64_t step = (bytes + align - 1) & ~(align - 1);
 	uint64_t top = (db->mask + 1 - bytes) & ~(align - 1);
-	for (unsigned tries = 0; tries < 256 && top >= floor; tries++) {
+	for (unsigned tries = 0; tries < 65536 && top >= floor; tries++) {
 		if (dma_bpool_init(d, &db->bp, bytes, (void *)(uintptr_t)top,
 				   false) == 0)
 			return 0;
