@@ -150,10 +150,13 @@ static void passthrough(uint8_t *arena)
 	CHECK(!dma_need_unmap(d) && pr.direct && pr.coherent && !pr.force_bounce,
 	      "passthrough: need_unmap %d, direct %d", dma_need_unmap(d), pr.direct);
 	CHECK(dma_unmap(d, iova, 100, DMA_FROM_DEVICE) == 0, "passthrough: unmap");
-	struct dma_params bad = TP(.passthrough = true, .lazy = true);
-	CHECK(dma_open("iommu", &bad, &d) == -EINVAL && strstr(dma_last_error(), "at most one"),
-	      "passthrough + lazy: refused naming both: %s", dma_last_error());
 	dma_close(d);
+	struct dma_params bad = TP(.passthrough = true, .lazy = true);
+	struct dma *bd = NULL;
+	CHECK(dma_open("iommu", &bad, &bd) == -EINVAL && strstr(dma_last_error(), "at most one"),
+	      "passthrough + lazy: refused naming both: %s", dma_last_error());
+	if (bd)
+		dma_close(bd);
 	printf("iommu passthrough: IOVA = address, need_unmap false, direct\n");
 }
 
