@@ -292,7 +292,7 @@ static int iommu_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 			       "mappings live", 1ull << order, len, cpu,
 			       (unsigned long long)m->iova.npages,
 			       (unsigned long long)(m->iova.npages >> 8),
-			       (unsigned long long)m->iova.bitmap_pages,
+			       (unsigned long long)dma_iova_allocated(&m->iova),
 			       (unsigned long long)dma_ctr_get(d, DMA_C_live));
 	uint64_t perm = (dir & DMA_TO_DEVICE ? PTE_R : 0) |
 			(dir & DMA_FROM_DEVICE ? PTE_W : 0);

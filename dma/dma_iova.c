@@ -252,6 +252,16 @@ int64_t dma_iova_alloc(struct dma_iova *a, unsigned order)
 	return pfn;
 }
 
+/* Pages the bitmap hands out now, read under its lock (error messages of a
+ * shared device: other queues allocate meanwhile). */
+uint64_t dma_iova_allocated(struct dma_iova *a)
+{
+	dma_lock(a->shared, &a->bitmap_lock);
+	uint64_t n = a->bitmap_pages;
+	dma_unlock(a->shared, &a->bitmap_lock);
+	return n;
+}
+
 void dma_iova_free(struct dma_iova *a, uint64_t pfn, unsigned order)
 {
 	if (order >= DMA_IOVA_CLASSES) {

@@ -55,12 +55,35 @@ struct dma_noncoherent {
 	enum nc_insn wb, inval; /* chosen at open */
 	struct dma_bpool shadow; /* nc_model: the device's view of memory */
 	struct dma_bpool swiotlb; /* dma_kmalloc_needs_bounce() mappings */
-	uint64_t kmalloc_bounced; /* mappings bounced so far (driver thread) */
-	uint64_t kmalloc_live;    /* of them, live now */
-	uint64_t shadow_full;     /* nc_model: mappings made without a shadow (it was full) */
-	uint64_t owed;            /* lines of live device-writable mappings whose
-				     invalidate at unmap is still owed */
+	/* Statistics every queue of a shared device updates: relaxed atomics
+	 * (no order needed: read at teardown, after the queue threads were
+	 * joined, or as a monotonic "bounced once" flag). */
+	_Atomic uint64_t kmalloc_bounced; /* mappings bounced so far */
+	_Atomic uint64_t kmalloc_live;    /* of them, live now */
+	_Atomic uint64_t shadow_full;     /* nc_model: mappings made without a shadow (it was full) */
+	_Atomic uint64_t owed;            /* lines of live device-writable mappings whose
+					     invalidate at unmap is still owed */
 };
+
+static void nc_add(_Atomic uint64_t *v, uint64_t n)
+{
+	atomic_fetch_add_explicit(v, n, memory_order_relaxed);
+}
+
+/* v -= n, stopping at 0 */
+static void nc_sub_sat(_Atomic uint64_t *v, uint64_t n)
+{
+	uint64_t o = atomic_load_explicit(v, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(v, &o, o - (n < o ? n : o),
+						      memory_order_relaxed,
+						      memory_order_relaxed))
+		;
+}
+
+static uint64_t nc_get(const _Atomic uint64_t *v)
+{
+	return atomic_load_explicit(v, memory_order_relaxed);
+}
 
 #define NC_DMA_MINALIGN 128u /* arm64's ARCH_DMA_MINALIGN */
 
@@ -174,9 +197,9 @@ static int nc_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 		int r = dma_bpool_map(d, &nc->swiotlb, cpu, len, dir, &slot);
 		if (r < 0)
 			return r;
-		nc->kmalloc_bounced++;
-		nc->kmalloc_live++;
-		nc->owed += dma_span((uintptr_t)slot, len, DMA_LINE);
+		nc_add(&nc->kmalloc_bounced, 1);
+		nc_add(&nc->kmalloc_live, 1);
+		nc_add(&nc->owed, dma_span((uintptr_t)slot, len, DMA_LINE));
 		nc_maintain(d, nc->wb, (uintptr_t)slot, len);
 		*iova = (uintptr_t)slot;
 		return 0;
@@ -191,11 +214,11 @@ static int nc_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 		if (dma_bpool_map(d, &nc->shadow, cpu, len, dir, &view) == 0)
 			*iova = (uintptr_t)view;
 		else
-			nc->shadow_full++;
+			nc_add(&nc->shadow_full, 1);
 	}
 	/* counted on the address unmap will be given, so they cancel */
 	if (dir & DMA_FROM_DEVICE)
-		nc->owed += dma_span(*iova, len, DMA_LINE);
+		nc_add(&nc->owed, dma_span(*iova, len, DMA_LINE));
 	return 0;
 }
 
@@ -206,11 +229,12 @@ static int nc_unmap(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir)
 	if (dir & DMA_FROM_DEVICE) {
 		nc_maintain(d, nc->inval, (uintptr_t)iova, len);
 		uint64_t n = dma_span(iova, len, DMA_LINE);
-		nc->owed -= n < nc->owed ? n : nc->owed;
+		nc_sub_sat(&nc->owed, n);
 	}
 	if (kb) {
 		int r = dma_bpool_unmap(d, &nc->swiotlb, (void *)(uintptr_t)iova, len, dir, true);
-		nc->kmalloc_live -= r == 0 && nc->kmalloc_live;
+		if (r == 0)
+			nc_sub_sat(&nc->kmalloc_live, 1);
 		return r;
 	}
 	if (dma_bpool_owns(&nc->shadow, (uintptr_t)iova))
@@ -242,7 +266,7 @@ static void *nc_translate(struct dma *d, uint64_t iova, size_t len,
 static unsigned nc_need_unmap(const struct dma *d)
 {
 	const struct dma_noncoherent *nc = DMA_CPRIV(struct dma_noncoherent, d);
-	return DMA_R_NONCOHERENT | (nc->kmalloc_bounced ? DMA_R_BOUNCE : 0);
+	return DMA_R_NONCOHERENT | (nc_get(&nc->kmalloc_bounced) ? DMA_R_BOUNCE : 0);
 }
 
 /* dma_direct_need_sync(): !dev_is_dma_coherent() is enough. */
@@ -256,12 +280,12 @@ static bool nc_need_sync(const struct dma *d, uint64_t iova)
  * (the nc_model shadow is the model's device view, not a resource). */
 static uint64_t nc_held(const struct dma *d)
 {
-	return DMA_CPRIV(struct dma_noncoherent, d)->kmalloc_live;
+	return nc_get(&DMA_CPRIV(struct dma_noncoherent, d)->kmalloc_live);
 }
 
 static uint64_t nc_owed_lines(const struct dma *d)
 {
-	return DMA_CPRIV(struct dma_noncoherent, d)->owed;
+	return nc_get(&DMA_CPRIV(struct dma_noncoherent, d)->owed);
 }
 
 const char *dma_noncoherent_insns(const struct dma *d, bool writeback)

@@ -355,6 +355,7 @@ void dma_iova_reserve(struct dma_iova *a, uint64_t pfn, uint64_t n);
  * after flushing every cache back to the bitmap: alloc_iova_fast. */
 int64_t dma_iova_alloc(struct dma_iova *a, unsigned order);
 void dma_iova_free(struct dma_iova *a, uint64_t pfn, unsigned order);
+uint64_t dma_iova_allocated(struct dma_iova *a);
 
 static inline unsigned dma_order(uint64_t pages)
 {

@@ -160,7 +160,7 @@ static int vfio_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 			       "aligned pages for %zu bytes at %p; space %llu "
 			       "pages of 4 KiB, %llu allocated", 1ull << order,
 			       len, cpu, (unsigned long long)v->iova.npages,
-			       (unsigned long long)v->iova.bitmap_pages);
+			       (unsigned long long)dma_iova_allocated(&v->iova));
 	struct vfio_iommu_type1_dma_map m = {
 		.argsz = sizeof(m),
 		.flags = (dir & DMA_TO_DEVICE ? VFIO_DMA_MAP_FLAG_READ : 0) |
