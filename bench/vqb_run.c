@@ -8,6 +8,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdalign.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,8 @@
 
 /* the --pages 2m fallback notice, once per process */
 static bool hugepage_notice_done;
+/* the --policy iova fallback notice, once per distinct reason */
+static char iova_notice_done[200];
 
 static struct dma_params dma_config(const struct vqb_config *c)
 {
@@ -491,6 +494,7 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	struct vqb_traffic_final dfin = {0};
 	if (mq.dma)
 		vqb_traffic_dma_final(mq.dma, &dfin);
+	bool flushes_apply = mq.dma && dma_counter_applies(mq.dma, offsetof(struct dma_counters, iotlb_flushes));
 	dma_close(mq.dma);
 	if (mq.n > 1)
 		pthread_barrier_destroy(&mq.sync.start);
@@ -528,6 +532,7 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	uint64_t packets = 0, errors = 0, lost = 0, kicks = 0, calls = 0, tsc = 0, payload = 0;
 	/* DMA: the device's totals over the runs, less what setups did */
 	uint64_t maps = dend.maps, unmaps = dend.unmaps, syncs = dend.syncs_for_cpu + dend.syncs_for_device;
+	uint64_t links = dend.iova_links, unlinks = dend.iova_unlinks, flushes = dend.iotlb_flushes;
 	uint64_t copied = dend.bytes_copied, leaked = dfin.leaked_mappings, stale = dfin.dma.stale_hits;
 	uint64_t faults = dfin.dma.faults, reports = dfin.dma.debug_reports;
 	uint64_t unmaintained = dfin.unmaintained_lines, late_landed = 0, late_blocked = 0, late_remapped = 0;
@@ -545,6 +550,9 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		unmaps -= q->d1.unmaps - q->d0.unmaps;
 		syncs -= q->d1.syncs_for_cpu + q->d1.syncs_for_device - q->d0.syncs_for_cpu - q->d0.syncs_for_device;
 		copied -= q->d1.bytes_copied - q->d0.bytes_copied;
+		links -= q->d1.iova_links - q->d0.iova_links;
+		unlinks -= q->d1.iova_unlinks - q->d0.iova_unlinks;
+		flushes -= q->d1.iotlb_flushes - q->d0.iotlb_flushes;
 		late_landed += q->r.late_writes_landed;
 		late_blocked += q->r.late_writes_blocked;
 		late_remapped += q->r.late_writes_remapped;
@@ -578,6 +586,16 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	m->unmaps_per_pkt = (double)unmaps / pk;
 	m->syncs_per_pkt = (double)syncs / pk;
 	m->bytes_copied_per_pkt = (double)copied / pk;
+	m->links_per_pkt = (double)links / pk;
+	m->unlinks_per_pkt = (double)unlinks / pk;
+	m->iotlb_flushes_per_pkt = flushes_apply ? (double)flushes / pk : NAN;
+	snprintf(m->iova_api, sizeof(m->iova_api), "%s", fin0->iova_api);
+	if (!strncmp(fin0->iova_api, "fallback", 8) && strcmp(fin0->iova_api, iova_notice_done)) {
+		/* said once per distinct reason, and in the CSV column iova_api */
+		snprintf(iova_notice_done, sizeof(iova_notice_done), "%s", fin0->iova_api);
+		fprintf(stderr, "vqbench: notice: --policy iova on --dma %s: dma_iova_try_alloc failed, buffers are mapped "
+			"one by one as the kernel's callers do (%s; CSV column iova_api)\n", c->dma, fin0->iova_api);
+	}
 	m->kicks_per_pkt = (double)kicks / pk;
 	m->calls_per_pkt = (double)calls / pk;
 	/* memory: counted by the allocator (dma_mem.h), every queue and the

@@ -303,6 +303,7 @@ static int queue_setup(struct vqb_traffic *t, struct queue *q, enum dev_queue ki
 		.arena = q->arena,
 		.arena_len = q->arena_len,
 		.buf_size = t->buf_size,
+		.max_chain = p->descs_hi, /* iova: sizes the range's windows */
 	};
 	if (p->shm) { /* the device reads indirect tables from the shared regions too */
 		tp.table_alloc = shm_table_alloc;
@@ -815,6 +816,10 @@ static void queue_teardown(const struct vqb_traffic_params *p, struct queue *q,
 			sum->skipped_unmaps += st.skipped_unmaps;
 			sum->readback_errors += st.readback_errors;
 			sum->tracked_chains += st.tracked_chains;
+			sum->links += st.links;
+			sum->unlinks += st.unlinks;
+			sum->iova_syncs += st.iova_syncs;
+			sum->ranges += st.ranges;
 			if (!sum->first_tracked_chain)
 				sum->first_tracked_chain = st.first_tracked_chain;
 		}
@@ -857,6 +862,8 @@ void vqb_traffic_teardown(struct vqb_traffic *t, struct vqb_traffic_final *f)
 		f->page_bytes = 4096;
 		if (t->q[0].pool && t->p.mem->page_of)
 			f->page_bytes = t->p.mem->page_of(t->q[0].arena, t->p.mem->ctx);
+		if (t->q[0].tr)
+			snprintf(f->iova_api, sizeof(f->iova_api), "%s", vq_track_iova_mode(t->q[0].tr));
 		/* live: adaptive allocates its records once a chain needs them */
 		if (t->q[0].tr)
 			vq_track_footprint_live(t->q[0].tr, &f->fp);

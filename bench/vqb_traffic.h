@@ -149,6 +149,7 @@ struct vqb_traffic_final {
 	size_t page_bytes;           /* bytes per page backing the buffers (queue 0's arena) */
 	size_t arena_bytes;
 	size_t dma_mem_bytes;
+	char iova_api[200];          /* policy iova: queue 0's vq_track_iova_mode() */
 };
 void vqb_traffic_teardown(struct vqb_traffic *t, struct vqb_traffic_final *f);
 

@@ -45,7 +45,8 @@
 	X(maps) X(unmaps) X(map_errors) X(syncs_for_cpu) X(syncs_for_device)   \
 	X(bytes_copied) X(lines_flushed) X(iotlb_invalidations)                \
 	X(iotlb_flushes) X(bounced) X(bounce_live) X(live) X(peak_live) X(faults)             \
-	X(stale_hits) X(debug_reports) X(mem_bytes)
+	X(stale_hits) X(debug_reports) X(mem_bytes)                           \
+	X(iova_links) X(iova_unlinks) X(iova_syncs) X(iova_ranges)
 
 enum dma_ctr {
 #define DMA_X(n) DMA_C_##n,
@@ -90,6 +91,15 @@ struct dma_ops {
 	uint64_t (*held)(const struct dma *d);
 	uint64_t (*owed_lines)(const struct dma *d); /* NULL: 0 */
 	void (*counters)(const struct dma *d, struct dma_counters *c);
+	/* The IOVA two-step API (dma_iova_api.c); NULL: not available here. */
+	int (*iova_alloc)(struct dma *d, struct dma_iova_state *st, size_t size);
+	void (*iova_free)(struct dma *d, struct dma_iova_state *st); /* nothing linked */
+	int (*iova_link)(struct dma *d, struct dma_iova_state *st, void *cpu, size_t offset,
+			 size_t len, enum dma_dir dir, uint64_t *dev_addr);
+	/* destroy: then free the range too (a lazy domain queues it and its
+	 * invalidation for the next flush, as dma_iova_destroy does) */
+	void (*iova_unlink)(struct dma *d, struct dma_iova_state *st, size_t offset,
+			    size_t len, enum dma_dir dir, bool destroy);
 };
 
 struct dma {
@@ -274,6 +284,11 @@ int dma_bpool_map(struct dma *d, struct dma_bpool *bp, void *orig, size_t len,
 int dma_bpool_map_aligned(struct dma *d, struct dma_bpool *bp, void *orig,
 			  size_t len, size_t span, size_t align_slots,
 			  enum dma_dir dir, void **slot);
+/* The live mapping whose first slot is at slot (on its queue's thread):
+ * give it back as dma_bpool_unmap would, with its own length and
+ * direction (an IOVA unlink knows only the granule). @return 1 unmapped,
+ * 0 slot is a later slot of a live mapping (nothing done), -EINVAL. */
+int dma_bpool_unmap_head(struct dma *d, struct dma_bpool *bp, void *slot, bool copy_back);
 /* Give the slots back; copy_back: copy out if the device wrote it. */
 int dma_bpool_unmap(struct dma *d, struct dma_bpool *bp, void *slot,
 		    size_t len, enum dma_dir dir, bool copy_back);

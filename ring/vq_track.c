@@ -178,6 +178,11 @@ int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *
 		track_free(t);
 		return rc;
 	}
+	if (p->policy == VQ_POLICY_IOVA && (rc = vq_track_iova_create(t, p)) < 0) {
+		vq_track_iova_destroy(t);
+		track_free(t);
+		return rc;
+	}
 	*out = t;
 	return 0;
 }
@@ -192,6 +197,8 @@ void vq_track_destroy(struct vq_track *t)
 		;
 	if (t->policy == VQ_POLICY_PREMAPPED)
 		unpremap(t);
+	if (t->policy == VQ_POLICY_IOVA)
+		vq_track_iova_destroy(t);
 	track_free(t);
 }
 
@@ -315,6 +322,8 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		return vq_track_fail(-EINVAL, "chain of %u buffers: allowed 1..%d", n, VQ_MAX_CHAIN);
 	if (indirect && !t->indirect_ok)
 		return vq_track_fail(-EINVAL, "indirect chain on a queue without VIRTIO_RING_F_INDIRECT_DESC");
+	if (t->policy == VQ_POLICY_IOVA && !t->iova->fallback)
+		return vq_track_iova_add(t, bufs, n, token, indirect);
 	/* 1. map (or look up) every buffer */
 	for (k = 0; k < n; k++) {
 		const struct vq_buf *b = &bufs[k];
@@ -504,6 +513,10 @@ static inline __attribute__((always_inline)) void complete_chain(struct vq_track
 
 	if (t->def->lazy && !t->tracked[u->head])
 		goto done; /* mapped while unmap was not needed */
+	if (t->policy == VQ_POLICY_IOVA && !t->iova->fallback) {
+		vq_track_iova_complete(t, u);
+		goto done;
+	}
 	if (t->def->retrieve) {
 		struct vq_pair pairs[VQ_MAX_CHAIN + 1];
 		unsigned n = retrieve_pairs(t, u, tidx, pairs);
@@ -513,7 +526,8 @@ static inline __attribute__((always_inline)) void complete_chain(struct vq_track
 	}
 	switch (t->policy) {
 	case VQ_POLICY_FULL:
-	case VQ_POLICY_ADAPTIVE: {
+	case VQ_POLICY_ADAPTIVE:
+	case VQ_POLICY_IOVA: /* its fallback: full's records */ {
 		if (u->indirect) {
 			const struct vq_rec_full *rec = &t->ind_full[(size_t)tidx * VQ_MAX_CHAIN];
 			for (unsigned i = 0; i < u->ndesc; i++)

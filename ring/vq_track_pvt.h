@@ -89,7 +89,10 @@ struct vq_track {
 	size_t arena_len;
 	uint32_t buf_shift;
 	size_t nbufs;
-	uint64_t *buf_iova; /* premapped: [nbufs] */
+	union {
+		uint64_t *buf_iova;          /* premapped: [nbufs] */
+		struct vq_track_iova *iova;  /* iova: its state (vq_track_iova.c) */
+	};
 	/* per-descriptor records, indexed by slot */
 	struct vq_rec_full *full;   /* [size] */
 	vq_rec_compact *compact;    /* [size] */
@@ -107,6 +110,29 @@ struct vq_track {
 	uint8_t *tracked;              /* adaptive: [size], 1 = chain at head has records */
 	struct vq_track_stats st;
 };
+
+/* iova (vq_track_iova.c): the range, the chains' windows. */
+struct vq_track_iova {
+	struct dma_iova_state st;
+	uint32_t win_granules; /* granules per chain window */
+	uint32_t max_chain;
+	uint32_t nfree;
+	bool fallback;         /* dma_iova_try_alloc failed: dma_map per buffer */
+	uint64_t *chain;       /* [size] by head: window granule | readable run << 32 |
+				  writable run << 48 (granules) */
+	uint16_t *win_free;    /* [size] stack of free windows */
+	char mode[200];
+};
+
+/* Hooks of the iova policy into the data path (vq_track_iova.c). */
+extern const struct vq_policy_def vq_iova_fallback_def;
+int vq_track_iova_create(struct vq_track *t, const struct vq_track_params *p);
+void vq_track_iova_destroy(struct vq_track *t);
+int vq_track_iova_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n, void *token,
+		      bool indirect);
+void vq_track_iova_complete(struct vq_track *t, const struct vq_used *u);
+/* Bytes the iova policy allocates per queue beyond the generic state. */
+size_t vq_track_iova_bytes(size_t size);
 
 /* Set vq_track_last_error() and return rc. */
 int vq_track_fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
