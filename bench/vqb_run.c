@@ -245,6 +245,7 @@ struct q_run {
 	int driver_cpu;
 	int rc;          /* < 0: setup (set_up false) or run failed */
 	bool set_up;
+	bool setup_exhausted; /* setup failed because a DMA resource ran out */
 	char msg[512];
 };
 
@@ -289,6 +290,7 @@ static void queue_run(struct q_run *q)
 	if (abort)
 		return; /* the barrier is never used */
 	if (q->rc < 0) {
+		q->setup_exhausted = q->rc == -ENOSPC;
 		q->rc = -EINVAL;
 		if (s)
 			vqb_traffic_sync_fail(s);
@@ -507,9 +509,15 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	char qb[32];
 	for (unsigned k = 0; k < mq.n; k++)
 		if (!mq.q[k].set_up) {
-			snprintf(msg, len, "%s%s", qname(&mq, k, qb, sizeof(qb)), mq.q[k].msg);
+			/* a resource exhausted at setup (premapped's arena did not
+			 * fit the bounce pool or IOVA space) is a result, as in a run */
+			bool ex = mq.q[k].setup_exhausted;
+			if (ex)
+				snprintf(m->status, sizeof(m->status), "exhausted");
+			snprintf(msg, len, "%s%s%s", qname(&mq, k, qb, sizeof(qb)), ex ? "exhausted at setup "
+				 "(0 packets): " : "", mq.q[k].msg);
 			free(mq.q);
-			return -EINVAL;
+			return ex ? (c->unsafe_skip ? 0 : -ENOSPC) : -EINVAL;
 		}
 
 	const struct vqb_traffic_final *fin0 = &mq.q[0].fin;

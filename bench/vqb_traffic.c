@@ -96,6 +96,7 @@ struct vqb_traffic {
 	uint64_t errors, lost_bytes, kicks;
 	unsigned idle_map_failures; /* in a row, with nothing in flight */
 	bool exhausted;             /* the last of them was -ENOMEM: a DMA resource ran out */
+	bool setup_exhausted;       /* setup: a DMA resource ran out (premapped's arena) */
 	uint16_t rx_num_buffers; /* what the device writes into the RX header */
 	struct dev_vfio *vfio;          /* --device vfio:BDF: attached before the dma backend */
 	const struct dev_format *fmt;   /* NULL: dev_payload.h's numbered stream */
@@ -310,8 +311,10 @@ static int queue_setup(struct vqb_traffic *t, struct queue *q, enum dev_queue ki
 		tp.table_free = shm_table_free;
 		tp.table_ctx = p->shm;
 	}
-	if ((rc = vq_track_create(q->vq, t->dma, &tp, &q->tr)) < 0)
+	if ((rc = vq_track_create(q->vq, t->dma, &tp, &q->tr)) < 0) {
+		t->setup_exhausted = rc == -ENOSPC; /* a DMA resource ran out mapping the arena */
 		return fail(err, errlen, "%s", vq_track_last_error());
+	}
 	return 0;
 }
 
@@ -451,9 +454,10 @@ int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **o
 	}
 	*out = t;
 	return 0;
-bad:
+bad:;
+	int ret = t->setup_exhausted ? -ENOSPC : -1;
 	vqb_traffic_teardown(t, NULL);
-	return -1;
+	return ret;
 }
 
 static uint32_t pick_descs(struct vqb_traffic *t)

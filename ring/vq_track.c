@@ -59,8 +59,9 @@ static int premap(struct vq_track *t)
 	for (size_t i = 0; i < t->nbufs; i++) {
 		char *cpu = t->arena + (i << t->buf_shift);
 		int rc = dma_map(t->dma, cpu, (size_t)1 << t->buf_shift, DMA_BIDIRECTIONAL, &t->buf_iova[i]);
-		if (rc < 0)
-			return vq_track_fail(rc, "premapped: mapping arena buffer %zu of %zu (%p) failed on dma backend '%s': %s",
+		if (rc < 0) /* -ENOMEM: IOVA space or bounce pool exhausted (-ENOSPC to the caller) */
+			return vq_track_fail(rc == -ENOMEM ? -ENOSPC : rc,
+				    "premapped: mapping arena buffer %zu of %zu (%p) failed on dma backend '%s': %s",
 				    i, t->nbufs, (void *)cpu, dma_name(t->dma), dma_last_error());
 		t->st.maps++;
 		if (t->buf_iova[i] & PREMAP_SYNC)
@@ -76,7 +77,8 @@ static int premap(struct vq_track *t)
 		int rc = dma_map(t->dma, t->ind_tables + (size_t)i * IND_TABLE_BYTES,
 				 IND_TABLE_BYTES, DMA_TO_DEVICE, &t->ind_iova[i]);
 		if (rc < 0)
-			return vq_track_fail(rc, "premapped: mapping indirect table %u failed on dma backend '%s': %s",
+			return vq_track_fail(rc == -ENOMEM ? -ENOSPC : rc,
+				    "premapped: mapping indirect table %u failed on dma backend '%s': %s",
 				    i, dma_name(t->dma), dma_last_error());
 		t->st.maps++;
 	}

@@ -158,7 +158,11 @@ int vq_track_check(const struct vq_config *cfg, const struct vq_track_params *p,
 
 /** Create the tracking layer over an existing driver queue and backend.
  * Allocates the policy's records and, with VQ_F_INDIRECT_DESC, one indirect
- * table per descriptor slot (registered with the backend). */
+ * table per descriptor slot (registered with the backend).
+ * @return 0, -ENOSPC (premapped: a DMA resource, the IOVA space or the
+ *         bounce pool, ran out mapping the arena: vq_track_last_error()
+ *         names it, its size and its use), -ENOMEM (no memory for the
+ *         tracking state), or what vq_track_check returns. */
 int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *p,
 		    struct vq_track **out);
 /** Unmaps what it still holds mapped (arena for premapped, detached
