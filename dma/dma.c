@@ -18,8 +18,10 @@
 #include "dma_mem.h"
 #include "dma_pvt.h"
 
-_Static_assert(sizeof(struct dma_counters) == DMA_C_N * sizeof(uint64_t),
-	       "DMA_COUNTER_LIST must list every field of struct dma_counters");
+_Static_assert(sizeof(struct dma_counters) == (DMA_C_N + DMA_C_IOVA_N) * sizeof(uint64_t),
+	       "DMA_COUNTER_LIST and the IOVA API's four must be every field of struct dma_counters");
+_Static_assert(offsetof(struct dma_counters, iova_links) == DMA_C_IOVA_FIRST * sizeof(uint64_t),
+	       "the IOVA API's counters follow DMA_COUNTER_LIST");
 #define DMA_X(n)                                                               \
 	_Static_assert(offsetof(struct dma_counters, n) ==                     \
 			       DMA_C_##n * sizeof(uint64_t),                   \

@@ -122,7 +122,27 @@ struct dma_iommu {
 	_Atomic uint64_t flush_seq;
 	/* device thread */
 	_Alignas(64) struct iommu_dev dev;
+	/* the IOVA API's counters (driver threads; dma_ctr_add's rules) */
+	_Alignas(64) _Atomic uint64_t iova_ctr[DMA_C_IOVA_N];
 };
+
+enum { IOVA_LINKS, IOVA_UNLINKS, IOVA_SYNCS, IOVA_RANGES };
+
+static void iova_ctr_add(struct dma *d, unsigned c, int64_t n)
+{
+	_Atomic uint64_t *p = &DMA_PRIV(struct dma_iommu, d)->iova_ctr[c];
+	if (d->shared) { /* several queues: a relaxed add (a counter orders nothing) */
+		atomic_fetch_add_explicit(p, (uint64_t)n, memory_order_relaxed);
+		return;
+	}
+	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + (uint64_t)n,
+			      memory_order_relaxed);
+}
+
+static uint64_t iova_ctr_get(const struct dma *d, unsigned c)
+{
+	return atomic_load_explicit(&DMA_CPRIV(struct dma_iommu, d)->iova_ctr[c], memory_order_relaxed);
+}
 
 static int iommu_open(struct dma *d)
 {
@@ -511,10 +531,18 @@ static bool iommu_need_sync(const struct dma *d, uint64_t iova)
  * so does each IOVA-API range; passthrough mappings hold nothing. */
 static uint64_t iommu_held(const struct dma *d)
 {
-	return d->p.passthrough ? 0 : dma_ctr_get(d, DMA_C_live) + dma_ctr_get(d, DMA_C_iova_ranges);
+	return d->p.passthrough ? 0 : dma_ctr_get(d, DMA_C_live) + iova_ctr_get(d, IOVA_RANGES);
 }
 
 /* ---- The IOVA two-step API (dma_iova_api.c; drivers/iommu/dma-iommu.c) ---- */
+
+static void iommu_counters(const struct dma *d, struct dma_counters *c)
+{
+	c->iova_links = iova_ctr_get(d, IOVA_LINKS);
+	c->iova_unlinks = iova_ctr_get(d, IOVA_UNLINKS);
+	c->iova_syncs = iova_ctr_get(d, IOVA_SYNCS);
+	c->iova_ranges = iova_ctr_get(d, IOVA_RANGES);
+}
 
 /* dma_iova_try_alloc: one IOVA block for the range (the model's allocator
  * hands out power-of-two blocks, so a range of 3 MiB holds 4). */
@@ -531,9 +559,10 @@ static int iommu_iova_alloc(struct dma *d, struct dma_iova_state *st, size_t siz
 			       (unsigned long long)(m->iova.npages >> 8),
 			       (unsigned long long)dma_iova_allocated(&m->iova),
 			       (unsigned long long)dma_ctr_get(d, DMA_C_live),
-			       (unsigned long long)dma_ctr_get(d, DMA_C_iova_ranges));
+			       (unsigned long long)iova_ctr_get(d, IOVA_RANGES));
 	st->addr = (uint64_t)pfn << DMA_PAGE_SHIFT;
 	st->size = size;
+	iova_ctr_add(d, IOVA_RANGES, 1);
 	return 0;
 }
 
@@ -541,6 +570,15 @@ static void iommu_iova_free(struct dma *d, struct dma_iova_state *st)
 {
 	struct dma_iommu *m = DMA_PRIV(struct dma_iommu, d);
 	dma_iova_free(&m->iova, st->addr >> DMA_PAGE_SHIFT, dma_order(st->size >> DMA_PAGE_SHIFT));
+	iova_ctr_add(d, IOVA_RANGES, -1);
+}
+
+/* dma_iova_sync: iommu_sync_map; this IOMMU sees a PTE when it is written,
+ * so the call is counted and does nothing else. */
+static void iommu_iova_sync(struct dma *d, struct dma_iova_state *st, size_t offset, size_t len)
+{
+	(void)st, (void)offset, (void)len;
+	iova_ctr_add(d, IOVA_SYNCS, 1);
 }
 
 /* dma_iova_link: PTEs written, no IOTLB work (iommu_map_nosync). An
@@ -586,6 +624,7 @@ static int iommu_iova_link(struct dma *d, struct dma_iova_state *st, void *cpu, 
 			       (unsigned long long)st->addr, (unsigned long long)st->size, why);
 	}
 	*dev_addr = st->addr + offset + ((uintptr_t)src & DMA_PAGE_MASK);
+	iova_ctr_add(d, IOVA_LINKS, 1);
 	return (int)pages;
 }
 
@@ -598,6 +637,9 @@ static void iommu_iova_unlink(struct dma *d, struct dma_iova_state *st, size_t o
 {
 	struct dma_iommu *m = DMA_PRIV(struct dma_iommu, d);
 	uint64_t pfn = (st->addr + offset) >> DMA_PAGE_SHIFT, pages = len >> DMA_PAGE_SHIFT;
+	iova_ctr_add(d, IOVA_UNLINKS, 1);
+	if (destroy)
+		iova_ctr_add(d, IOVA_RANGES, -1);
 	for (uint64_t i = 0; i < pages; i++) {
 		_Atomic uint64_t *ptep = pt_slot(m, pfn + i, false);
 		uint64_t pte = ptep ? atomic_load_explicit(ptep, memory_order_relaxed) : 0;
@@ -632,8 +674,7 @@ const struct dma_ops dma_iommu_ops = {
 	.name = "iommu",
 	.size = sizeof(struct dma_iommu),
 	.cbits = DMA_CBITS_COMMON | DMA_CBIT(iotlb_invalidations) |
-		    DMA_CBIT(iotlb_flushes) | DMA_CBIT(stale_hits) | DMA_CBIT(iova_links) |
-		    DMA_CBIT(iova_unlinks) | DMA_CBIT(iova_syncs) | DMA_CBIT(iova_ranges),
+		    DMA_CBIT(iotlb_flushes) | DMA_CBIT(stale_hits) | DMA_CBITS_IOVA,
 	.open = iommu_open,
 	.close = iommu_close,
 	.map = iommu_map,
@@ -643,7 +684,9 @@ const struct dma_ops dma_iommu_ops = {
 	.need_unmap = iommu_need_unmap,
 	.need_sync = iommu_need_sync,
 	.held = iommu_held,
+	.counters = iommu_counters,
 	.iova_alloc = iommu_iova_alloc,
+	.iova_sync = iommu_iova_sync,
 	.iova_free = iommu_iova_free,
 	.iova_link = iommu_iova_link,
 	.iova_unlink = iommu_iova_unlink,

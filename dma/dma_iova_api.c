@@ -35,12 +35,9 @@ int dma_iova_try_alloc(struct dma *d, struct dma_iova_state *st, size_t size)
 			       : d->ops == &dma_debug_ops ? "the debug model checks per-buffer mappings only"
 			       : "not modelled");
 	int r = d->ops->iova_alloc(d, st, (size + DMA_PAGE_MASK) & ~DMA_PAGE_MASK);
-	if (r < 0) {
+	if (r < 0)
 		memset(st, 0, sizeof(*st));
-		return r;
-	}
-	dma_ctr_add(d, DMA_C_iova_ranges, 1);
-	return 0;
+	return r;
 }
 
 void dma_iova_range_free(struct dma *d, struct dma_iova_state *st)
@@ -48,7 +45,6 @@ void dma_iova_range_free(struct dma *d, struct dma_iova_state *st)
 	if (!dma_use_iova(st))
 		return;
 	d->ops->iova_free(d, st);
-	dma_ctr_sub(d, DMA_C_iova_ranges, 1);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -61,11 +57,8 @@ int dma_iova_link(struct dma *d, struct dma_iova_state *st, void *cpu, size_t of
 			       "a granule-aligned offset inside it (range %llu bytes) and a valid buffer",
 			       len, cpu, offset, (int)dir, (unsigned long long)st->size);
 	int r = d->ops->iova_link(d, st, cpu, offset, len, dir, dev_addr);
-	if (r < 0) {
+	if (r < 0)
 		dma_ctr_add(d, DMA_C_map_errors, 1);
-		return r;
-	}
-	dma_ctr_add(d, DMA_C_iova_links, 1);
 	return r;
 }
 
@@ -74,7 +67,7 @@ int dma_iova_sync(struct dma *d, struct dma_iova_state *st, size_t offset, size_
 	if (!dma_use_iova(st) || offset + len > st->size)
 		return dma_err(d, -EINVAL, "dma_iova_sync of [%zu, +%zu): outside the range (%llu bytes)", offset,
 			       len, (unsigned long long)st->size);
-	dma_ctr_add(d, DMA_C_iova_syncs, 1);
+	d->ops->iova_sync(d, st, offset, len);
 	return 0;
 }
 
@@ -84,7 +77,6 @@ void dma_iova_unlink(struct dma *d, struct dma_iova_state *st, size_t offset, si
 	if (!dma_use_iova(st) || !len || (offset & DMA_PAGE_MASK) || offset + len > st->size)
 		return;
 	d->ops->iova_unlink(d, st, offset, (len + DMA_PAGE_MASK) & ~DMA_PAGE_MASK, dir, false);
-	dma_ctr_add(d, DMA_C_iova_unlinks, 1);
 }
 
 void dma_iova_destroy(struct dma *d, struct dma_iova_state *st, size_t mapped_len,
@@ -96,10 +88,8 @@ void dma_iova_destroy(struct dma *d, struct dma_iova_state *st, size_t mapped_le
 		/* a flush-queue domain queues the range and its invalidation
 		 * for the next global flush; a strict one flushes now */
 		d->ops->iova_unlink(d, st, 0, (mapped_len + DMA_PAGE_MASK) & ~DMA_PAGE_MASK, dir, true);
-		dma_ctr_add(d, DMA_C_iova_unlinks, 1);
 	} else {
 		d->ops->iova_free(d, st);
 	}
-	dma_ctr_sub(d, DMA_C_iova_ranges, 1);
 	memset(st, 0, sizeof(*st));
 }

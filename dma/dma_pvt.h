@@ -45,8 +45,7 @@
 	X(maps) X(unmaps) X(map_errors) X(syncs_for_cpu) X(syncs_for_device)   \
 	X(bytes_copied) X(lines_flushed) X(iotlb_invalidations)                \
 	X(iotlb_flushes) X(bounced) X(bounce_live) X(live) X(peak_live) X(faults)             \
-	X(stale_hits) X(debug_reports) X(mem_bytes)                           \
-	X(iova_links) X(iova_unlinks) X(iova_syncs) X(iova_ranges)
+	X(stale_hits) X(debug_reports) X(mem_bytes)
 
 enum dma_ctr {
 #define DMA_X(n) DMA_C_##n,
@@ -54,6 +53,11 @@ enum dma_ctr {
 #undef DMA_X
 	DMA_C_N
 };
+/* The IOVA API's counters follow the list in struct dma_counters; only a
+ * backend with the API keeps them (its own state, its counters hook), so
+ * struct dma does not grow for the others. */
+enum { DMA_C_IOVA_FIRST = DMA_C_N, DMA_C_IOVA_N = 4 };
+#define DMA_CBITS_IOVA (((1u << DMA_C_IOVA_N) - 1) << DMA_C_IOVA_FIRST)
 
 #define DMA_CBIT(n) (1u << DMA_C_##n)
 /* Counters every backend keeps (dma.c maintains them). */
@@ -91,8 +95,10 @@ struct dma_ops {
 	uint64_t (*held)(const struct dma *d);
 	uint64_t (*owed_lines)(const struct dma *d); /* NULL: 0 */
 	void (*counters)(const struct dma *d, struct dma_counters *c);
-	/* The IOVA two-step API (dma_iova_api.c); NULL: not available here. */
+	/* The IOVA two-step API (dma_iova_api.c); NULL: not available here.
+	 * The hooks keep the iova_* counters. */
 	int (*iova_alloc)(struct dma *d, struct dma_iova_state *st, size_t size);
+	void (*iova_sync)(struct dma *d, struct dma_iova_state *st, size_t offset, size_t len);
 	void (*iova_free)(struct dma *d, struct dma_iova_state *st); /* nothing linked */
 	int (*iova_link)(struct dma *d, struct dma_iova_state *st, void *cpu, size_t offset,
 			 size_t len, enum dma_dir dir, uint64_t *dev_addr);
