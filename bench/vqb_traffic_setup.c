@@ -234,16 +234,10 @@ static int queue_setup(struct vqb_traffic *t, struct queue *q, enum dev_queue ki
 	return 0;
 }
 
-int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **out,
-		      char *err, size_t errlen)
+/* The engine's parameters, with --descs mix turned into its table
+ * (1..VQ_MAX_CHAIN, drawn from mix_weights). */
+static void engine_params(struct vqb_traffic *t, const struct vqb_traffic_params *p)
 {
-	size_t size = (sizeof(struct vqb_traffic) + 63) & ~(size_t)63;
-	struct vqb_traffic *t = aligned_alloc(64, size);
-	int rc;
-
-	if (!t)
-		return fail(err, errlen, "out of memory");
-	memset(t, 0, size);
 	t->p = *p;
 	t->rng = p->seed ? p->seed : 0x9e3779b97f4a7c15ull;
 	if (p->descs_kind == VQB_DESCS_MIX) {
@@ -254,16 +248,17 @@ int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **o
 			for (unsigned w = 0; w < mix_weights[n]; w++)
 				t->mix[k++] = (uint8_t)n;
 	}
+}
+
+/* Buffer lengths per chain length, and the buffer slot size. */
+static int buffer_sizes(struct vqb_traffic *t, char *err, size_t errlen)
+{
 	const struct vqb_traffic_params *tp = &t->p;
-	if (tp->descs_lo < 1 || tp->descs_hi > VQ_MAX_CHAIN || tp->descs_lo > tp->descs_hi) {
-		fail(err, errlen, "--descs %u-%u: allowed 1..%d", tp->descs_lo, tp->descs_hi, VQ_MAX_CHAIN);
-		goto bad;
-	}
-	if (tp->pkt_bytes < 8 || tp->pkt_bytes < tp->descs_hi - 1 || tp->pkt_bytes > 65536) {
-		fail(err, errlen, "--pkt-bytes %u: needs 8..65536 and at least one byte per payload descriptor (%u)",
-		     tp->pkt_bytes, tp->descs_hi - 1);
-		goto bad;
-	}
+	if (tp->descs_lo < 1 || tp->descs_hi > VQ_MAX_CHAIN || tp->descs_lo > tp->descs_hi)
+		return fail(err, errlen, "--descs %u-%u: allowed 1..%d", tp->descs_lo, tp->descs_hi, VQ_MAX_CHAIN);
+	if (tp->pkt_bytes < 8 || tp->pkt_bytes < tp->descs_hi - 1 || tp->pkt_bytes > 65536)
+		return fail(err, errlen, "--pkt-bytes %u: needs 8..65536 and at least one byte per payload descriptor (%u)",
+			    tp->pkt_bytes, tp->descs_hi - 1);
 	/* buffer lengths: n == 1 holds the whole stream; otherwise the header,
 	 * then the payload spread evenly over n - 1 buffers */
 	uint32_t largest = 0;
@@ -280,84 +275,94 @@ int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **o
 				if (t->lens[n][k] > largest)
 					largest = t->lens[n][k];
 	}
-	t->buf_size = next_pow2(largest + (p->mem ? p->mem->headroom : 0));
+	t->buf_size = next_pow2(largest + (tp->mem ? tp->mem->headroom : 0));
+	return 0;
+}
 
-	/* --dma-mask: reserve the queues' arenas across the mask before the
-	 * backend puts its bounce pool just under it; the first queue's arena
-	 * straddles the mask, a second one lies above it */
+/* --dma-mask: reserve the queues' arenas across the mask before the
+ * backend puts its bounce pool just under it; the first queue's arena
+ * straddles the mask, a second one lies above it */
+static int reserve_straddling(struct vqb_traffic *t, char *err, size_t errlen)
+{
+	const struct vqb_traffic_params *tp = &t->p;
 	uint64_t smask = straddle_mask(tp);
-	if (smask) {
-		size_t len = (size_t)queue_nctx(tp) * tp->descs_hi * t->buf_size;
-		unsigned nq = p->dir == VQB_DIR_BOTH ? 2 : 1;
-		t->q[0].arena = alloc_straddling(len, smask);
-		if (nq == 2 && t->q[0].arena)
-			t->q[1].arena = alloc_straddling_at((char *)t->q[0].arena + len, len);
-		if (!t->q[0].arena || (nq == 2 && !t->q[1].arena)) {
-			fail(err, errlen, "--dma-mask %u: cannot place the buffer arena across address 0x%llx",
-			     p->dma_params.mask_bits, (unsigned long long)smask + 1);
-			goto bad;
-		}
-		for (unsigned i = 0; i < nq; i++)
-			t->q[i].arena_len = len;
-	}
+	if (!smask)
+		return 0;
+	size_t len = (size_t)queue_nctx(tp) * tp->descs_hi * t->buf_size;
+	unsigned nq = tp->dir == VQB_DIR_BOTH ? 2 : 1;
+	t->q[0].arena = alloc_straddling(len, smask);
+	if (nq == 2 && t->q[0].arena)
+		t->q[1].arena = alloc_straddling_at((char *)t->q[0].arena + len, len);
+	if (!t->q[0].arena || (nq == 2 && !t->q[1].arena))
+		return fail(err, errlen, "--dma-mask %u: cannot place the buffer arena across address 0x%llx",
+			    tp->dma_params.mask_bits, (unsigned long long)smask + 1);
+	for (unsigned i = 0; i < nq; i++)
+		t->q[i].arena_len = len;
+	return 0;
+}
+
+/* The dma backend: the one the queues share (opened by the first), or
+ * this engine's own; a vfio device attached first (its container must
+ * exist before the backend that maps through it). */
+static int open_dma(struct vqb_traffic *t, char *err, size_t errlen)
+{
+	const struct vqb_traffic_params *p = &t->p;
 	struct dma_params dp = p->dma_params;
 	if (!strcmp(p->dma, "bounce") && dp.bounce_pool_bytes == 0) {
 		/* room for every in-flight buffer in 2 KiB slots, at least 64 MiB */
-		size_t need = (size_t)p->cfg.size * tp->descs_hi * 2 * (t->buf_size > 2048 ? t->buf_size : 2048) *
+		size_t need = (size_t)p->cfg.size * p->descs_hi * 2 * (t->buf_size > 2048 ? t->buf_size : 2048) *
 			      (dp.cpus ? dp.cpus : 1); /* every queue sharing it */
 		dp.bounce_pool_bytes = need > (64u << 20) ? need : (64u << 20);
 	}
-	/* a real PCI device: its VFIO container must exist before the backend
-	 * that maps through it */
 	if (!strncmp(p->device, "vfio:", 5)) {
-		if ((rc = dev_vfio_attach(p->device + 5, &t->vfio)) < 0) {
-			fail(err, errlen, "--device %s: %s", p->device, dev_last_error());
-			goto bad;
-		}
+		if (dev_vfio_attach(p->device + 5, &t->vfio) < 0)
+			return fail(err, errlen, "--device %s: %s", p->device, dev_last_error());
 		if (!strcmp(p->dma, "vfio") && dp.vfio_container_fd < 0)
 			dp.vfio_container_fd = dev_vfio_container_fd(t->vfio);
 	}
 	if (p->dma_dev && *p->dma_dev) {
 		t->dma = *p->dma_dev; /* the device's, opened by the first queue */
-	} else if ((rc = dma_open(p->dma, &dp, &t->dma)) < 0) {
-		fail(err, errlen, "--dma %s: %s", p->dma, dma_last_error());
-		goto bad;
+	} else if (dma_open(p->dma, &dp, &t->dma) < 0) {
+		return fail(err, errlen, "--dma %s: %s", p->dma, dma_last_error());
 	} else if (p->dma_dev) {
 		*p->dma_dev = t->dma;
 	} else {
 		t->own_dma = true;
 	}
+	return 0;
+}
+
+/* The queues (TX, RX or both) and the device serving them. */
+static int open_device(struct vqb_traffic *t, char *err, size_t errlen)
+{
+	const struct vqb_traffic_params *p = &t->p;
 	struct dev_params devp = {
 		.kind = p->device,
 		.cfg = p->cfg,
 		.dma = t->dma,
 		.cpu = p->dev_cpu,
 		.batch_used = false,
-		.rx_payload_bytes = tp->pkt_bytes,
-		.budget = tp->batch,
+		.rx_payload_bytes = p->pkt_bytes,
+		.budget = p->batch,
 		.launcher = p->launcher,
 		.shm = p->shm,
 		.vfio = t->vfio,
 		.late_writes = p->late_writes,
 	};
-	if (p->echo && p->dir != VQB_DIR_BOTH) {
-		fail(err, errlen, "echo traffic needs --dir both, got --dir %s", vqb_dir_name(p->dir));
-		goto bad;
-	}
+	if (p->echo && p->dir != VQB_DIR_BOTH)
+		return fail(err, errlen, "echo traffic needs --dir both, got --dir %s", vqb_dir_name(p->dir));
 	if (p->dir == VQB_DIR_TX || p->dir == VQB_DIR_BOTH) {
 		if (queue_setup(t, &t->q[t->nq], DEV_Q_TX, err, errlen) < 0)
-			goto bad;
+			return -1;
 		devp.ring[DEV_Q_TX] = t->q[t->nq++].ring;
 	}
 	if (p->dir == VQB_DIR_RX || p->dir == VQB_DIR_BOTH) {
 		if (queue_setup(t, &t->q[t->nq], DEV_Q_RX, err, errlen) < 0)
-			goto bad;
+			return -1;
 		devp.ring[DEV_Q_RX] = t->q[t->nq++].ring;
 	}
-	if ((rc = dev_open(&devp, &t->dev)) < 0) {
-		fail(err, errlen, "--device %s: %s", p->device, dev_last_error());
-		goto bad;
-	}
+	if (dev_open(&devp, &t->dev) < 0)
+		return fail(err, errlen, "--device %s: %s", p->device, dev_last_error());
 	t->rx_num_buffers = dev_rx_num_buffers(t->dev);
 	t->fmt = dev_format(t->dev);
 	if (t->vfio) {
@@ -368,11 +373,26 @@ int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **o
 			fprintf(stderr, "vqbench: %s\n", last);
 		}
 	}
+	return 0;
+}
+
+int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **out,
+		      char *err, size_t errlen)
+{
+	size_t size = (sizeof(struct vqb_traffic) + 63) & ~(size_t)63;
+	struct vqb_traffic *t = aligned_alloc(64, size);
+
+	if (!t)
+		return fail(err, errlen, "out of memory");
+	memset(t, 0, size);
+	engine_params(t, p);
+	if (buffer_sizes(t, err, errlen) < 0 || reserve_straddling(t, err, errlen) < 0 ||
+	    open_dma(t, err, errlen) < 0 || open_device(t, err, errlen) < 0) {
+		vqb_traffic_teardown(t, NULL);
+		return -1;
+	}
 	*out = t;
 	return 0;
-bad:
-	vqb_traffic_teardown(t, NULL);
-	return -1;
 }
 
 void vqb_traffic_dma_final(const struct dma *d, struct vqb_traffic_final *f)
