@@ -222,6 +222,146 @@ int vqb_traffic_run(struct vqb_traffic *t, uint64_t packets, double seconds,
 	return vqb_traffic_run_sync(t, NULL, packets, seconds, r, err, errlen);
 }
 
+/* One run's state: where the counters stood before it, and the loop's. */
+struct run_state {
+	uint64_t packets;          /* to complete; 0: run for `seconds` */
+	double seconds;
+	uint64_t base_err, base_lost, base_kicks, base_done[DEV_NQ];
+	struct dev_counters dc0;
+	double t0, last_progress;  /* CLOCK_MONOTONIC s */
+	uint64_t c0;               /* TSC at the start */
+	uint64_t done, posted, loops, last_done;
+	/* echo: each queue carries half of the packets; q[0] is TX, q[1] RX */
+	uint64_t echo_quota, seq0[DEV_NQ];
+};
+
+/* Post on every queue, each within its budget (the batch, what is left of
+ * `packets`, echo's RX buffers). @return 0, or -1 (err set; exhaustion
+ * also in r). */
+static int post_all(struct vqb_traffic *t, struct run_state *st, struct vqb_traffic_result *r, char *err,
+		    size_t errlen)
+{
+	for (unsigned i = 0; i < t->nq; i++) {
+		struct queue *q = &t->q[i];
+		uint32_t budget = t->p.batch;
+		if (t->p.echo) {
+			uint64_t left = st->packets ? st->echo_quota - (q->next_seq - st->seq0[i]) : UINT64_MAX;
+			if (q->kind == DEV_Q_TX && t->q[1].next_seq - q->next_seq < left)
+				left = t->q[1].next_seq - q->next_seq; /* an RX buffer waits for each */
+			if (left < budget)
+				budget = (uint32_t)left;
+		} else if (st->packets && st->posted + budget > st->packets) {
+			budget = (uint32_t)(st->packets - st->posted);
+		}
+		if (!budget)
+			continue;
+		int pr = post(t, q, budget, err, errlen);
+		if (pr < 0) {
+			/* exhaustion: the caller makes it a result (status
+			 * exhausted, packets until then) */
+			if (t->exhausted) {
+				r->exhausted = r->stopped_early = true;
+				snprintf(r->note, sizeof(r->note), "%s", err);
+			}
+			return -1;
+		}
+		st->posted += (uint64_t)pr;
+	}
+	return 0;
+}
+
+/* Every 256 loops: a stop request, another queue's failure, the time up,
+ * a stalled device. @return 0 go on, 1 stop (a result), -1 fail (err). */
+static int run_checks(struct vqb_traffic *t, struct vqb_traffic_sync *s, struct run_state *st,
+		      struct vqb_traffic_result *r, char *err, size_t errlen)
+{
+	if (vqb_traffic_stop_requested()) {
+		r->interrupted = true;
+		return fail(err, errlen, "interrupted (SIGINT or SIGTERM) after %llu packets",
+			    (unsigned long long)st->done);
+	}
+	if (sync_failed(s)) {
+		snprintf(r->note, sizeof(r->note), "stopped: another queue failed");
+		return 1;
+	}
+	double now = now_s();
+	if (!st->packets && now - st->t0 >= st->seconds)
+		return 1;
+	if (st->done != st->last_done) {
+		st->last_done = st->done;
+		st->last_progress = now;
+	} else if (now - st->last_progress > 5.0) {
+		return fail(err, errlen, "no completion for 5 s with %llu packets in flight: device stalled (%s)",
+			    (unsigned long long)(st->posted - st->done),
+			    dev_error(t->dev) ? dev_error(t->dev) : "no device error");
+	}
+	return 0;
+}
+
+/* The packet loop: post, let the device act, reap and verify, until
+ * `packets` complete, time is up, or something stops it. @return 0 or -1. */
+static int packet_loop(struct vqb_traffic *t, struct vqb_traffic_sync *s, struct run_state *st,
+		       struct vqb_traffic_result *r, char *err, size_t errlen)
+{
+	for (;;) {
+		if (post_all(t, st, r, err, errlen) < 0)
+			return -1;
+		if (dev_poll(t->dev) < 0)
+			return fail(err, errlen, "%s", dev_error(t->dev) ? dev_error(t->dev) : "device failed");
+		for (unsigned i = 0; i < t->nq; i++) {
+			int n = reap(t, &t->q[i], err, errlen);
+			if (n < 0)
+				return -1;
+			st->done += (uint64_t)n;
+		}
+		/* the device acts after completion, before the driver reuses
+		 * the buffers it just got back */
+		if (t->p.late_writes)
+			dev_late_writes(t->dev);
+		if (st->packets && st->done >= st->packets)
+			return 0;
+		if ((++st->loops & 255) == 0) {
+			int c = run_checks(t, s, st, r, err, errlen);
+			if (c)
+				return c < 0 ? -1 : 0;
+		}
+	}
+}
+
+/* The run's result: the loop's times and packets (a failure stops the
+ * other queues), the device stopped (before reading its counters: the
+ * thread's are ordered before ours by the join), and every counter's
+ * change since the start. */
+static void run_result(struct vqb_traffic *t, struct vqb_traffic_sync *s, int rc, const struct run_state *st,
+		       struct vqb_traffic_result *r)
+{
+	r->tsc_cycles = __rdtsc() - st->c0;
+	r->t_start = st->t0;
+	r->t_end = now_s();
+	r->seconds = r->t_end - st->t0;
+	if (rc < 0 && s)
+		atomic_store_explicit(&s->failed, 1u, memory_order_relaxed);
+	r->packets = st->done;
+	dev_stop(t->dev);
+	for (unsigned i = 0; i < t->nq; i++) {
+		if (t->q[i].kind == DEV_Q_TX)
+			r->tx_packets = t->q[i].done - st->base_done[i];
+		else
+			r->rx_packets = t->q[i].done - st->base_done[i];
+	}
+	struct dev_counters dc;
+	dev_get_counters(t->dev, &dc);
+	t->errors += dc.tx_errors - st->dc0.tx_errors;
+	r->errors = t->errors - st->base_err;
+	r->lost_bytes = t->lost_bytes - st->base_lost;
+	r->kicks = t->kicks - st->base_kicks;
+	r->calls = dc.calls - st->dc0.calls;
+	r->late_writes_landed = dc.late_writes_landed - st->dc0.late_writes_landed;
+	r->late_writes_blocked = dc.late_writes_blocked - st->dc0.late_writes_blocked;
+	r->late_writes_remapped = dc.late_writes_remapped - st->dc0.late_writes_remapped;
+	r->payload_bytes = st->done * (DEV_NET_HDR_BYTES + t->p.pkt_bytes);
+}
+
 /* noinline, noclone: the packet loop keeps its own symbol under link-time
  * optimisation, so callgrind's --toggle-collect/--dump-after=
  * vqb_traffic_run_sync (scripts/callgrind-counts.py) find it */
@@ -230,12 +370,13 @@ __attribute__((VQB_NOINLINE_NOCLONE)) int vqb_traffic_run_sync(struct vqb_traffi
 			 double seconds, struct vqb_traffic_result *r, char *err, size_t errlen)
 {
 	memset(r, 0, sizeof(*r));
-	uint64_t base_err = t->errors, base_lost = t->lost_bytes, base_kicks = t->kicks;
-	uint64_t base_done[DEV_NQ] = {0};
+	struct run_state st = {
+		.packets = packets, .seconds = seconds,
+		.base_err = t->errors, .base_lost = t->lost_bytes, .base_kicks = t->kicks,
+	};
 	for (unsigned i = 0; i < t->nq; i++)
-		base_done[i] = t->q[i].done;
-	struct dev_counters dc0;
-	dev_get_counters(t->dev, &dc0);
+		st.base_done[i] = t->q[i].done;
+	dev_get_counters(t->dev, &st.dc0);
 	if (dev_start(t->dev) < 0) {
 		fail(err, errlen, "%s", dev_last_error());
 		if (s)
@@ -244,117 +385,16 @@ __attribute__((VQB_NOINLINE_NOCLONE)) int vqb_traffic_run_sync(struct vqb_traffi
 	}
 	if (s)
 		pthread_barrier_wait(&s->start);
-	double t0 = now_s(), last_progress = t0;
-	uint64_t c0 = __rdtsc(), done = 0, posted = 0, loops = 0, last_done = 0;
-	int rc = 0;
-
-	/* echo: each queue carries half of the packets; q[0] is TX, q[1] RX */
-	uint64_t echo_quota = (packets + 1) / 2, seq0[DEV_NQ] = {0};
+	st.t0 = st.last_progress = now_s();
+	st.c0 = __rdtsc();
+	st.echo_quota = (packets + 1) / 2;
 	for (unsigned i = 0; i < t->nq; i++)
-		seq0[i] = t->q[i].next_seq;
-	if (sync_failed(s)) {
+		st.seq0[i] = t->q[i].next_seq;
+	int rc = 0;
+	if (sync_failed(s))
 		snprintf(r->note, sizeof(r->note), "stopped: another queue failed");
-		goto out;
-	}
-	for (;;) {
-		for (unsigned i = 0; i < t->nq; i++) {
-			struct queue *q = &t->q[i];
-			uint32_t budget = t->p.batch;
-			if (t->p.echo) {
-				uint64_t left = packets ? echo_quota - (q->next_seq - seq0[i]) : UINT64_MAX;
-				if (q->kind == DEV_Q_TX && t->q[1].next_seq - q->next_seq < left)
-					left = t->q[1].next_seq - q->next_seq; /* an RX buffer waits for each */
-				if (left < budget)
-					budget = (uint32_t)left;
-			} else if (packets && posted + budget > packets) {
-				budget = (uint32_t)(packets - posted);
-			}
-			if (budget) {
-				int pr = post(t, q, budget, err, errlen);
-				if (pr < 0) {
-					/* exhaustion: the caller makes it a result (status
-					 * exhausted, packets until then) */
-					if (t->exhausted) {
-						r->exhausted = r->stopped_early = true;
-						snprintf(r->note, sizeof(r->note), "%s", err);
-					}
-					rc = -1;
-					goto out;
-				}
-				posted += (uint64_t)pr;
-			}
-		}
-		int dp = dev_poll(t->dev);
-		if (dp < 0) {
-			rc = fail(err, errlen, "%s", dev_error(t->dev) ? dev_error(t->dev) : "device failed");
-			goto out;
-		}
-		for (unsigned i = 0; i < t->nq; i++) {
-			int n = reap(t, &t->q[i], err, errlen);
-			if (n < 0) {
-				rc = -1;
-				goto out;
-			}
-			done += (uint64_t)n;
-		}
-		/* the device acts after completion, before the driver reuses
-		 * the buffers it just got back */
-		if (t->p.late_writes)
-			dev_late_writes(t->dev);
-		if (packets && done >= packets)
-			break;
-		if ((++loops & 255) == 0) {
-			if (vqb_traffic_stop_requested()) {
-				r->interrupted = true;
-				rc = fail(err, errlen, "interrupted (SIGINT or SIGTERM) after %llu packets",
-					  (unsigned long long)done);
-				goto out;
-			}
-			if (sync_failed(s)) {
-				snprintf(r->note, sizeof(r->note), "stopped: another queue failed");
-				break;
-			}
-			double now = now_s();
-			if (!packets && now - t0 >= seconds)
-				break;
-			if (done != last_done) {
-				last_done = done;
-				last_progress = now;
-			} else if (now - last_progress > 5.0) {
-				rc = fail(err, errlen, "no completion for 5 s with %llu packets in flight: device stalled (%s)",
-					  (unsigned long long)(posted - done),
-					  dev_error(t->dev) ? dev_error(t->dev) : "no device error");
-				goto out;
-			}
-		}
-	}
-out:
-	r->tsc_cycles = __rdtsc() - c0;
-	r->t_start = t0;
-	r->t_end = now_s();
-	r->seconds = r->t_end - t0;
-	if (rc < 0 && s)
-		atomic_store_explicit(&s->failed, 1u, memory_order_relaxed);
-	r->packets = done;
-	/* stop the device before reading its counters (the thread's are
-	 * ordered before ours by the join) */
-	dev_stop(t->dev);
-	for (unsigned i = 0; i < t->nq; i++) {
-		if (t->q[i].kind == DEV_Q_TX)
-			r->tx_packets = t->q[i].done - base_done[i];
-		else
-			r->rx_packets = t->q[i].done - base_done[i];
-	}
-	struct dev_counters dc;
-	dev_get_counters(t->dev, &dc);
-	t->errors += dc.tx_errors - dc0.tx_errors;
-	r->errors = t->errors - base_err;
-	r->lost_bytes = t->lost_bytes - base_lost;
-	r->kicks = t->kicks - base_kicks;
-	r->calls = dc.calls - dc0.calls;
-	r->late_writes_landed = dc.late_writes_landed - dc0.late_writes_landed;
-	r->late_writes_blocked = dc.late_writes_blocked - dc0.late_writes_blocked;
-	r->late_writes_remapped = dc.late_writes_remapped - dc0.late_writes_remapped;
-	r->payload_bytes = done * (DEV_NET_HDR_BYTES + t->p.pkt_bytes);
+	else
+		rc = packet_loop(t, s, &st, r, err, errlen);
+	run_result(t, s, rc, &st, r);
 	return rc;
 }
