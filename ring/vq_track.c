@@ -324,7 +324,7 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		return vq_track_fail(-EINVAL, "chain of %u buffers: allowed 1..%d", n, VQ_MAX_CHAIN);
 	if (indirect && !t->indirect_ok)
 		return vq_track_fail(-EINVAL, "indirect chain on a queue without VIRTIO_RING_F_INDIRECT_DESC");
-	if (t->policy == VQ_POLICY_IOVA && !t->iova->fallback)
+	if (vq_track_iova_owns(t))
 		return vq_track_iova_add(t, bufs, n, token, indirect);
 	/* 1. map (or look up) every buffer */
 	for (k = 0; k < n; k++) {
@@ -515,10 +515,8 @@ static inline __attribute__((always_inline)) void complete_chain(struct vq_track
 
 	if (t->def->lazy && !t->tracked[u->head])
 		goto done; /* mapped while unmap was not needed */
-	if (t->policy == VQ_POLICY_IOVA && !t->iova->fallback) {
-		vq_track_iova_complete(t, u);
-		goto done;
-	}
+	if (vq_track_iova_owns(t) && vq_track_iova_complete(t, u))
+		goto done; /* the IOVA API: the chain's runs unlinked */
 	if (t->def->retrieve) {
 		struct vq_pair pairs[VQ_MAX_CHAIN + 1];
 		unsigned n = retrieve_pairs(t, u, tidx, pairs);
@@ -533,8 +531,7 @@ static inline __attribute__((always_inline)) void complete_chain(struct vq_track
 		if (u->indirect) {
 			const struct vq_rec_full *rec = &t->ind_full[(size_t)tidx * VQ_MAX_CHAIN];
 			for (unsigned i = 0; i < u->ndesc; i++)
-				unmap_one(t, rec[i].addr, rec[i].len,
-					  (rec[i].flags & VQ_DESC_F_WRITE) ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
+				unmap_one(t, rec[i].addr, rec[i].len, rec_dir(rec[i].flags));
 			unmap_one(t, t->full[u->head].addr, t->full[u->head].len, DMA_TO_DEVICE);
 			break;
 		}
@@ -542,8 +539,7 @@ static inline __attribute__((always_inline)) void complete_chain(struct vq_track
 		uint16_t slot = u->head;
 		for (unsigned i = 0; i < u->ndesc; i++) {
 			const struct vq_rec_full *r = &t->full[slot];
-			unmap_one(t, r->addr, r->len,
-				  (r->flags & VQ_DESC_F_WRITE) ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
+			unmap_one(t, r->addr, r->len, rec_dir(r->flags));
 			slot = r->next;
 		}
 		break;

@@ -214,11 +214,12 @@ undo:
 	return rc;
 }
 
-void vq_track_iova_complete(struct vq_track *t, const struct vq_used *u)
+bool vq_track_iova_complete(struct vq_track *t, const struct vq_used *u)
 {
 	struct vq_track_iova *io = t->iova;
 	uint64_t r = io->chain[u->head];
 	size_t base = (uint32_t)r;
 	unlink_runs(t, base, (size_t)(r >> 32) & 0xffff, (size_t)(r >> 48));
 	io->win_free[io->nfree++] = (uint16_t)(base / io->win_granules);
+	return true;
 }

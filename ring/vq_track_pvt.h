@@ -130,7 +130,13 @@ int vq_track_iova_create(struct vq_track *t, const struct vq_track_params *p);
 void vq_track_iova_destroy(struct vq_track *t);
 int vq_track_iova_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n, void *token,
 		      bool indirect);
-void vq_track_iova_complete(struct vq_track *t, const struct vq_used *u);
+/* Unlink a completed chain's runs. @return true (it handled the chain). */
+bool vq_track_iova_complete(struct vq_track *t, const struct vq_used *u);
+/* The chain goes through the IOVA API (policy iova, not its fallback). */
+static inline bool vq_track_iova_owns(const struct vq_track *t)
+{
+	return t->policy == VQ_POLICY_IOVA && !t->iova->fallback;
+}
 /* Bytes the iova policy allocates per queue beyond the generic state. */
 size_t vq_track_iova_bytes(size_t size);
 

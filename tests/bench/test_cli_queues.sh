@@ -151,7 +151,7 @@ check "rte_ring --queues 2 exits 2 (rc=$rc)" \
 rc=$?
 check "a failing queue: exit 1 (rc=$rc)" test $rc = 1
 check "... the message names the queue: $(head -1 "$tmp/err")" \
-	grep -q "failed: queue [0-9]: premapped: .*dma backend 'iommu'.*bounce pool exhausted" "$tmp/err"
+	grep -q "failed: queue [0-9]: exhausted at setup (0 packets): premapped: .*dma backend 'iommu'.*bounce pool exhausted" "$tmp/err"
 
 # 6. bad values: exit 2, one line naming the flag, the value, what is allowed
 for v in 0 65 x 2,2 1,; do
