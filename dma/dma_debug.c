@@ -6,8 +6,9 @@
  *
  * Entries: every live mapping is an entry from a pool, on the list of its
  * hash bucket, as kernel/dma/debug.c keeps them: 16384 buckets (HASH_SIZE)
- * hashed on the device address's bits from 13 up (hash_fn: 8 KiB of
- * address per bucket). A lookup by address walks its bucket
+ * hashed on the device address (hash_fn), here on its bits from 6 up (64
+ * bytes of address per bucket; the kernel takes bits from 13 up, 8 KiB,
+ * too coarse for a ring's small buffers). A lookup by address walks its bucket
  * (bucket_find_exact); a lookup of an address inside a mapping walks back
  * one bucket at a time from the address's (bucket_find_contain), here no
  * further than the longest mapping seen so far can reach (the kernel stops
@@ -55,7 +56,11 @@
 #define DBG_RECENT 256u       /* unmapped IOVAs remembered */
 #define DBG_PRINT_MAX 16u     /* leak lines printed at close */
 #define DBG_HASH_SIZE 16384u  /* buckets: HASH_SIZE */
-#define DBG_HASH_SHIFT 13     /* HASH_FN_SHIFT: 8 KiB of address per bucket */
+#define DBG_HASH_SHIFT 6      /* 64 bytes of address per bucket (the kernel's
+				 HASH_FN_SHIFT is 13: 8 KiB, which puts a
+				 virtqueue's dense small buffers, 64..128 per
+				 8 KiB, on one list and makes every exact
+				 lookup walk it) */
 #define DBG_NIL UINT32_MAX
 
 struct dbg_ent {

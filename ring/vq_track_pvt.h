@@ -135,7 +135,7 @@ bool vq_track_iova_complete(struct vq_track *t, const struct vq_used *u);
 /* The chain goes through the IOVA API (policy iova, not its fallback). */
 static inline bool vq_track_iova_owns(const struct vq_track *t)
 {
-	return t->policy == VQ_POLICY_IOVA && !t->iova->fallback;
+	return __builtin_expect(t->policy == VQ_POLICY_IOVA, 0) && !t->iova->fallback;
 }
 /* Bytes the iova policy allocates per queue beyond the generic state. */
 size_t vq_track_iova_bytes(size_t size);

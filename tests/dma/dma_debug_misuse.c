@@ -124,8 +124,8 @@ static void many_leaks(uint8_t *arena)
 	       lines, dma_last_error());
 }
 
-/* Lookups of an address inside a mapping walk back the hash buckets (8 KiB
- * of address each, bucket_find_contain): a device access 40 KiB into a
+/* Lookups of an address inside a mapping walk back the hash buckets (64
+ * bytes of address each, bucket_find_contain): a device access 40 KiB into a
  * 64 KiB mapping and a sync 20 KiB into it are found, one byte past its end
  * is not, among other mappings in the same and in neighbouring buckets. */
 static void inside_long_mapping(uint8_t *arena)
