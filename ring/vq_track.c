@@ -619,7 +619,18 @@ int vq_track_detach(struct vq_track *t, void **token)
 
 void vq_track_get_stats(const struct vq_track *t, struct vq_track_stats *st)
 {
-	*st = t->st;
+	const struct vq_track_counts *c = &t->st;
+	*st = (struct vq_track_stats){
+		.maps = c->maps, .unmaps = c->unmaps, .syncs = c->syncs, .skipped_unmaps = c->skipped_unmaps,
+		.readback_errors = c->readback_errors, .tracked_chains = c->tracked_chains,
+		.first_tracked_chain = c->first_tracked_chain, .sync_bufs = c->sync_bufs,
+	};
+	if (t->policy == VQ_POLICY_IOVA && t->iova) {
+		st->links = t->iova->links;
+		st->unlinks = t->iova->unlinks;
+		st->iova_syncs = t->iova->iova_syncs;
+		st->ranges = t->iova->ranges;
+	}
 }
 
 struct vq *vq_track_vq(const struct vq_track *t) { return t->vq; }

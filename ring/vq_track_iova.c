@@ -82,7 +82,7 @@ int vq_track_iova_create(struct vq_track *t, const struct vq_track_params *p)
 		for (uint32_t i = 0; i < n; i++)
 			io->win_free[i] = (uint16_t)(n - 1 - i);
 		io->nfree = (uint32_t)n;
-		t->st.ranges = 1;
+		io->ranges = 1;
 		snprintf(io->mode, sizeof(io->mode), "iova");
 		return 0;
 	}
@@ -117,11 +117,11 @@ static void unlink_runs(struct vq_track *t, size_t g, size_t rd, size_t wr)
 	struct vq_track_iova *io = t->iova;
 	if (rd) {
 		dma_iova_unlink(t->dma, &io->st, g << GRANULE_SHIFT, rd << GRANULE_SHIFT, DMA_TO_DEVICE);
-		t->st.unlinks++;
+		io->unlinks++;
 	}
 	if (wr) {
 		dma_iova_unlink(t->dma, &io->st, (g + rd) << GRANULE_SHIFT, wr << GRANULE_SHIFT, DMA_FROM_DEVICE);
-		t->st.unlinks++;
+		io->unlinks++;
 	}
 }
 
@@ -131,7 +131,7 @@ static int link_one(struct vq_track *t, void *cpu, size_t g, uint32_t len, enum 
 	if (rc < 0)
 		return vq_track_fail(rc, "policy 'iova': linking %u bytes at %p into the range at granule %zu failed "
 				     "on dma backend '%s': %s", len, cpu, g, dma_name(t->dma), dma_last_error());
-	t->st.links++;
+	t->iova->links++;
 	return rc;
 }
 
@@ -187,7 +187,7 @@ int vq_track_iova_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		vq_track_fail(rc, "policy 'iova': dma_iova_sync failed: %s", dma_last_error());
 		goto undo;
 	}
-	t->st.iova_syncs++;
+	io->iova_syncs++;
 	rc = vq_add(t->vq, sg, n, token, indp, slots);
 	if (rc < 0) {
 		vq_track_fail(rc, rc == -ENOSPC ? "ring full" : "vq_add of a %u-buffer chain failed (%s)", n,

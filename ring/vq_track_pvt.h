@@ -75,6 +75,14 @@ extern const struct vq_policy_def vq_policy_defs[VQ_POLICY_COUNT];
 /* Bytes of one record of kind k. */
 size_t vq_rec_bytes(enum rec_kind k);
 
+/* The counters every policy keeps, in struct vq_track (vq_track_stats
+ * without the iova policy's, which its own state keeps: the struct of
+ * every other policy does not grow). */
+struct vq_track_counts {
+	uint64_t maps, unmaps, syncs, skipped_unmaps, readback_errors, tracked_chains, first_tracked_chain,
+		sync_bufs;
+};
+
 struct vq_track {
 	struct vq *vq;
 	struct dma *dma;
@@ -108,7 +116,7 @@ struct vq_track {
 	vq_rec_compact *ind_compact;   /* [size][VQ_MAX_CHAIN] */
 	struct vq_pair *pairs;         /* driver-array: [size + 1][VQ_MAX_CHAIN] */
 	uint8_t *tracked;              /* adaptive: [size], 1 = chain at head has records */
-	struct vq_track_stats st;
+	struct vq_track_counts st; /* vq_track_get_stats adds iova's own */
 };
 
 /* iova (vq_track_iova.c): the range, the chains' windows. */
@@ -121,6 +129,7 @@ struct vq_track_iova {
 	uint64_t *chain;       /* [size] by head: window granule | readable run << 32 |
 				  writable run << 48 (granules) */
 	uint16_t *win_free;    /* [size] stack of free windows */
+	uint64_t links, unlinks, iova_syncs, ranges; /* vq_track_stats' */
 	char mode[200];
 };
 
