@@ -302,164 +302,219 @@ static int adaptive_alloc(struct vq_track *t)
 	return 0;
 }
 
+/* Step 1 of vq_track_add: map (or look up, premapped) every buffer into
+ * sg[]. @return 0, or a negative errno with *mapped the mappings to undo. */
+static inline __attribute__((always_inline)) int
+add_map_bufs(struct vq_track *t, const struct vq_buf *bufs, unsigned n, struct vq_sg *sg,
+	     unsigned *mapped)
+{
+	int rc;
+
+	for (unsigned k = 0; k < n; k++) {
+		const struct vq_buf *b = &bufs[k];
+		*mapped = k;
+		sg[k].len = b->len;
+		sg[k].write = b->write;
+		if (!t->def->map_per_packet) {
+			sg[k].addr = premapped_iova(t, b);
+			if (!sg[k].addr)
+				return vq_track_fail(-EINVAL, "policy 'premapped': buffer %u (%p, %u bytes) is not inside one arena buffer",
+						     k, b->cpu, b->len);
+			continue;
+		}
+		rc = dma_map(t->dma, b->cpu, b->len, buf_dir(b->write), &sg[k].addr);
+		if (rc < 0)
+			return vq_track_fail(rc, "policy '%s': mapping buffer %u (%u bytes) failed on dma backend '%s': %s",
+					     t->def->name, k, b->len, dma_name(t->dma), dma_last_error());
+		t->st.maps++;
+		*mapped = k + 1;
+		if ((rc = skip_still_safe(t, k, b->cpu, b->len, sg[k].addr)) < 0)
+			return rc;
+		if (t->policy == VQ_POLICY_COMPACT && !compact_fits(sg[k].addr, b->len))
+			return vq_track_fail(-ERANGE,
+					     "policy 'compact': mapping of %u bytes at IOVA 0x%llx does not fit an 8-byte "
+					     "record (IOVA below 2^%d, length 1..%u)",
+					     b->len, (unsigned long long)sg[k].addr, COMPACT_IOVA_BITS, COMPACT_LEN_MAX);
+	}
+	*mapped = n;
+	return 0;
+}
+
+/* Step 2 of vq_track_add: take a free indirect table and map it (before
+ * the ring fills it; synced after, add_table_added). On failure *tidx says
+ * whether a table was taken and ind->iova whether it was mapped. */
+static int add_map_table(struct vq_track *t, unsigned n, struct vq_indirect *ind, int *tidx)
+{
+	int rc;
+
+	ind->iova = 0;
+	if (!t->ind_nfree)
+		return vq_track_fail(-ENOSPC, "no free indirect table");
+	*tidx = t->ind_free[--t->ind_nfree];
+	ind->table = t->ind_tables + (size_t)*tidx * IND_TABLE_BYTES;
+	if (!t->def->map_per_packet) {
+		ind->iova = t->ind_iova[*tidx];
+		return 0;
+	}
+	rc = dma_map(t->dma, ind->table, IND_LEN(n), DMA_TO_DEVICE, &ind->iova);
+	if (rc < 0) {
+		ind->iova = 0;
+		return vq_track_fail(rc, "policy '%s': mapping an indirect table failed on dma backend '%s': %s",
+				     t->def->name, dma_name(t->dma), dma_last_error());
+	}
+	t->st.maps++;
+	if ((rc = skip_still_safe(t, n, ind->table, IND_LEN(n), ind->iova)) < 0)
+		return rc;
+	if (t->policy == VQ_POLICY_COMPACT && !compact_fits(ind->iova, IND_LEN(n)))
+		return vq_track_fail(-ERANGE, "policy 'compact': indirect table IOVA 0x%llx does not fit",
+				     (unsigned long long)ind->iova);
+	return 0;
+}
+
+/* Step 3 of vq_track_add: the chain is in the ring; its indirect table is
+ * remembered by head and synced for the device. */
+static void add_table_added(struct vq_track *t, uint16_t head, int tidx, uint64_t table_iova,
+			    unsigned n)
+{
+	t->ind_of_head[head] = (uint16_t)tidx;
+	if (dma_need_sync(t->dma, table_iova)) {
+		dma_sync_for_device(t->dma, table_iova, IND_LEN(n), DMA_TO_DEVICE);
+		t->st.syncs++;
+	}
+	if (t->ind_iova && t->def->table_iova_state)
+		t->ind_iova[tidx] = table_iova;
+}
+
+/* Step 4 of vq_track_add, full: one record per slot (Linux's desc_extra),
+ * linked as the ring links the chain; an indirect chain's entries in its
+ * table's records and the table itself in the head slot's. */
+static inline __attribute__((always_inline)) void
+remember_full(struct vq_track *t, uint16_t head, const struct vq_sg *sg, const uint16_t *slots,
+	      unsigned n, int tidx, uint64_t table_iova)
+{
+	if (tidx < 0) {
+		for (unsigned i = 0; i < n; i++) {
+			bool more = i + 1 < n;
+			t->full[slots[i]] = (struct vq_rec_full){
+				.addr = sg[i].addr,
+				.len = sg[i].len,
+				.flags = (uint16_t)((sg[i].write ? VQ_DESC_F_WRITE : 0) |
+						    (more ? VQ_DESC_F_NEXT : 0)),
+				.next = more ? slots[i + 1] : 0,
+			};
+		}
+		return;
+	}
+	struct vq_rec_full *rec = &t->ind_full[(size_t)tidx * VQ_MAX_CHAIN];
+	for (unsigned i = 0; i < n; i++)
+		rec[i] = (struct vq_rec_full){
+			.addr = sg[i].addr,
+			.len = sg[i].len,
+			.flags = (uint16_t)((sg[i].write ? VQ_DESC_F_WRITE : 0) |
+					    (i + 1 < n ? VQ_DESC_F_NEXT : 0)),
+			.next = (uint16_t)(i + 1),
+		};
+	t->full[head] = (struct vq_rec_full){table_iova, IND_LEN(n), VQ_DESC_F_INDIRECT, 0};
+}
+
+/* Step 4 of vq_track_add, driver-array and compact. */
+static void remember_array(struct vq_track *t, uint16_t head, const struct vq_sg *sg,
+			   unsigned n, int tidx, uint64_t table_iova)
+{
+	struct vq_pair *pr = &t->pairs[(size_t)head * VQ_MAX_CHAIN];
+	for (unsigned i = 0; i < n; i++)
+		pr[i] = (struct vq_pair){sg[i].addr, sg[i].len, buf_dir(sg[i].write)};
+	if (tidx >= 0)
+		t->ind_iova[tidx] = table_iova;
+}
+
+static void remember_compact(struct vq_track *t, uint16_t head, const struct vq_sg *sg,
+			     const uint16_t *slots, unsigned n, int tidx, uint64_t table_iova)
+{
+	if (tidx < 0) {
+		for (unsigned i = 0; i < n; i++)
+			t->compact[slots[i]] = compact_enc(sg[i].addr, sg[i].len, sg[i].write);
+		return;
+	}
+	vq_rec_compact *rec = &t->ind_compact[(size_t)tidx * VQ_MAX_CHAIN];
+	for (unsigned i = 0; i < n; i++)
+		rec[i] = compact_enc(sg[i].addr, sg[i].len, sg[i].write);
+	t->compact[head] = compact_enc(table_iova, IND_LEN(n), 0);
+}
+
+/* adaptive: whether this chain keeps records (asked after mapping it, as
+ * dma_need_unmap() is), counted; the first one allocates them. */
+static int adaptive_keep(struct vq_track *t, bool *keep)
+{
+	*keep = dma_need_unmap(t->dma);
+	return *keep ? adaptive_alloc(t) : 0;
+}
+
+static void adaptive_tracked(struct vq_track *t, uint16_t head, bool keep)
+{
+	t->tracked[head] = keep;
+	if (keep && !t->st.tracked_chains++) {
+		struct vq_stats vs;
+		vq_get_stats(t->vq, &vs);
+		t->st.first_tracked_chain = vs.added;
+	}
+}
+
+static void add_ring_failed(struct vq_track *t, int rc, unsigned n)
+{
+	if (rc != -ENOSPC)
+		vq_track_fail(rc, "vq_add of a %u-buffer chain failed (%s)", n,
+			      vq_broken_reason(t->vq) ? vq_broken_reason(t->vq) : "invalid chain");
+	else
+		vq_track_fail(rc, "ring full");
+}
+
 int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		 void *token, bool indirect)
 {
 	struct vq_sg sg[VQ_MAX_CHAIN];
 	uint16_t slots[VQ_MAX_CHAIN];
-	uint64_t table_iova = 0;
+	struct vq_indirect ind = {NULL, 0}, *indp = NULL;
 	int tidx = -1, rc;
-	unsigned k;
+	unsigned mapped = 0;
 
 	if (n < 1 || n > VQ_MAX_CHAIN)
 		return vq_track_fail(-EINVAL, "chain of %u buffers: allowed 1..%d", n, VQ_MAX_CHAIN);
 	if (indirect && !t->indirect_ok)
 		return vq_track_fail(-EINVAL, "indirect chain on a queue without VIRTIO_RING_F_INDIRECT_DESC");
-	/* 1. map (or look up) every buffer */
-	for (k = 0; k < n; k++) {
-		const struct vq_buf *b = &bufs[k];
-		sg[k].len = b->len;
-		sg[k].write = b->write;
-		if (t->def->map_per_packet) {
-			rc = dma_map(t->dma, b->cpu, b->len, buf_dir(b->write), &sg[k].addr);
-			if (rc < 0) {
-				rc = vq_track_fail(rc, "policy '%s': mapping buffer %u (%u bytes) failed on dma backend '%s': %s",
-					  t->def->name, k, b->len, dma_name(t->dma), dma_last_error());
-				goto undo;
-			}
-			t->st.maps++;
-			if ((rc = skip_still_safe(t, k, b->cpu, b->len, sg[k].addr)) < 0) {
-				k++;
-				goto undo;
-			}
-			if (t->policy == VQ_POLICY_COMPACT && !compact_fits(sg[k].addr, b->len)) {
-				rc = vq_track_fail(-ERANGE,
-					  "policy 'compact': mapping of %u bytes at IOVA 0x%llx does not fit an 8-byte "
-					  "record (IOVA below 2^%d, length 1..%u)",
-					  b->len, (unsigned long long)sg[k].addr, COMPACT_IOVA_BITS, COMPACT_LEN_MAX);
-				k++;
-				goto undo;
-			}
-		} else {
-			sg[k].addr = premapped_iova(t, b);
-			if (!sg[k].addr) {
-				rc = vq_track_fail(-EINVAL, "policy 'premapped': buffer %u (%p, %u bytes) is not inside one arena buffer",
-					  k, b->cpu, b->len);
-				goto undo;
-			}
-		}
-	}
-	/* 2. the indirect table: mapped before the ring fills it, synced after */
-	struct vq_indirect ind, *indp = NULL;
+	if ((rc = add_map_bufs(t, bufs, n, sg, &mapped)) < 0)
+		goto undo;
 	if (indirect) {
-		if (!t->ind_nfree) {
-			rc = vq_track_fail(-ENOSPC, "no free indirect table");
+		if ((rc = add_map_table(t, n, &ind, &tidx)) < 0)
 			goto undo;
-		}
-		tidx = t->ind_free[--t->ind_nfree];
-		ind.table = t->ind_tables + (size_t)tidx * IND_TABLE_BYTES;
-		if (t->def->map_per_packet) {
-			rc = dma_map(t->dma, ind.table, IND_LEN(n), DMA_TO_DEVICE, &table_iova);
-			if (rc < 0) {
-				rc = vq_track_fail(rc, "policy '%s': mapping an indirect table failed on dma backend '%s': %s",
-					  t->def->name, dma_name(t->dma), dma_last_error());
-				table_iova = 0;
-				goto undo;
-			}
-			t->st.maps++;
-			if ((rc = skip_still_safe(t, n, ind.table, IND_LEN(n), table_iova)) < 0)
-				goto undo;
-			if (t->policy == VQ_POLICY_COMPACT && !compact_fits(table_iova, IND_LEN(n))) {
-				rc = vq_track_fail(-ERANGE, "policy 'compact': indirect table IOVA 0x%llx does not fit",
-					  (unsigned long long)table_iova);
-				goto undo;
-			}
-		} else {
-			table_iova = t->ind_iova[tidx];
-		}
-		ind.iova = table_iova;
 		indp = &ind;
 	}
 	if (!t->def->map_per_packet && t->st.sync_bufs)
 		premapped_sync_for_device(t, sg, n);
-	/* adaptive: does this chain need its records? asked after mapping it */
 	bool keep = t->def->rec != REC_NONE;
-	if (t->def->lazy) {
-		keep = dma_need_unmap(t->dma);
-		if (keep && (rc = adaptive_alloc(t)) < 0)
-			goto undo;
-	}
-	/* 3. into the ring */
-	rc = vq_add(t->vq, sg, n, token, indp, slots);
-	if (rc < 0) {
-		if (rc != -ENOSPC)
-			vq_track_fail(rc, "vq_add of a %u-buffer chain failed (%s)", n,
-			     vq_broken_reason(t->vq) ? vq_broken_reason(t->vq) : "invalid chain");
-		else
-			vq_track_fail(rc, "ring full");
+	if (t->def->lazy && (rc = adaptive_keep(t, &keep)) < 0)
+		goto undo;
+	if ((rc = vq_add(t->vq, sg, n, token, indp, slots)) < 0) {
+		add_ring_failed(t, rc, n);
 		goto undo;
 	}
 	uint16_t head = (uint16_t)rc;
-	if (indirect) {
-		t->ind_of_head[head] = (uint16_t)tidx;
-		if (dma_need_sync(t->dma, table_iova)) {
-			dma_sync_for_device(t->dma, table_iova, IND_LEN(n), DMA_TO_DEVICE);
-			t->st.syncs++;
-		}
-		if (t->ind_iova && t->def->table_iova_state)
-			t->ind_iova[tidx] = table_iova;
-	}
-	/* 4. remember what the policy remembers */
-	if (t->def->lazy) {
-		t->tracked[head] = keep;
-		if (keep && !t->st.tracked_chains++) {
-			struct vq_stats vs;
-			vq_get_stats(t->vq, &vs);
-			t->st.first_tracked_chain = vs.added;
-		}
-	}
+	if (indirect)
+		add_table_added(t, head, tidx, ind.iova, n);
+	if (t->def->lazy)
+		adaptive_tracked(t, head, keep);
 	if (!keep)
 		return head;
-	if (t->def->rec == REC_FULL) {
-		struct vq_rec_full *rec = indirect ? &t->ind_full[(size_t)tidx * VQ_MAX_CHAIN] : NULL;
-		for (unsigned i = 0; i < n; i++) {
-			struct vq_rec_full r = {
-				.addr = sg[i].addr,
-				.len = sg[i].len,
-				.flags = (uint16_t)((sg[i].write ? VQ_DESC_F_WRITE : 0) |
-						    (i + 1 < n ? VQ_DESC_F_NEXT : 0)),
-				.next = (uint16_t)(indirect ? i + 1 : (i + 1 < n ? slots[i + 1] : 0)),
-			};
-			if (indirect)
-				rec[i] = r;
-			else
-				t->full[slots[i]] = r;
-		}
-		if (indirect)
-			t->full[head] = (struct vq_rec_full){table_iova, IND_LEN(n),
-							     VQ_DESC_F_INDIRECT, 0};
-	} else if (t->def->rec == REC_ARRAY) {
-		struct vq_pair *pr = &t->pairs[(size_t)head * VQ_MAX_CHAIN];
-		for (unsigned i = 0; i < n; i++)
-			pr[i] = (struct vq_pair){sg[i].addr, sg[i].len, buf_dir(sg[i].write)};
-		if (indirect)
-			t->ind_iova[tidx] = table_iova;
-	} else if (t->def->rec == REC_COMPACT) {
-		vq_rec_compact *rec = indirect ? &t->ind_compact[(size_t)tidx * VQ_MAX_CHAIN] : NULL;
-		for (unsigned i = 0; i < n; i++) {
-			vq_rec_compact r = compact_enc(sg[i].addr, sg[i].len, sg[i].write);
-			if (indirect)
-				rec[i] = r;
-			else
-				t->compact[slots[i]] = r;
-		}
-		if (indirect)
-			t->compact[head] = compact_enc(table_iova, IND_LEN(n), 0);
-	}
+	if (t->def->rec == REC_FULL)
+		remember_full(t, head, sg, slots, n, tidx, ind.iova);
+	else if (t->def->rec == REC_ARRAY)
+		remember_array(t, head, sg, n, tidx, ind.iova);
+	else if (t->def->rec == REC_COMPACT)
+		remember_compact(t, head, sg, slots, n, tidx, ind.iova);
 	return head;
 
 undo:
-	rollback(t, sg, k, n, tidx, t->def->map_per_packet ? table_iova : 0);
+	rollback(t, sg, mapped, n, tidx, t->def->map_per_packet ? ind.iova : 0);
 	if (tidx >= 0)
 		t->ind_free[t->ind_nfree++] = (uint16_t)tidx;
 	return rc;
