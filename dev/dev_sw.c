@@ -413,8 +413,10 @@ int dev_open(const struct dev_params *p, struct dev **out)
 		if (!p->ring[q])
 			continue;
 		rc = vq_dev_create(&p->cfg, p->ring[q], dev_translate, p->dma, &d->q[q]);
-		if (rc == 0)
+		if (rc == 0) {
 			vq_dev_set_batch_used(d->q[q], p->batch_used);
+			vq_dev_set_translate_identity(d->q[q], dma_translate_is_identity(p->dma));
+		}
 	}
 	if (rc < 0) {
 		dev_close(d);

@@ -406,6 +406,11 @@ void vq_dev_set_batch_used(struct vq_dev *dev, bool on)
 	dev->batch_used = on && vq_has(&dev->cfg, VQ_F_IN_ORDER);
 }
 
+void vq_dev_set_translate_identity(struct vq_dev *dev, bool on)
+{
+	dev->tr_identity = on;
+}
+
 int vq_dev_publish(struct vq_dev *dev)
 {
 	switch (dev->cfg.layout) {

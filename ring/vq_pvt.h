@@ -95,7 +95,7 @@ struct vq {
  *
  *   line 0   0..15  cfg
  *           16..31  translate + its context (descriptor address -> pointer)
- *           32..39  broken, batch_used, inflight
+ *           32..39  broken, batch_used, tr_identity, inflight
  *           40..111 split | packed: shadow indices, ring pointers, event
  *                   state, the in-order batch (at most 72 bytes)
  *   line 2-  cold: areas, ring_mem, broken_reason, reason_buf
@@ -107,6 +107,7 @@ struct vq_dev {
 	void *tr_ctx;
 	bool broken;
 	bool batch_used;
+	bool tr_identity;  /* translate(addr) == addr: vq_dev_set_translate_identity */
 	uint32_t inflight; /* chains popped and not yet pushed */
 	union {
 		struct vq_split_dev split;
@@ -147,7 +148,11 @@ vq_dev_walk_buf(struct vq_dev *dev, struct vq_chain *c, struct vq_dev_walk *w,
 	w->seen_write |= write;
 	if ((uint64_t)c->out_bytes + c->in_bytes + len > UINT32_MAX)
 		return vq_dev_bad(dev, "chain holds 2^32 bytes or more");
-	void *p = dev->translate(dev->tr_ctx, addr, len, write ? 1 : 0);
+	/* identity: the address is the pointer; translate only sees (and
+	 * refuses) an empty or wrapping range */
+	void *p = dev->tr_identity && len && addr + len - 1 >= addr
+			  ? (void *)(uintptr_t)addr
+			  : dev->translate(dev->tr_ctx, addr, len, write ? 1 : 0);
 	if (!p)
 		return vq_dev_badf(dev, "buffer 0x%llx+%u not translatable for %s",
 				   (unsigned long long)addr, len,
