@@ -231,6 +231,14 @@ int dma_register(struct dma *d, void *base, size_t len)
 	return d->ops->reg ? d->ops->reg(d, base, len) : 0;
 }
 
+/* A counter of a device with one queue (fast_va): its one writer's add,
+ * without dma_ctr_add's test of d->shared. */
+static inline void dma_ctr_add1(struct dma *d, enum dma_ctr c)
+{
+	uint64_t v = atomic_load_explicit(&d->ctr[c], memory_order_relaxed);
+	atomic_store_explicit(&d->ctr[c], v + 1, memory_order_relaxed);
+}
+
 /* A mapping of one queue's device that is now live: live and peak_live
  * (single writer, see dma_pvt.h). */
 static inline void dma_live_inc(struct dma *d)
@@ -241,14 +249,19 @@ static inline void dma_live_inc(struct dma *d)
 		atomic_store_explicit(&d->ctr[DMA_C_peak_live], live, memory_order_relaxed);
 }
 
+/* cpu not NULL, len not 0, [cpu, cpu + len) not wrapping, dir valid. The
+ * first three in one compare: len - 1 < 2^64 - cpu holds exactly when
+ * cpu != 0, len != 0 and cpu + len - 1 does not wrap. */
 static inline bool dma_map_args_ok(const void *cpu, size_t len, enum dma_dir dir)
 {
-	return cpu && len && dma_dir_valid(dir) && (uintptr_t)cpu + len - 1 >= (uintptr_t)cpu;
+	return len - 1 < -(uintptr_t)cpu && dma_dir_valid(dir);
 }
 
-static int dma_map_slow(struct dma *d, void *cpu, size_t len, enum dma_dir dir, uint64_t *iova);
+/* Out of line: dma_map stays small enough to inline into its callers. */
+static __attribute__((noinline)) int dma_map_slow(struct dma *d, void *cpu, size_t len,
+						  enum dma_dir dir, uint64_t *iova);
 
-int dma_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
+__attribute__((always_inline)) inline int dma_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 	    uint64_t *iova)
 {
 	/* fast_va (dma_open): what the backend's map would do, with the same
@@ -256,7 +269,7 @@ int dma_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 	 * for its error */
 	if (d->fast_va && dma_map_args_ok(cpu, len, dir)) {
 		*iova = (uintptr_t)cpu;
-		dma_ctr_add(d, DMA_C_maps, 1);
+		dma_ctr_add1(d, DMA_C_maps);
 		dma_live_inc(d);
 		return 0;
 	}
@@ -306,14 +319,30 @@ static int dma_map_slow(struct dma *d, void *cpu, size_t len, enum dma_dir dir, 
 	return 0;
 }
 
-int dma_unmap(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir)
+static __attribute__((noinline)) int dma_unmap_slow(struct dma *d, uint64_t iova, size_t len,
+						    enum dma_dir dir);
+
+__attribute__((always_inline)) inline int dma_unmap(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir)
+{
+	/* fast_va (dma_open): the backend's unmap does nothing; the same
+	 * checks and counters (one queue: no other writer of live) */
+	if (d->fast_va && len && dma_dir_valid(dir)) {
+		dma_ctr_add1(d, DMA_C_unmaps);
+		uint64_t live = dma_ctr_get(d, DMA_C_live);
+		if (live)
+			atomic_store_explicit(&d->ctr[DMA_C_live], live - 1, memory_order_relaxed);
+		return 0;
+	}
+	return dma_unmap_slow(d, iova, len, dir);
+}
+
+static int dma_unmap_slow(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir)
 {
 	if (!len || !dma_dir_valid(dir))
 		return dma_err(d, -EINVAL,
 			       "unmap: bad argument iova 0x%llx len %zu dir %d",
 			       (unsigned long long)iova, len, (int)dir);
-	/* fast_va: the backend's unmap does nothing (dma_open) */
-	int r = d->fast_va ? 0 : d->ops->unmap(d, iova, len, dir);
+	int r = d->ops->unmap(d, iova, len, dir);
 	if (r < 0)
 		return r;
 	dma_ctr_add(d, DMA_C_unmaps, 1);

@@ -168,8 +168,6 @@ int vq_add(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
 		return -EIO;
 	if (!sg || n < 1 || n > VQ_MAX_CHAIN || !token)
 		return -EINVAL;
-	if (ind && (!ind->table || !vq_has(&vq->cfg, VQ_F_INDIRECT_DESC)))
-		return -EINVAL;
 	bool seen_write = false;
 	uint64_t bytes = 0, in_bytes = 0;
 	for (unsigned i = 0; i < n; i++) {
@@ -185,11 +183,21 @@ int vq_add(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
 	}
 	if (bytes > UINT32_MAX)
 		return -EINVAL; /* spec: a chain holds less than 2^32 bytes */
+	return vq_add_checked(vq, sg, n, token, ind, slots, (uint32_t)in_bytes);
+}
+
+int vq_add_checked(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
+		   const struct vq_indirect *ind, uint16_t *slots, uint32_t in_bytes)
+{
+	if (vq->broken)
+		return -EIO;
+	if (ind && (!ind->table || !vq_has(&vq->cfg, VQ_F_INDIRECT_DESC)))
+		return -EINVAL;
 	switch (vq->cfg.layout) {
 	case VQ_LAYOUT_SPLIT:
-		return vq_add_split(vq, sg, n, token, ind, slots, (uint32_t)in_bytes);
+		return vq_add_split(vq, sg, n, token, ind, slots, in_bytes);
 	case VQ_LAYOUT_PACKED:
-		return vq_add_packed(vq, sg, n, token, ind, slots, (uint32_t)in_bytes);
+		return vq_add_packed(vq, sg, n, token, ind, slots, in_bytes);
 	}
 	return -EINVAL;
 }
@@ -385,8 +393,9 @@ int vq_dev_push(struct vq_dev *dev, const struct vq_chain *c, uint32_t len)
 		return -EINVAL;
 	/* The device's own sanity: only popped chains, never more bytes than
 	 * the chain can hold (the driver checks this too). */
-	if (!dev->inflight || len > c->in_bytes || c->ndesc == 0 ||
-	    c->ndesc > dev->cfg.size || c->id >= dev->cfg.size)
+	/* ndesc in 1..size: ndesc - 1 < size, unsigned */
+	if (!dev->inflight || len > c->in_bytes || (uint32_t)c->ndesc - 1u >= dev->cfg.size ||
+	    c->id >= dev->cfg.size)
 		return -EINVAL;
 	switch (dev->cfg.layout) {
 	case VQ_LAYOUT_SPLIT:

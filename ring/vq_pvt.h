@@ -136,6 +136,7 @@ int vq_dev_badf(struct vq_dev *dev, const char *fmt, ...)
 struct vq_dev_walk {
 	uint32_t total;  /* buffers seen */
 	bool seen_write; /* a device-writable buffer was seen */
+	uint64_t bytes;  /* out_bytes + in_bytes so far, without wrapping */
 };
 /* Inline: once per buffer on the device's pop path. */
 static inline __attribute__((always_inline)) int
@@ -146,7 +147,8 @@ vq_dev_walk_buf(struct vq_dev *dev, struct vq_chain *c, struct vq_dev_walk *w,
 	if (!write && w->seen_write)
 		return vq_dev_bad(dev, "device-readable buffer after a device-writable one");
 	w->seen_write |= write;
-	if ((uint64_t)c->out_bytes + c->in_bytes + len > UINT32_MAX)
+	w->bytes += len;
+	if (w->bytes > UINT32_MAX)
 		return vq_dev_bad(dev, "chain holds 2^32 bytes or more");
 	/* identity: the address is the pointer; translate only sees (and
 	 * refuses) an empty or wrapping range */
@@ -207,6 +209,14 @@ static inline void vq_gen_advance(struct vq *vq)
 	if (!(++vq->gen & 0x7fffu))
 		vq_gen_retag(vq);
 }
+
+/* vq_add for a caller inside ring/ that has made vq_add's checks of sg[]
+ * itself while building it (vq_track_add): sg and token not NULL, n in
+ * 1..VQ_MAX_CHAIN, no buffer of length 0, no device-readable buffer after
+ * a device-writable one, fewer than 2^32 bytes, in_bytes the writable ones.
+ * Checks the queue (broken) and ind as vq_add does. */
+int vq_add_checked(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
+		   const struct vq_indirect *ind, uint16_t *slots, uint32_t in_bytes);
 
 /* Layout entry points (vq_split.c / vq_packed.c). Arguments are validated
  * by vq.c before these are called (n range, order, token, indirect). */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dma_mem.h"
+#include "vq_pvt.h"
 #include "vq_track_pvt.h"
 static enum dma_dir buf_dir(uint32_t write)
 {
@@ -108,6 +109,10 @@ int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *
 	t->dma = d;
 	t->policy = p->policy;
 	t->def = &vq_policy_defs[p->policy];
+	t->map_per_packet = t->def->map_per_packet;
+	t->lazy = t->def->lazy;
+	t->retrieve = t->def->retrieve;
+	t->rec = (uint8_t)t->def->rec;
 	t->unsafe = p->unsafe_skip && p->policy == VQ_POLICY_SKIP;
 	t->rule = p->skip_rule;
 	t->size = cfg->size;
@@ -119,14 +124,14 @@ int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *
 
 	size_t n = t->size;
 	bool ok = true;
-	if (t->def->rec == REC_FULL && !t->def->lazy)
+	if (t->rec == REC_FULL && !t->lazy)
 		ok &= (t->full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_FULL(t), 0)) != NULL;
-	if (t->def->rec == REC_COMPACT)
+	if (t->rec == REC_COMPACT)
 		ok &= (t->compact = dma_mem_zalloc(DMA_MEM_TRACKING, n * sizeof(*t->compact), 0)) != NULL;
-	if (t->def->rec == REC_ARRAY)
+	if (t->rec == REC_ARRAY)
 		ok &= (t->pairs = dma_mem_zalloc(DMA_MEM_TRACKING, (n + 1) * VQ_MAX_CHAIN * sizeof(*t->pairs),
 						 0)) != NULL;
-	if (t->def->lazy)
+	if (t->lazy)
 		ok &= (t->tracked = dma_mem_zalloc(DMA_MEM_TRACKING, n, 0)) != NULL;
 	if (p->policy == VQ_POLICY_PREMAPPED)
 		ok &= (t->buf_iova = dma_mem_zalloc(DMA_MEM_TRACKING, t->nbufs * sizeof(uint64_t), 0)) != NULL;
@@ -148,9 +153,9 @@ int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *
 		ok &= (t->ind_of_head = dma_mem_zalloc(DMA_MEM_INDIRECT, n * sizeof(uint16_t), 0)) != NULL;
 		if (t->def->table_iova_state || p->policy == VQ_POLICY_PREMAPPED)
 			ok &= (t->ind_iova = dma_mem_zalloc(DMA_MEM_TRACKING, n * sizeof(uint64_t), 0)) != NULL;
-		if (t->def->rec == REC_FULL && !t->def->lazy)
+		if (t->rec == REC_FULL && !t->lazy)
 			ok &= (t->ind_full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_IND_FULL(t), 0)) != NULL;
-		if (t->def->rec == REC_COMPACT)
+		if (t->rec == REC_COMPACT)
 			ok &= (t->ind_compact = dma_mem_zalloc(DMA_MEM_TRACKING,
 							       n * VQ_MAX_CHAIN * sizeof(*t->ind_compact), 0)) != NULL;
 		if (ok) {
@@ -213,10 +218,12 @@ static void compact_unmap(struct vq_track *t, vq_rec_compact r)
 
 /* IOVA of a buffer inside the premapped arena (PREMAP_SYNC set when its
  * mapping needs syncs), or 0 if outside it. */
-static uint64_t premapped_iova(const struct vq_track *t, const struct vq_buf *b)
+static inline __attribute__((always_inline)) uint64_t premapped_iova(const struct vq_track *t,
+								       const struct vq_buf *b)
 {
-	size_t off = (size_t)((char *)b->cpu - t->arena);
-	if ((char *)b->cpu < t->arena || off >= t->arena_len)
+	/* below the arena wraps to an offset past its end: one compare */
+	size_t off = (uintptr_t)b->cpu - (uintptr_t)t->arena;
+	if (off >= t->arena_len)
 		return 0;
 	size_t idx = off >> t->buf_shift;
 	size_t in = off & (((size_t)1 << t->buf_shift) - 1);
@@ -259,7 +266,7 @@ int vq_track_sync_for_cpu(struct vq_track *t, const struct vq_buf *bufs, unsigne
 static void rollback(struct vq_track *t, const struct vq_sg *sg, unsigned k,
 		     unsigned n, int tidx, uint64_t table_iova)
 {
-	if (!t->def->map_per_packet)
+	if (!t->map_per_packet)
 		return;
 	for (unsigned i = 0; i < k; i++)
 		unmap_one(t, sg[i].addr, sg[i].len, buf_dir(sg[i].write));
@@ -269,13 +276,12 @@ static void rollback(struct vq_track *t, const struct vq_sg *sg, unsigned k,
 
 /* skip may run only while the backend's unmap does nothing: asked after the
  * mappings it covers, as upstream's dma_need_unmap() is. */
-static int skip_still_safe(struct vq_track *t, unsigned k, const void *cpu, uint32_t len,
-			   uint64_t iova)
+static __attribute__((noinline)) int skip_check_unmap(struct vq_track *t, unsigned k, const void *cpu,
+						      uint32_t len, uint64_t iova)
 {
 	struct vq_stats vs;
 
-	if (t->policy != VQ_POLICY_SKIP || t->unsafe || t->rule != VQ_SKIP_UPSTREAM ||
-	    !dma_need_unmap(t->dma))
+	if (t->unsafe || t->rule != VQ_SKIP_UPSTREAM || !dma_need_unmap(t->dma))
 		return 0;
 	vq_get_stats(t->vq, &vs);
 	return vq_track_fail(-EPERM,
@@ -283,6 +289,13 @@ static int skip_still_safe(struct vq_track *t, unsigned k, const void *cpu, uint
 		    "dma backend '%s' now needs unmap (%s); continuing would lose data or leak mappings",
 		    (unsigned long long)vs.added, k, len, cpu, (unsigned long long)iova, dma_name(t->dma),
 		    dma_reason_str(dma_need_unmap_reason(t->dma)));
+}
+
+/* Inline: every other policy pays one compare per mapping. */
+static inline int skip_still_safe(struct vq_track *t, unsigned k, const void *cpu, uint32_t len,
+				  uint64_t iova)
+{
+	return t->policy == VQ_POLICY_SKIP ? skip_check_unmap(t, k, cpu, len, iova) : 0;
 }
 
 /* adaptive: the records, allocated when the first chain needs them. */
@@ -302,20 +315,38 @@ static int adaptive_alloc(struct vq_track *t)
 	return 0;
 }
 
-/* Step 1 of vq_track_add: map (or look up, premapped) every buffer into
- * sg[]. @return 0, or a negative errno with *mapped the mappings to undo. */
+/* A buffer vq_add would refuse: length 0, or device-readable after a
+ * device-writable one (cold: the caller's bug). */
+static __attribute__((cold, noinline)) int add_bad_buf(unsigned n, unsigned k, uint32_t len)
+{
+	return vq_track_fail(-EINVAL, "chain of %u buffers: buffer %u %s", n, k,
+			     len ? "is device-readable after a device-writable one" : "has length 0");
+}
+
+/* Step 1 of vq_track_add: check every buffer as vq_add would (vq_add_checked
+ * then does not check them again) and map it (or look it up, premapped)
+ * into sg[]. @return 0 with *in_bytes the device-writable bytes, or a
+ * negative errno with *mapped the mappings to undo. */
 static inline __attribute__((always_inline)) int
 add_map_bufs(struct vq_track *t, const struct vq_buf *bufs, unsigned n, struct vq_sg *sg,
-	     unsigned *mapped)
+	     unsigned *mapped, uint32_t *in_bytes)
 {
+	uint64_t bytes = 0, in = 0;
+	bool seen_write = false;
 	int rc;
 
 	for (unsigned k = 0; k < n; k++) {
 		const struct vq_buf *b = &bufs[k];
+		bool w = b->write != 0;
 		*mapped = k;
+		if (!b->len || (seen_write && !w))
+			return add_bad_buf(n, k, b->len);
+		seen_write |= w;
+		bytes += b->len;
+		in += w ? b->len : 0;
 		sg[k].len = b->len;
 		sg[k].write = b->write;
-		if (!t->def->map_per_packet) {
+		if (!t->map_per_packet) {
 			sg[k].addr = premapped_iova(t, b);
 			if (!sg[k].addr)
 				return vq_track_fail(-EINVAL, "policy 'premapped': buffer %u (%p, %u bytes) is not inside one arena buffer",
@@ -337,6 +368,10 @@ add_map_bufs(struct vq_track *t, const struct vq_buf *bufs, unsigned n, struct v
 					     b->len, (unsigned long long)sg[k].addr, COMPACT_IOVA_BITS, COMPACT_LEN_MAX);
 	}
 	*mapped = n;
+	if (bytes > UINT32_MAX) /* spec: a chain holds less than 2^32 bytes */
+		return vq_track_fail(-EINVAL, "chain of %u buffers holds %llu bytes (at most 2^32 - 1)", n,
+				     (unsigned long long)bytes);
+	*in_bytes = (uint32_t)in;
 	return 0;
 }
 
@@ -352,7 +387,7 @@ static int add_map_table(struct vq_track *t, unsigned n, struct vq_indirect *ind
 		return vq_track_fail(-ENOSPC, "no free indirect table");
 	*tidx = t->ind_free[--t->ind_nfree];
 	ind->table = t->ind_tables + (size_t)*tidx * IND_TABLE_BYTES;
-	if (!t->def->map_per_packet) {
+	if (!t->map_per_packet) {
 		ind->iova = t->ind_iova[*tidx];
 		return 0;
 	}
@@ -477,44 +512,47 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 	struct vq_indirect ind = {NULL, 0}, *indp = NULL;
 	int tidx = -1, rc;
 	unsigned mapped = 0;
+	uint32_t in_bytes = 0;
 
 	if (n < 1 || n > VQ_MAX_CHAIN)
 		return vq_track_fail(-EINVAL, "chain of %u buffers: allowed 1..%d", n, VQ_MAX_CHAIN);
 	if (indirect && !t->indirect_ok)
 		return vq_track_fail(-EINVAL, "indirect chain on a queue without VIRTIO_RING_F_INDIRECT_DESC");
-	if ((rc = add_map_bufs(t, bufs, n, sg, &mapped)) < 0)
+	if (!token)
+		return vq_track_fail(-EINVAL, "chain of %u buffers without a token", n);
+	if ((rc = add_map_bufs(t, bufs, n, sg, &mapped, &in_bytes)) < 0)
 		goto undo;
 	if (indirect) {
 		if ((rc = add_map_table(t, n, &ind, &tidx)) < 0)
 			goto undo;
 		indp = &ind;
 	}
-	if (!t->def->map_per_packet && t->st.sync_bufs)
+	if (!t->map_per_packet && t->st.sync_bufs)
 		premapped_sync_for_device(t, sg, n);
-	bool keep = t->def->rec != REC_NONE;
-	if (t->def->lazy && (rc = adaptive_keep(t, &keep)) < 0)
+	bool keep = t->rec != REC_NONE;
+	if (t->lazy && (rc = adaptive_keep(t, &keep)) < 0)
 		goto undo;
-	if ((rc = vq_add(t->vq, sg, n, token, indp, slots)) < 0) {
+	if ((rc = vq_add_checked(t->vq, sg, n, token, indp, slots, in_bytes)) < 0) {
 		add_ring_failed(t, rc, n);
 		goto undo;
 	}
 	uint16_t head = (uint16_t)rc;
 	if (indirect)
 		add_table_added(t, head, tidx, ind.iova, n);
-	if (t->def->lazy)
+	if (t->lazy)
 		adaptive_tracked(t, head, keep);
 	if (!keep)
 		return head;
-	if (t->def->rec == REC_FULL)
+	if (t->rec == REC_FULL)
 		remember_full(t, head, sg, slots, n, tidx, ind.iova);
-	else if (t->def->rec == REC_ARRAY)
+	else if (t->rec == REC_ARRAY)
 		remember_array(t, head, sg, n, tidx, ind.iova);
-	else if (t->def->rec == REC_COMPACT)
+	else if (t->rec == REC_COMPACT)
 		remember_compact(t, head, sg, slots, n, tidx, ind.iova);
 	return head;
 
 undo:
-	rollback(t, sg, mapped, n, tidx, t->def->map_per_packet ? ind.iova : 0);
+	rollback(t, sg, mapped, n, tidx, t->map_per_packet ? ind.iova : 0);
 	if (tidx >= 0)
 		t->ind_free[t->ind_nfree++] = (uint16_t)tidx;
 	return rc;
@@ -557,9 +595,9 @@ static inline __attribute__((always_inline)) void complete_chain(struct vq_track
 {
 	int tidx = u->indirect ? t->ind_of_head[u->head] : -1;
 
-	if (t->def->lazy && !t->tracked[u->head])
+	if (t->lazy && !t->tracked[u->head])
 		goto done; /* mapped while unmap was not needed */
-	if (t->def->retrieve) {
+	if (t->retrieve) {
 		struct vq_pair pairs[VQ_MAX_CHAIN + 1];
 		unsigned n = retrieve_pairs(t, u, tidx, pairs);
 		for (unsigned i = 0; i < n; i++)

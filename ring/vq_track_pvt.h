@@ -79,6 +79,9 @@ struct vq_track {
 	struct vq *vq;
 	struct dma *dma;
 	const struct vq_policy_def *def;
+	/* def's per-packet answers, copied at create (one load each) */
+	bool map_per_packet, lazy, retrieve;
+	uint8_t rec; /* enum rec_kind */
 	enum vq_policy policy;
 	enum vq_skip_rule rule;
 	bool unsafe;
