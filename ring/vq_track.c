@@ -263,7 +263,7 @@ int vq_track_sync_for_cpu(struct vq_track *t, const struct vq_buf *bufs, unsigne
 
 /* Undo the first `k` buffer mappings of a chain being added (and the
  * indirect table's, if mapped). */
-static void rollback(struct vq_track *t, const struct vq_sg *sg, unsigned k,
+static __attribute__((noinline, cold)) void rollback(struct vq_track *t, const struct vq_sg *sg, unsigned k,
 		     unsigned n, int tidx, uint64_t table_iova)
 {
 	if (!t->map_per_packet)
@@ -378,7 +378,7 @@ add_map_bufs(struct vq_track *t, const struct vq_buf *bufs, unsigned n, struct v
 /* Step 2 of vq_track_add: take a free indirect table and map it (before
  * the ring fills it; synced after, add_table_added). On failure *tidx says
  * whether a table was taken and ind->iova whether it was mapped. */
-static int add_map_table(struct vq_track *t, unsigned n, struct vq_indirect *ind, int *tidx)
+static __attribute__((noinline)) int add_map_table(struct vq_track *t, unsigned n, struct vq_indirect *ind, int *tidx)
 {
 	int rc;
 
@@ -408,7 +408,7 @@ static int add_map_table(struct vq_track *t, unsigned n, struct vq_indirect *ind
 
 /* Step 3 of vq_track_add: the chain is in the ring; its indirect table is
  * remembered by head and synced for the device. */
-static void add_table_added(struct vq_track *t, uint16_t head, int tidx, uint64_t table_iova,
+static __attribute__((noinline)) void add_table_added(struct vq_track *t, uint16_t head, int tidx, uint64_t table_iova,
 			    unsigned n)
 {
 	t->ind_of_head[head] = (uint16_t)tidx;
@@ -420,10 +420,16 @@ static void add_table_added(struct vq_track *t, uint16_t head, int tidx, uint64_
 		t->ind_iova[tidx] = table_iova;
 }
 
-/* Step 4 of vq_track_add, full: one record per slot (Linux's desc_extra),
+/* Step 4 of vq_track_add. The record steps (full, driver-array, compact)
+ * and the indirect-table steps are out of line, all alike: the per-packet
+ * body of vq_track_add stays small enough for LTO to inline into its
+ * caller (callgrind: fewer instructions than inlining everything, which
+ * spills), and every recording policy pays the same one call.
+ *
+ * full: one record per slot (Linux's desc_extra),
  * linked as the ring links the chain; an indirect chain's entries in its
  * table's records and the table itself in the head slot's. */
-static inline __attribute__((always_inline)) void
+static __attribute__((noinline)) void
 remember_full(struct vq_track *t, uint16_t head, const struct vq_sg *sg, const uint16_t *slots,
 	      unsigned n, int tidx, uint64_t table_iova)
 {
@@ -453,7 +459,7 @@ remember_full(struct vq_track *t, uint16_t head, const struct vq_sg *sg, const u
 }
 
 /* Step 4 of vq_track_add, driver-array and compact. */
-static void remember_array(struct vq_track *t, uint16_t head, const struct vq_sg *sg,
+static __attribute__((noinline)) void remember_array(struct vq_track *t, uint16_t head, const struct vq_sg *sg,
 			   unsigned n, int tidx, uint64_t table_iova)
 {
 	struct vq_pair *pr = &t->pairs[(size_t)head * VQ_MAX_CHAIN];
@@ -463,7 +469,7 @@ static void remember_array(struct vq_track *t, uint16_t head, const struct vq_sg
 		t->ind_iova[tidx] = table_iova;
 }
 
-static void remember_compact(struct vq_track *t, uint16_t head, const struct vq_sg *sg,
+static __attribute__((noinline)) void remember_compact(struct vq_track *t, uint16_t head, const struct vq_sg *sg,
 			     const uint16_t *slots, unsigned n, int tidx, uint64_t table_iova)
 {
 	if (tidx < 0) {
@@ -495,7 +501,7 @@ static void adaptive_tracked(struct vq_track *t, uint16_t head, bool keep)
 	}
 }
 
-static void add_ring_failed(struct vq_track *t, int rc, unsigned n)
+static __attribute__((noinline)) void add_ring_failed(struct vq_track *t, int rc, unsigned n)
 {
 	if (rc != -ENOSPC)
 		vq_track_fail(rc, "vq_add of a %u-buffer chain failed (%s)", n,
