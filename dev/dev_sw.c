@@ -253,12 +253,12 @@ static int serve_queue(struct dev *d, enum dev_queue qi)
 			len = too_long(d, qi); /* consumed: pushed below, not served */
 		} else {
 			len = qi == DEV_Q_TX ? (serve_tx(d, &d->chain), 0u) : serve_rx(d, &d->chain);
+			served++;
 		}
 		if (vq_dev_push(q, &d->chain, len) < 0) {
 			d->c.pkts[qi] += (uint64_t)served;
 			return push_failed(d, qi, len);
 		}
-		served += rc > 0;
 		done++;
 	}
 	d->c.pkts[qi] += (uint64_t)served; /* once per poll, not per chain */
