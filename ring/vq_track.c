@@ -94,17 +94,68 @@ static void unpremap(struct vq_track *t)
 			unmap_one(t, t->ind_iova[i], IND_TABLE_BYTES, DMA_TO_DEVICE);
 }
 
-int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *p,
-		    struct vq_track **out)
+/* vq_track_create's records: what the policy keeps per slot and chain.
+ * @return false when an allocation failed (track_free frees the rest). */
+static bool track_alloc_records(struct vq_track *t, const struct vq_track_params *p)
+{
+	size_t n = t->size;
+	bool ok = true;
+	if (t->rec == REC_FULL && !t->lazy)
+		ok &= (t->full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_FULL(t), 0)) != NULL;
+	if (t->rec == REC_COMPACT)
+		ok &= (t->compact = dma_mem_zalloc(DMA_MEM_TRACKING, n * sizeof(*t->compact), 0)) != NULL;
+	if (t->rec == REC_ARRAY)
+		ok &= (t->pairs = dma_mem_zalloc(DMA_MEM_TRACKING, (n + 1) * VQ_MAX_CHAIN * sizeof(*t->pairs),
+						 0)) != NULL;
+	if (t->lazy)
+		ok &= (t->tracked = dma_mem_zalloc(DMA_MEM_TRACKING, n, 0)) != NULL;
+	if (p->policy == VQ_POLICY_PREMAPPED)
+		ok &= (t->buf_iova = dma_mem_zalloc(DMA_MEM_TRACKING, t->nbufs * sizeof(uint64_t), 0)) != NULL;
+	return ok;
+}
+
+/* vq_track_create's indirect tables (the caller's allocator or ours),
+ * their free stack and the records of their entries. */
+static bool track_alloc_indirect(struct vq_track *t, const struct vq_track_params *p)
+{
+	size_t n = t->size;
+	bool ok = true;
+	/* page-aligned: with the 512-byte stride no table crosses a page */
+	size_t tbytes = TRK_IND_TABLES(t);
+	if (p->table_alloc) {
+		t->ind_tables = p->table_alloc(tbytes, p->table_ctx);
+		if (t->ind_tables) { /* counted here: the caller's memory */
+			t->table_free = p->table_free;
+			t->table_ctx = p->table_ctx;
+			dma_mem_charge(DMA_MEM_INDIRECT, (int64_t)tbytes);
+		}
+	} else {
+		t->ind_tables = dma_mem_zalloc(DMA_MEM_INDIRECT, tbytes, 4096);
+	}
+	ok &= t->ind_tables != NULL;
+	ok &= (t->ind_free = dma_mem_zalloc(DMA_MEM_INDIRECT, n * sizeof(uint16_t), 0)) != NULL;
+	ok &= (t->ind_of_head = dma_mem_zalloc(DMA_MEM_INDIRECT, n * sizeof(uint16_t), 0)) != NULL;
+	if (t->def->table_iova_state || p->policy == VQ_POLICY_PREMAPPED)
+		ok &= (t->ind_iova = dma_mem_zalloc(DMA_MEM_TRACKING, n * sizeof(uint64_t), 0)) != NULL;
+	if (t->rec == REC_FULL && !t->lazy)
+		ok &= (t->ind_full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_IND_FULL(t), 0)) != NULL;
+	if (t->rec == REC_COMPACT)
+		ok &= (t->ind_compact = dma_mem_zalloc(DMA_MEM_TRACKING,
+						       n * VQ_MAX_CHAIN * sizeof(*t->ind_compact), 0)) != NULL;
+	if (ok) {
+		memset(t->ind_tables, 0, n * IND_TABLE_BYTES);
+		for (uint32_t i = 0; i < n; i++)
+			t->ind_free[i] = (uint16_t)(n - 1 - i);
+		t->ind_nfree = (uint32_t)n;
+	}
+	return ok;
+}
+
+/* vq_track_create's parameters and the policy's answers, copied. */
+static void track_init(struct vq_track *t, struct vq *vq, struct dma *d, const struct vq_track_params *p)
 {
 	const struct vq_config *cfg = vq_get_config(vq);
-	int rc = vq_track_check(cfg, p, d);
 
-	if (rc < 0)
-		return rc;
-	struct vq_track *t = dma_mem_zalloc(DMA_MEM_DRIVER, sizeof(*t), 0);
-	if (!t)
-		return vq_track_fail(-ENOMEM, "tracking state: out of memory");
 	t->vq = vq;
 	t->dma = d;
 	t->policy = p->policy;
@@ -121,50 +172,23 @@ int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *
 	t->arena_len = p->arena_len;
 	t->buf_shift = (uint32_t)__builtin_ctz(p->buf_size);
 	t->nbufs = p->arena_len >> t->buf_shift;
+}
 
+int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *p,
+		    struct vq_track **out)
+{
+	int rc = vq_track_check(vq_get_config(vq), p, d);
+
+	if (rc < 0)
+		return rc;
+	struct vq_track *t = dma_mem_zalloc(DMA_MEM_DRIVER, sizeof(*t), 0);
+	if (!t)
+		return vq_track_fail(-ENOMEM, "tracking state: out of memory");
+	track_init(t, vq, d, p);
 	size_t n = t->size;
-	bool ok = true;
-	if (t->rec == REC_FULL && !t->lazy)
-		ok &= (t->full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_FULL(t), 0)) != NULL;
-	if (t->rec == REC_COMPACT)
-		ok &= (t->compact = dma_mem_zalloc(DMA_MEM_TRACKING, n * sizeof(*t->compact), 0)) != NULL;
-	if (t->rec == REC_ARRAY)
-		ok &= (t->pairs = dma_mem_zalloc(DMA_MEM_TRACKING, (n + 1) * VQ_MAX_CHAIN * sizeof(*t->pairs),
-						 0)) != NULL;
-	if (t->lazy)
-		ok &= (t->tracked = dma_mem_zalloc(DMA_MEM_TRACKING, n, 0)) != NULL;
-	if (p->policy == VQ_POLICY_PREMAPPED)
-		ok &= (t->buf_iova = dma_mem_zalloc(DMA_MEM_TRACKING, t->nbufs * sizeof(uint64_t), 0)) != NULL;
-	if (t->indirect_ok) {
-		/* page-aligned: with the 512-byte stride no table crosses a page */
-		size_t tbytes = TRK_IND_TABLES(t);
-		if (p->table_alloc) {
-			t->ind_tables = p->table_alloc(tbytes, p->table_ctx);
-			if (t->ind_tables) { /* counted here: the caller's memory */
-				t->table_free = p->table_free;
-				t->table_ctx = p->table_ctx;
-				dma_mem_charge(DMA_MEM_INDIRECT, (int64_t)tbytes);
-			}
-		} else {
-			t->ind_tables = dma_mem_zalloc(DMA_MEM_INDIRECT, tbytes, 4096);
-		}
-		ok &= t->ind_tables != NULL;
-		ok &= (t->ind_free = dma_mem_zalloc(DMA_MEM_INDIRECT, n * sizeof(uint16_t), 0)) != NULL;
-		ok &= (t->ind_of_head = dma_mem_zalloc(DMA_MEM_INDIRECT, n * sizeof(uint16_t), 0)) != NULL;
-		if (t->def->table_iova_state || p->policy == VQ_POLICY_PREMAPPED)
-			ok &= (t->ind_iova = dma_mem_zalloc(DMA_MEM_TRACKING, n * sizeof(uint64_t), 0)) != NULL;
-		if (t->rec == REC_FULL && !t->lazy)
-			ok &= (t->ind_full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_IND_FULL(t), 0)) != NULL;
-		if (t->rec == REC_COMPACT)
-			ok &= (t->ind_compact = dma_mem_zalloc(DMA_MEM_TRACKING,
-							       n * VQ_MAX_CHAIN * sizeof(*t->ind_compact), 0)) != NULL;
-		if (ok) {
-			memset(t->ind_tables, 0, n * IND_TABLE_BYTES);
-			for (uint32_t i = 0; i < n; i++)
-				t->ind_free[i] = (uint16_t)(n - 1 - i);
-			t->ind_nfree = (uint32_t)n;
-		}
-	}
+	bool ok = track_alloc_records(t, p);
+	if (ok && t->indirect_ok)
+		ok = track_alloc_indirect(t, p);
 	if (!ok) {
 		track_free(t);
 		return vq_track_fail(-ENOMEM, "tracking state for policy '%s', queue size %zu: out of memory",
