@@ -209,7 +209,7 @@ int dma_open(const char *name, const struct dma_params *p, struct dma **out)
 		dma_mem_free(DMA_MEM_DMA, d, ops->size);
 		return r;
 	}
-	d->fast_va = d->va_map && !d->shared && !d->p.fail_map_at;
+	d->fast_va = d->fast_va && !d->shared && !d->p.fail_map_at;
 	*out = d;
 	return 0;
 }

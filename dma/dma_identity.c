@@ -22,7 +22,7 @@ static int identity_open(struct dma *d)
 	struct dma_identity *id = DMA_PRIV(struct dma_identity, d);
 	int r = dma_direct_init(d, &id->db, true);
 	/* nothing can bounce: map is the CPU address, unmap a no-op */
-	d->va_map = r == 0 && !id->db.on;
+	d->fast_va = r == 0 && !id->db.on;
 	d->va_translate = true;
 	return r;
 }

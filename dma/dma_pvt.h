@@ -102,17 +102,16 @@ struct dma {
 	 * (dma_dev_set_bounced), never cleared; need_unmap of a direct
 	 * backend reads it. Relaxed: it publishes nothing but itself. */
 	atomic_bool bounced;
-	_Atomic uint64_t map_calls; /* dma_map calls so far, counted while
-				     * fault injection is armed (fail_map_at) */
-	/* Set by the backend's open: every map returns the CPU address and
-	 * unmap does nothing (identity without a bounce pool). */
-	bool va_map;
+	/* Set by the backend's open when every map returns the CPU address
+	 * and unmap does nothing (identity without a bounce pool); dma_open
+	 * clears it for a device of several queues or with injected
+	 * failures. Set: dma_map/dma_unmap take their inline fast path,
+	 * which checks the same arguments and keeps the same counters. */
+	bool fast_va;
 	/* Set by the backend's open: translate returns the address itself. */
 	bool va_translate;
-	/* dma_open: va_map on a device of one queue without injected
-	 * failures: dma_map/dma_unmap take their inline fast path, which
-	 * checks the same arguments and keeps the same counters. */
-	bool fast_va;
+	_Atomic uint64_t map_calls; /* dma_map calls so far, counted while
+				     * fault injection is armed (fail_map_at) */
 	_Atomic uint64_t ctr[DMA_C_N];
 };
 

@@ -79,18 +79,20 @@ struct vq_track {
 	struct vq *vq;
 	struct dma *dma;
 	const struct vq_policy_def *def;
-	/* def's per-packet answers, copied at create (one load each) */
-	bool map_per_packet, lazy, retrieve;
-	uint8_t rec; /* enum rec_kind */
 	enum vq_policy policy;
 	enum vq_skip_rule rule;
 	bool unsafe;
 	bool indirect_ok;
+	/* def's per-packet answers, copied at create (one load each); in
+	 * what was padding, so the tracking state is no larger */
+	bool map_per_packet, lazy;
 	uint32_t size;
 	/* arena */
 	char *arena;
 	size_t arena_len;
 	uint32_t buf_shift;
+	bool retrieve;  /* def's answers, continued (padding before nbufs) */
+	uint8_t rec;    /* enum rec_kind */
 	size_t nbufs;
 	uint64_t *buf_iova; /* premapped: [nbufs] */
 	/* per-descriptor records, indexed by slot */
