@@ -90,6 +90,10 @@ int vq_track_iova_create(struct vq_track *t, const struct vq_track_params *p)
 	snprintf(io->mode, sizeof(io->mode), "fallback: %s", dma_last_error());
 	io->fallback = true;
 	t->def = &vq_iova_fallback_def;
+	t->map_per_packet = vq_iova_fallback_def.map_per_packet; /* the fast path's copies */
+	t->lazy = vq_iova_fallback_def.lazy;
+	t->retrieve = vq_iova_fallback_def.retrieve;
+	t->rec = (uint8_t)vq_iova_fallback_def.rec;
 	t->full = dma_mem_zalloc(DMA_MEM_TRACKING, n * sizeof(*t->full), 0);
 	if (t->full && t->indirect_ok)
 		t->ind_full = dma_mem_zalloc(DMA_MEM_TRACKING, n * VQ_MAX_CHAIN * sizeof(*t->ind_full), 0);
