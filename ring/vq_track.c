@@ -552,15 +552,21 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 	int tidx = -1, rc;
 	unsigned mapped = 0;
 	uint32_t in_bytes = 0;
+	uint64_t iova_chain = 0;
+	bool keep = false;
 
 	if (n < 1 || n > VQ_MAX_CHAIN)
 		return vq_track_fail(-EINVAL, "chain of %u buffers: allowed 1..%d", n, VQ_MAX_CHAIN);
 	if (indirect && !t->indirect_ok)
 		return vq_track_fail(-EINVAL, "indirect chain on a queue without VIRTIO_RING_F_INDIRECT_DESC");
-	if (vq_track_iova_owns(t))
-		return vq_track_iova_add(t, bufs, n, token, indirect);
 	if (!token)
 		return vq_track_fail(-EINVAL, "chain of %u buffers without a token", n);
+	if (vq_track_iova_owns(t)) { /* linked, not mapped: vq_track_iova.c */
+		if ((rc = vq_track_iova_link(t, bufs, n, indirect, sg, &ind, &tidx, &in_bytes, &iova_chain)) < 0)
+			goto undo;
+		indp = indirect ? &ind : NULL;
+		goto add;
+	}
 	if ((rc = add_map_bufs(t, bufs, n, sg, &mapped, &in_bytes)) < 0)
 		goto undo;
 	if (indirect) {
@@ -570,11 +576,14 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 	}
 	if (!t->map_per_packet && t->st.sync_bufs)
 		premapped_sync_for_device(t, sg, n);
-	bool keep = t->rec != REC_NONE;
+	keep = t->rec != REC_NONE;
 	if (t->lazy && (rc = adaptive_keep(t, &keep)) < 0)
 		goto undo;
+add:	/* vq_add_checked's one caller: it stays inlined here */
 	if ((rc = vq_add_checked(t->vq, sg, n, token, indp, slots, in_bytes)) < 0) {
 		add_ring_failed(t, rc, n);
+		if (vq_track_iova_owns(t))
+			vq_track_iova_undo(t, iova_chain);
 		goto undo;
 	}
 	uint16_t head = (uint16_t)rc;
@@ -582,8 +591,11 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		add_table_added(t, head, tidx, ind.iova, n);
 	if (t->lazy)
 		adaptive_tracked(t, head, keep);
-	if (!keep)
+	if (!keep) {
+		if (vq_track_iova_owns(t)) /* iova keeps no records (REC_NONE): only here */
+			vq_track_iova_added(t, head, iova_chain);
 		return head;
+	}
 	if (t->rec == REC_FULL)
 		remember_full(t, head, sg, slots, n, tidx, ind.iova);
 	else if (t->rec == REC_ARRAY)
@@ -593,7 +605,8 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 	return head;
 
 undo:
-	rollback(t, sg, mapped, n, tidx, t->map_per_packet ? ind.iova : 0);
+	if (!vq_track_iova_owns(t)) /* iova: linked, undone by vq_track_iova_link/undo */
+		rollback(t, sg, mapped, n, tidx, t->map_per_packet ? ind.iova : 0);
 	if (tidx >= 0)
 		t->ind_free[t->ind_nfree++] = (uint16_t)tidx;
 	return rc;

@@ -139,39 +139,42 @@ static int link_one(struct vq_track *t, void *cpu, size_t g, uint32_t len, enum 
 	return rc;
 }
 
-int vq_track_iova_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n, void *token, bool indirect)
+int vq_track_iova_link(struct vq_track *t, const struct vq_buf *bufs, unsigned n, bool indirect,
+		       struct vq_sg *sg, struct vq_indirect *ind, int *tidx, uint32_t *in_bytes, uint64_t *chain)
 {
 	struct vq_track_iova *io = t->iova;
-	struct vq_sg sg[VQ_MAX_CHAIN];
-	uint16_t slots[VQ_MAX_CHAIN];
-	struct vq_indirect ind, *indp = NULL;
-	int tidx = -1, rc;
+	uint64_t bytes = 0, wbytes = 0;
+	int rc;
 
-	if (n < 1 || n > io->max_chain)
+	if (n > io->max_chain)
 		return vq_track_fail(-EINVAL, "policy 'iova': chain of %u buffers: the range was sized for 1..%u",
 				     n, io->max_chain);
-	if (indirect && !t->indirect_ok)
-		return vq_track_fail(-EINVAL, "indirect chain on a queue without VIRTIO_RING_F_INDIRECT_DESC");
+	for (unsigned k = 0; k < n; k++) { /* vq_add's checks, before anything is linked */
+		if (bufs[k].len == 0)
+			return vq_track_fail(-EINVAL, "policy 'iova': buffer %u has length 0", k);
+		if (!bufs[k].write && wbytes)
+			return vq_track_fail(-EINVAL, "policy 'iova': buffer %u is device-readable after a "
+					     "device-writable one", k);
+		bytes += bufs[k].len;
+		wbytes += bufs[k].write ? bufs[k].len : 0;
+	}
+	if (bytes > UINT32_MAX)
+		return vq_track_fail(-EINVAL, "policy 'iova': chain of %llu bytes: a chain holds less than 2^32",
+				     (unsigned long long)bytes);
 	if (!io->nfree || (indirect && !t->ind_nfree))
 		return vq_track_fail(-ENOSPC, "policy 'iova': no free %s", io->nfree ? "indirect table" : "window");
 	uint32_t win = io->win_free[--io->nfree];
 	size_t base = (size_t)win * io->win_granules, g = base, rd = 0, wr = 0;
 	if (indirect) { /* the table on the window's first granule */
-		tidx = t->ind_free[--t->ind_nfree];
-		ind.table = t->ind_tables + (size_t)tidx * IND_TABLE_BYTES;
-		if ((rc = link_one(t, ind.table, g, IND_LEN(n), DMA_TO_DEVICE, &ind.iova)) < 0)
+		*tidx = t->ind_free[--t->ind_nfree];
+		ind->table = t->ind_tables + (size_t)*tidx * IND_TABLE_BYTES;
+		if ((rc = link_one(t, ind->table, g, IND_LEN(n), DMA_TO_DEVICE, &ind->iova)) < 0)
 			goto undo;
 		rd += (size_t)rc;
 		g += (size_t)rc;
-		indp = &ind;
 	}
 	for (unsigned k = 0; k < n; k++) {
 		const struct vq_buf *b = &bufs[k];
-		if (!b->write && wr) {
-			rc = vq_track_fail(-EINVAL, "policy 'iova': buffer %u is device-readable after a device-writable "
-					   "one", k);
-			goto undo;
-		}
 		rc = link_one(t, b->cpu, g, b->len, b->write ? DMA_FROM_DEVICE : DMA_TO_DEVICE, &sg[k].addr);
 		if (rc < 0)
 			goto undo;
@@ -192,30 +195,25 @@ int vq_track_iova_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		goto undo;
 	}
 	io->iova_syncs++;
-	rc = vq_add(t->vq, sg, n, token, indp, slots);
-	if (rc < 0) {
-		vq_track_fail(rc, rc == -ENOSPC ? "ring full" : "vq_add of a %u-buffer chain failed (%s)", n,
-			      vq_broken_reason(t->vq) ? vq_broken_reason(t->vq) : "invalid chain");
-		goto undo;
-	}
-	uint16_t head = (uint16_t)rc;
-	if (indirect) {
-		t->ind_of_head[head] = (uint16_t)tidx;
-		/* filled by vq_add after it was linked: a bounced table is
-		 * copied to the device's side now */
-		if (dma_need_sync(t->dma, ind.iova)) {
-			dma_sync_for_device(t->dma, ind.iova, IND_LEN(n), DMA_TO_DEVICE);
-			t->st.syncs++;
-		}
-	}
-	io->chain[head] = (uint64_t)base | (uint64_t)rd << 32 | (uint64_t)wr << 48;
-	return head;
+	*in_bytes = (uint32_t)wbytes;
+	*chain = (uint64_t)base | (uint64_t)rd << 32 | (uint64_t)wr << 48;
+	return 0;
 undo:
-	unlink_runs(t, base, rd, wr);
-	io->win_free[io->nfree++] = (uint16_t)win;
-	if (tidx >= 0)
-		t->ind_free[t->ind_nfree++] = (uint16_t)tidx;
-	return rc;
+	vq_track_iova_undo(t, (uint64_t)base | (uint64_t)rd << 32 | (uint64_t)wr << 48);
+	return rc; /* the caller gives back *tidx */
+}
+
+void vq_track_iova_added(struct vq_track *t, uint16_t head, uint64_t chain)
+{
+	t->iova->chain[head] = chain;
+}
+
+void vq_track_iova_undo(struct vq_track *t, uint64_t chain)
+{
+	struct vq_track_iova *io = t->iova;
+	size_t base = (uint32_t)chain;
+	unlink_runs(t, base, (size_t)(chain >> 32) & 0xffff, (size_t)(chain >> 48));
+	io->win_free[io->nfree++] = (uint16_t)(base / io->win_granules);
 }
 
 bool vq_track_iova_complete(struct vq_track *t, const struct vq_used *u)

@@ -142,8 +142,18 @@ struct vq_track_iova {
 extern const struct vq_policy_def vq_iova_fallback_def;
 int vq_track_iova_create(struct vq_track *t, const struct vq_track_params *p);
 void vq_track_iova_destroy(struct vq_track *t);
-int vq_track_iova_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n, void *token,
-		      bool indirect);
+/* vq_track_add's steps for a chain the IOVA API carries (vq_track_iova_owns):
+ * link makes vq_add's checks of bufs[], takes a window (and, indirect, a
+ * table: *tidx, *ind), links every buffer into it, syncs it, fills sg[] and
+ * *in_bytes and returns 0 with the chain's state in *chain (or a negative
+ * errno with nothing linked and the window given back; *tidx, when set, is
+ * the caller's to give back). The chain then goes through vq_track_add's one
+ * vq_add_checked call: added records *chain by head, undo (vq_add_checked
+ * failed) unlinks the runs and gives the window back. */
+int vq_track_iova_link(struct vq_track *t, const struct vq_buf *bufs, unsigned n, bool indirect,
+		       struct vq_sg *sg, struct vq_indirect *ind, int *tidx, uint32_t *in_bytes, uint64_t *chain);
+void vq_track_iova_added(struct vq_track *t, uint16_t head, uint64_t chain);
+void vq_track_iova_undo(struct vq_track *t, uint64_t chain);
 /* Unlink a completed chain's runs. @return true (it handled the chain). */
 bool vq_track_iova_complete(struct vq_track *t, const struct vq_used *u);
 /* The chain goes through the IOVA API (policy iova, not its fallback). */
