@@ -31,7 +31,7 @@ DMA_COUNTER_LIST(DMA_X)
 static const struct dma_ops *const dma_backends[] = {
 	&dma_identity_ops, &dma_pa_ops,	     &dma_iommu_ops,
 	&dma_vfio_ops,	   &dma_bounce_ops,  &dma_noncoherent_ops,
-	&dma_debug_ops,
+	&dma_debug_ops,	   &dma_nodma_ops,
 };
 #define DMA_NBACKENDS (sizeof(dma_backends) / sizeof(dma_backends[0]))
 
@@ -170,7 +170,8 @@ int dma_open(const char *name, const struct dma_params *p, struct dma **out)
 	if (!ops)
 		return dma_err_name("dma", -ENOENT,
 				    "no backend named '%s' (try identity, pa, "
-				    "iommu, vfio, bounce, noncoherent, debug)",
+				    "iommu, vfio, bounce, noncoherent, debug, "
+				    "nodma)",
 				    name);
 
 	/* Cache-line aligned: backends keep device-side state on lines of
@@ -256,6 +257,8 @@ int dma_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 		dma_ctr_add(d, DMA_C_map_errors, 1);
 		return r;
 	}
+	if (d->ops->no_api) /* an address lookup, not a DMA API call */
+		return 0;
 	dma_ctr_add(d, DMA_C_maps, 1);
 	if (d->shared) {
 		/* several queues: the live count is theirs together, the peak
@@ -282,7 +285,7 @@ int dma_unmap(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir)
 			       "unmap: bad argument iova 0x%llx len %zu dir %d",
 			       (unsigned long long)iova, len, (int)dir);
 	int r = d->ops->unmap(d, iova, len, dir);
-	if (r < 0)
+	if (r < 0 || d->ops->no_api)
 		return r;
 	dma_ctr_add(d, DMA_C_unmaps, 1);
 	/* Backends whose unmap checks nothing (identity, noncoherent) accept
@@ -420,6 +423,7 @@ void dma_get_props(const struct dma *d, struct dma_props *p)
 	/* iommu passthrough: an identity domain, dma-direct behind the IOMMU
 	 * driver (iommu_setup_dma_ops) */
 	p->direct = d->ops == &dma_identity_ops || d->ops == &dma_pa_ops ||
+		    d->ops == &dma_nodma_ops ||
 		    d->ops == &dma_noncoherent_ops || d->ops == &dma_bounce_ops ||
 		    (d->ops == &dma_iommu_ops && d->p.passthrough);
 	p->force_bounce = d->ops == &dma_bounce_ops ||

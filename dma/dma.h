@@ -20,6 +20,12 @@
  *                small device-writable buffers bounce
  *                (dma_kmalloc_needs_bounce).
  *   debug        wraps another backend and checks every use.
+ *   nodma        no DMA API at all: virtio without VIRTIO_F_ACCESS_PLATFORM,
+ *                where Linux's vring_use_dma_api() is false and the ring
+ *                hands the device physical addresses (sg_phys). IOVA = the
+ *                physical address as in pa, but no map, unmap or live
+ *                mapping is counted (none is made); nothing bounces
+ *                (force_bounce, mask_bits and min_align are refused).
  *
  * Backends are found by name (dma_open); the list is dma_backend_name(i).
  *

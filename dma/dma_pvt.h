@@ -73,6 +73,10 @@ struct dma_ops {
 	const char *name;
 	size_t size;       /* bytes of the backend struct (struct dma first) */
 	unsigned cbits;    /* DMA_CBIT mask of the counters that apply */
+	bool no_api;       /* not the DMA API: map is an address lookup the
+			      driver does itself (virtio without
+			      ACCESS_PLATFORM); dma.c counts no map, unmap
+			      or live mapping */
 	int (*open)(struct dma *d);
 	void (*close)(struct dma *d);
 	int (*reg)(struct dma *d, void *base, size_t len);
@@ -110,7 +114,8 @@ struct dma {
 #define DMA_CPRIV(type, d) ((const type *)(const void *)(d))
 
 extern const struct dma_ops dma_identity_ops, dma_pa_ops, dma_iommu_ops,
-	dma_vfio_ops, dma_bounce_ops, dma_noncoherent_ops, dma_debug_ops;
+	dma_vfio_ops, dma_bounce_ops, dma_noncoherent_ops, dma_debug_ops,
+	dma_nodma_ops;
 
 /* ---- counters ---- */
 

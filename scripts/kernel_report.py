@@ -27,8 +27,9 @@ SETUPS = {
     "queue256": "virtio_ring's allocations per 256-entry split queue while the drivers probe",
 }
 WHY = {
-    "noap": "`pa` hands the device physical addresses, as 6.1 does without the DMA API; "
-            "`skip` never unmaps",
+    "noap": "`nodma` hands the device physical addresses and counts no DMA API call, as 6.1's "
+            "virtio_ring does when `vring_use_dma_api()` is false; `full` keeps a record per descriptor, as "
+            "6.1 still fills `desc_extra` (its unmap paths return before the DMA API)",
     "direct": "IOVA = physical address; 6.1 maps and unmaps every buffer (`full` records them)",
     "swiotlb": "the direct backend with every mapping bounced",
     "strict": "the software IOMMU: IOVA allocator, page table, IOTLB invalidated per unmap",
@@ -104,13 +105,6 @@ def _rx_bounce(r, k, v):
 
 
 RULES = [
-    ("noap-maps",
-     lambda r, k, v: r["setup"] == "noap" and r["counter"] == "maps" and k == 0 and v == int(r["descs"]) + (int(r["descs"]) > 1),
-     "Without VIRTIO_F_ACCESS_PLATFORM, 6.1's `vring_use_dma_api()` is false and `vring_map_one_sg()` / "
-     "`vring_map_single()` (drivers/virtio/virtio_ring.c) return the physical address without calling the DMA "
-     "API; vqbench's ring calls its backend for every buffer and `pa` counts that translation as a map.",
-     "model: a setup without ACCESS_PLATFORM needs a backend (or mode) whose translation is not counted as a "
-     "DMA API map; until then this setup's maps column counts translations"),
     ("table-sync", _table_sync,
      "6.1's `virtqueue_add_split()` writes the indirect table first and maps it afterwards "
      "(`vring_map_single()`), so swiotlb copies the finished table once and no sync follows; vqbench "

@@ -25,8 +25,8 @@ import kcount_parse  # noqa: E402
 
 # setup -> (what it is, vqbench options that model it, why)
 SETUPS = {
-    "noap": ("no VIRTIO_F_ACCESS_PLATFORM (iommu_platform=off)", ["--dma", "pa", "--policy", "skip"],
-             "the driver hands the device physical addresses and never unmaps"),
+    "noap": ("no VIRTIO_F_ACCESS_PLATFORM (iommu_platform=off)", ["--dma", "nodma", "--policy", "full"],
+             "the driver hands the device physical addresses without a DMA API call, and keeps desc_extra"),
     "direct": ("ACCESS_PLATFORM, no IOMMU: dma-direct", ["--dma", "pa", "--policy", "full"],
                "IOVA = physical address; 6.1 maps and unmaps every buffer through the DMA API"),
     "swiotlb": ("ACCESS_PLATFORM, dma-direct, swiotlb=force", ["--dma", "pa", "--force-bounce", "on", "--policy", "full"],

@@ -27,7 +27,7 @@ k="6.1.0-99-amd64,0x10330af8024,,"
 opt_r="--dma pa --force-bounce on --policy full --descs 1 --indirect off --dir rx --pkt-bytes 1024"
 opt_d="--dma pa --policy full --descs 4 --indirect on --dir tx --pkt-bytes 1024"
 opt_s="--dma pa --force-bounce on --policy full --descs 4 --indirect on --dir tx --pkt-bytes 1024"
-opt_n="--dma pa --policy skip --descs 1 --indirect off --dir tx --pkt-bytes 1024"
+opt_n="--dma nodma --policy full --descs 1 --indirect off --dir tx --pkt-bytes 1024"
 good=$tmp/good.csv
 {
 	echo "$head"
@@ -38,7 +38,7 @@ good=$tmp/good.csv
 	echo "swiotlb,tx,4,1000,maps,5,5,$opt_s,1024,$k"
 	echo "swiotlb,tx,4,1000,syncs,0,1,$opt_s,1024,$k"
 	echo "swiotlb,tx,4,1000,bounce_bytes,1100,1164,$opt_s,1024,$k"
-	echo "noap,tx,1,1000,maps,0,1,$opt_n,1024,$k"
+	echo "noap,tx,1,1000,maps,0,0,$opt_n,1024,$k"
 	echo "swiotlb,rx,1,1000,bounce_bytes,3115.5,1036,$opt_r,1024,6.1.0-99-amd64,0x10330af8024,1555.25,1560.25"
 	echo "swiotlb,rx,1,1000,maps,0.998,1,$opt_r,1024,6.1.0-99-amd64,0x10330af8024,1555.25,1560.25"
 	echo "queue256,tx,1,,desc_extra_bytes,4096,4096,$opt_d,1024,$k"
@@ -58,7 +58,7 @@ check "table sync: syncs 0 ≠ 1 with a note" grep -qE '0 ≠ 1 \[[0-9]+\]' "$md
 check "table sync: bytes 1100 ≠ 1164 (16 x 4 apart) with a note" grep -qE '1100 ≠ 1164 \[[0-9]+\]' "$md"
 check "the table-sync note names virtqueue_add_split and the model change" \
 	grep -qE 'virtqueue_add_split.*\*\*Change:\*\* model: map the indirect table after writing it' "$md"
-check "the noap note names vring_map_one_sg" has "vring_map_one_sg()"
+check "noap: 0 maps on both sides (nodma counts no DMA API call)" grep -qE "^\\| tx \\| 1000 \\|  \\| 0 \\|" "$md"
 check "RX bounce: mapped + unmapped buffer bytes vs header + packet, explained" grep -qE '3115.5000 ≠ 1036 \[[0-9]+\]' "$md"
 check "RX refill window: 2 buffers short of 1000 packets, explained" grep -qE '0.9980 ≠ 1 \[[0-9]+\]' "$md"
 check "a note lists its cells" has "swiotlb tx 4d syncs: kernel 0, vqbench 1"
@@ -75,6 +75,7 @@ bad=$tmp/bad.csv
 	echo "$head"
 	echo "swiotlb,tx,4,1000,bounce_bytes,1100,1200,$opt_s,1024,$k"
 	echo "direct,tx,4,1000,maps,5,6,$opt_d,1024,$k"
+	echo "noap,tx,1,1000,maps,0,1,$opt_n,1024,$k"
 	echo "swiotlb,rx,1,1000,bounce_bytes,3000,1036,$opt_r,1024,6.1.0-99-amd64,0x10330af8024,1555.25,1560.25"
 	echo "swiotlb,rx,1,1000,maps,0.95,1,$opt_r,1024,6.1.0-99-amd64,0x10330af8024,1555.25,1560.25"
 } >"$bad"
@@ -83,6 +84,8 @@ rc=$?
 check "unexplained differences: exit 1 (got $rc)" test $rc = 1
 check "the stderr names the unexplained cell" grep -q "UNEXPLAINED difference: direct tx 4 descriptors maps: kernel 5, vqbench 6" "$tmp/err"
 check "the report marks it UNEXPLAINED" grep -q "5 ≠ 6 UNEXPLAINED" "$tmp/bad.md"
+check "noap: a map counted without the DMA API is a model regression, UNEXPLAINED" \
+	grep -q "UNEXPLAINED difference: noap tx 1 descriptors maps: kernel 0, vqbench 1" "$tmp/err"
 check "a near miss of a rule stays UNEXPLAINED" grep -q "1100 ≠ 1200 UNEXPLAINED" "$tmp/bad.md"
 check "RX bounce bytes that are not mapped + unmapped stay UNEXPLAINED" grep -q "3000 ≠ 1036 UNEXPLAINED" "$tmp/bad.md"
 check "an RX map shortfall beyond the 32-buffer refill window stays UNEXPLAINED" grep -q "0.9500 ≠ 1 UNEXPLAINED" "$tmp/bad.md"
