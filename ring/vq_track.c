@@ -112,6 +112,9 @@ int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *
 	t->rule = p->skip_rule;
 	t->size = cfg->size;
 	t->indirect_ok = vq_track_has_indirect(cfg);
+	struct dma_props dp;
+	dma_get_props(d, &dp);
+	t->may_bounce = dp.may_bounce || dp.force_bounce;
 	t->arena = p->arena;
 	t->arena_len = p->arena_len;
 	t->buf_shift = (uint32_t)__builtin_ctz(p->buf_size);
@@ -302,6 +305,42 @@ static int adaptive_alloc(struct vq_track *t)
 	return 0;
 }
 
+/* The ring maps an indirect table once it has written it (vq_indirect.map),
+ * as 6.1's virtqueue_add_split() does: a bounce copies the finished table and
+ * no sync is needed. On failure nothing stays mapped and rc says why. */
+struct table_map {
+	struct vq_track *t;
+	uint64_t iova; /* the table's mapping, 0 while none */
+	int rc;        /* < 0: this hook failed (message set) */
+};
+
+static int table_map(void *ctx, void *table, uint32_t len, uint64_t *iova)
+{
+	struct table_map *m = ctx;
+	struct vq_track *t = m->t;
+	int rc = dma_map(t->dma, table, len, DMA_TO_DEVICE, &m->iova);
+
+	if (rc < 0) {
+		m->iova = 0;
+		return m->rc = vq_track_fail(rc, "policy '%s': mapping an indirect table failed on dma backend '%s': %s",
+					     t->def->name, dma_name(t->dma), dma_last_error());
+	}
+	t->st.maps++;
+	if ((rc = skip_still_safe(t, len / 16, table, len, m->iova)) < 0)
+		goto unmap;
+	if (t->policy == VQ_POLICY_COMPACT && !compact_fits(m->iova, len)) {
+		rc = vq_track_fail(-ERANGE, "policy 'compact': indirect table IOVA 0x%llx does not fit",
+				   (unsigned long long)m->iova);
+		goto unmap;
+	}
+	*iova = m->iova;
+	return 0;
+unmap:
+	unmap_one(t, m->iova, len, DMA_TO_DEVICE);
+	m->iova = 0;
+	return m->rc = rc;
+}
+
 int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		 void *token, bool indirect)
 {
@@ -349,8 +388,10 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 			}
 		}
 	}
-	/* 2. the indirect table: mapped before the ring fills it, synced after */
-	struct vq_indirect ind, *indp = NULL;
+	/* 2. the indirect table: per-packet policies let the ring map it once
+	 * written (table_map); premapped syncs it after vq_add */
+	struct vq_indirect ind = {0}, *indp = NULL;
+	struct table_map tm = {t, 0, 0};
 	if (indirect) {
 		if (!t->ind_nfree) {
 			rc = vq_track_fail(-ENOSPC, "no free indirect table");
@@ -359,21 +400,8 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		tidx = t->ind_free[--t->ind_nfree];
 		ind.table = t->ind_tables + (size_t)tidx * IND_TABLE_BYTES;
 		if (t->def->map_per_packet) {
-			rc = dma_map(t->dma, ind.table, IND_LEN(n), DMA_TO_DEVICE, &table_iova);
-			if (rc < 0) {
-				rc = vq_track_fail(rc, "policy '%s': mapping an indirect table failed on dma backend '%s': %s",
-					  t->def->name, dma_name(t->dma), dma_last_error());
-				table_iova = 0;
-				goto undo;
-			}
-			t->st.maps++;
-			if ((rc = skip_still_safe(t, n, ind.table, IND_LEN(n), table_iova)) < 0)
-				goto undo;
-			if (t->policy == VQ_POLICY_COMPACT && !compact_fits(table_iova, IND_LEN(n))) {
-				rc = vq_track_fail(-ERANGE, "policy 'compact': indirect table IOVA 0x%llx does not fit",
-					  (unsigned long long)table_iova);
-				goto undo;
-			}
+			ind.map = table_map;
+			ind.map_ctx = &tm;
 		} else {
 			table_iova = t->ind_iova[tidx];
 		}
@@ -386,13 +414,19 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 	bool keep = t->def->rec != REC_NONE;
 	if (t->def->lazy) {
 		keep = dma_need_unmap(t->dma);
-		if (keep && (rc = adaptive_alloc(t)) < 0)
+		/* the table is mapped inside vq_add: if that mapping may be the
+		 * device's first bounce, have the records ready for it */
+		if ((keep || (indirect && t->may_bounce)) && (rc = adaptive_alloc(t)) < 0)
 			goto undo;
 	}
 	/* 3. into the ring */
 	rc = vq_add(t->vq, sg, n, token, indp, slots);
+	if (tm.iova)
+		table_iova = tm.iova;
 	if (rc < 0) {
-		if (rc != -ENOSPC)
+		if (tm.rc < 0)
+			; /* table_map said why (and unmapped what it mapped) */
+		else if (rc != -ENOSPC)
 			vq_track_fail(rc, "vq_add of a %u-buffer chain failed (%s)", n,
 			     vq_broken_reason(t->vq) ? vq_broken_reason(t->vq) : "invalid chain");
 		else
@@ -400,9 +434,11 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		goto undo;
 	}
 	uint16_t head = (uint16_t)rc;
+	if (t->def->lazy && !keep && indirect)
+		keep = dma_need_unmap(t->dma); /* asked after the table's mapping */
 	if (indirect) {
 		t->ind_of_head[head] = (uint16_t)tidx;
-		if (dma_need_sync(t->dma, table_iova)) {
+		if (!t->def->map_per_packet && dma_need_sync(t->dma, table_iova)) {
 			dma_sync_for_device(t->dma, table_iova, IND_LEN(n), DMA_TO_DEVICE);
 			t->st.syncs++;
 		}

@@ -83,6 +83,8 @@ struct vq_track {
 	enum vq_skip_rule rule;
 	bool unsafe;
 	bool indirect_ok;
+	bool may_bounce; /* dma_props: some mapping may bounce (adaptive asks
+			    need_unmap again after vq_add mapped the table) */
 	uint32_t size;
 	/* arena */
 	char *arena;

@@ -87,15 +87,6 @@ def opt(row, name):
 # Explanations: (id, predicate(row, k, v), text, what must change). A
 # predicate checks the arithmetic it claims, so a changed model or kernel
 # shows up as UNEXPLAINED instead of being explained away.
-def _table_sync(r, k, v):
-    d = int(r["descs"])
-    if r["counter"] == "syncs":
-        return d > 1 and k == 0 and v == 1 and opt(r, "--force-bounce") == "on"
-    if r["counter"] == "bounce_bytes" and r["dir"] == "tx":
-        return d > 1 and v - k == 16 * d
-    return False
-
-
 def _rx_bounce(r, k, v):
     """kernel: the whole mapped buffer in at map and out at unmap; vqbench:
     its header and packet once, at unmap"""
@@ -105,12 +96,6 @@ def _rx_bounce(r, k, v):
 
 
 RULES = [
-    ("table-sync", _table_sync,
-     "6.1's `virtqueue_add_split()` writes the indirect table first and maps it afterwards "
-     "(`vring_map_single()`), so swiotlb copies the finished table once and no sync follows; vqbench "
-     "(ring/vq_track.c) maps the table before `vq_add()` fills it, then calls `dma_sync_for_device()` on it: one "
-     "sync and 16 bytes per descriptor copied a second time.",
-     "model: map the indirect table after writing it (no sync), as virtqueue_add_split does"),
     ("rx-bounce", _rx_bounce,
      "6.1's `swiotlb_tbl_map_single()` (kernel/dma/swiotlb.c) copies the whole buffer into the slot even for "
      "DMA_FROM_DEVICE (so stale slot contents never leak), and `swiotlb_tbl_unmap_single()` copies the whole "
