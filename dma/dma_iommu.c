@@ -252,8 +252,7 @@ static void iommu_unbounce(struct dma_iommu *m, void *slot, size_t len,
 {
 	dma_bpool_unmap(&m->d, &m->bp, slot, len, dir, false);
 	dma_ctr_sub(&m->d, DMA_C_bounced, 1);
-	if (dir & DMA_TO_DEVICE)
-		dma_ctr_sub(&m->d, DMA_C_bytes_copied, len);
+	dma_ctr_sub(&m->d, DMA_C_bytes_copied, dma_bpool_copied_in(&m->bp, len, dir));
 }
 
 static int iommu_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,

@@ -296,8 +296,7 @@ static int pa_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 	if (r < 0) { /* undo the slot and what it counted */
 		dma_bpool_unmap(d, &pa->db.bp, slot, len, dir, false);
 		dma_ctr_sub(d, DMA_C_bounced, 1);
-		if (dir & DMA_TO_DEVICE)
-			dma_ctr_sub(d, DMA_C_bytes_copied, len);
+		dma_ctr_sub(d, DMA_C_bytes_copied, dma_bpool_copied_in(&pa->db.bp, len, dir));
 		return r;
 	}
 	*iova = phys;

@@ -253,9 +253,19 @@ struct dma_bpool {
 	struct dma_bslot *meta;   /* per slot */
 	struct dma_barea *areas;  /* nareas, a power of two; locked when the
 				     device is shared (d->shared) */
-	uint32_t nareas;
+	uint16_t nareas;          /* at most 1024 (params.cpus) */
+	bool view;                /* not a swiotlb but a model of the device's view
+				     (noncoherent): map copies in only for
+				     TO_DEVICE/BIDIRECTIONAL; false: swiotlb's
+				     copy in at every map (dma_bpool_copied_in) */
 	uint32_t area_slots;      /* slots per area (the last one takes the rest) */
 };
+/* Bytes dma_bpool_map copied in for a mapping of len bytes and dir. */
+static inline size_t dma_bpool_copied_in(const struct dma_bpool *bp, size_t len,
+					 enum dma_dir dir)
+{
+	return !bp->view || (dir & DMA_TO_DEVICE) ? len : 0;
+}
 
 /* hint: place the pool there (or fail); try_huge: 2 MiB pages if bytes is
  * a multiple of 2 MiB and the system has them reserved, else 4 KiB. */
@@ -269,8 +279,9 @@ static inline bool dma_bpool_owns(const struct dma_bpool *bp, uintptr_t p)
 }
 /* Slots in use now, over every area (takes each area's lock in turn). */
 size_t dma_bpool_used(const struct dma *d, struct dma_bpool *bp);
-/* Take slots for [orig, orig+len), copy in if the device reads it: in this
- * CPU's area, else the next ones in turn (swiotlb_pool_find_slots). */
+/* Take slots for [orig, orig+len) and copy it in (a view pool: only if the
+ * device reads it): in this CPU's area, else the next ones in turn
+ * (swiotlb_pool_find_slots). */
 int dma_bpool_map(struct dma *d, struct dma_bpool *bp, void *orig, size_t len,
 		  enum dma_dir dir, void **slot);
 /* Same, taking enough slots for span bytes (>= len), the first at a

@@ -99,10 +99,15 @@ def fmt(x):
 def rows_for(binary, setup, krow):
     # vqbench's packet: a 12-byte virtio_net_hdr_v1 + --pkt-bytes; the
     # kernel's TX buffers (without the indirect table) carry the same
+    # RX: the kernel maps (and swiotlb copies, both ways) whole mergeable
+    # buffers, not frames: vqbench's RX buffer (header + --pkt-bytes) is the
+    # kernel's mean RX mapping (the unmap side: every buffer the window
+    # received), rounded to a byte
     if krow["dir"] == "tx":
         pkt_bytes = int(round(krow["buffer_bytes_per_pkt"] or 0)) - 12
     else:
-        pkt_bytes = int(round(krow["frame_bytes"]))
+        unmapped = krow["raw"]["unmap_bytes"] / krow["packets"]
+        pkt_bytes = int(round(unmapped)) - 12 if unmapped else 0
     if pkt_bytes <= 0:  # noap maps nothing: take the size the other setups measured
         pkt_bytes = krow["fallback_pkt_bytes"]
     opts, v = vqbench_run(binary, setup, krow, pkt_bytes)
@@ -167,12 +172,15 @@ def main(argv):
         except (kcount_parse.LogError, OSError, ValueError, KeyError, IndexError) as e:
             print(f"kcount_model.py: {log}: {e}", file=sys.stderr)
             return 1
-    # sizes: TX buffer bytes per packet by descriptor count, from any setup that maps
-    tx_bytes, rx_frame = {}, None
+    # sizes: TX buffer bytes per packet by descriptor count, and the RX
+    # buffer, from any setup that maps
+    tx_bytes, rx_buf = {}, None
     for _, _, rows in parsed:
         for r in rows:
             if r["dir"] == "tx" and r["buffer_bytes_per_pkt"]:
                 tx_bytes.setdefault(r["descs"], int(round(r["buffer_bytes_per_pkt"])) - 12)
+            if r["dir"] == "rx" and r["raw"]["unmap_bytes"] and rx_buf is None:
+                rx_buf = int(round(r["raw"]["unmap_bytes"] / r["packets"])) - 12
     rx_frame = tx_bytes.get(1, 1024)
     out, hists = [], []
     try:
@@ -182,8 +190,8 @@ def main(argv):
                     hists.append({"setup": setup, "dir": r["dir"], "phase": r["phase"], "descs": n, "count": c})
                 if r["dir"] == "tcp":  # a measured distribution only: no single vqbench configuration
                     continue
-                r["fallback_pkt_bytes"] = tx_bytes.get(r["descs"], rx_frame)
-                r["frame_bytes"] = rx_frame
+                r["fallback_pkt_bytes"] = (tx_bytes.get(r["descs"], rx_frame) if r["dir"] == "tx"
+                                           else rx_buf or rx_frame)
                 for o in rows_for(a.vqbench, setup, r):
                     o.update(kernel_release=info["kernel"], features=features_hex(info),
                              kernel_cmdline=cmdline_tail(info), kernel_mode="; ".join(info["mode"]))
