@@ -83,6 +83,10 @@ struct vqb_metrics {
 	double cycles_per_pkt; /* TSC cycles */
 	double maps_per_pkt, unmaps_per_pkt, syncs_per_pkt;
 	double bytes_copied_per_pkt;
+	double bounced_per_pkt;             /* mappings through a bounce slot */
+	double iotlb_flushes_per_pkt;       /* iommu: IOTLB flush operations */
+	double iotlb_timer_flushes_per_pkt; /* iommu lazy: of those, the queue timer's */
+	double iova_allocs_per_pkt, iova_frees_per_pkt; /* iommu: IOVA ranges */
 	double kicks_per_pkt;  /* driver -> device notifications */
 	double calls_per_pkt;  /* device -> driver notifications */
 	uint64_t tracking_bytes;  /* policy records + per-chain policy state */

@@ -102,6 +102,18 @@ const struct vqb_column vqb_columns[] = {
 	{ "unmaps_per_pkt", VQB_CT_FLOAT, PER_PKT, "DMA unmap calls", MET(unmaps_per_pkt, VQB_CF_F64), NOOPT },
 	{ "syncs_per_pkt", VQB_CT_FLOAT, PER_PKT, "DMA sync calls", MET(syncs_per_pkt, VQB_CF_F64), NOOPT },
 	{ "bytes_copied_per_pkt", VQB_CT_FLOAT, "bytes", "bytes the DMA backend copied (bounce)", MET(bytes_copied_per_pkt, VQB_CF_F64), NOOPT },
+	{ "bounced_per_pkt", VQB_CT_FLOAT, PER_PKT, "mappings that went through a bounce slot (swiotlb_tbl_map_single)",
+	  MET(bounced_per_pkt, VQB_CF_F64), NOOPT, .since = 4, .before = "" },
+	{ "iotlb_flushes_per_pkt", VQB_CT_FLOAT, PER_PKT, "IOTLB flush operations (iommu: strict one per unmap; lazy "
+	  "one per full flush queue and one per timer expiry)", MET(iotlb_flushes_per_pkt, VQB_CF_F64), NOOPT,
+	  .since = 4, .before = "" },
+	{ "iotlb_timer_flushes_per_pkt", VQB_CT_FLOAT, PER_PKT, "of those, the lazy flush queue's timer's "
+	  "(fq_flush_timeout, 10 ms after an IOVA was queued: depends on the packet rate)",
+	  MET(iotlb_timer_flushes_per_pkt, VQB_CF_F64), NOOPT, .since = 4, .before = "" },
+	{ "iova_allocs_per_pkt", VQB_CT_FLOAT, PER_PKT, "IOVA ranges allocated (iommu; alloc_iova_fast)",
+	  MET(iova_allocs_per_pkt, VQB_CF_F64), NOOPT, .since = 4, .before = "" },
+	{ "iova_frees_per_pkt", VQB_CT_FLOAT, PER_PKT, "IOVA ranges freed (iommu; strict at unmap, lazy when the "
+	  "flush queue is flushed)", MET(iova_frees_per_pkt, VQB_CF_F64), NOOPT, .since = 4, .before = "" },
 	{ "kicks_per_pkt", VQB_CT_FLOAT, PER_PKT, "driver-to-device notifications", MET(kicks_per_pkt, VQB_CF_F64), NOOPT },
 	{ "calls_per_pkt", VQB_CT_FLOAT, PER_PKT, "device-to-driver notifications", MET(calls_per_pkt, VQB_CF_F64), NOOPT },
 	{ "tracking_bytes", VQB_CT_INT, "bytes", "policy records per descriptor and per chain (counted, every queue)", MET(tracking_bytes, VQB_CF_U64), NOOPT },

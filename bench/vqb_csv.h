@@ -25,6 +25,10 @@
  * late_writes_blocked
  * added; status may read "exhausted"; leaked_mappings counts only
  * mappings that hold a resource.
+ * Version 4 (issue 18): bounced_per_pkt, iotlb_flushes_per_pkt,
+ * iotlb_timer_flushes_per_pkt, iova_allocs_per_pkt, iova_frees_per_pkt
+ * added (older rows read them as empty: not measured); a bounce pool
+ * copies in at every map (bytes_copied_per_pkt of RX through swiotlb).
  */
 #ifndef VQB_CSV_H
 #define VQB_CSV_H
@@ -36,7 +40,7 @@
 
 #include "vqb.h"
 
-#define VQB_CSV_SCHEMA_VERSION 3
+#define VQB_CSV_SCHEMA_VERSION 4
 /* The oldest version the reader accepts. */
 #define VQB_CSV_SCHEMA_OLDEST 1
 

@@ -177,6 +177,8 @@ int vqb_rte_ring_run(const struct vqb_config *c, const struct vqb_placement *pl,
 	m->ns_per_pkt = secs * 1e9 / (double)done;
 	m->cycles_per_pkt = (double)cycles / (double)done;
 	m->maps_per_pkt = m->unmaps_per_pkt = m->syncs_per_pkt = m->bytes_copied_per_pkt = 0;
+	m->bounced_per_pkt = m->iotlb_flushes_per_pkt = m->iotlb_timer_flushes_per_pkt = 0;
+	m->iova_allocs_per_pkt = m->iova_frees_per_pkt = 0;
 	m->tracking_bytes = 0;
 	m->footprint_bytes = rte_ring_get_memsize(cap) * 2u + pkt_sz * n;
 	m->bytes_per_inflight = (double)m->footprint_bytes / n;

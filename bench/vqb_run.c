@@ -529,6 +529,8 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	/* DMA: the device's totals over the runs, less what setups did */
 	uint64_t maps = dend.maps, unmaps = dend.unmaps, syncs = dend.syncs_for_cpu + dend.syncs_for_device;
 	uint64_t copied = dend.bytes_copied, leaked = dfin.leaked_mappings, stale = dfin.dma.stale_hits;
+	uint64_t bounced = dend.bounced, flushes = dend.iotlb_flushes, tflushes = dend.iotlb_timer_flushes;
+	uint64_t iallocs = dend.iova_allocs, ifrees = dend.iova_frees;
 	uint64_t faults = dfin.dma.faults, reports = dfin.dma.debug_reports;
 	uint64_t unmaintained = dfin.unmaintained_lines, late_landed = 0, late_blocked = 0, late_remapped = 0;
 	double t0 = mq.q[0].r.t_start, t1 = mq.q[0].r.t_end;
@@ -545,6 +547,11 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		unmaps -= q->d1.unmaps - q->d0.unmaps;
 		syncs -= q->d1.syncs_for_cpu + q->d1.syncs_for_device - q->d0.syncs_for_cpu - q->d0.syncs_for_device;
 		copied -= q->d1.bytes_copied - q->d0.bytes_copied;
+		bounced -= q->d1.bounced - q->d0.bounced;
+		flushes -= q->d1.iotlb_flushes - q->d0.iotlb_flushes;
+		tflushes -= q->d1.iotlb_timer_flushes - q->d0.iotlb_timer_flushes;
+		iallocs -= q->d1.iova_allocs - q->d0.iova_allocs;
+		ifrees -= q->d1.iova_frees - q->d0.iova_frees;
 		late_landed += q->r.late_writes_landed;
 		late_blocked += q->r.late_writes_blocked;
 		late_remapped += q->r.late_writes_remapped;
@@ -578,6 +585,11 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	m->unmaps_per_pkt = (double)unmaps / pk;
 	m->syncs_per_pkt = (double)syncs / pk;
 	m->bytes_copied_per_pkt = (double)copied / pk;
+	m->bounced_per_pkt = (double)bounced / pk;
+	m->iotlb_flushes_per_pkt = (double)flushes / pk;
+	m->iotlb_timer_flushes_per_pkt = (double)tflushes / pk;
+	m->iova_allocs_per_pkt = (double)iallocs / pk;
+	m->iova_frees_per_pkt = (double)ifrees / pk;
 	m->kicks_per_pkt = (double)kicks / pk;
 	m->calls_per_pkt = (double)calls / pk;
 	/* memory: counted by the allocator (dma_mem.h), every queue and the

@@ -18,8 +18,10 @@
 #include "dma_mem.h"
 #include "dma_pvt.h"
 
-_Static_assert(sizeof(struct dma_counters) == DMA_C_N * sizeof(uint64_t),
-	       "DMA_COUNTER_LIST must list every field of struct dma_counters");
+_Static_assert(sizeof(struct dma_counters) == DMA_C_ALL * sizeof(uint64_t) &&
+		       offsetof(struct dma_counters, iova_allocs) == DMA_C_N * sizeof(uint64_t),
+	       "DMA_COUNTER_LIST must list every field of struct dma_counters "
+	       "before the hooked ones (enum dma_ctr_hooked)");
 #define DMA_X(n)                                                               \
 	_Static_assert(offsetof(struct dma_counters, n) ==                     \
 			       DMA_C_##n * sizeof(uint64_t),                   \
@@ -400,6 +402,7 @@ void dma_get_counters(const struct dma *d, struct dma_counters *c)
 #define DMA_X(n) c->n = dma_ctr_get(d, DMA_C_##n);
 	DMA_COUNTER_LIST(DMA_X)
 #undef DMA_X
+	c->iova_allocs = c->iova_frees = c->iotlb_timer_flushes = 0;
 	if (d->ops->counters)
 		d->ops->counters(d, c);
 }

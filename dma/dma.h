@@ -113,6 +113,14 @@ struct dma_params {
 	 * area would hold under 128 slots), as swiotlb splits its pool per
 	 * CPU, and the IOVA domain keeps one cache per CPU. */
 	unsigned cpus;
+	/* iommu lazy: the flush queue's timer, as 6.1's fq_timer: armed when
+	 * an IOVA is queued and the timer is off, it flushes the IOTLB and
+	 * frees the queue fq_timeout_us later (0: IOVA_FQ_TIMEOUT, 10 ms),
+	 * counted in iotlb_flushes and iotlb_timer_flushes. Polled: it fires
+	 * at the first unmap at or after its deadline (before that unmap's
+	 * IOVA is queued), on
+	 * CLOCK_MONOTONIC or the clock dma_set_clock() gives. */
+	unsigned fq_timeout_us;
 };
 
 /* What a device's DMA setup looks like from outside the mappings: what the
@@ -144,6 +152,11 @@ struct dma_counters {
 	uint64_t stale_hits;          /* iommu lazy: device used an unmapped IOVA via a stale IOTLB entry */
 	uint64_t debug_reports;       /* debug: misuse reports */
 	uint64_t mem_bytes;           /* the backend's own memory (tables, pools) */
+	uint64_t iova_allocs;         /* iommu: IOVA ranges allocated (alloc_iova_fast) */
+	uint64_t iova_frees;          /* iommu: IOVA ranges freed (strict: at unmap;
+					 lazy: when the flush queue is flushed) */
+	uint64_t iotlb_timer_flushes; /* iommu lazy: flushes by the queue's timer
+					 (fq_flush_timeout), part of iotlb_flushes */
 };
 
 struct dma;
@@ -163,6 +176,12 @@ const char *dma_name(const struct dma *d);
  * index. */
 void dma_set_this_cpu(unsigned cpu);
 unsigned dma_this_cpu(void);
+
+/** The clock (ns, monotonic) of a backend's timers: the iommu backend's
+ * lazy flush-queue timer. A test passes its own for deterministic timer
+ * flushes; call it after dma_open, before mapping.
+ * @return 0, -EINVAL (now_ns NULL) or -ENOTSUP (this backend has no timer). */
+int dma_set_clock(struct dma *d, uint64_t (*now_ns)(void *ctx), void *ctx);
 
 /** Name of backend i (0-based), NULL past the end. */
 const char *dma_backend_name(unsigned i);

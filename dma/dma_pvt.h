@@ -53,6 +53,15 @@ enum dma_ctr {
 #undef DMA_X
 	DMA_C_N
 };
+/* Fields of struct dma_counters after the list: kept by the one backend
+ * that has them (iommu) and filled in by its counters hook, so that the
+ * common struct dma (every backend's footprint) does not grow for them. */
+enum dma_ctr_hooked {
+	DMA_C_iova_allocs = DMA_C_N,
+	DMA_C_iova_frees,
+	DMA_C_iotlb_timer_flushes,
+	DMA_C_ALL
+};
 
 #define DMA_CBIT(n) (1u << DMA_C_##n)
 /* Counters every backend keeps (dma.c maintains them). */

@@ -47,17 +47,20 @@ COUNTERS = [
     ("maps", ("map",), "maps_per_pkt", "dma_map_page_attrs calls"),
     ("unmaps", ("unmap",), "unmaps_per_pkt", "dma_unmap_page_attrs calls"),
     ("syncs", ("sync_cpu", "sync_dev"), "syncs_per_pkt", "dma_sync_single_for_cpu/_for_device calls"),
-    ("swiotlb_maps", ("swiotlb_map",), None, "swiotlb_tbl_map_single calls"),
+    ("swiotlb_maps", ("swiotlb_map",), "bounced_per_pkt", "swiotlb_tbl_map_single calls"),
     ("bounce_bytes", ("bounce_bytes",), "bytes_copied_per_pkt",
      "bytes swiotlb copied (swiotlb_tbl_map_single: mapping_size; swiotlb_tbl_unmap_single: mapping_size, from-device)"),
     ("iommu_maps", ("iommu_map",), "@iommu:maps_per_pkt", "iommu_dma_map_page calls"),
     ("iommu_unmaps", ("iommu_unmap",), "@iommu:unmaps_per_pkt", "iommu_dma_unmap_page calls"),
-    ("iova_allocs", ("iova_alloc",), None, "alloc_iova_fast calls"),
-    ("iova_frees", ("iova_free",), None, "free_iova_fast calls"),
-    ("iotlb_flushes", ("iotlb_flush",), None, "intel_iommu_tlb_sync + intel_flush_iotlb_all calls"),
+    ("iova_allocs", ("iova_alloc",), "iova_allocs_per_pkt", "alloc_iova_fast calls"),
+    ("iova_frees", ("iova_free",), "iova_frees_per_pkt", "free_iova_fast calls"),
+    ("iotlb_flushes", ("iotlb_flush",), "iotlb_flushes_per_pkt", "intel_iommu_tlb_sync + intel_flush_iotlb_all calls"),
+    ("iotlb_timer_flushes", ("fq_timeout",), "iotlb_timer_flushes_per_pkt",
+     "fq_flush_timeout calls (the lazy flush queue's timer)"),
 ]
 FIELDS = ["setup", "dir", "descs", "packets", "counter", "kernel", "vqbench", "vqbench_options", "pkt_bytes",
-          "kernel_buffer_bytes", "kernel_unmap_bytes", "kernel_release", "features", "kernel_cmdline", "kernel_mode"]
+          "kernel_buffer_bytes", "kernel_unmap_bytes", "unmaps_per_pkt", "kernel_timer_flushes",
+          "vqbench_timer_flushes", "kernel_release", "features", "kernel_cmdline", "kernel_mode"]
 
 
 def cmdline_tail(info):
@@ -116,7 +119,8 @@ def rows_for(binary, setup, krow):
         if name == "descs":
             kval, vval = krow["descs"], v["descs_max"]
         else:
-            kval = sum(krow["per_pkt"].get(k, 0) for k in kkeys)
+            kval = sum(krow["per_pkt"][k] if k in krow["per_pkt"] else krow["raw"].get(k, 0) / krow["packets"]
+                       for k in kkeys)
             if vcol is None:
                 vval = ""
             elif vcol.startswith("@iommu:"):  # every mapping of the iommu backend is an IOMMU mapping
@@ -127,7 +131,10 @@ def rows_for(binary, setup, krow):
                     "counter": name, "kernel": fmt(kval), "vqbench": fmt(vval),
                     "vqbench_options": " ".join(opts), "pkt_bytes": pkt_bytes,
                     "kernel_buffer_bytes": fmt(krow["buffer_bytes_per_pkt"]),
-                    "kernel_unmap_bytes": fmt(krow["raw"]["unmap_bytes"] / krow["packets"])})
+                    "kernel_unmap_bytes": fmt(krow["raw"]["unmap_bytes"] / krow["packets"]),
+                    "unmaps_per_pkt": fmt(krow["per_pkt"]["unmap"]),
+                    "kernel_timer_flushes": fmt(krow["raw"].get("fq_timeout", 0) / krow["packets"]),
+                    "vqbench_timer_flushes": fmt(v["iotlb_timer_flushes_per_pkt"])})
     return out
 
 

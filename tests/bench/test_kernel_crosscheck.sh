@@ -69,11 +69,16 @@ for s in ("direct", "swiotlb"):
     check(f"{s} syncs: kernel {k} == 0 == vqbench {v} (both map the indirect table after writing it)",
           k == 0 and v == 0)
 k, v = cell("direct", "swiotlb_maps")
-check(f"direct: no swiotlb mapping (kernel {k})", k == 0)
+check(f"direct: no swiotlb mapping (kernel {k}, vqbench {v})", k == 0 and v == 0)
 k, v = cell("direct", "bounce_bytes")
 check(f"direct: no bytes bounced (kernel {k}, vqbench {v})", k == 0 and v == 0)
 k, v = cell("swiotlb", "swiotlb_maps")
-check(f"swiotlb=force: every mapping bounces (kernel {k} swiotlb_tbl_map_single per packet == 5)", k == 5)
+check(f"swiotlb=force: every mapping bounces (kernel {k} swiotlb_tbl_map_single per packet == 5 == vqbench {v} bounced)",
+      k == 5 and v == 5)
+for s in ("direct", "swiotlb"):
+    for c in ("iova_allocs", "iova_frees", "iotlb_flushes"):
+        k, v = cell(s, c)
+        check(f"{s} {c}: no IOMMU, kernel {k} == vqbench {v} == 0", k == 0 and v == 0)
 k, v = cell("swiotlb", "bounce_bytes")
 check(f"swiotlb=force: bytes bounced = 1024 + 12 header + 4 x 16 table, copied once (kernel {k}) == vqbench {v}",
       k == 1100 and v == 1100)
