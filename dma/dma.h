@@ -218,6 +218,13 @@ void dma_sync_for_device(struct dma *d, uint64_t iova, size_t len,
 void *dma_translate(struct dma *d, uint64_t iova, size_t len,
 		    enum dma_dir access);
 
+/** Whether translate gives back the device address itself as the pointer
+ * for every range it accepts (no IOMMU, IOVA = virtual address: identity).
+ * A device may then use the address directly and call dma_translate() only
+ * for a range it would refuse (empty, or wrapping the address space), so
+ * that the refusal is still counted in `faults`. */
+bool dma_translate_is_identity(const struct dma *d);
+
 /** Whether unmapping the mappings made so far does anything. */
 bool dma_need_unmap(const struct dma *d);
 /** Why (DMA_R_* bitmask); 0 when dma_need_unmap() is false. */

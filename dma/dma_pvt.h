@@ -115,7 +115,16 @@ struct dma {
 	 * (dma_dev_set_bounced), never cleared; need_unmap of a direct
 	 * backend reads it. Relaxed: it publishes nothing but itself. */
 	atomic_bool bounced;
-	_Atomic uint64_t map_calls; /* dma_map calls so far (fault injection) */
+	/* Set by the backend's open when every map returns the CPU address
+	 * and unmap does nothing (identity without a bounce pool); dma_open
+	 * clears it for a device of several queues or with injected
+	 * failures. Set: dma_map/dma_unmap take their inline fast path,
+	 * which checks the same arguments and keeps the same counters. */
+	bool fast_va;
+	/* Set by the backend's open: translate returns the address itself. */
+	bool va_translate;
+	_Atomic uint64_t map_calls; /* dma_map calls so far, counted while
+				     * fault injection is armed (fail_map_at) */
 	_Atomic uint64_t ctr[DMA_C_N];
 };
 
@@ -218,8 +227,8 @@ const char *dma_dir_str(enum dma_dir dir);
 
 static inline bool dma_dir_valid(enum dma_dir dir)
 {
-	return dir == DMA_TO_DEVICE || dir == DMA_FROM_DEVICE ||
-	       dir == DMA_BIDIRECTIONAL;
+	/* DMA_TO_DEVICE, DMA_FROM_DEVICE or DMA_BIDIRECTIONAL: 1..3 */
+	return (unsigned)dir - DMA_TO_DEVICE <= DMA_BIDIRECTIONAL - DMA_TO_DEVICE;
 }
 
 /* Does a mapping for `dir` allow a device access `access`? */

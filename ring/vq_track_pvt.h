@@ -83,13 +83,16 @@ struct vq_track {
 	enum vq_skip_rule rule;
 	bool unsafe;
 	bool indirect_ok;
-	bool may_bounce; /* dma_props: some mapping may bounce (adaptive asks
-			    need_unmap again after vq_add mapped the table) */
+	/* def's per-packet answers, copied at create (one load each); in
+	 * what was padding, so the tracking state is no larger */
+	bool map_per_packet, lazy;
 	uint32_t size;
 	/* arena */
 	char *arena;
 	size_t arena_len;
 	uint32_t buf_shift;
+	bool retrieve;  /* def's answers, continued (padding before nbufs) */
+	uint8_t rec;    /* enum rec_kind */
 	size_t nbufs;
 	uint64_t *buf_iova; /* premapped: [nbufs] */
 	/* per-descriptor records, indexed by slot */
