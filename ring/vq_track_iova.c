@@ -144,7 +144,7 @@ int vq_track_iova_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 	struct vq_track_iova *io = t->iova;
 	struct vq_sg sg[VQ_MAX_CHAIN];
 	uint16_t slots[VQ_MAX_CHAIN];
-	struct vq_indirect ind, *indp = NULL;
+	struct vq_indirect ind = { 0 }, *indp = NULL; /* no map hook: the table is linked with the chain */
 	int tidx = -1, rc;
 
 	if (n < 1 || n > io->max_chain)

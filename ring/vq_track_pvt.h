@@ -162,4 +162,9 @@ static inline bool vq_track_has_indirect(const struct vq_config *cfg)
 	return (cfg->features & VQ_FEATURE(VQ_F_INDIRECT_DESC)) != 0;
 }
 
+/* Byte sizes of the tracking state, the same in create and free. */
+#define TRK_FULL(t) ((size_t)(t)->size * sizeof(*(t)->full))
+#define TRK_IND_FULL(t) ((size_t)(t)->size * VQ_MAX_CHAIN * sizeof(*(t)->ind_full))
+#define TRK_IND_TABLES(t) (((size_t)(t)->size * IND_TABLE_BYTES + 4095) & ~(size_t)4095)
+
 #endif

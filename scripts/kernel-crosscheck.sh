@@ -21,6 +21,10 @@
 #   --vqbench BIN   (build/release/bench/vqbench)
 #   --cache DIR     the guest kernel cache (build/qemu-cache)
 #   --logs DIR      keep the guests' serial logs there (default: discarded)
+#   --from-logs DIR boot no guest: read SETUP.log for every setup from DIR
+#                   (logs an earlier run kept with --logs: the kernel's
+#                   counts do not depend on vqbench, so a model change is
+#                   re-checked in seconds); the phases are the logs'
 # Writes DIR/kernel-crosscheck.csv (one row per setup x direction x
 # descriptors x counter: kernel and vqbench per packet), DIR/kernel-descs.csv
 # (the kernel's descriptors-per-packet histograms) and DIR/KERNEL.md.
@@ -30,7 +34,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 setups=noap,direct,swiotlb,strict,lazy,pt frags=0,3,16 rx=on packets=4096 tcp=1024
-out=$top/results vqbench=$top/build/release/bench/vqbench cache=$top/build/qemu-cache logs=""
+out=$top/results vqbench=$top/build/release/bench/vqbench cache=$top/build/qemu-cache logs="" from=""
 die() { echo "kernel-crosscheck.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -43,7 +47,8 @@ while [ $# -gt 0 ]; do
 	--vqbench) vqbench=${2:?}; shift ;;
 	--cache) cache=${2:?}; shift ;;
 	--logs) logs=${2:?}; shift ;;
-	-h|--help) sed -n '4,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--from-logs) from=${2:?}; shift ;;
+	-h|--help) sed -n '4,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -70,6 +75,12 @@ specs=()
 n=0 total=$(echo "${setups//,/ }" | wc -w)
 for s in ${setups//,/ }; do
 	n=$((n + 1))
+	if [ -n "$from" ]; then
+		[ -r "$from/$s.log" ] || die "--from-logs: no readable $from/$s.log (keep logs with --logs DIR)"
+		echo "kernel-crosscheck.sh: [$n/$total] setup $s: the kernel's counts from $from/$s.log (no guest booted)" >&2
+		specs+=("$from/$s.log:$s")
+		continue
+	fi
 	echo "kernel-crosscheck.sh: [$n/$total] setup $s: booting the guest (phases ${phases[*]%%:*})" >&2
 	t0=$SECONDS
 	rc=0
