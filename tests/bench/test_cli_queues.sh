@@ -19,14 +19,8 @@
 #     device's counters are counted once, not once per queue.
 set -u
 vqb=$1
-tmp=$(mktemp -d -t vqb_test_cli_queues.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
-check() { # check DESCRIPTION COMMAND...
-	checks=$((checks + 1))
-	local what=$1; shift
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/helpers.sh"
+scratch test_cli_queues
 ncpus=$(python3 -c 'import os; print(len(os.sched_getaffinity(0)))')
 per_queue=4000
 

@@ -15,14 +15,8 @@ scripts=$2
 src=$(cd "$scripts/.." && pwd)
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
-tmp=$(mktemp -d -t vqb_test_perf_scripts.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
-check() { # check DESCRIPTION COMMAND...
-	checks=$((checks + 1))
-	local what=$1; shift
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/helpers.sh"
+scratch test_perf_scripts
 
 # Can this machine run vqbench at all (EAL, topology)? Exit 3: skip.
 "$vqb" --quiet --device inline --packets 1000 --reps 1 --warmup 0 --layout split --descs 1 --policy full \
