@@ -11,6 +11,7 @@
 
 #include "dma_mem.h"
 #include "vq_track_pvt.h"
+#include "vq_inject.h" /* empty unless a test defines VQ_INJECT_WORK */
 static enum dma_dir buf_dir(uint32_t write)
 {
 	return write ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
@@ -409,6 +410,7 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		if (t->ind_iova && t->def->table_iova_state)
 			t->ind_iova[tidx] = table_iova;
 	}
+	vq_inject_work(t->policy, n); /* empty unless a test defines VQ_INJECT_WORK */
 	/* 4. remember what the policy remembers */
 	if (t->def->lazy) {
 		t->tracked[head] = keep;
