@@ -665,9 +665,17 @@ def main(argv):
           "comparable between sections or between runs far apart: only ratios from neighbouring runs "
           "are. Runs where vqbench's core-to-core round trip moved by more than 1.5x are flagged "
           "(`placement_changed`), not dropped.\n"]
-    md.append("| comparison | CSV |\n|---|---|\n" + "".join(
-        f"| {KINDS[k][1]} ({k}) | {('`' + os.path.basename(paths[k]) + '`') if paths[k] else 'none'} |\n"
-        for k in KINDS))
+    def revs(path):
+        """The commits (git_rev) a CSV's rows name; the peer and annotate
+        CSVs have no such column."""
+        if not path:
+            return "–"
+        rows = load(path)
+        v = sorted({r.get("git_rev") or "" for r in rows} - {""})
+        return ", ".join(f"`{x}`" for x in v) if v else "not recorded in the CSV"
+    md.append("| comparison | CSV | commit (`git_rev` of its rows) |\n|---|---|---|\n" + "".join(
+        f"| {KINDS[k][1]} ({k}) | {('`' + os.path.basename(paths[k]) + '`') if paths[k] else 'none'} "
+        f"| {revs(paths[k])} |\n" for k in KINDS))
     counts_rows = load(paths["counts"]) if paths["counts"] else []
     ceiling_section(md, paths["ceiling"], counts_rows)
     tracking_section(md, paths["tracking"], paths["counts"], rng)
