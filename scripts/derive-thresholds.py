@@ -23,12 +23,15 @@ Bounds written (format: README "Regression thresholds"):
          and unmaps per packet per configuration (equal in every run, else
          an error: they are exact by construction)
   count  callgrind instructions per packet per configuration <= the
-         baseline's, tol PCT%; simulated D1 misses <= 1.25 x + 0.5
+         baseline's, tol PCT%; simulated D1 misses <= 2 x + 2 (they
+         depend on where the buffers land, which varies between runs: a
+         bound against a gross change only)
   ratio  same-run rate ratios: each policy / policy=full, and packed /
          split, for every (layout, descs, dma) of the runs. Each run gives
          one ratio (medians over its repetitions, as --check computes it);
-         over the N runs the bound is min - (median - min): the lowest
-         ratio seen, lowered by the spread seen below the median. The
+         over the N runs the bound is min - 2 x (median - min): the lowest
+         ratio seen, lowered by twice the spread seen below the median
+         (this shared machine's tail is longer than ten runs show). The
          comment after each bound records N, the median, min and max.
 
 Exit: 0 written, 1 the inputs disagree or lack rows, 2 bad usage.
@@ -66,8 +69,9 @@ def derive(runs, counts, tol, note):
     w("# exact: footprints and DMA calls per packet are exact by construction.")
     w(f"# count: callgrind instructions per packet at most {tol:g}% above the baseline")
     w("#        (the counts repeat exactly for one binary; a 10% regression in one")
-    w("#        configuration fails its bound), D1 misses within 25% + 0.5.")
-    w("# ratio: same-run rate ratios; bound = min - (median - min) over the")
+    w("#        configuration fails its bound); simulated D1 misses <= 2 x + 2 (they")
+    w("#        depend on where buffers land, which varies: gross changes only).")
+    w("# ratio: same-run rate ratios; bound = min - 2 x (median - min) over the")
     w("#        baseline's runs (see each line's comment): from measured spread.")
     w("")
     by_run = defaultdict(list)
@@ -97,7 +101,7 @@ def derive(runs, counts, tol, note):
     for k, rs in cg.items():
         w(f"count cg_instructions_per_pkt where {k} <= {med(rs, 'cg_instructions_per_pkt'):.1f} tol {tol:g}%")
         d1 = med(rs, "cg_d1_misses_per_pkt")
-        w(f"count cg_d1_misses_per_pkt where {k} <= {d1 * 1.25 + 0.5:.2f}")
+        w(f"count cg_d1_misses_per_pkt where {k} <= {d1 * 2 + 2:.2f}")
 
     def ratio(rows, num, den):
         n = [float(r["mpps"]) for r in rows if all(r[a] == b for a, b in num.items())]
@@ -113,9 +117,9 @@ def derive(runs, counts, tol, note):
         if any(x is None for x in rs):
             die(1, f"--runs: a run lacks the rows of {label}")
         m, lo, hi = statistics.median(rs), min(rs), max(rs)
-        b = max(lo - (m - lo), 0.01)
+        b = max(lo - 2 * (m - lo), 0.01)
         w(f"{label} >= {b:.3f}  # {len(rs)} runs: median {m:.3f}, min {lo:.3f}, max {hi:.3f}; "
-          f"bound min - (median - min)")
+          f"bound min - 2 x (median - min)")
 
     keys = sorted({(r["layout"], r["descs"], r["dma"]) for r in runs})
     pols = sorted({r["policy"] for r in runs} - {"full"})
