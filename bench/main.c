@@ -266,79 +266,59 @@ static int sweep(struct vqb_plan *p, struct vqb_csv *csv, struct vqb_csv *json,
 	return vqb_report_finish(rep) ? VQB_EXIT_FAIL : VQB_EXIT_OK;
 }
 
-static int cmd_run(const struct vqb_opts *o)
+/* Before any run: an unwritable CSV or JSON path is a usage error. */
+static int open_outputs(const struct vqb_opts *o, struct vqb_csv **csv, struct vqb_csv **json)
 {
-	struct vqb_plan plan;
-	struct vqb_env env;
-	struct vqb_csv *csv = NULL, *json = NULL;
-	struct vqb_report *rep = NULL;
-	char msg[1024], lcores[32];
-	int rc;
+	char msg[1024];
 
-	catch_stop_signals();
-	rc = vqb_plan_build(o, &plan);
-	if (rc == -E2BIG) {
-		fprintf(stderr, "vqbench: the sweep has more than %d configurations; give shorter lists\n",
-			VQB_PLAN_MAX);
+	if (vqb_csv_open(o->csv_path, csv, msg, sizeof(msg)) < 0 ||
+	    (o->json_path && vqb_sink_open(o->json_path, true, json, msg, sizeof(msg)) < 0)) {
+		fprintf(stderr, "vqbench: %s\n", msg);
 		return VQB_EXIT_USAGE;
-	} else if (rc < 0) {
-		fprintf(stderr, "vqbench: cannot build the sweep: %s\n", strerror(-rc));
-		return VQB_EXIT_FAIL;
 	}
-	rc = check_plan(&plan);
-	if (rc)
-		goto out;
-	/* Before any run: an unwritable CSV path is a usage error. */
-	if (vqb_csv_open(o->csv_path, &csv, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "vqbench: %s\n", msg);
-		rc = VQB_EXIT_USAGE;
-		goto out;
-	}
-	if (o->json_path && vqb_sink_open(o->json_path, true, &json, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "vqbench: %s\n", msg);
-		rc = VQB_EXIT_USAGE;
-		goto out;
-	}
-	rc = choose_cores(&plan, o, lcores, sizeof(lcores));
-	if (rc)
-		goto out;
-	if (vqb_env_probe(&env) < 0 || vqb_env_eal_init(&env, lcores, o->quiet) < 0) {
-		rc = VQB_EXIT_ENV;
-		goto out;
-	}
-	if (!o->quiet)
-		fprintf(stderr, "vqbench: caches (hwloc): L1d %llu KiB, L2 %llu KiB, L3 %llu KiB\n",
-			(unsigned long long)(env.l1d_bytes >> 10), (unsigned long long)(env.l2_bytes >> 10),
-			(unsigned long long)(env.l3_bytes >> 10));
+	return VQB_EXIT_OK;
+}
+
+/* The sweep and its report: the options and the plan first, then every
+ * run, then where the rows went (on stderr when rows go to stdout). */
+static int report_sweep(const struct vqb_opts *o, struct vqb_plan *plan, struct vqb_csv *csv,
+			struct vqb_csv *json, const struct vqb_env *env)
+{
+	char msg[1024];
 	bool csv_stdout = !strcmp(vqb_csv_path(csv), "-") || (json && !strcmp(vqb_csv_path(json), "-"));
 	struct vqb_report_opts ro = {
 		.out = csv_stdout ? stderr : stdout,
 		.err = stderr,
 		.progress = !o->quiet && isatty(STDERR_FILENO),
 	};
-	rep = vqb_report_new(&plan, &ro);
+	struct vqb_report *rep = vqb_report_new(plan, &ro);
 	if (!rep) {
 		fprintf(stderr, "vqbench: out of memory\n");
-		rc = VQB_EXIT_FAIL;
-	} else {
-		vqb_opts_echo(o, ro.out);
-		vqb_plan_describe(&plan, msg, sizeof(msg));
-		fprintf(ro.out, "%s\n", msg);
-		fflush(ro.out);
-		rc = sweep(&plan, csv, json, &env, rep);
-		if (interrupted()) {
-			int sig = interrupted();
-			fprintf(stderr, "vqbench: interrupted by %s: %lu complete rows written; the run in "
-				"progress was dropped\n", sig == SIGINT ? "SIGINT" : "SIGTERM", vqb_csv_rows(csv));
-			rc = 128 + sig;
-		}
-		if (strcmp(vqb_csv_path(csv), "-"))
-			fprintf(ro.out, "\ncsv: %s (%lu rows)\n", vqb_csv_path(csv), vqb_csv_rows(csv));
-		if (json && strcmp(vqb_csv_path(json), "-"))
-			fprintf(ro.out, "json: %s (%lu rows)\n", vqb_csv_path(json), vqb_csv_rows(json));
+		return VQB_EXIT_FAIL;
 	}
-	vqb_env_eal_fini(&env);
-out:
+	vqb_opts_echo(o, ro.out);
+	vqb_plan_describe(plan, msg, sizeof(msg));
+	fprintf(ro.out, "%s\n", msg);
+	fflush(ro.out);
+	int rc = sweep(plan, csv, json, env, rep);
+	if (interrupted()) {
+		int sig = interrupted();
+		fprintf(stderr, "vqbench: interrupted by %s: %lu complete rows written; the run in "
+			"progress was dropped\n", sig == SIGINT ? "SIGINT" : "SIGTERM", vqb_csv_rows(csv));
+		rc = 128 + sig;
+	}
+	if (strcmp(vqb_csv_path(csv), "-"))
+		fprintf(ro.out, "\ncsv: %s (%lu rows)\n", vqb_csv_path(csv), vqb_csv_rows(csv));
+	if (json && strcmp(vqb_csv_path(json), "-"))
+		fprintf(ro.out, "json: %s (%lu rows)\n", vqb_csv_path(json), vqb_csv_rows(json));
+	vqb_report_free(rep);
+	return rc;
+}
+
+/* Close the CSV and JSON files (a failed write fails a run that was ok);
+ * where nothing ran, remove the file that holds no row. @return rc */
+static int close_outputs(const struct vqb_opts *o, struct vqb_csv *csv, struct vqb_csv *json, int rc)
+{
 	if (csv) {
 		bool empty = !vqb_csv_rows(csv) && strcmp(vqb_csv_path(csv), "-");
 		char path[4096];
@@ -359,7 +339,42 @@ out:
 		if (empty && (rc == VQB_EXIT_ENV || rc == VQB_EXIT_USAGE || interrupted()))
 			remove(o->json_path); /* nothing ran: no empty file */
 	}
-	vqb_report_free(rep);
+	return rc;
+}
+
+static int cmd_run(const struct vqb_opts *o)
+{
+	struct vqb_plan plan;
+	struct vqb_env env;
+	struct vqb_csv *csv = NULL, *json = NULL;
+	char lcores[32];
+	int rc;
+
+	catch_stop_signals();
+	rc = vqb_plan_build(o, &plan);
+	if (rc == -E2BIG) {
+		fprintf(stderr, "vqbench: the sweep has more than %d configurations; give shorter lists\n",
+			VQB_PLAN_MAX);
+		return VQB_EXIT_USAGE;
+	} else if (rc < 0) {
+		fprintf(stderr, "vqbench: cannot build the sweep: %s\n", strerror(-rc));
+		return VQB_EXIT_FAIL;
+	}
+	if ((rc = check_plan(&plan)) || (rc = open_outputs(o, &csv, &json)) ||
+	    (rc = choose_cores(&plan, o, lcores, sizeof(lcores))))
+		goto out;
+	if (vqb_env_probe(&env) < 0 || vqb_env_eal_init(&env, lcores, o->quiet) < 0) {
+		rc = VQB_EXIT_ENV;
+		goto out;
+	}
+	if (!o->quiet)
+		fprintf(stderr, "vqbench: caches (hwloc): L1d %llu KiB, L2 %llu KiB, L3 %llu KiB\n",
+			(unsigned long long)(env.l1d_bytes >> 10), (unsigned long long)(env.l2_bytes >> 10),
+			(unsigned long long)(env.l3_bytes >> 10));
+	rc = report_sweep(o, &plan, csv, json, &env);
+	vqb_env_eal_fini(&env);
+out:
+	rc = close_outputs(o, csv, json, rc);
 	vqb_plan_free(&plan);
 	return rc;
 }

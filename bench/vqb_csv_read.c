@@ -131,153 +131,185 @@ const struct vqb_cell *vqb_csv_get(const struct vqb_csv_rec *r, const char *name
 	return i < 0 ? NULL : &r->cell[i];
 }
 
-int vqb_csv_read(const char *path, vqb_csv_row_fn fn, void *arg, char *msg, size_t msglen)
-{
-	static const char *const type_names[] = { "int", "float", "string", "bool" };
-	struct record r = { 0 };
-	struct vqb_cell *cells = calloc(vqb_ncolumns, sizeof(*cells));
-	int *map = NULL; /* file field k -> column index */
-	unsigned long line = 1, start;
-	int rc = 0, rows = 0;
-	FILE *f = fopen(path, "r");
+/* One file being read: its header's columns and the row being read. */
+struct reader {
+	const char *path;
+	FILE *f;
+	struct record r;
+	struct vqb_cell *cells; /* by column index */
+	int *map;               /* file field k -> column index */
+	size_t nheader;
+	unsigned version;       /* the schema version the header is */
+	unsigned long line;     /* the next line's number */
+	char *msg;
+	size_t msglen;
+};
 
-	if (msglen)
-		msg[0] = '\0';
-	if (!f || !cells) {
-		rc = f ? -ENOMEM : -errno;
-		snprintf(msg, msglen, "cannot read '%s': %s", path, strerror(-rc));
-		goto out;
-	}
-	rc = read_record(f, &r, &line);
-	if (rc <= 0) {
-		snprintf(msg, msglen, "'%s': %s", path, rc == 0 ? "empty file, no header" : "malformed header");
-		rc = rc == 0 ? -EINVAL : rc;
-		goto out;
-	}
-	map = calloc(r.nfields, sizeof(*map));
-	if (!map) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	size_t nheader = r.nfields;
-	for (size_t k = 0; k < r.nfields; k++) {
-		const char *name = r.buf + r.start[k];
-		map[k] = vqb_csv_column(name);
-		if (map[k] < 0) {
-			snprintf(msg, msglen, "'%s': line 1: unknown column '%.64s' (not in CSV schema version %d)",
-				 path, name, VQB_CSV_SCHEMA_VERSION);
-			rc = -EINVAL;
-			goto out;
-		}
+/* The header: every field a known column, none twice. */
+static int header_columns(struct reader *rd)
+{
+	rd->map = calloc(rd->r.nfields, sizeof(*rd->map));
+	if (!rd->map)
+		return -ENOMEM;
+	rd->nheader = rd->r.nfields;
+	for (size_t k = 0; k < rd->r.nfields; k++) {
+		const char *name = rd->r.buf + rd->r.start[k];
+		rd->map[k] = vqb_csv_column(name);
+		if (rd->map[k] < 0)
+			return snprintf(rd->msg, rd->msglen, "'%s': line 1: unknown column '%.64s' (not in CSV "
+					"schema version %d)", rd->path, name, VQB_CSV_SCHEMA_VERSION), -EINVAL;
 		for (size_t j = 0; j < k; j++)
-			if (map[j] == map[k]) {
-				snprintf(msg, msglen, "'%s': line 1: column '%s' appears twice", path, name);
-				rc = -EINVAL;
-				goto out;
-			}
+			if (rd->map[j] == rd->map[k])
+				return snprintf(rd->msg, rd->msglen, "'%s': line 1: column '%s' appears twice",
+						rd->path, name), -EINVAL;
 	}
-	/* the version the header is: the newest whose columns it has (a
-	 * column added in a later version makes it that version), then it
-	 * must have every column of that version */
-	unsigned version = VQB_CSV_SCHEMA_OLDEST;
-	for (size_t k = 0; k < nheader; k++) {
-		unsigned since = vqb_columns[map[k]].since ? vqb_columns[map[k]].since : 1;
-		version = since > version ? since : version;
+	return 0;
+}
+
+/* The version the header is: the newest whose columns it has (a column
+ * added in a later version makes it that version), then it must have
+ * every column of that version. */
+static int header_version(struct reader *rd)
+{
+	rd->version = VQB_CSV_SCHEMA_OLDEST;
+	for (size_t k = 0; k < rd->nheader; k++) {
+		unsigned since = vqb_columns[rd->map[k]].since ? vqb_columns[rd->map[k]].since : 1;
+		rd->version = since > rd->version ? since : rd->version;
 	}
 	for (size_t i = 0; i < vqb_ncolumns; i++) {
 		unsigned since = vqb_columns[i].since ? vqb_columns[i].since : 1;
 		size_t k = 0;
-		while (k < nheader && map[k] != (int)i)
+		while (k < rd->nheader && rd->map[k] != (int)i)
 			k++;
-		if (k == nheader && since <= version) {
-			snprintf(msg, msglen, "'%s': line 1: column '%s' is missing (CSV schema version %u)",
-				 path, vqb_columns[i].name, version);
-			rc = -EINVAL;
-			goto out;
+		if (k == rd->nheader && since <= rd->version)
+			return snprintf(rd->msg, rd->msglen, "'%s': line 1: column '%s' is missing (CSV schema "
+					"version %u)", rd->path, vqb_columns[i].name, rd->version), -EINVAL;
+	}
+	return 0;
+}
+
+/* Text t into cell c of column col. @return whether t is of its type. */
+static bool parse_cell(const struct vqb_column *col, struct vqb_cell *c, const char *t)
+{
+	bool ok = true;
+
+	memset(c, 0, sizeof(*c));
+	c->text = t;
+	c->empty = !*t;
+	c->f = NAN;
+	if (c->empty)
+		return true;
+	switch (col->type) {
+	case VQB_CT_INT:
+		ok = parse_int(t, &c->i);
+		c->f = (double)c->i;
+		break;
+	case VQB_CT_FLOAT:
+		ok = parse_float(t, &c->f);
+		break;
+	case VQB_CT_BOOL:
+		ok = !strcmp(t, "0") || !strcmp(t, "1");
+		c->i = *t == '1';
+		c->f = (double)c->i;
+		break;
+	case VQB_CT_STRING:
+		break;
+	}
+	return ok;
+}
+
+/* The record read from line `start` into the cells, each of its type,
+ * and its schema_version the header's. */
+static int row_cells(struct reader *rd, unsigned long start)
+{
+	static const char *const type_names[] = { "int", "float", "string", "bool" };
+	const struct record *r = &rd->r;
+
+	if (r->nfields != rd->nheader)
+		return snprintf(rd->msg, rd->msglen, "'%s': line %lu: %zu fields, the header has %zu",
+				rd->path, start, r->nfields, rd->nheader), -EINVAL;
+	for (size_t k = 0; k < r->nfields; k++) {
+		const struct vqb_column *col = &vqb_columns[rd->map[k]];
+		const char *t = r->buf + r->start[k];
+		if (!parse_cell(col, &rd->cells[rd->map[k]], t))
+			return snprintf(rd->msg, rd->msglen, "'%s': line %lu: column '%s': '%.64s' is not a%s %s",
+					rd->path, start, col->name, t, col->type == VQB_CT_INT ? "n" : "",
+					type_names[col->type]), -EINVAL;
+	}
+	const struct vqb_cell *sv = &rd->cells[vqb_csv_column("schema_version")];
+	if (sv->empty || sv->i != (int64_t)rd->version)
+		return snprintf(rd->msg, rd->msglen, "'%s': line %lu: schema_version '%s', this vqbench reads "
+				"version %d (and %d, whose header lacks the newer columns); the header has version "
+				"%u's columns", rd->path, start, sv->text, VQB_CSV_SCHEMA_VERSION,
+				VQB_CSV_SCHEMA_OLDEST, rd->version), -EINVAL;
+	return 0;
+}
+
+/* An older row: the columns it lacks read as what that version did. */
+static void older_row_defaults(struct reader *rd)
+{
+	for (size_t i = 0; i < vqb_ncolumns && rd->version < VQB_CSV_SCHEMA_VERSION; i++) {
+		const struct vqb_column *col = &vqb_columns[i];
+		if ((col->since ? col->since : 1) <= rd->version)
+			continue;
+		struct vqb_cell *c = &rd->cells[i];
+		memset(c, 0, sizeof(*c));
+		c->text = col->before ? col->before : "";
+		c->empty = !*c->text;
+		c->f = NAN;
+		if (!c->empty && (col->type == VQB_CT_INT || col->type == VQB_CT_BOOL)) {
+			c->i = strtoll(c->text, NULL, 10);
+			c->f = (double)c->i;
+		} else if (!c->empty && col->type == VQB_CT_FLOAT) {
+			c->f = strtod(c->text, NULL);
 		}
 	}
+}
 
+/* Open the file and read its header. */
+static int read_header(struct reader *rd)
+{
+	rd->cells = calloc(vqb_ncolumns, sizeof(*rd->cells));
+	rd->f = fopen(rd->path, "r");
+	if (!rd->f || !rd->cells) {
+		int rc = rd->f ? -ENOMEM : -errno;
+		return snprintf(rd->msg, rd->msglen, "cannot read '%s': %s", rd->path, strerror(-rc)), rc;
+	}
+	int rc = read_record(rd->f, &rd->r, &rd->line);
+	if (rc <= 0)
+		return snprintf(rd->msg, rd->msglen, "'%s': %s", rd->path,
+				rc == 0 ? "empty file, no header" : "malformed header"), rc == 0 ? -EINVAL : rc;
+	if ((rc = header_columns(rd)) < 0)
+		return rc;
+	return header_version(rd);
+}
+
+int vqb_csv_read(const char *path, vqb_csv_row_fn fn, void *arg, char *msg, size_t msglen)
+{
+	struct reader rd = { .path = path, .line = 1, .msg = msg, .msglen = msglen };
+	int rc, rows = 0;
+
+	if (msglen)
+		msg[0] = '\0';
+	if ((rc = read_header(&rd)) < 0)
+		goto out;
 	for (;;) {
-		start = line;
-		rc = read_record(f, &r, &line);
+		unsigned long start = rd.line;
+		rc = read_record(rd.f, &rd.r, &rd.line);
 		if (rc == 0)
 			break;
 		if (rc < 0) {
 			snprintf(msg, msglen, "'%s': line %lu: malformed quoted field", path, start);
 			goto out;
 		}
-		if (r.nfields == 1 && !r.buf[r.start[0]])
+		if (rd.r.nfields == 1 && !rd.r.buf[rd.r.start[0]])
 			continue; /* a blank line */
-		if (r.nfields != nheader) {
-			snprintf(msg, msglen, "'%s': line %lu: %zu fields, the header has %zu",
-				 path, start, r.nfields, nheader);
-			rc = -EINVAL;
+		if ((rc = row_cells(&rd, start)) < 0)
 			goto out;
-		}
-		for (size_t k = 0; k < r.nfields; k++) {
-			const struct vqb_column *col = &vqb_columns[map[k]];
-			struct vqb_cell *c = &cells[map[k]];
-			const char *t = r.buf + r.start[k];
-			bool ok = true;
-
-			memset(c, 0, sizeof(*c));
-			c->text = t;
-			c->empty = !*t;
-			c->f = NAN;
-			if (c->empty)
-				continue;
-			switch (col->type) {
-			case VQB_CT_INT:
-				ok = parse_int(t, &c->i);
-				c->f = (double)c->i;
-				break;
-			case VQB_CT_FLOAT:
-				ok = parse_float(t, &c->f);
-				break;
-			case VQB_CT_BOOL:
-				ok = !strcmp(t, "0") || !strcmp(t, "1");
-				c->i = *t == '1';
-				c->f = (double)c->i;
-				break;
-			case VQB_CT_STRING:
-				break;
-			}
-			if (!ok) {
-				snprintf(msg, msglen, "'%s': line %lu: column '%s': '%.64s' is not a%s %s",
-					 path, start, col->name, t, col->type == VQB_CT_INT ? "n" : "",
-					 type_names[col->type]);
-				rc = -EINVAL;
-				goto out;
-			}
-		}
-		const struct vqb_cell *sv = &cells[vqb_csv_column("schema_version")];
-		if (sv->empty || sv->i != (int64_t)version) {
-			snprintf(msg, msglen, "'%s': line %lu: schema_version '%s', this vqbench reads version %d "
-				 "(and %d, whose header lacks the newer columns); the header has version %u's columns",
-				 path, start, sv->text, VQB_CSV_SCHEMA_VERSION, VQB_CSV_SCHEMA_OLDEST, version);
-			rc = -EINVAL;
-			goto out;
-		}
-		/* an older row: the columns it lacks read as what that version did */
-		for (size_t i = 0; i < vqb_ncolumns && version < VQB_CSV_SCHEMA_VERSION; i++) {
-			const struct vqb_column *col = &vqb_columns[i];
-			if ((col->since ? col->since : 1) <= version)
-				continue;
-			struct vqb_cell *c = &cells[i];
-			memset(c, 0, sizeof(*c));
-			c->text = col->before ? col->before : "";
-			c->empty = !*c->text;
-			c->f = NAN;
-			if (!c->empty && (col->type == VQB_CT_INT || col->type == VQB_CT_BOOL)) {
-				c->i = strtoll(c->text, NULL, 10);
-				c->f = (double)c->i;
-			} else if (!c->empty && col->type == VQB_CT_FLOAT) {
-				c->f = strtod(c->text, NULL);
-			}
-		}
+		older_row_defaults(&rd);
 		rows++;
 		if (fn) {
-			struct vqb_csv_rec rec = { .line = start, .cell = cells };
+			struct vqb_csv_rec rec = { .line = start, .cell = rd.cells };
 			rc = fn(&rec, arg);
 			if (rc)
 				goto out;
@@ -289,11 +321,11 @@ out:
 	for (char *s = msg; rc < 0 && msglen && *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			*s = '?';
-	if (f)
-		fclose(f);
-	free(r.buf);
-	free(r.start);
-	free(map);
-	free(cells);
+	if (rd.f)
+		fclose(rd.f);
+	free(rd.r.buf);
+	free(rd.r.start);
+	free(rd.map);
+	free(rd.cells);
 	return rc;
 }

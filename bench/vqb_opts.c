@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vqb_opts.c - the option table and everything it drives: parsing,
- * validation, --help, the option echo, storing into a configuration.
+ * vqb_opts.c - the option table, what each option allows, and storing a
+ * value into a configuration. Parsing the command line against the table
+ * is vqb_opts_parse.c's.
  */
-#include <errno.h>
-#include <math.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -203,7 +202,7 @@ const struct vqb_option vqb_options[VQB_OPT_COUNT] = {
 
 /* Name i of a NAME option: the library's table, or the documented fallback
  * while the library's table is empty. */
-static const char *name_at(const struct vqb_option *op, unsigned i)
+const char *vqb_opt_name_at(const struct vqb_option *op, unsigned i)
 {
 	if (op->name_fn && op->name_fn(0))
 		return op->name_fn(i);
@@ -224,7 +223,7 @@ static size_t append(char *buf, size_t len, size_t pos, const char *fmt, ...)
 	return n < 0 ? pos : pos + (size_t)n;
 }
 
-static int node_max(void)
+int vqb_numa_node_max(void)
 {
 	return numa_available() < 0 ? 0 : numa_max_node();
 }
@@ -277,8 +276,8 @@ void vqb_opt_allowed(enum vqb_opt_id id, char *buf, size_t len)
 			pos = append(buf, len, pos, "%s%s", i ? ", " : "", op->names[i]);
 		break;
 	case VQB_ARG_NAME:
-		for (unsigned i = 0; name_at(op, i); i++)
-			pos = append(buf, len, pos, "%s%s", i ? ", " : "", name_at(op, i));
+		for (unsigned i = 0; vqb_opt_name_at(op, i); i++)
+			pos = append(buf, len, pos, "%s%s", i ? ", " : "", vqb_opt_name_at(op, i));
 		break;
 	case VQB_ARG_DESCS:
 		append(buf, len, 0, "N or A-B with %llu <= A <= B <= %llu, or mix",
@@ -289,7 +288,7 @@ void vqb_opt_allowed(enum vqb_opt_id id, char *buf, size_t len)
 		append(buf, len, 0, "auto, or 2..%d distinct CPUs A,B,... of %s", VQB_CPUS_MAX, cpus);
 		break;
 	case VQB_ARG_NODE:
-		append(buf, len, 0, "local, 0..%d", node_max());
+		append(buf, len, 0, "local, 0..%d", vqb_numa_node_max());
 		break;
 	case VQB_ARG_PATH:
 		append(buf, len, 0, "%s", op->what ? op->what : "a writable file name, or - for stdout");
@@ -297,442 +296,9 @@ void vqb_opt_allowed(enum vqb_opt_id id, char *buf, size_t len)
 	}
 }
 
-/* Strict whole number: digits only, no sign, no spaces, no suffix. */
-static int parse_u64(const char *s, uint64_t *out)
+/* Value v of op into the field at p, for every kind stored as it is. */
+static void store_value(const struct vqb_option *op, const struct vqb_val *v, char *p)
 {
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (*end)
-		return -EINVAL;
-	if (errno == ERANGE)
-		return -ERANGE;
-	*out = v;
-	return 0;
-}
-
-static int cpu_allowed(int cpu)
-{
-	cpu_set_t set;
-
-	if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof(set), &set) < 0)
-		return 0;
-	return CPU_ISSET(cpu, &set);
-}
-
-/* Parse one value of option id. On error writes the message (without the
- * "--flag: 'value'" head) into why. */
-static int parse_one(enum vqb_opt_id id, const char *s, struct vqb_val *v,
-		     char *why, size_t whylen)
-{
-	const struct vqb_option *op = &vqb_options[id];
-	uint64_t u, u2;
-	int rc;
-
-	memset(v, 0, sizeof(*v));
-	switch (op->arg) {
-	case VQB_ARG_FLAG:
-		v->b = true;
-		return 0;
-	case VQB_ARG_UINT:
-		rc = parse_u64(s, &u);
-		if (rc == -EINVAL) {
-			snprintf(why, whylen, "is not a whole number");
-			return rc;
-		}
-		if (rc < 0 || u < op->min || u > op->max) {
-			snprintf(why, whylen, "is out of range");
-			return -ERANGE;
-		}
-		v->u = u;
-		return 0;
-	case VQB_ARG_SECONDS: {
-		char *end;
-		if (!((*s >= '0' && *s <= '9') || *s == '.')) {
-			snprintf(why, whylen, "is not a number of seconds");
-			return -EINVAL;
-		}
-		double d = strtod(s, &end);
-		if (*end || end == s || !isfinite(d)) {
-			snprintf(why, whylen, "is not a number of seconds");
-			return -EINVAL;
-		}
-		if (!(d > 0) || d > (double)op->max) {
-			snprintf(why, whylen, "is out of range");
-			return -ERANGE;
-		}
-		v->d = d;
-		return 0;
-	}
-	case VQB_ARG_ONOFF:
-		if (!strcmp(s, "on") || !strcmp(s, "off")) {
-			v->b = !strcmp(s, "on");
-			return 0;
-		}
-		snprintf(why, whylen, "is not on or off");
-		return -EINVAL;
-	case VQB_ARG_ENUM:
-		if (id == VQB_OPT_DEVICE && !strncmp(s, "vhost-user", 10)) {
-			if (s[10] != ':' || !s[11] || strlen(s + 11) >= sizeof(v->dev_path)) {
-				snprintf(why, whylen, "needs a socket path of 1..%zu bytes after 'vhost-user:'",
-					 sizeof(v->dev_path) - 1);
-				return -EINVAL;
-			}
-			v->e = VQB_DEV_VHOST_USER;
-			snprintf(v->dev_path, sizeof(v->dev_path), "%s", s + 11);
-			return 0;
-		}
-		if (id == VQB_OPT_DEVICE && !strncmp(s, "vfio", 4)) {
-			unsigned dom, bus, dv, fn;
-			char tail;
-			if (s[4] != ':' || sscanf(s + 5, "%4x:%2x:%2x.%1x%c", &dom, &bus, &dv, &fn, &tail) != 4 ||
-			    dv > 0x1f || fn > 7) {
-				snprintf(why, whylen, "needs a PCI address DDDD:BB:DD.F after 'vfio:' "
-					 "(e.g. vfio:0000:00:03.0; see lspci -D)");
-				return -EINVAL;
-			}
-			v->e = VQB_DEV_VFIO;
-			snprintf(v->dev_path, sizeof(v->dev_path), "%04x:%02x:%02x.%x", dom, bus, dv, fn);
-			return 0;
-		}
-		for (unsigned i = 0; op->names[i]; i++)
-			if (!strcmp(s, op->names[i])) {
-				v->e = (int)i;
-				return 0;
-			}
-		snprintf(why, whylen, "is not a known %s", op->what ? op->what : op->name);
-		return -EINVAL;
-	case VQB_ARG_NAME:
-		for (unsigned i = 0; name_at(op, i); i++)
-			if (!strcmp(s, name_at(op, i))) {
-				snprintf(v->name, sizeof(v->name), "%s", s);
-				return 0;
-			}
-		snprintf(why, whylen, "is not a known %s", op->what ? op->what : op->name);
-		return -EINVAL;
-	case VQB_ARG_DESCS: {
-		if (!strcmp(s, "mix")) {
-			v->descs.kind = VQB_DESCS_MIX;
-			v->descs.lo = (uint32_t)op->min;
-			v->descs.hi = (uint32_t)op->max;
-			return 0;
-		}
-		const char *dash = strchr(s, '-');
-		char a[32];
-		if (dash && (size_t)(dash - s) < sizeof(a)) {
-			memcpy(a, s, (size_t)(dash - s));
-			a[dash - s] = '\0';
-			if (parse_u64(a, &u) < 0 || parse_u64(dash + 1, &u2) < 0) {
-				snprintf(why, whylen, "is not a range A-B of whole numbers");
-				return -EINVAL;
-			}
-		} else {
-			if (parse_u64(s, &u) < 0) {
-				snprintf(why, whylen, "is not a whole number, a range A-B or mix");
-				return -EINVAL;
-			}
-			u2 = u;
-		}
-		if (u < op->min || u2 > op->max || u > op->max || u2 < op->min) {
-			snprintf(why, whylen, "is out of range");
-			return -ERANGE;
-		}
-		if (u > u2) {
-			snprintf(why, whylen, "is a range with A > B");
-			return -EINVAL;
-		}
-		v->descs.kind = u == u2 ? VQB_DESCS_FIXED : VQB_DESCS_RANGE; /* 4-4 is 4 */
-		v->descs.lo = (uint32_t)u;
-		v->descs.hi = (uint32_t)u2;
-		return 0;
-	}
-	case VQB_ARG_CORES: {
-		if (!strcmp(s, "auto"))
-			return 0; /* n == 0 */
-		unsigned n = 0;
-		for (const char *p = s;;) {
-			const char *comma = strchr(p, ',');
-			size_t k = comma ? (size_t)(comma - p) : strlen(p);
-			char a[32];
-			if (k == 0 || k >= sizeof(a)) {
-				snprintf(why, whylen, "is not a list of CPU numbers A,B,...");
-				return -EINVAL;
-			}
-			memcpy(a, p, k);
-			a[k] = '\0';
-			if (parse_u64(a, &u) < 0) {
-				snprintf(why, whylen, "is not a list of CPU numbers A,B,...");
-				return -EINVAL;
-			}
-			if (n == VQB_CPUS_MAX) {
-				snprintf(why, whylen, "names more than %d CPUs", VQB_CPUS_MAX);
-				return -EINVAL;
-			}
-			if (u >= CPU_SETSIZE || !cpu_allowed((int)u)) {
-				snprintf(why, whylen, "names CPU %llu, which this process cannot use",
-					 (unsigned long long)u);
-				return -ERANGE;
-			}
-			for (unsigned i = 0; i < n; i++)
-				if (v->cores.cpu[i] == (int16_t)u) {
-					snprintf(why, whylen, "names CPU %llu twice", (unsigned long long)u);
-					return -EINVAL;
-				}
-			v->cores.cpu[n++] = (int16_t)u;
-			if (!comma)
-				break;
-			p = comma + 1;
-		}
-		if (n < 2) {
-			snprintf(why, whylen, "names one CPU; give at least two (driver and device)");
-			return -EINVAL;
-		}
-		v->cores.n = (uint16_t)n;
-		return 0;
-	}
-	case VQB_ARG_NODE:
-		if (!strcmp(s, "local")) {
-			v->node = -1;
-			return 0;
-		}
-		rc = parse_u64(s, &u);
-		if (rc == -EINVAL) {
-			snprintf(why, whylen, "is not a NUMA node number");
-			return rc;
-		}
-		if (rc < 0 || u > (uint64_t)node_max()) {
-			snprintf(why, whylen, "is not a NUMA node of this machine");
-			return -ERANGE;
-		}
-		v->node = (int)u;
-		return 0;
-	case VQB_ARG_PATH:
-		if (!*s) {
-			snprintf(why, whylen, "is an empty file name");
-			return -EINVAL;
-		}
-		v->path = s;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-/* The head of every value error: "--flag: 'value' <why> (allowed: ...)". */
-static int value_error(enum vqb_opt_id id, const char *value, const char *why,
-		       char *msg, size_t msglen)
-{
-	char allowed[512];
-
-	vqb_opt_allowed(id, allowed, sizeof(allowed));
-	snprintf(msg, msglen, "--%s: '%.80s' %s (allowed: %s)", vqb_options[id].name,
-		 value, why, allowed);
-	return -EINVAL;
-}
-
-/* Parse the full text of option id (a list if the option takes one). */
-static int parse_values(enum vqb_opt_id id, const char *text, struct vqb_values *vs,
-			char *msg, size_t msglen)
-{
-	const struct vqb_option *op = &vqb_options[id];
-	char why[160], item[256];
-
-	vs->n = 0;
-	vs->text = text;
-	if (op->arg == VQB_ARG_FLAG || !text) {
-		memset(&vs->v[0], 0, sizeof(vs->v[0]));
-		vs->v[0].b = op->arg == VQB_ARG_FLAG && text;
-		vs->n = 1;
-		return 0;
-	}
-	if (!op->list && op->arg != VQB_ARG_CORES && op->arg != VQB_ARG_PATH &&
-	    strchr(text, ',')) {
-		snprintf(why, sizeof(why), "is a list, but --%s takes one value", op->name);
-		return value_error(id, text, why, msg, msglen);
-	}
-	if (!op->list || op->arg == VQB_ARG_CORES || op->arg == VQB_ARG_PATH) {
-		if (parse_one(id, text, &vs->v[0], why, sizeof(why)) < 0)
-			return value_error(id, text, why, msg, msglen);
-		vs->n = 1;
-		return 0;
-	}
-	for (const char *p = text;;) {
-		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p);
-		if (n == 0)
-			return value_error(id, text, "has an empty value in its list", msg, msglen);
-		if (n >= sizeof(item)) {
-			snprintf(why, sizeof(why), "has a value longer than %zu characters", sizeof(item) - 1);
-			return value_error(id, text, why, msg, msglen);
-		}
-		if (vs->n == VQB_LIST_MAX) {
-			snprintf(why, sizeof(why), "has more than %d values", VQB_LIST_MAX);
-			return value_error(id, text, why, msg, msglen);
-		}
-		memcpy(item, p, n);
-		item[n] = '\0';
-		struct vqb_val *v = &vs->v[vs->n];
-		if (parse_one(id, item, v, why, sizeof(why)) < 0)
-			return value_error(id, item, why, msg, msglen);
-		for (unsigned k = 0; k < vs->n; k++)
-			if (!memcmp(&vs->v[k], v, sizeof(*v)))
-				return value_error(id, item, "is listed twice", msg, msglen);
-		vs->n++;
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-	return 0;
-}
-
-static int find_option(const char *name, size_t len)
-{
-	for (int i = 0; i < VQB_OPT_COUNT; i++)
-		if (strlen(vqb_options[i].name) == len && !strncmp(vqb_options[i].name, name, len))
-			return i;
-	return -1;
-}
-
-static int opts_parse(struct vqb_opts *o, int argc, char *const argv[], char *msg, size_t msglen);
-
-/* The message quotes what the user typed: a control character in it
- * (a line break, an escape sequence) becomes '?', so the message stays
- * one line and cannot drive the terminal. */
-int vqb_opts_parse(struct vqb_opts *o, int argc, char *const argv[], char *msg, size_t msglen)
-{
-	int rc = opts_parse(o, argc, argv, msg, msglen);
-	for (char *s = msg; rc < 0 && *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
-	return rc;
-}
-
-static int opts_parse(struct vqb_opts *o, int argc, char *const argv[], char *msg, size_t msglen)
-{
-	memset(o, 0, sizeof(*o));
-	msg[0] = '\0';
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *value = NULL;
-		int id = -1;
-
-		if (a[0] == '-' && a[1] == '-' && a[2]) {
-			const char *eq = strchr(a + 2, '=');
-			size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-			id = find_option(a + 2, len);
-			if (eq)
-				value = eq + 1;
-		} else if (a[0] == '-' && a[1] && !a[2]) {
-			for (int k = 0; k < VQB_OPT_COUNT; k++)
-				if (vqb_options[k].short_name && vqb_options[k].short_name == a[1])
-					id = k;
-		} else if (a[0] != '-') {
-			/* positional: the CSV files of --check (checked below) */
-			if (o->nargs == VQB_ARGS_MAX) {
-				snprintf(msg, msglen, "more than %d file arguments (at '%.80s')", VQB_ARGS_MAX, a);
-				return -EINVAL;
-			}
-			o->args[o->nargs++] = a;
-			continue;
-		}
-		if (id < 0) {
-			const char *eq = strchr(a, '=');
-			int len = eq ? (int)(eq - a) : (int)strlen(a);
-			snprintf(msg, msglen, "unknown option '%.*s' (see vqbench --help)", len > 80 ? 80 : len, a);
-			return -EINVAL;
-		}
-		const struct vqb_option *op = &vqb_options[id];
-		if (op->arg == VQB_ARG_FLAG) {
-			if (value) {
-				snprintf(msg, msglen, "--%s: takes no value, got '%.80s' (allowed: no value)",
-					 op->name, value);
-				return -EINVAL;
-			}
-			value = "";
-		} else if (!value) {
-			if (i + 1 >= argc || (argv[i + 1][0] == '-' && argv[i + 1][1] == '-')) {
-				char allowed[512];
-				vqb_opt_allowed((enum vqb_opt_id)id, allowed, sizeof(allowed));
-				snprintf(msg, msglen, "--%s: missing value (allowed: %s)", op->name, allowed);
-				return -EINVAL;
-			}
-			value = argv[++i];
-		}
-		struct vqb_values *vs = &o->val[id];
-		if (vs->given) {
-			if (op->arg == VQB_ARG_FLAG)
-				snprintf(msg, msglen, "--%s: given twice", op->name);
-			else
-				snprintf(msg, msglen, "--%s: given twice ('%.80s', then '%.80s'); give it once%s",
-					 op->name, vs->text, value, op->list ? ", with a comma-separated list" : "");
-			return -EINVAL;
-		}
-		int rc = parse_values((enum vqb_opt_id)id, value, vs, msg, msglen);
-		if (rc < 0)
-			return rc;
-		vs->given = true;
-	}
-
-	if (o->nargs && !o->val[VQB_OPT_CHECK].given) {
-		snprintf(msg, msglen, "unexpected argument '%.80s' (vqbench takes only options, and file "
-			 "arguments after --check FILE; see vqbench --help)", o->args[0]);
-		return -EINVAL;
-	}
-	if (o->val[VQB_OPT_CHECK].given && !o->nargs) {
-		snprintf(msg, msglen, "--check %.80s: no CSV file to check (allowed: vqbench --check "
-			 "THRESHOLDS RUN.csv [MORE.csv...])", o->val[VQB_OPT_CHECK].text);
-		return -EINVAL;
-	}
-	if (o->val[VQB_OPT_JUNIT].given && !o->val[VQB_OPT_CHECK].given) {
-		snprintf(msg, msglen, "--junit %.80s: only with --check (allowed: vqbench --check THRESHOLDS "
-			 "--junit OUT.xml RUN.csv...)", o->val[VQB_OPT_JUNIT].text);
-		return -EINVAL;
-	}
-	if (o->val[VQB_OPT_JSON].given && o->val[VQB_OPT_CHECK].given) {
-		snprintf(msg, msglen, "--json %.80s: --check writes no rows (allowed: --json with a run; "
-			 "--junit for the check's result)", o->val[VQB_OPT_JSON].text);
-		return -EINVAL;
-	}
-	if (o->val[VQB_OPT_JSON].given && o->val[VQB_OPT_CSV].given && !strcmp(o->val[VQB_OPT_JSON].text, "-") &&
-	    !strcmp(o->val[VQB_OPT_CSV].text, "-")) {
-		snprintf(msg, msglen, "--json - and --csv -: both on stdout would interleave (allowed: at most "
-			 "one of them '-')");
-		return -EINVAL;
-	}
-	if (o->val[VQB_OPT_PACKETS].given && o->val[VQB_OPT_SECONDS].given) {
-		snprintf(msg, msglen, "--packets and --seconds exclude each other (got --packets '%.40s' and "
-			 "--seconds '%.40s'; allowed: one of them, a repetition runs for a packet count or a time)",
-			 o->val[VQB_OPT_PACKETS].text, o->val[VQB_OPT_SECONDS].text);
-		return -EINVAL;
-	}
-	for (int id = 0; id < VQB_OPT_COUNT; id++) {
-		struct vqb_values *vs = &o->val[id];
-		const char *def = vqb_options[id].def;
-		if (vs->given)
-			continue;
-		/* Counting by packets replaces the default time. */
-		if (id == VQB_OPT_SECONDS && o->val[VQB_OPT_PACKETS].given)
-			def = NULL;
-		int rc = parse_values((enum vqb_opt_id)id, def, vs, msg, msglen);
-		if (rc < 0)
-			return rc; /* a bad default: test_cli_options catches it */
-	}
-	for (int id = 0; id < VQB_OPT_COUNT; id++)
-		if (vqb_options[id].dest == VQB_DEST_OPTS)
-			vqb_opt_store((enum vqb_opt_id)id, &o->val[id].v[0], NULL, o);
-	return 0;
-}
-
-void vqb_opt_store(enum vqb_opt_id id, const struct vqb_val *v, struct vqb_config *cfg,
-		   struct vqb_opts *o)
-{
-	const struct vqb_option *op = &vqb_options[id];
-	char *base = op->dest == VQB_DEST_CFG ? (char *)cfg : (char *)o;
-
-	if (!base)
-		return;
-	char *p = base + op->off;
 	switch (op->arg) {
 	case VQB_ARG_FLAG:
 	case VQB_ARG_ONOFF:
@@ -751,12 +317,28 @@ void vqb_opt_store(enum vqb_opt_id id, const struct vqb_val *v, struct vqb_confi
 		break;
 	case VQB_ARG_ENUM:
 		memcpy(p, &v->e, sizeof(int));
-		if (id == VQB_OPT_DEVICE)
-			memcpy(cfg->dev_path, v->dev_path, sizeof(cfg->dev_path));
 		break;
 	case VQB_ARG_NAME:
 		snprintf(p, op->size, "%s", v->name);
 		break;
+	case VQB_ARG_NODE:
+		memcpy(p, &v->node, sizeof(int));
+		break;
+	case VQB_ARG_PATH:
+		memcpy(p, &v->path, sizeof(const char *));
+		break;
+	case VQB_ARG_DESCS:
+	case VQB_ARG_CORES:
+		break; /* configuration fields: store_cfg */
+	}
+}
+
+/* A configuration's option: the kinds that fill several fields of cfg
+ * (descriptors, cores, the device's path), else store_value. */
+static void store_cfg(enum vqb_opt_id id, const struct vqb_option *op, const struct vqb_val *v,
+		      struct vqb_config *cfg)
+{
+	switch (op->arg) {
 	case VQB_ARG_DESCS:
 		cfg->descs_kind = v->descs.kind;
 		cfg->descs_lo = v->descs.lo;
@@ -766,11 +348,23 @@ void vqb_opt_store(enum vqb_opt_id id, const struct vqb_val *v, struct vqb_confi
 		memcpy(cfg->cores, v->cores.cpu, sizeof(cfg->cores));
 		cfg->ncores = v->cores.n;
 		break;
-	case VQB_ARG_NODE:
-		memcpy(p, &v->node, sizeof(int));
-		break;
-	case VQB_ARG_PATH:
-		memcpy(p, &v->path, sizeof(const char *));
+	default:
+		store_value(op, v, (char *)cfg + op->off);
+		if (id == VQB_OPT_DEVICE)
+			memcpy(cfg->dev_path, v->dev_path, sizeof(cfg->dev_path));
 		break;
 	}
+}
+
+/* cfg and o are checked here, where each is written: the option table
+ * decides which one an option goes to, and the other may be NULL. */
+void vqb_opt_store(enum vqb_opt_id id, const struct vqb_val *v, struct vqb_config *cfg,
+		   struct vqb_opts *o)
+{
+	const struct vqb_option *op = &vqb_options[id];
+
+	if (op->dest == VQB_DEST_CFG && cfg)
+		store_cfg(id, op, v, cfg);
+	else if (op->dest == VQB_DEST_OPTS && o)
+		store_value(op, v, (char *)o + op->off);
 }

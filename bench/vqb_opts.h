@@ -198,6 +198,13 @@ int vqb_opts_parse(struct vqb_opts *o, int argc, char *const argv[],
  * rte_ring", ...) into buf. */
 void vqb_opt_allowed(enum vqb_opt_id id, char *buf, size_t len);
 
+/** Name i of a VQB_ARG_NAME option: the library's table, or the documented
+ * fallback while the library's table is empty. NULL after the last. */
+const char *vqb_opt_name_at(const struct vqb_option *op, unsigned i);
+
+/** The highest NUMA node of this machine (0 without NUMA). */
+int vqb_numa_node_max(void);
+
 /** Store value v of option id into its field of cfg (VQB_DEST_CFG) or o. */
 void vqb_opt_store(enum vqb_opt_id id, const struct vqb_val *v,
 		   struct vqb_config *cfg, struct vqb_opts *o);

@@ -84,6 +84,59 @@ static bool picked(const struct vqb_placement *pl, int cpu)
 	return false;
 }
 
+/* No --cores: walk hwloc's cores in order; take the first allowed PU of
+ * each distinct core, then (more wanted) the other allowed PUs. */
+static int hwloc_pick(hwloc_topology_t topo, const cpu_set_t *allowed, unsigned want, struct vqb_placement *pl,
+		      char *err, size_t errlen)
+{
+	int n = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+	for (int c = 0; c < n && pl->ncpus < want; c++) {
+		hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, (unsigned)c);
+		int pu;
+		hwloc_bitmap_foreach_begin(pu, core->cpuset)
+		{
+			if (pu < CPU_SETSIZE && CPU_ISSET(pu, allowed)) {
+				pl->cpu[pl->ncpus++] = (int16_t)pu;
+				break;
+			}
+		}
+		hwloc_bitmap_foreach_end();
+	}
+	unsigned cores_used = pl->ncpus;
+	for (int i = 0; i < CPU_SETSIZE && pl->ncpus < want; i++)
+		if (CPU_ISSET(i, allowed) && !picked(pl, i))
+			pl->cpu[pl->ncpus++] = (int16_t)i;
+	if (pl->ncpus == 0) {
+		snprintf(err, errlen, "no CPU is available to this process (see taskset -p $$)");
+		return -EIO;
+	}
+	if (cores_used < 2)
+		snprintf(pl->why, sizeof(pl->why), "fewer than two physical cores available: using CPUs %d and %d",
+			 pl->cpu[0], pl->cpu[pl->ncpus > 1 ? 1 : 0]);
+	else if (cores_used < pl->ncpus)
+		snprintf(pl->why, sizeof(pl->why), "hwloc: first PUs of %u distinct physical cores, then "
+			 "%u SMT sibling(s)", cores_used, pl->ncpus - cores_used);
+	else if (pl->ncpus == 2)
+		snprintf(pl->why, sizeof(pl->why), "hwloc: first PUs of two distinct physical cores");
+	else
+		snprintf(pl->why, sizeof(pl->why), "hwloc: first PUs of %u distinct physical cores", pl->ncpus);
+	return 0;
+}
+
+/* The deepest cache the driver and device CPUs share. */
+static void shared_cache(hwloc_topology_t topo, struct vqb_placement *pl)
+{
+	hwloc_obj_t a = hwloc_get_pu_obj_by_os_index(topo, (unsigned)pl->driver_cpu);
+	hwloc_obj_t b = hwloc_get_pu_obj_by_os_index(topo, (unsigned)pl->device_cpu);
+	if (a && b) {
+		hwloc_obj_t anc = hwloc_get_common_ancestor_obj(topo, a, b);
+		while (anc && !hwloc_obj_type_is_cache(anc->type))
+			anc = anc->parent;
+		if (anc)
+			snprintf(pl->shared_cache, sizeof(pl->shared_cache), "%s", cache_name(anc));
+	}
+}
+
 int vqb_place_choose(const int16_t *cores, unsigned ncores, unsigned want, struct vqb_placement *pl,
 		     char *err, size_t errlen)
 {
@@ -117,53 +170,15 @@ int vqb_place_choose(const int16_t *cores, unsigned ncores, unsigned want, struc
 		return -EIO;
 	}
 	if (!ncores) {
-		/* Walk cores in order; take the first allowed PU of each
-		 * distinct core, then (more wanted) the other allowed PUs. */
-		int n = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
-		for (int c = 0; c < n && pl->ncpus < want; c++) {
-			hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, (unsigned)c);
-			int pu;
-			hwloc_bitmap_foreach_begin(pu, core->cpuset)
-			{
-				if (pu < CPU_SETSIZE && CPU_ISSET(pu, &allowed)) {
-					pl->cpu[pl->ncpus++] = (int16_t)pu;
-					break;
-				}
-			}
-			hwloc_bitmap_foreach_end();
-		}
-		unsigned cores_used = pl->ncpus;
-		for (int i = 0; i < CPU_SETSIZE && pl->ncpus < want; i++)
-			if (CPU_ISSET(i, &allowed) && !picked(pl, i))
-				pl->cpu[pl->ncpus++] = (int16_t)i;
-		if (pl->ncpus == 0) {
+		int rc = hwloc_pick(topo, &allowed, want, pl, err, errlen);
+		if (rc < 0) {
 			hwloc_topology_destroy(topo);
-			snprintf(err, errlen, "no CPU is available to this process (see taskset -p $$)");
-			return -EIO;
+			return rc;
 		}
-		if (cores_used < 2)
-			snprintf(pl->why, sizeof(pl->why), "fewer than two physical cores available: using CPUs %d and %d",
-				 pl->cpu[0], pl->cpu[pl->ncpus > 1 ? 1 : 0]);
-		else if (cores_used < pl->ncpus)
-			snprintf(pl->why, sizeof(pl->why), "hwloc: first PUs of %u distinct physical cores, then "
-				 "%u SMT sibling(s)", cores_used, pl->ncpus - cores_used);
-		else if (pl->ncpus == 2)
-			snprintf(pl->why, sizeof(pl->why), "hwloc: first PUs of two distinct physical cores");
-		else
-			snprintf(pl->why, sizeof(pl->why), "hwloc: first PUs of %u distinct physical cores", pl->ncpus);
 	}
 	pl->driver_cpu = pl->cpu[0];
 	pl->device_cpu = pl->ncpus > 1 ? pl->cpu[1] : pl->cpu[0];
-	/* the deepest cache the two share */
-	hwloc_obj_t a = hwloc_get_pu_obj_by_os_index(topo, (unsigned)pl->driver_cpu);
-	hwloc_obj_t b = hwloc_get_pu_obj_by_os_index(topo, (unsigned)pl->device_cpu);
-	if (a && b) {
-		hwloc_obj_t anc = hwloc_get_common_ancestor_obj(topo, a, b);
-		while (anc && !hwloc_obj_type_is_cache(anc->type))
-			anc = anc->parent;
-		if (anc)
-			snprintf(pl->shared_cache, sizeof(pl->shared_cache), "%s", cache_name(anc));
-	}
+	shared_cache(topo, pl);
 	hwloc_topology_destroy(topo);
 	return 0;
 out:

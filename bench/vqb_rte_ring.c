@@ -79,6 +79,97 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The driver side: a pool of packets, those not in the rings on a stack. */
+struct rr_drv {
+	void **free_pkts;
+	uint32_t nfree;
+	uint64_t done, errors;  /* completed; RX payloads that failed the check */
+	uint64_t cycles;        /* TSC ticks of the loop */
+	double secs;
+};
+
+/* The device thread, pinned to the device CPU of a thread device. */
+static int rr_start_device(const struct vqb_config *c, const struct vqb_placement *pl, struct rr *r,
+			   pthread_t *th)
+{
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	if (c->device == VQB_DEV_THREAD && pl->device_cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(pl->device_cpu, &set);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
+	atomic_store_explicit(&r->stop, false, memory_order_relaxed); /* before the thread exists */
+	int rc = -pthread_create(th, &attr, rr_device, r);
+	pthread_attr_destroy(&attr);
+	return rc;
+}
+
+/* Post bursts of packets to the device and take them back (RX: checking
+ * each), until c->packets complete or c->seconds pass. */
+static void rr_drive(const struct vqb_config *c, struct rr *r, struct rr_drv *d)
+{
+	void *objs[512];
+	uint32_t burst = c->batch < 512 ? c->batch : 512;
+	uint64_t posted = 0, seq_tx = 0, seq_rx = 0, loops = 0;
+	double t0 = now_s();
+	uint64_t c0 = __rdtsc();
+	for (;;) {
+		uint32_t want = burst;
+		if (c->packets && posted + want > c->packets)
+			want = (uint32_t)(c->packets - posted);
+		if (want > d->nfree)
+			want = d->nfree;
+		for (uint32_t i = 0; i < want; i++) {
+			struct rr_pkt *p = d->free_pkts[--d->nfree];
+			if (!r->rx)
+				dev_stream_fill(p->data, r->stream_len, seq_tx, 0);
+			p->seq = seq_tx++;
+			objs[i] = p;
+		}
+		if (want) {
+			unsigned k = rte_ring_sp_enqueue_burst(r->to_dev, objs, want, NULL);
+			for (unsigned i = k; i < want; i++) /* cannot happen: capacity > pool */
+				d->free_pkts[d->nfree++] = objs[i];
+			posted += k;
+		}
+		unsigned got = rte_ring_sc_dequeue_burst(r->to_drv, objs, burst, NULL);
+		for (unsigned i = 0; i < got; i++) {
+			struct rr_pkt *p = objs[i];
+			if (r->rx && dev_stream_check(p->data, r->stream_len, seq_rx, 0))
+				d->errors++;
+			seq_rx++;
+			d->free_pkts[d->nfree++] = p;
+		}
+		d->done += got;
+		if (c->packets && d->done >= c->packets)
+			break;
+		if (!c->packets && (++loops & 255) == 0 && now_s() - t0 >= c->seconds)
+			break;
+	}
+	d->cycles = __rdtsc() - c0;
+	d->secs = now_s() - t0;
+}
+
+/* The metrics row: rates, and the footprint of two rings of cap slots and
+ * a pool of n packets of pkt_sz bytes. */
+static void rr_metrics(const struct rr_drv *d, const struct rr *r, uint32_t cap, size_t pkt_sz, uint32_t n,
+		       struct vqb_metrics *m)
+{
+	m->packets = d->done;
+	m->errors = d->errors;
+	m->seconds = d->secs;
+	m->mpps = (double)d->done / d->secs / 1e6;
+	m->gbps = (double)d->done * r->stream_len * 8 / d->secs / 1e9;
+	m->ns_per_pkt = d->secs * 1e9 / (double)d->done;
+	m->cycles_per_pkt = (double)d->cycles / (double)d->done;
+	m->maps_per_pkt = m->unmaps_per_pkt = m->syncs_per_pkt = m->bytes_copied_per_pkt = 0;
+	m->tracking_bytes = 0;
+	m->footprint_bytes = rte_ring_get_memsize(cap) * 2u + pkt_sz * n;
+	m->bytes_per_inflight = (double)m->footprint_bytes / n;
+}
+
 int vqb_rte_ring_run(const struct vqb_config *c, const struct vqb_placement *pl,
 		     struct vqb_metrics *m, char *msg, size_t len)
 {
@@ -95,99 +186,36 @@ int vqb_rte_ring_run(const struct vqb_config *c, const struct vqb_placement *pl,
 	r.to_drv = rte_ring_create(name[1], cap, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	size_t pkt_sz = (sizeof(struct rr_pkt) + r.stream_len + 63) & ~(size_t)63;
 	char *pool = aligned_alloc(64, pkt_sz * n);
-	void **free_pkts = calloc(n, sizeof(void *));
+	struct rr_drv d = {.free_pkts = calloc(n, sizeof(void *)), .nfree = n};
 	int rc = 0;
-	if (!r.to_dev || !r.to_drv || !pool || !free_pkts) {
+	if (!r.to_dev || !r.to_drv || !pool || !d.free_pkts) {
 		snprintf(msg, len, "--layout rte_ring: cannot create rings or pool (%s; is DPDK's EAL up?)",
 			 rte_strerror(rte_errno));
 		rc = -ENOMEM;
 		goto out;
 	}
 	memset(pool, 0, pkt_sz * n);
-	uint32_t nfree = n;
 	for (uint32_t i = 0; i < n; i++)
-		free_pkts[i] = pool + (size_t)i * pkt_sz;
-
+		d.free_pkts[i] = pool + (size_t)i * pkt_sz;
 	pthread_t th;
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	if (c->device == VQB_DEV_THREAD && pl->device_cpu >= 0) {
-		cpu_set_t set;
-		CPU_ZERO(&set);
-		CPU_SET(pl->device_cpu, &set);
-		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
-	}
-	atomic_store_explicit(&r.stop, false, memory_order_relaxed); /* before the thread exists */
-	if ((rc = -pthread_create(&th, &attr, rr_device, &r)) < 0) {
+	if ((rc = rr_start_device(c, pl, &r, &th)) < 0) {
 		snprintf(msg, len, "--layout rte_ring: cannot start the device thread");
-		pthread_attr_destroy(&attr);
 		goto out;
 	}
-	pthread_attr_destroy(&attr);
-
-	void *objs[512];
-	uint32_t burst = c->batch < 512 ? c->batch : 512;
-	uint64_t posted = 0, done = 0, seq_tx = 0, seq_rx = 0, errors = 0, loops = 0;
-	double t0 = now_s();
-	uint64_t c0 = __rdtsc();
-	for (;;) {
-		uint32_t want = burst;
-		if (c->packets && posted + want > c->packets)
-			want = (uint32_t)(c->packets - posted);
-		if (want > nfree)
-			want = nfree;
-		for (uint32_t i = 0; i < want; i++) {
-			struct rr_pkt *p = free_pkts[--nfree];
-			if (!r.rx)
-				dev_stream_fill(p->data, r.stream_len, seq_tx, 0);
-			p->seq = seq_tx++;
-			objs[i] = p;
-		}
-		if (want) {
-			unsigned k = rte_ring_sp_enqueue_burst(r.to_dev, objs, want, NULL);
-			for (unsigned i = k; i < want; i++) /* cannot happen: capacity > pool */
-				free_pkts[nfree++] = objs[i];
-			posted += k;
-		}
-		unsigned got = rte_ring_sc_dequeue_burst(r.to_drv, objs, burst, NULL);
-		for (unsigned i = 0; i < got; i++) {
-			struct rr_pkt *p = objs[i];
-			if (r.rx && dev_stream_check(p->data, r.stream_len, seq_rx, 0))
-				errors++;
-			seq_rx++;
-			free_pkts[nfree++] = p;
-		}
-		done += got;
-		if (c->packets && done >= c->packets)
-			break;
-		if (!c->packets && (++loops & 255) == 0 && now_s() - t0 >= c->seconds)
-			break;
-	}
-	uint64_t cycles = __rdtsc() - c0;
-	double secs = now_s() - t0;
+	rr_drive(c, &r, &d);
 	/* R1: pairs with A1 in rr_device */
 	atomic_store_explicit(&r.stop, true, memory_order_release);
 	pthread_join(th, NULL);
-	errors += r.dev_errors;
-	m->packets = done;
-	m->errors = errors;
-	m->seconds = secs;
-	m->mpps = (double)done / secs / 1e6;
-	m->gbps = (double)done * r.stream_len * 8 / secs / 1e9;
-	m->ns_per_pkt = secs * 1e9 / (double)done;
-	m->cycles_per_pkt = (double)cycles / (double)done;
-	m->maps_per_pkt = m->unmaps_per_pkt = m->syncs_per_pkt = m->bytes_copied_per_pkt = 0;
-	m->tracking_bytes = 0;
-	m->footprint_bytes = rte_ring_get_memsize(cap) * 2u + pkt_sz * n;
-	m->bytes_per_inflight = (double)m->footprint_bytes / n;
-	if (errors) {
-		snprintf(msg, len, "--layout rte_ring: %llu packet(s) failed verification", (unsigned long long)errors);
+	d.errors += r.dev_errors;
+	rr_metrics(&d, &r, cap, pkt_sz, n, m);
+	if (d.errors) {
+		snprintf(msg, len, "--layout rte_ring: %llu packet(s) failed verification", (unsigned long long)d.errors);
 		rc = -EIO;
 	}
 out:
 	rte_ring_free(r.to_dev);
 	rte_ring_free(r.to_drv);
 	free(pool);
-	free(free_pkts);
+	free(d.free_pkts);
 	return rc;
 }

@@ -314,41 +314,44 @@ static const char *qname(const struct mq_run *mq, unsigned k, char *buf, size_t 
 	return buf;
 }
 
-int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct vqb_metrics *m,
-		 char *msg, size_t len)
+/* Where the run's threads go (pinned: this one on the driver CPU), and
+ * whether a device thread on a second core makes the core-to-core round
+ * trip worth measuring (*two_cores; measured here, before the run). */
+static int run_place(const struct vqb_config *c, struct vqb_placement *pl, struct vqb_metrics *m,
+		     bool *two_cores, char *msg, size_t len)
 {
-	struct vqb_placement pl;
 	unsigned nthreads = run_threads(c);
-	int rc = vqb_place_choose(c->cores, c->ncores, nthreads, &pl, msg, len);
+	int rc = vqb_place_choose(c->cores, c->ncores, nthreads, pl, msg, len);
 	if (rc < 0)
 		return rc;
-	if (c->device == VQB_DEV_THREAD && c->queues > 1 && nthreads > pl.ncpus)
+	if (c->device == VQB_DEV_THREAD && c->queues > 1 && nthreads > pl->ncpus)
 		return snprintf(msg, len, "--queues %u with --device thread: needs %u CPUs (a driver and a device "
-				"thread per queue), %u available", c->queues, nthreads, pl.ncpus), -EINVAL;
-	m->driver_cpu = pl.driver_cpu;
-	m->device_cpu = c->device == VQB_DEV_INLINE ? pl.driver_cpu
+				"thread per queue), %u available", c->queues, nthreads, pl->ncpus), -EINVAL;
+	m->driver_cpu = pl->driver_cpu;
+	m->device_cpu = c->device == VQB_DEV_INLINE ? pl->driver_cpu
 			: c->device == VQB_DEV_VHOST_USER || c->device == VQB_DEV_VFIO ? -1 /* another process, hardware */
-			: pl.device_cpu;
-	m->cpus_shared = nthreads > pl.ncpus && c->device == VQB_DEV_INLINE;
-	vqb_place_pin_self(pl.driver_cpu);
+			: pl->device_cpu;
+	m->cpus_shared = nthreads > pl->ncpus && c->device == VQB_DEV_INLINE;
+	vqb_place_pin_self(pl->driver_cpu);
 	/* the round trip tells where the two cores sit: only where a device
 	 * thread runs on the second one (not inline: one core, and under
 	 * valgrind, which serialises threads, a ping-pong would crawl) */
-	bool two_cores = c->device == VQB_DEV_THREAD && pl.device_cpu != pl.driver_cpu;
-	if (two_cores)
-		m->c2c_ns_before = vqb_place_c2c_ns(pl.device_cpu, C2C_ROUNDS);
-	if (c->layout == VQB_LAYOUT_RTE_RING) {
-		rc = vqb_rte_ring_run(c, &pl, m, msg, len);
-		if (two_cores)
-			placement_after(m, &pl);
-		return rc;
-	}
+	*two_cores = c->device == VQB_DEV_THREAD && pl->device_cpu != pl->driver_cpu;
+	if (*two_cores)
+		m->c2c_ns_before = vqb_place_c2c_ns(pl->device_cpu, C2C_ROUNDS);
+	return 0;
+}
 
+/* The traffic engine's parameters for c on a software device (the
+ * vhost-user and vfio devices change some: device_params). */
+static int traffic_params(const struct vqb_config *c, const struct vqb_env *env, const struct vqb_placement *pl,
+			  const struct vqb_metrics *m, struct vqb_traffic_params *tp, char *msg, size_t len)
+{
 	enum vq_policy pol;
 	enum vq_skip_rule rule;
 	if (vq_policy_lookup(c->policy, &pol) < 0 || vq_skip_rule_lookup(c->skip_rule, &rule) < 0)
 		return snprintf(msg, len, "--policy %s / --skip-rule %s: unknown", c->policy, c->skip_rule), -EINVAL;
-	struct vqb_traffic_params tp = {
+	*tp = (struct vqb_traffic_params){
 		.cfg = ring_config(c),
 		.policy = pol,
 		.skip_rule = rule,
@@ -356,7 +359,7 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		.dma = c->dma,
 		.dma_params = dma_config(c),
 		.device = vqb_device_name(c->device),
-		.dev_cpu = pl.device_cpu,
+		.dev_cpu = pl->device_cpu,
 		.dir = c->dir,
 		.descs_kind = c->descs_kind,
 		.descs_lo = c->descs_lo,
@@ -374,141 +377,145 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	/* several queues: every device thread a pinned pthread (EAL lcores are
 	 * launched from the main lcore only, and the EAL holds queue 0's pair) */
 	if (c->queues > 1)
-		tp.launcher = NULL;
+		tp->launcher = NULL;
+	return 0;
+}
+
+/* What a vhost-user or vfio device needs for the whole run. */
+struct run_device {
+	struct dev_shm *shm;          /* vhost-user: the shared regions; else NULL */
+	struct vqb_mem_ops shm_ops;
+	char name[VQB_DEV_PATH_MAX + 16];
+};
+
+/* The vhost-user and vfio devices' changes to tp (tp points into d). */
+static int device_params(const struct vqb_config *c, struct run_device *d, struct vqb_traffic_params *tp,
+			 char *msg, size_t len)
+{
+	d->shm = NULL;
 	/* vhost-user: rings and buffers in memfd regions the backend maps;
 	 * both ends verify (dir both: echo), or RX checks lengths (dir rx:
 	 * the backend generates foreign packets) */
-	struct dev_shm *shm = NULL;
-	struct vqb_mem_ops shm_ops;
-	char devname[VQB_DEV_PATH_MAX + 16];
 	if (c->device == VQB_DEV_VHOST_USER) {
-		if (dev_shm_create(&shm) < 0)
+		if (dev_shm_create(&d->shm) < 0)
 			return snprintf(msg, len, "--device vhost-user:%s: out of memory", c->dev_path), -ENOMEM;
-		vqb_shm_mem_ops(shm, &shm_ops);
-		dev_shm_set_page_size(shm, c->pages == 1 ? DEV_SHM_PAGE_4K : DEV_SHM_PAGE_2M);
-		snprintf(devname, sizeof(devname), "vhost-user:%s", c->dev_path);
-		tp.device = devname;
-		tp.mem = &shm_ops;
-		tp.shm = shm;
-		tp.launcher = NULL;
-		tp.poll_only = true;
-		tp.echo = c->dir == VQB_DIR_BOTH;
-		tp.rx_len_only = c->dir == VQB_DIR_RX;
+		vqb_shm_mem_ops(d->shm, &d->shm_ops);
+		dev_shm_set_page_size(d->shm, c->pages == 1 ? DEV_SHM_PAGE_4K : DEV_SHM_PAGE_2M);
+		snprintf(d->name, sizeof(d->name), "vhost-user:%s", c->dev_path);
+		tp->device = d->name;
+		tp->mem = &d->shm_ops;
+		tp->shm = d->shm;
+		tp->launcher = NULL;
+		tp->poll_only = true;
+		tp->echo = c->dir == VQB_DIR_BOTH;
+		tp->rx_len_only = c->dir == VQB_DIR_RX;
 	}
 	if (c->device == VQB_DEV_VFIO) {
 		/* hardware: polled, no device thread; dir both = ARP request per
 		 * TX packet, its reply on RX (an RX buffer posted before each) */
-		snprintf(devname, sizeof(devname), "vfio:%s", c->dev_path);
-		tp.device = devname;
-		tp.launcher = NULL;
-		tp.poll_only = true;
-		tp.echo = c->dir == VQB_DIR_BOTH;
+		snprintf(d->name, sizeof(d->name), "vfio:%s", c->dev_path);
+		tp->device = d->name;
+		tp->launcher = NULL;
+		tp->poll_only = true;
+		tp->echo = c->dir == VQB_DIR_BOTH;
 	}
-	snprintf(m->memory, sizeof(m->memory), "%s", tp.mem ? tp.mem->name : "4k-pages");
-	snprintf(m->device_thread, sizeof(m->device_thread), "%s",
-		 c->device == VQB_DEV_INLINE ? "" : c->device == VQB_DEV_VHOST_USER ? "backend"
-		 : c->device == VQB_DEV_VFIO ? "hardware"
-		 : tp.launcher ? tp.launcher->name : "pthread");
+	return 0;
+}
 
-	/* --queues: queue k's driver on the CPU of thread k (inline) or 2k
-	 * (thread, its device on 2k + 1); CPUs wrap when there are fewer */
-	struct mq_run mq = { .c = c, .n = c->queues ? c->queues : 1 };
+/* mq for c's queues, each with its own copy of tp, seed and CPUs.
+ * --queues: queue k's driver on the CPU of thread k (inline) or 2k
+ * (thread, its device on 2k + 1); CPUs wrap when there are fewer.
+ * @return 0 or -ENOMEM. */
+static int mq_init(struct mq_run *mq, const struct vqb_config *c, struct vqb_traffic_params *tp,
+		   const struct vqb_placement *pl)
+{
+	*mq = (struct mq_run){ .c = c, .n = c->queues ? c->queues : 1 };
 	/* one device: every queue maps through the same DMA state */
-	tp.dma_dev = &mq.dma;
-	tp.dma_params.cpus = mq.n;
-	size_t qsize = ((size_t)mq.n * sizeof(struct q_run) + 63) & ~(size_t)63;
-	mq.q = aligned_alloc(64, qsize);
-	if (!mq.q) {
-		dev_shm_destroy(shm);
-		return snprintf(msg, len, "--queues %u: out of memory", mq.n), -ENOMEM;
-	}
-	memset(mq.q, 0, qsize);
+	tp->dma_dev = &mq->dma;
+	tp->dma_params.cpus = mq->n;
+	size_t qsize = ((size_t)mq->n * sizeof(struct q_run) + 63) & ~(size_t)63;
+	mq->q = aligned_alloc(64, qsize);
+	if (!mq->q)
+		return -ENOMEM;
+	memset(mq->q, 0, qsize);
 	bool thread_dev = c->device == VQB_DEV_THREAD;
-	for (unsigned k = 0; k < mq.n; k++) {
-		struct q_run *q = &mq.q[k];
-		q->mq = &mq;
+	for (unsigned k = 0; k < mq->n; k++) {
+		struct q_run *q = &mq->q[k];
+		q->mq = mq;
 		q->index = k;
-		q->tp = tp;
-		q->driver_cpu = vqb_place_cpu(&pl, thread_dev ? 2 * k : k);
+		q->tp = *tp;
+		q->driver_cpu = vqb_place_cpu(pl, thread_dev ? 2 * k : k);
 		if (thread_dev)
-			q->tp.dev_cpu = vqb_place_cpu(&pl, 2 * k + 1);
-		q->tp.seed = tp.seed + (uint64_t)k * 0x9e3779b9u;
+			q->tp.dev_cpu = vqb_place_cpu(pl, 2 * k + 1);
+		q->tp.seed = tp->seed + (uint64_t)k * 0x9e3779b9u;
 	}
-	pthread_mutex_init(&mq.setup_lock, NULL);
-	if (mq.n > 1) {
-		pthread_barrier_init(&mq.sync.start, NULL, mq.n);
-		atomic_init(&mq.sync.failed, false);
+	pthread_mutex_init(&mq->setup_lock, NULL);
+	if (mq->n > 1) {
+		pthread_barrier_init(&mq->sync.start, NULL, mq->n);
+		atomic_init(&mq->sync.failed, false);
 	}
-	uint64_t rss0 = rss_bytes();
-	/* the counting allocator before any setup: the run's footprint is
-	 * what every queue and the device hold at the end */
-	uint64_t mem0[DMA_MEM_NCAT], mem1[DMA_MEM_NCAT];
-	dma_mem_get(mem0);
-	pthread_t *threads = mq.n > 1 ? calloc(mq.n, sizeof(*threads)) : NULL;
+	return 0;
+}
+
+static void mq_destroy_sync(struct mq_run *mq)
+{
+	if (mq->n > 1)
+		pthread_barrier_destroy(&mq->sync.start);
+	pthread_mutex_destroy(&mq->setup_lock);
+}
+
+/* Every queue's setup and run: queues 1..n-1 on their own threads, queue
+ * 0 on this one; they wait for the lock until every thread exists.
+ * @return 0, or -errno when a thread could not start (then nobody ran). */
+static int mq_run_all(struct mq_run *mq)
+{
+	pthread_t *threads = mq->n > 1 ? calloc(mq->n, sizeof(*threads)) : NULL;
 	unsigned started = 0;
-	rc = 0;
-	if (mq.n > 1 && !threads) {
+	int rc = 0;
+	if (mq->n > 1 && !threads) {
 		rc = -ENOMEM;
 	} else {
-		/* queues 1..n-1 on their own threads, queue 0 on this one; they
-		 * wait for the lock until every thread exists */
-		pthread_mutex_lock(&mq.setup_lock);
-		for (unsigned k = 1; k < mq.n && rc == 0; k++) {
-			rc = -pthread_create(&threads[k], NULL, queue_thread, &mq.q[k]);
+		pthread_mutex_lock(&mq->setup_lock);
+		for (unsigned k = 1; k < mq->n && rc == 0; k++) {
+			rc = -pthread_create(&threads[k], NULL, queue_thread, &mq->q[k]);
 			if (rc == 0)
 				started++;
 		}
-		mq.abort = rc < 0;
-		pthread_mutex_unlock(&mq.setup_lock);
-		queue_run(&mq.q[0]);
+		mq->abort = rc < 0;
+		pthread_mutex_unlock(&mq->setup_lock);
+		queue_run(&mq->q[0]);
 		for (unsigned k = 1; k <= started; k++)
 			pthread_join(threads[k], NULL);
 	}
 	free(threads);
-	if (rc < 0) {
-		for (unsigned k = 0; k < mq.n; k++)
-			vqb_traffic_teardown(mq.q[k].t, NULL);
-		dma_close(mq.dma);
-		if (mq.n > 1)
-			pthread_barrier_destroy(&mq.sync.start);
-		pthread_mutex_destroy(&mq.setup_lock);
-		free(mq.q);
-		dev_shm_destroy(shm);
-		return snprintf(msg, len, "--queues %u: cannot start the driver threads: %s", mq.n, strerror(-rc)), rc;
-	}
-	m->rss_bytes = rss_bytes();
-	m->rss_delta_bytes = (int64_t)m->rss_bytes - (int64_t)rss0;
-	/* the device's counters after every run, before teardown detaches
-	 * what is still in flight */
-	struct dma_counters dend = {0};
-	if (mq.dma)
-		dma_get_counters(mq.dma, &dend);
+	return rc;
+}
+
+/* After every queue stopped: the device's counters (*dend) and the
+ * allocator's (mem1) before teardown detaches what is still in flight,
+ * every queue's teardown, then what the device was left with (*dfin:
+ * leaks, faults, reports), and the device closed. */
+static void mq_teardown(struct mq_run *mq, struct dma_counters *dend, struct vqb_traffic_final *dfin,
+			uint64_t mem1[DMA_MEM_NCAT])
+{
+	if (mq->dma)
+		dma_get_counters(mq->dma, dend);
 	dma_mem_get(mem1);
-	for (unsigned k = 0; k < mq.n; k++)
-		if (mq.q[k].t)
-			vqb_traffic_teardown(mq.q[k].t, &mq.q[k].fin);
-	/* then what the device was left with: leaks, faults, reports */
-	struct vqb_traffic_final dfin = {0};
-	if (mq.dma)
-		vqb_traffic_dma_final(mq.dma, &dfin);
-	dma_close(mq.dma);
-	if (mq.n > 1)
-		pthread_barrier_destroy(&mq.sync.start);
-	pthread_mutex_destroy(&mq.setup_lock);
-	if (two_cores)
-		placement_after(m, &pl);
-	dev_shm_destroy(shm);
+	for (unsigned k = 0; k < mq->n; k++)
+		if (mq->q[k].t)
+			vqb_traffic_teardown(mq->q[k].t, &mq->q[k].fin);
+	if (mq->dma)
+		vqb_traffic_dma_final(mq->dma, dfin);
+	dma_close(mq->dma);
+	mq_destroy_sync(mq);
+}
 
-	/* a setup that failed: the first one's message */
-	char qb[32];
-	for (unsigned k = 0; k < mq.n; k++)
-		if (!mq.q[k].set_up) {
-			snprintf(msg, len, "%s%s", qname(&mq, k, qb, sizeof(qb)), mq.q[k].msg);
-			free(mq.q);
-			return -EINVAL;
-		}
-
-	const struct vqb_traffic_final *fin0 = &mq.q[0].fin;
+/* Where rings and buffers came from (column memory), with a notice when
+ * hugepages were asked for and not had. */
+static void memory_used(const struct vqb_config *c, const struct vqb_mem_ops *asked, const struct mq_run *mq,
+			struct vqb_metrics *m)
+{
+	const struct vqb_traffic_final *fin0 = &mq->q[0].fin;
 	snprintf(m->memory, sizeof(m->memory), "%s", fin0->memory);
 	m->page_bytes = fin0->page_bytes;
 	if (c->pages == 0 && fin0->page_bytes < DEV_SHM_PAGE_2M && !hugepage_notice_done) {
@@ -516,52 +523,67 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 		fprintf(stderr, "vqbench: notice: --pages 2m: no 2 MiB hugepages free for the buffers, they are on "
 			"%zu-byte pages (scripts/hugepages.sh reserves some; CSV column page_bytes)\n", fin0->page_bytes);
 	}
-	for (unsigned k = 1; k < mq.n; k++)
-		if (strcmp(mq.q[k].fin.memory, fin0->memory))
+	for (unsigned k = 1; k < mq->n; k++)
+		if (strcmp(mq->q[k].fin.memory, fin0->memory))
 			snprintf(m->memory, sizeof(m->memory), "mixed");
-	if (tp.mem && strcmp(m->memory, tp.mem->name))
+	if (asked && strcmp(m->memory, asked->name))
 		fprintf(stderr, "vqbench: notice: DPDK's hugepage memory ran out (shared with other DPDK processes); "
 			"this run used %s (CSV column memory)\n", m->memory);
+}
 
-	/* aggregate: every queue's packets over the common elapsed time, from
-	 * the first loop's start to the last one's end */
-	uint64_t packets = 0, errors = 0, lost = 0, kicks = 0, calls = 0, tsc = 0, payload = 0;
-	/* DMA: the device's totals over the runs, less what setups did */
-	uint64_t maps = dend.maps, unmaps = dend.unmaps, syncs = dend.syncs_for_cpu + dend.syncs_for_device;
-	uint64_t copied = dend.bytes_copied, leaked = dfin.leaked_mappings, stale = dfin.dma.stale_hits;
-	uint64_t faults = dfin.dma.faults, reports = dfin.dma.debug_reports;
-	uint64_t unmaintained = dfin.unmaintained_lines, late_landed = 0, late_blocked = 0, late_remapped = 0;
-	double t0 = mq.q[0].r.t_start, t1 = mq.q[0].r.t_end;
-	for (unsigned k = 0; k < mq.n; k++) {
-		const struct q_run *q = &mq.q[k];
-		packets += q->r.packets;
-		errors += q->r.errors;
-		lost += q->r.lost_bytes;
-		kicks += q->r.kicks;
-		calls += q->r.calls;
-		tsc += q->r.tsc_cycles;
-		payload += q->r.payload_bytes;
-		maps -= q->d1.maps - q->d0.maps;
-		unmaps -= q->d1.unmaps - q->d0.unmaps;
-		syncs -= q->d1.syncs_for_cpu + q->d1.syncs_for_device - q->d0.syncs_for_cpu - q->d0.syncs_for_device;
-		copied -= q->d1.bytes_copied - q->d0.bytes_copied;
-		late_landed += q->r.late_writes_landed;
-		late_blocked += q->r.late_writes_blocked;
-		late_remapped += q->r.late_writes_remapped;
-		t0 = fmin(t0, q->r.t_start);
-		t1 = fmax(t1, q->r.t_end);
+/* What every queue and the shared device counted over the run. */
+struct run_totals {
+	uint64_t packets, errors, lost, kicks, calls, tsc, payload;
+	uint64_t maps, unmaps, syncs, copied, leaked, stale, faults, reports, unmaintained;
+	uint64_t late_landed, late_blocked, late_remapped;
+	double t0, t1;   /* the first loop's start, the last one's end */
+};
+
+/* Sum the queues' results; DMA: the device's totals over the runs (dend),
+ * less what the setups did, and what it was left with (dfin). */
+static void run_totals(const struct vqb_config *c, const struct mq_run *mq, const struct dma_counters *dend,
+		       const struct vqb_traffic_final *dfin, struct run_totals *s)
+{
+	*s = (struct run_totals){
+		.maps = dend->maps, .unmaps = dend->unmaps, .syncs = dend->syncs_for_cpu + dend->syncs_for_device,
+		.copied = dend->bytes_copied, .leaked = dfin->leaked_mappings, .stale = dfin->dma.stale_hits,
+		.faults = dfin->dma.faults, .reports = dfin->dma.debug_reports,
+		.unmaintained = dfin->unmaintained_lines,
+		.t0 = mq->q[0].r.t_start, .t1 = mq->q[0].r.t_end,
+	};
+	for (unsigned k = 0; k < mq->n; k++) {
+		const struct q_run *q = &mq->q[k];
+		s->packets += q->r.packets;
+		s->errors += q->r.errors;
+		s->lost += q->r.lost_bytes;
+		s->kicks += q->r.kicks;
+		s->calls += q->r.calls;
+		s->tsc += q->r.tsc_cycles;
+		s->payload += q->r.payload_bytes;
+		s->maps -= q->d1.maps - q->d0.maps;
+		s->unmaps -= q->d1.unmaps - q->d0.unmaps;
+		s->syncs -= q->d1.syncs_for_cpu + q->d1.syncs_for_device - q->d0.syncs_for_cpu - q->d0.syncs_for_device;
+		s->copied -= q->d1.bytes_copied - q->d0.bytes_copied;
+		s->late_landed += q->r.late_writes_landed;
+		s->late_blocked += q->r.late_writes_blocked;
+		s->late_remapped += q->r.late_writes_remapped;
+		s->t0 = fmin(s->t0, q->r.t_start);
+		s->t1 = fmax(s->t1, q->r.t_end);
 	}
-	double elapsed = t1 - t0;
-	double pk = packets ? (double)packets : NAN;
-	m->packets = packets;
-	m->errors = errors;
-	m->seconds = elapsed;
-	m->mpps = (double)packets / elapsed / 1e6;
-	/* per queue over the same common time: they sum to the aggregate */
+	/* a late write an IOMMU refused is the protection working, not a
+	 * failure: its fault (and, under debugging, its report) is expected */
+	s->faults -= s->late_blocked < s->faults ? s->late_blocked : s->faults;
+	if (!strcmp(c->dma, "debug"))
+		s->reports -= s->late_blocked < s->reports ? s->late_blocked : s->reports;
+}
+
+/* Per queue rates over the common time: they sum to the aggregate. */
+static void queue_rates(const struct mq_run *mq, double elapsed, struct vqb_metrics *m)
+{
 	size_t pos = 0;
 	m->queue_mpps[0] = '\0';
-	for (unsigned k = 0; k < mq.n; k++) {
-		double v = (double)mq.q[k].r.packets / elapsed / 1e6;
+	for (unsigned k = 0; k < mq->n; k++) {
+		double v = (double)mq->q[k].r.packets / elapsed / 1e6;
 		if (k == 0 || v < m->queue_mpps_min)
 			m->queue_mpps_min = v;
 		if (k == 0 || v > m->queue_mpps_max)
@@ -571,87 +593,163 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 			pos = n < 0 ? sizeof(m->queue_mpps) : pos + (size_t)n;
 		}
 	}
-	m->gbps = (double)payload * 8 / elapsed / 1e9;
+}
+
+/* The metrics row: every queue's packets over the common elapsed time,
+ * from the first loop's start to the last one's end. */
+static void run_metrics(const struct vqb_config *c, const struct mq_run *mq, const struct run_totals *s,
+			const uint64_t mem0[DMA_MEM_NCAT], const uint64_t mem1[DMA_MEM_NCAT], struct vqb_metrics *m)
+{
+	double elapsed = s->t1 - s->t0;
+	double pk = s->packets ? (double)s->packets : NAN;
+	m->packets = s->packets;
+	m->errors = s->errors;
+	m->seconds = elapsed;
+	m->mpps = (double)s->packets / elapsed / 1e6;
+	queue_rates(mq, elapsed, m);
+	m->gbps = (double)s->payload * 8 / elapsed / 1e9;
 	m->ns_per_pkt = elapsed * 1e9 / pk;
-	m->cycles_per_pkt = (double)tsc / pk;
-	m->maps_per_pkt = (double)maps / pk;
-	m->unmaps_per_pkt = (double)unmaps / pk;
-	m->syncs_per_pkt = (double)syncs / pk;
-	m->bytes_copied_per_pkt = (double)copied / pk;
-	m->kicks_per_pkt = (double)kicks / pk;
-	m->calls_per_pkt = (double)calls / pk;
+	m->cycles_per_pkt = (double)s->tsc / pk;
+	m->maps_per_pkt = (double)s->maps / pk;
+	m->unmaps_per_pkt = (double)s->unmaps / pk;
+	m->syncs_per_pkt = (double)s->syncs / pk;
+	m->bytes_copied_per_pkt = (double)s->copied / pk;
+	m->kicks_per_pkt = (double)s->kicks / pk;
+	m->calls_per_pkt = (double)s->calls / pk;
 	/* memory: counted by the allocator (dma_mem.h), every queue and the
 	 * shared device, as it stood when the last run ended */
 	m->tracking_bytes = mem1[DMA_MEM_TRACKING] - mem0[DMA_MEM_TRACKING];
 	m->footprint_bytes = dma_mem_footprint(mem1, mem0);
-	m->bytes_per_inflight = (double)m->footprint_bytes / ((double)c->queue_size * fin0->queues * mq.n);
+	m->bytes_per_inflight = (double)m->footprint_bytes / ((double)c->queue_size * mq->q[0].fin.queues * mq->n);
 	/* perf counts queue 0's driver thread: per queue 0's packet */
-	double pk0 = mq.q[0].r.packets ? (double)mq.q[0].r.packets : NAN;
-	m->hw_cycles = mq.perf.value[VQB_HW_CYCLES] / pk0;
-	m->hw_instructions = mq.perf.value[VQB_HW_INSTRUCTIONS] / pk0;
-	m->hw_l1d_misses = mq.perf.value[VQB_HW_L1D_MISSES] / pk0;
-	m->hw_llc_misses = mq.perf.value[VQB_HW_LLC_MISSES] / pk0;
-	m->hw_dtlb_misses = mq.perf.value[VQB_HW_DTLB_MISSES] / pk0;
-	m->lost_bytes = lost;
-	m->leaked_mappings = leaked;
-	m->unmaintained_lines = unmaintained;
-	m->late_writes_landed = late_landed;
-	m->late_writes_blocked = late_blocked;
-	m->late_writes_remapped = late_remapped;
-	/* a late write an IOMMU refused is the protection working, not a
-	 * failure: its fault (and, under debugging, its report) is expected */
-	faults -= late_blocked < faults ? late_blocked : faults;
-	if (!strcmp(c->dma, "debug"))
-		reports -= late_blocked < reports ? late_blocked : reports;
-	m->stale_hits = stale;
+	double pk0 = mq->q[0].r.packets ? (double)mq->q[0].r.packets : NAN;
+	m->hw_cycles = mq->perf.value[VQB_HW_CYCLES] / pk0;
+	m->hw_instructions = mq->perf.value[VQB_HW_INSTRUCTIONS] / pk0;
+	m->hw_l1d_misses = mq->perf.value[VQB_HW_L1D_MISSES] / pk0;
+	m->hw_llc_misses = mq->perf.value[VQB_HW_LLC_MISSES] / pk0;
+	m->hw_dtlb_misses = mq->perf.value[VQB_HW_DTLB_MISSES] / pk0;
+	m->lost_bytes = s->lost;
+	m->leaked_mappings = s->leaked;
+	m->unmaintained_lines = s->unmaintained;
+	m->late_writes_landed = s->late_landed;
+	m->late_writes_blocked = s->late_blocked;
+	m->late_writes_remapped = s->late_remapped;
+	m->stale_hits = s->stale;
+}
 
+/* The run's verdict: 0, or -errno with msg naming the first queue that
+ * ran out, failed, or failed verification. */
+static int run_verdict(const struct vqb_config *c, const struct mq_run *mq, const struct run_totals *s,
+		       struct vqb_metrics *m, char *msg, size_t len)
+{
+	char qb[32];
 	/* a DMA resource ran out (kernel: swiotlb_map's "buffer is full",
 	 * a failed IOVA allocation): a result, status exhausted, packets =
 	 * packets until exhaustion; a failure only where skip was not asked
 	 * to be unsafe */
-	for (unsigned k = 0; k < mq.n; k++)
-		if (mq.q[k].r.exhausted) {
+	for (unsigned k = 0; k < mq->n; k++)
+		if (mq->q[k].r.exhausted) {
 			snprintf(m->status, sizeof(m->status), "exhausted");
-			snprintf(msg, len, "%sexhausted after %llu packets: %s", qname(&mq, k, qb, sizeof(qb)),
-				 (unsigned long long)packets, mq.q[k].r.note);
-			free(mq.q);
+			snprintf(msg, len, "%sexhausted after %llu packets: %s", qname(mq, k, qb, sizeof(qb)),
+				 (unsigned long long)s->packets, mq->q[k].r.note);
 			return c->unsafe_skip ? 0 : -ENOSPC;
 		}
 	/* a run that failed: the first queue that did (the others stopped
 	 * because of it) */
+	for (unsigned k = 0; k < mq->n; k++)
+		if (mq->q[k].rc < 0)
+			return snprintf(msg, len, "%s%s", qname(mq, k, qb, sizeof(qb)), mq->q[k].msg), -EIO;
+	if (s->packets == 0)
+		return snprintf(msg, len, "no packet completed"), -EIO;
+	if (c->unsafe_skip || !(s->errors || s->leaked || s->faults || s->reports))
+		return 0;
+	/* name the queues that failed verification (leaks, faults and
+	 * reports are the shared device's, not one queue's) */
+	char which[256] = "";
+	size_t wp = 0;
+	unsigned nbad = 0;
+	for (unsigned k = 0; k < mq->n && mq->n > 1; k++) {
+		if (!mq->q[k].r.errors)
+			continue;
+		if (wp < sizeof(which)) {
+			int n = snprintf(which + wp, sizeof(which) - wp, "%s%u", nbad ? "," : "", k);
+			wp = n < 0 ? sizeof(which) : wp + (size_t)n;
+		}
+		nbad++;
+	}
+	return snprintf(msg, len,
+			"%s%s%s%llu packet(s) failed verification (%llu bytes lost), %llu mapping(s) leaked, "
+			"%llu device fault(s), %llu DMA debug report(s)", nbad ? (nbad > 1 ? "queues " : "queue ") : "",
+			which, nbad ? ": " : "", (unsigned long long)s->errors, (unsigned long long)s->lost,
+			(unsigned long long)s->leaked, (unsigned long long)s->faults, (unsigned long long)s->reports),
+	       -EIO;
+}
+
+int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct vqb_metrics *m,
+		 char *msg, size_t len)
+{
+	struct vqb_placement pl;
+	bool two_cores;
+	int rc = run_place(c, &pl, m, &two_cores, msg, len);
+	if (rc < 0)
+		return rc;
+	if (c->layout == VQB_LAYOUT_RTE_RING) {
+		rc = vqb_rte_ring_run(c, &pl, m, msg, len);
+		if (two_cores)
+			placement_after(m, &pl);
+		return rc;
+	}
+	struct vqb_traffic_params tp;
+	struct run_device dev;
+	if ((rc = traffic_params(c, env, &pl, m, &tp, msg, len)) < 0 ||
+	    (rc = device_params(c, &dev, &tp, msg, len)) < 0)
+		return rc;
+	snprintf(m->memory, sizeof(m->memory), "%s", tp.mem ? tp.mem->name : "4k-pages");
+	snprintf(m->device_thread, sizeof(m->device_thread), "%s",
+		 c->device == VQB_DEV_INLINE ? "" : c->device == VQB_DEV_VHOST_USER ? "backend"
+		 : c->device == VQB_DEV_VFIO ? "hardware"
+		 : tp.launcher ? tp.launcher->name : "pthread");
+	struct mq_run mq;
+	if (mq_init(&mq, c, &tp, &pl) < 0) {
+		dev_shm_destroy(dev.shm);
+		return snprintf(msg, len, "--queues %u: out of memory", mq.n), -ENOMEM;
+	}
+	uint64_t rss0 = rss_bytes();
+	/* the counting allocator before any setup: the run's footprint is
+	 * what every queue and the device hold at the end */
+	uint64_t mem0[DMA_MEM_NCAT], mem1[DMA_MEM_NCAT];
+	dma_mem_get(mem0);
+	if ((rc = mq_run_all(&mq)) < 0) {
+		for (unsigned k = 0; k < mq.n; k++)
+			vqb_traffic_teardown(mq.q[k].t, NULL);
+		dma_close(mq.dma);
+		mq_destroy_sync(&mq);
+		free(mq.q);
+		dev_shm_destroy(dev.shm);
+		return snprintf(msg, len, "--queues %u: cannot start the driver threads: %s", mq.n, strerror(-rc)), rc;
+	}
+	m->rss_bytes = rss_bytes();
+	m->rss_delta_bytes = (int64_t)m->rss_bytes - (int64_t)rss0;
+	struct dma_counters dend = {0};
+	struct vqb_traffic_final dfin = {0};
+	mq_teardown(&mq, &dend, &dfin, mem1);
+	if (two_cores)
+		placement_after(m, &pl);
+	dev_shm_destroy(dev.shm);
+
+	/* a setup that failed: the first one's message */
+	char qb[32];
 	for (unsigned k = 0; k < mq.n; k++)
-		if (mq.q[k].rc < 0) {
+		if (!mq.q[k].set_up) {
 			snprintf(msg, len, "%s%s", qname(&mq, k, qb, sizeof(qb)), mq.q[k].msg);
 			free(mq.q);
-			return -EIO;
+			return -EINVAL;
 		}
-	if (packets == 0) {
-		free(mq.q);
-		return snprintf(msg, len, "no packet completed"), -EIO;
-	}
-	if (!c->unsafe_skip && (errors || leaked || faults || reports)) {
-		/* name the queues that failed verification (leaks, faults and
-		 * reports are the shared device's, not one queue's) */
-		char which[256] = "";
-		size_t wp = 0;
-		unsigned nbad = 0;
-		for (unsigned k = 0; k < mq.n && mq.n > 1; k++) {
-			const struct q_run *q = &mq.q[k];
-			if (!q->r.errors)
-				continue;
-			if (wp < sizeof(which)) {
-				int n = snprintf(which + wp, sizeof(which) - wp, "%s%u", nbad ? "," : "", k);
-				wp = n < 0 ? sizeof(which) : wp + (size_t)n;
-			}
-			nbad++;
-		}
-		free(mq.q);
-		return snprintf(msg, len,
-				"%s%s%s%llu packet(s) failed verification (%llu bytes lost), %llu mapping(s) leaked, "
-				"%llu device fault(s), %llu DMA debug report(s)", nbad ? (nbad > 1 ? "queues " : "queue ") : "",
-				which, nbad ? ": " : "", (unsigned long long)errors, (unsigned long long)lost,
-				(unsigned long long)leaked, (unsigned long long)faults, (unsigned long long)reports), -EIO;
-	}
+	memory_used(c, tp.mem, &mq, m);
+	struct run_totals s;
+	run_totals(c, &mq, &dend, &dfin, &s);
+	run_metrics(c, &mq, &s, mem0, mem1, m);
+	rc = run_verdict(c, &mq, &s, m, msg, len);
 	free(mq.q);
-	return 0;
+	return rc;
 }

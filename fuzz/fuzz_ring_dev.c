@@ -84,10 +84,62 @@ static void check_chain(const struct vq_chain *c, int rc, const struct region *r
 	FUZZ_CHECK(vq_dev_write(c, 0, scratch, n) <= n, "vq_dev_write overran");
 }
 
+/* The device being fed, and the chains it popped and has not pushed. */
+struct run {
+	struct fz f;
+	struct vq_dev *dev;
+	struct region rg;
+	uint32_t size;
+	unsigned npend;
+	bool broken;
+};
+
+/* Pop up to k chains: each valid, or the device broken with a reason. */
+static void op_pop(struct run *r, unsigned k)
+{
+	for (unsigned i = 0; i < k; i++) {
+		if (r->npend == MAX_PENDING)
+			break;
+		struct vq_chain *c = &pending[r->npend];
+		int rc = vq_dev_pop(r->dev, c);
+		FUZZ_CHECK(rc == 1 || rc == 0 || rc == -EINVAL || rc == -E2BIG, "pop returned %d", rc);
+		if (r->broken)
+			FUZZ_CHECK(rc == -EINVAL, "a broken device popped (%d)", rc);
+		if (rc == -EINVAL) {
+			FUZZ_CHECK(vq_dev_is_broken(r->dev) && vq_dev_broken_reason(r->dev),
+				   "invalid chain without a broken device and a reason");
+			r->broken = true;
+			break;
+		}
+		FUZZ_CHECK(!vq_dev_is_broken(r->dev), "broken but pop returned %d", rc);
+		if (rc == 0)
+			break;
+		check_chain(c, rc, &r->rg, r->size);
+		r->npend++;
+	}
+}
+
+/* Push the k oldest popped chains, then publish. */
+static void op_push(struct run *r, unsigned k)
+{
+	unsigned i = 0;
+	for (; i < k && i < r->npend; i++) {
+		const struct vq_chain *c = &pending[i];
+		uint32_t len = c->in_bytes ? fz_u32(&r->f) % (c->in_bytes + 1) : 0;
+		int rc = vq_dev_push(r->dev, c, len);
+		FUZZ_CHECK(rc == 0 || (r->broken && rc == -EINVAL), "push returned %d", rc);
+	}
+	memmove(pending, pending + i, (r->npend - i) * sizeof(pending[0]));
+	r->npend -= i;
+	int p = vq_dev_publish(r->dev);
+	FUZZ_CHECK(p == 0 || p == 1, "publish returned %d", p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fz f = { data, size };
-	uint8_t fl = fz_u8(&f), sz = fz_u8(&f);
+	struct run r = { .f = { data, size } };
+	struct fz *f = &r.f;
+	uint8_t fl = fz_u8(f), sz = fz_u8(f);
 	bool packed = fl & 1;
 	struct vq_config cfg = {
 		.layout = packed ? VQ_LAYOUT_PACKED : VQ_LAYOUT_SPLIT,
@@ -98,78 +150,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	struct vq_areas a;
 	FUZZ_CHECK(vq_ring_layout(&cfg, &a) == 0, "layout of size %u refused", cfg.size);
+	r.size = cfg.size;
 	void *ring = NULL;
 	FUZZ_CHECK(posix_memalign(&ring, 64, a.total) == 0, "out of memory");
-	fz_bytes(&f, ring, a.total);
-	struct region rg = { NULL, fz_u16(&f) % (REGION_MAX + 1) };
-	rg.base = malloc(rg.len ? rg.len : 1);
-	FUZZ_CHECK(rg.base, "out of memory");
-	fz_bytes(&f, rg.base, rg.len);
+	fz_bytes(f, ring, a.total);
+	r.rg = (struct region){ NULL, fz_u16(f) % (REGION_MAX + 1) };
+	r.rg.base = malloc(r.rg.len ? r.rg.len : 1);
+	FUZZ_CHECK(r.rg.base, "out of memory");
+	fz_bytes(f, r.rg.base, r.rg.len);
 
-	struct vq_dev *dev;
-	FUZZ_CHECK(vq_dev_create(&cfg, ring, translate, &rg, &dev) == 0, "vq_dev_create");
-	vq_dev_set_batch_used(dev, fl & 16);
-	unsigned npend = 0;
-	bool broken = false;
-	for (unsigned op = 0; op < MAX_OPS && fz_left(&f); op++) {
-		uint8_t o = fz_u8(&f);
+	FUZZ_CHECK(vq_dev_create(&cfg, ring, translate, &r.rg, &r.dev) == 0, "vq_dev_create");
+	vq_dev_set_batch_used(r.dev, fl & 16);
+	for (unsigned op = 0; op < MAX_OPS && fz_left(f); op++) {
+		uint8_t o = fz_u8(f);
 		switch (o % 4) {
-		case 0: { /* pop up to 8 chains */
-			unsigned k = o / 4 % 8 + 1;
-			for (unsigned i = 0; i < k; i++) {
-				if (npend == MAX_PENDING)
-					break;
-				struct vq_chain *c = &pending[npend];
-				int rc = vq_dev_pop(dev, c);
-				FUZZ_CHECK(rc == 1 || rc == 0 || rc == -EINVAL || rc == -E2BIG, "pop returned %d", rc);
-				if (broken)
-					FUZZ_CHECK(rc == -EINVAL, "a broken device popped (%d)", rc);
-				if (rc == -EINVAL) {
-					FUZZ_CHECK(vq_dev_is_broken(dev) && vq_dev_broken_reason(dev),
-						   "invalid chain without a broken device and a reason");
-					broken = true;
-					break;
-				}
-				FUZZ_CHECK(!vq_dev_is_broken(dev), "broken but pop returned %d", rc);
-				if (rc == 0)
-					break;
-				check_chain(c, rc, &rg, cfg.size);
-				npend++;
-			}
+		case 0: /* pop up to 8 chains */
+			op_pop(&r, o / 4 % 8 + 1);
 			break;
-		}
-		case 1: { /* push the oldest popped chains, then publish */
-			unsigned k = o / 4 % 8 + 1;
-			unsigned i = 0;
-			for (; i < k && i < npend; i++) {
-				const struct vq_chain *c = &pending[i];
-				uint32_t len = c->in_bytes ? fz_u32(&f) % (c->in_bytes + 1) : 0;
-				int rc = vq_dev_push(dev, c, len);
-				FUZZ_CHECK(rc == 0 || (broken && rc == -EINVAL), "push returned %d", rc);
-			}
-			memmove(pending, pending + i, (npend - i) * sizeof(pending[0]));
-			npend -= i;
-			int p = vq_dev_publish(dev);
-			FUZZ_CHECK(p == 0 || p == 1, "publish returned %d", p);
+		case 1: /* push the oldest popped chains, then publish */
+			op_push(&r, o / 4 % 8 + 1);
 			break;
-		}
 		case 2: { /* the driver rewrites ring memory */
-			size_t off = fz_u16(&f) % a.total, n = fz_u8(&f) % 32;
+			size_t off = fz_u16(f) % a.total, n = fz_u8(f) % 32;
 			if (n > a.total - off)
 				n = a.total - off;
-			fz_bytes(&f, (uint8_t *)ring + off, n);
+			fz_bytes(f, (uint8_t *)ring + off, n);
 			break;
 		}
 		case 3:
 			if (o & 4)
-				vq_dev_enable_kick(dev);
+				vq_dev_enable_kick(r.dev);
 			else
-				vq_dev_disable_kick(dev);
+				vq_dev_disable_kick(r.dev);
 			break;
 		}
 	}
-	vq_dev_destroy(dev);
-	free(rg.base);
+	vq_dev_destroy(r.dev);
+	free(r.rg.base);
 	free(ring);
 	return 0;
 }

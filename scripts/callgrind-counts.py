@@ -34,7 +34,7 @@ file they were compiled from (callgrind_annotate on the same dumps): with
 link-time optimisation the ring, tracking, DMA and device code is inlined
 into the packet loop, so the file names the module that did the work
 (ring/vq_split.c, ring/vq_track.c, dma/..., dev/dev_sw.c,
-dev/dev_payload.h, bench/vqb_traffic.c; libc and the loader as
+dev/dev_payload.h, bench/vqb_traffic_loop.c; libc and the loader as
 "libc / other"). One row per configuration and source: layout, policy,
 descs, dma, source, instructions_per_pkt, share (of the configuration's
 total), command. scripts/perf_report.py renders it.

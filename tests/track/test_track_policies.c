@@ -48,11 +48,83 @@ static bool needs_sync(const char *b)
 	return !strcmp(b, "bounce") || !strcmp(b, "noncoherent");
 }
 
-int main(void)
+/* A refused combination: refused, and the error says why. @return whether
+ * the combination is one the tracking layer refuses. */
+static bool check_refused(const char *name, const struct outcome *o, unsigned pol, int layout, const char *be)
 {
-	unsigned ran = 0, refused = 0, unsafe_checked = 0;
-	bool have_pa = geteuid() == 0;
+	bool expect_refused = (pol == VQ_POLICY_READBACK && layout == 1) ||
+			      (pol == VQ_POLICY_SKIP && needs_unmap(be));
+	if (!expect_refused)
+		return false;
+	CHECK(o->setup_rc < 0, "%s: should be refused", name);
+	if (pol == VQ_POLICY_READBACK)
+		CHECK(strstr(o->err, "split layout") != NULL, "%s: refusal says why: %s", name, o->err);
+	if (pol == VQ_POLICY_SKIP)
+		CHECK(strstr(o->err, be) && strstr(o->err, "unmap is needed"),
+		      "%s: refusal names backend and reason: %s", name, o->err);
+	return true;
+}
 
+/* An allowed combination: every packet verified, exact map, unmap and
+ * sync counts for the policy and backend, nothing live or leaked. */
+static void check_allowed(const char *name, const struct outcome *o, unsigned pol, const char *be, unsigned nd,
+			  int ind, int dir)
+{
+	CHECK(o->setup_rc == 0 && o->run_rc == 0, "%s: setup %d run %d: %s", name, o->setup_rc, o->run_rc, o->err);
+	CHECK(o->r.packets == PACKETS, "%s: %llu packets completed, want %u", name,
+	      (unsigned long long)o->r.packets, PACKETS);
+	CHECK(o->r.errors == 0 && o->r.lost_bytes == 0, "%s: %llu payload errors, %llu bytes lost", name,
+	      (unsigned long long)o->r.errors, (unsigned long long)o->r.lost_bytes);
+	CHECK(o->f.leaked_mappings == 0, "%s: %llu mappings leaked", name,
+	      (unsigned long long)o->f.leaked_mappings);
+	CHECK(o->f.unmaintained_lines == 0 || pol == VQ_POLICY_SKIP, "%s: %llu cache lines left uninvalidated", name,
+	      (unsigned long long)o->f.unmaintained_lines);
+	CHECK(o->f.dma.faults == 0 && o->f.dma.debug_reports == 0, "%s: %llu faults, %llu debug reports", name,
+	      (unsigned long long)o->f.dma.faults, (unsigned long long)o->f.dma.debug_reports);
+	uint64_t per_pkt = nd + (ind ? 1u : 0u);
+	if (pol == VQ_POLICY_PREMAPPED) {
+		CHECK(o->f.dma.maps == o->f.dma.unmaps, "%s: premapped maps %llu != unmaps %llu", name,
+		      (unsigned long long)o->f.dma.maps, (unsigned long long)o->f.dma.unmaps);
+		CHECK(o->f.dma.maps > 0 && o->f.dma.maps < PACKETS * per_pkt,
+		      "%s: premapped made %llu maps for %u packets: mapping per packet?", name,
+		      (unsigned long long)o->f.dma.maps, PACKETS);
+		CHECK(o->f.track.maps == o->f.dma.maps, "%s: track maps %llu vs dma %llu", name,
+		      (unsigned long long)o->f.track.maps, (unsigned long long)o->f.dma.maps);
+		/* asked per buffer after mapping: every buffer of a bounce or
+		 * non-coherent backend needs syncs, none elsewhere; each posted
+		 * buffer (and indirect table) synced for the device, each
+		 * received one for the CPU too */
+		uint64_t nbufs = o->f.dma.maps - (ind ? 64u : 0u);
+		CHECK(o->f.track.sync_bufs == (needs_sync(be) ? nbufs : 0), "%s: %llu of %llu buffers need syncs",
+		      name, (unsigned long long)o->f.track.sync_bufs, (unsigned long long)nbufs);
+		uint64_t want_syncs = needs_sync(be) ? PACKETS * (nd * (dir ? 2u : 1u) + (ind ? 1u : 0u)) : 0;
+		CHECK(o->f.track.syncs == want_syncs, "%s: %llu syncs, want %llu", name,
+		      (unsigned long long)o->f.track.syncs, (unsigned long long)want_syncs);
+	} else {
+		CHECK(o->f.dma.maps == PACKETS * per_pkt, "%s: %llu maps, want %llu", name,
+		      (unsigned long long)o->f.dma.maps, (unsigned long long)(PACKETS * per_pkt));
+		/* skip never unmaps; adaptive only once the backend needs it */
+		bool unmaps = pol != VQ_POLICY_SKIP && (pol != VQ_POLICY_ADAPTIVE || needs_unmap(be));
+		uint64_t want_unmaps = unmaps ? PACKETS * per_pkt : 0;
+		CHECK(o->f.dma.unmaps == want_unmaps, "%s: %llu unmaps, want %llu", name,
+		      (unsigned long long)o->f.dma.unmaps, (unsigned long long)want_unmaps);
+		if (pol == VQ_POLICY_SKIP)
+			CHECK(o->f.track.skipped_unmaps == PACKETS * per_pkt, "%s: %llu skipped unmaps", name,
+			      (unsigned long long)o->f.track.skipped_unmaps);
+	}
+	if (pol == VQ_POLICY_ADAPTIVE)
+		CHECK(o->f.track.tracked_chains == (needs_unmap(be) ? PACKETS : 0),
+		      "%s: adaptive kept records for %llu chains", name,
+		      (unsigned long long)o->f.track.tracked_chains);
+	if (needs_unmap(be) || (pol != VQ_POLICY_SKIP && pol != VQ_POLICY_ADAPTIVE))
+		CHECK(o->f.dma.live == 0, "%s: %llu live mappings at teardown", name,
+		      (unsigned long long)o->f.dma.live);
+}
+
+/* Every policy x backend x layout x descriptors per packet x indirect x
+ * direction: refused as documented, or run and checked. */
+static void check_matrix(bool have_pa, unsigned *ran, unsigned *refused)
+{
 	for (int layout = 0; layout < 2; layout++)
 	for (unsigned pol = 0; pol < VQ_POLICY_COUNT; pol++)
 	for (unsigned b = 0; b < sizeof(backends) / sizeof(backends[0]); b++)
@@ -86,71 +158,17 @@ int main(void)
 			 vq_policy_name(pol), be, descs[di], ind ? "on" : "off", dir ? "rx" : "tx");
 		struct outcome o;
 		run_one(&p, PACKETS, &o);
-
-		bool expect_refused = (pol == VQ_POLICY_READBACK && layout == 1) ||
-				      (pol == VQ_POLICY_SKIP && needs_unmap(be));
-		if (expect_refused) {
-			refused++;
-			CHECK(o.setup_rc < 0, "%s: should be refused", name);
-			if (pol == VQ_POLICY_READBACK)
-				CHECK(strstr(o.err, "split layout") != NULL, "%s: refusal says why: %s", name, o.err);
-			if (pol == VQ_POLICY_SKIP)
-				CHECK(strstr(o.err, be) && strstr(o.err, "unmap is needed"),
-				      "%s: refusal names backend and reason: %s", name, o.err);
+		if (check_refused(name, &o, pol, layout, be)) {
+			(*refused)++;
 			continue;
 		}
-		ran++;
-		CHECK(o.setup_rc == 0 && o.run_rc == 0, "%s: setup %d run %d: %s", name, o.setup_rc, o.run_rc, o.err);
-		CHECK(o.r.packets == PACKETS, "%s: %llu packets completed, want %u", name,
-		      (unsigned long long)o.r.packets, PACKETS);
-		CHECK(o.r.errors == 0 && o.r.lost_bytes == 0, "%s: %llu payload errors, %llu bytes lost", name,
-		      (unsigned long long)o.r.errors, (unsigned long long)o.r.lost_bytes);
-		CHECK(o.f.leaked_mappings == 0, "%s: %llu mappings leaked", name,
-		      (unsigned long long)o.f.leaked_mappings);
-		CHECK(o.f.unmaintained_lines == 0 || pol == VQ_POLICY_SKIP, "%s: %llu cache lines left uninvalidated", name,
-		      (unsigned long long)o.f.unmaintained_lines);
-		CHECK(o.f.dma.faults == 0 && o.f.dma.debug_reports == 0, "%s: %llu faults, %llu debug reports", name,
-		      (unsigned long long)o.f.dma.faults, (unsigned long long)o.f.dma.debug_reports);
-		uint64_t per_pkt = descs[di] + (ind ? 1u : 0u);
-		if (pol == VQ_POLICY_PREMAPPED) {
-			CHECK(o.f.dma.maps == o.f.dma.unmaps, "%s: premapped maps %llu != unmaps %llu", name,
-			      (unsigned long long)o.f.dma.maps, (unsigned long long)o.f.dma.unmaps);
-			CHECK(o.f.dma.maps > 0 && o.f.dma.maps < PACKETS * per_pkt,
-			      "%s: premapped made %llu maps for %u packets: mapping per packet?", name,
-			      (unsigned long long)o.f.dma.maps, PACKETS);
-			CHECK(o.f.track.maps == o.f.dma.maps, "%s: track maps %llu vs dma %llu", name,
-			      (unsigned long long)o.f.track.maps, (unsigned long long)o.f.dma.maps);
-			/* asked per buffer after mapping: every buffer of a bounce or
-			 * non-coherent backend needs syncs, none elsewhere; each posted
-			 * buffer (and indirect table) synced for the device, each
-			 * received one for the CPU too */
-			uint64_t nbufs = o.f.dma.maps - (ind ? 64u : 0u);
-			CHECK(o.f.track.sync_bufs == (needs_sync(be) ? nbufs : 0), "%s: %llu of %llu buffers need syncs",
-			      name, (unsigned long long)o.f.track.sync_bufs, (unsigned long long)nbufs);
-			uint64_t want_syncs = needs_sync(be) ? PACKETS * (descs[di] * (dir ? 2u : 1u) + (ind ? 1u : 0u)) : 0;
-			CHECK(o.f.track.syncs == want_syncs, "%s: %llu syncs, want %llu", name,
-			      (unsigned long long)o.f.track.syncs, (unsigned long long)want_syncs);
-		} else {
-			CHECK(o.f.dma.maps == PACKETS * per_pkt, "%s: %llu maps, want %llu", name,
-			      (unsigned long long)o.f.dma.maps, (unsigned long long)(PACKETS * per_pkt));
-			/* skip never unmaps; adaptive only once the backend needs it */
-			bool unmaps = pol != VQ_POLICY_SKIP && (pol != VQ_POLICY_ADAPTIVE || needs_unmap(be));
-			uint64_t want_unmaps = unmaps ? PACKETS * per_pkt : 0;
-			CHECK(o.f.dma.unmaps == want_unmaps, "%s: %llu unmaps, want %llu", name,
-			      (unsigned long long)o.f.dma.unmaps, (unsigned long long)want_unmaps);
-			if (pol == VQ_POLICY_SKIP)
-				CHECK(o.f.track.skipped_unmaps == PACKETS * per_pkt, "%s: %llu skipped unmaps", name,
-				      (unsigned long long)o.f.track.skipped_unmaps);
-		}
-		if (pol == VQ_POLICY_ADAPTIVE)
-			CHECK(o.f.track.tracked_chains == (needs_unmap(be) ? PACKETS : 0),
-			      "%s: adaptive kept records for %llu chains", name,
-			      (unsigned long long)o.f.track.tracked_chains);
-		if (needs_unmap(be) || (pol != VQ_POLICY_SKIP && pol != VQ_POLICY_ADAPTIVE))
-			CHECK(o.f.dma.live == 0, "%s: %llu live mappings at teardown", name,
-			      (unsigned long long)o.f.dma.live);
+		(*ran)++;
+		check_allowed(name, &o, pol, be, descs[di], ind, dir);
 	}
+}
 
+static void check_premapped_mask(void)
+{
 	/* premapped on a 30-bit mask the arena straddles: only the buffers
 	 * above the mask bounce, so only they need syncs (dma_need_sync() per
 	 * address), and every received payload still arrives */
@@ -177,6 +195,12 @@ int main(void)
 		       "verified\n", dir ? "rx" : "tx", (unsigned long long)o.f.track.sync_bufs,
 		       (unsigned long long)o.f.dma.maps, (unsigned long long)o.f.track.syncs);
 	}
+}
+
+/* @return the cases checked */
+static unsigned check_unsafe_skip(void)
+{
+	unsigned checked = 0;
 
 	/* --unsafe-skip on every backend that needs unmap: the run goes ahead
 	 * and what it breaks is reported. */
@@ -195,7 +219,7 @@ int main(void)
 		};
 		struct outcome o;
 		run_one(&p, 2000, &o);
-		unsafe_checked++;
+		checked++;
 		CHECK(o.setup_rc == 0, "unsafe skip on %s: setup refused: %s", be, o.err);
 		/* leaks are what mappings hold: a non-coherent TX mapping holds
 		 * nothing (its unmap would do nothing for TO_DEVICE); an RX one
@@ -221,6 +245,17 @@ int main(void)
 		       dir ? "rx" : "tx", (unsigned long long)o.r.packets, (unsigned long long)o.r.lost_bytes,
 		       (unsigned long long)o.f.leaked_mappings, o.r.stopped_early ? ", " : "", o.r.note);
 	}
+	return checked;
+}
+
+int main(void)
+{
+	unsigned ran = 0, refused = 0, unsafe_checked;
+	bool have_pa = geteuid() == 0;
+
+	check_matrix(have_pa, &ran, &refused);
+	check_premapped_mask();
+	unsafe_checked = check_unsafe_skip();
 	printf("ran %u allowed combinations (%u packets each, payloads verified), %u refused as documented, "
 	       "%u unsafe-skip cases reported%s\n", ran, PACKETS, refused, unsafe_checked,
 	       have_pa ? "" : " (pa skipped: not root)");

@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vqb_traffic_loop.c - the packet loop of one traffic engine: post, kick,
+ * reap and verify packets through a tracking policy, a dma backend and the
+ * software device, alone or in step with other queues (vqb_traffic_sync).
+ * Set-up and teardown are in vqb_traffic_setup.c.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <x86intrin.h>
+
+#include "dev.h"
+#include "dev_payload.h"
+#include "vqb_traffic_pvt.h"
+
+double vqb_tsc_hz(void)
+{
+	static double hz;
+	if (hz > 0)
+		return hz;
+	struct timespec a, b, s = {0, 20 * 1000 * 1000};
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	uint64_t t0 = __rdtsc();
+	nanosleep(&s, NULL);
+	uint64_t t1 = __rdtsc();
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	double sec = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
+	hz = (double)(t1 - t0) / sec;
+	return hz;
+}
+
+static uint32_t pick_descs(struct vqb_traffic *t)
+{
+	if (t->p.descs_lo == t->p.descs_hi)
+		return t->p.descs_lo;
+	/* xorshift64 */
+	uint64_t x = t->rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	t->rng = x;
+	if (t->p.descs_kind == VQB_DESCS_MIX)
+		return t->mix[x >> 57];
+	uint32_t span = t->p.descs_hi - t->p.descs_lo + 1;
+	return t->p.descs_lo + (uint32_t)(((x >> 32) * span) >> 32);
+}
+
+/* Post up to `budget` chains on q. @return posted, or -1 (err set). */
+static int post(struct vqb_traffic *t, struct queue *q, uint32_t budget, char *err, size_t errlen)
+{
+	uint32_t posted = 0;
+	while (posted < budget && q->nfree) {
+		uint32_t n = pick_descs(t);
+		if (vq_num_free(vq_track_vq(q->tr)) < (t->p.indirect ? 1u : n))
+			break;
+		uint32_t ci = q->fifo ? q->free_ctx[q->fifo_head] : q->free_ctx[q->nfree - 1];
+		struct pkt *pk = &q->pkts[ci];
+		pk->n = n;
+		pk->seq = q->next_seq;
+		pk->stream_len = DEV_NET_HDR_BYTES + t->p.pkt_bytes;
+		size_t off = 0;
+		for (uint32_t k = 0; k < n; k++) {
+			pk->bufs[k].len = t->lens[n][k];
+			if (q->kind == DEV_Q_TX && t->fmt)
+				t->fmt->tx_fill(t->fmt, pk->bufs[k].cpu, pk->bufs[k].len, pk->seq, off);
+			else if (q->kind == DEV_Q_TX)
+				dev_stream_fill(pk->bufs[k].cpu, pk->bufs[k].len, pk->seq, off);
+			off += pk->bufs[k].len;
+		}
+		int rc = vq_track_add(q->tr, pk->bufs, n, pk, t->p.indirect);
+		if (rc == -ENOSPC || rc == -ENOMEM) {
+			/* the queues share the backend: a chain in flight on
+			 * either one frees IOVA space or bounce slots */
+			bool idle = true;
+			for (unsigned i = 0; i < t->nq; i++)
+				idle &= t->q[i].nfree == t->q[i].nctx;
+			/* nothing in flight to wait for: a transient failure gets
+			 * a few more tries, then the run stops with the cause */
+			if (idle && ++t->idle_map_failures > IDLE_MAP_RETRIES) {
+				t->exhausted = rc == -ENOMEM;
+				return fail(err, errlen, "%s (nothing in flight to wait for, %u tries)",
+					    vq_track_last_error(), IDLE_MAP_RETRIES + 1);
+			}
+			break; /* back-pressure: wait for completions, or retry */
+		}
+		if (rc < 0)
+			return fail(err, errlen, "%s", vq_track_last_error());
+		t->idle_map_failures = 0;
+		q->nfree--;
+		if (q->fifo)
+			q->fifo_head = q->fifo_head + 1 == q->nctx ? 0 : q->fifo_head + 1;
+		q->next_seq++;
+		posted++;
+	}
+	if (posted && vq_track_kick_prepare(q->tr) == 1) {
+		dev_kick(t->dev, q->kind);
+		t->kicks++;
+	}
+	return (int)posted;
+}
+
+static int reap(struct vqb_traffic *t, struct queue *q, char *err, size_t errlen)
+{
+	void *token;
+	uint32_t len;
+	int rc, n = 0;
+
+	while ((rc = vq_track_get_used(q->tr, &token, &len)) == 1) {
+		struct pkt *pk = token;
+		if (q->kind == DEV_Q_RX) /* premapped: sync for the CPU before reading */
+			vq_track_sync_for_cpu(q->tr, pk->bufs, pk->n);
+		if (q->kind == DEV_Q_RX && t->fmt) {
+			/* the device's own format (vfio: an ARP reply), byte by
+			 * byte; then poison the buffer so a chain the device
+			 * returns without writing it never passes */
+			size_t off = 0, bad = 0, want = t->fmt->rx_len;
+			for (uint32_t k = 0; k < pk->n && off < want; k++) {
+				size_t l = pk->bufs[k].len < want - off ? pk->bufs[k].len : want - off;
+				bad += t->fmt->rx_check(t->fmt, pk->bufs[k].cpu, l, off);
+				memset(pk->bufs[k].cpu, 0xa5, l);
+				off += l;
+			}
+			/* len 0: see dev_format.used_len_missing */
+			bool len_ok = len == want || (len == 0 && t->fmt->used_len_missing);
+			if (bad || off != want || !len_ok) {
+				t->errors++;
+				t->lost_bytes += bad ? bad : want;
+			}
+			q->expect_seq++;
+		} else if (q->kind == DEV_Q_RX && t->p.rx_len_only) {
+			if (len != pk->stream_len) {
+				t->errors++;
+				t->lost_bytes += pk->stream_len;
+			}
+		} else if (q->kind == DEV_Q_RX) {
+			size_t off = 0, bad = 0;
+			if (t->rx_num_buffers) {
+				/* virtio_net_hdr_v1.num_buffers (bytes 10-11, in the
+				 * first buffer: it always holds the whole header) */
+				uint8_t *h = pk->bufs[0].cpu;
+				bad += (size_t)(h[10] != (uint8_t)t->rx_num_buffers) +
+				       (size_t)(h[11] != (uint8_t)(t->rx_num_buffers >> 8));
+				h[10] = h[11] = 0;
+			}
+			for (uint32_t k = 0; k < pk->n; k++) {
+				bad += dev_stream_check(pk->bufs[k].cpu, pk->bufs[k].len, q->expect_seq, off);
+				off += pk->bufs[k].len;
+			}
+			if (bad || len != pk->stream_len) {
+				t->errors++;
+				t->lost_bytes += bad ? bad : pk->stream_len;
+			}
+			q->expect_seq++;
+		}
+		if (q->fifo) {
+			uint32_t tail = q->fifo_head + q->nfree;
+			q->free_ctx[tail >= q->nctx ? tail - q->nctx : tail] = (uint32_t)(pk - q->pkts);
+			q->nfree++;
+		} else {
+			q->free_ctx[q->nfree++] = (uint32_t)(pk - q->pkts);
+		}
+		q->done++;
+		n++;
+	}
+	if (rc < 0)
+		return fail(err, errlen, "%s queue broken: %s", q->kind == DEV_Q_TX ? "tx" : "rx",
+			    vq_broken_reason(vq_track_vq(q->tr)));
+	return n;
+}
+
+/* Set from a signal handler: lock-free, so the store is async-signal-safe.
+ * A flag that orders nothing: relaxed on both sides. */
+static atomic_bool stop_requested;
+_Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "the stop flag must be lock-free for a signal handler");
+
+void vqb_traffic_request_stop(void)
+{
+	atomic_store_explicit(&stop_requested, true, memory_order_relaxed);
+}
+
+bool vqb_traffic_stop_requested(void)
+{
+	return atomic_load_explicit(&stop_requested, memory_order_relaxed);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* GCC-only attributes; clang has neither noipa nor noclone (it warns,
+ * -Wunknown-attributes) and needs only noinline for the same effect. */
+#ifdef __clang__
+#define VQB_NOIPA noinline
+#define VQB_NOINLINE_NOCLONE noinline
+#else
+#define VQB_NOIPA noipa
+#define VQB_NOINLINE_NOCLONE noinline, noclone
+#endif
+
+/* noipa: under link-time optimisation GCC 12 propagates a NULL s from a
+ * guarded call site into this function and warns (-Wstringop-overflow) */
+__attribute__((VQB_NOIPA, cold)) void vqb_traffic_sync_fail(struct vqb_traffic_sync *s)
+{
+	atomic_store_explicit(&s->failed, 1u, memory_order_relaxed);
+	pthread_barrier_wait(&s->start);
+}
+
+static bool sync_failed(struct vqb_traffic_sync *s)
+{
+	return s && atomic_load_explicit(&s->failed, memory_order_relaxed);
+}
+
+int vqb_traffic_run(struct vqb_traffic *t, uint64_t packets, double seconds,
+		    struct vqb_traffic_result *r, char *err, size_t errlen)
+{
+	return vqb_traffic_run_sync(t, NULL, packets, seconds, r, err, errlen);
+}
+
+/* One run's state: where the counters stood before it, and the loop's. */
+struct run_state {
+	uint64_t packets;          /* to complete; 0: run for `seconds` */
+	double seconds;
+	uint64_t base_err, base_lost, base_kicks, base_done[DEV_NQ];
+	struct dev_counters dc0;
+	double t0, last_progress;  /* CLOCK_MONOTONIC s */
+	uint64_t c0;               /* TSC at the start */
+	uint64_t done, posted, loops, last_done;
+	/* echo: each queue carries half of the packets; q[0] is TX, q[1] RX */
+	uint64_t echo_quota, seq0[DEV_NQ];
+};
+
+/* Post on every queue, each within its budget (the batch, what is left of
+ * `packets`, echo's RX buffers). @return 0, or -1 (err set; exhaustion
+ * also in r). */
+static int post_all(struct vqb_traffic *t, struct run_state *st, struct vqb_traffic_result *r, char *err,
+		    size_t errlen)
+{
+	for (unsigned i = 0; i < t->nq; i++) {
+		struct queue *q = &t->q[i];
+		uint32_t budget = t->p.batch;
+		if (t->p.echo) {
+			uint64_t left = st->packets ? st->echo_quota - (q->next_seq - st->seq0[i]) : UINT64_MAX;
+			if (q->kind == DEV_Q_TX && t->q[1].next_seq - q->next_seq < left)
+				left = t->q[1].next_seq - q->next_seq; /* an RX buffer waits for each */
+			if (left < budget)
+				budget = (uint32_t)left;
+		} else if (st->packets && st->posted + budget > st->packets) {
+			budget = (uint32_t)(st->packets - st->posted);
+		}
+		if (!budget)
+			continue;
+		int pr = post(t, q, budget, err, errlen);
+		if (pr < 0) {
+			/* exhaustion: the caller makes it a result (status
+			 * exhausted, packets until then) */
+			if (t->exhausted) {
+				r->exhausted = r->stopped_early = true;
+				snprintf(r->note, sizeof(r->note), "%s", err);
+			}
+			return -1;
+		}
+		st->posted += (uint64_t)pr;
+	}
+	return 0;
+}
+
+/* Every 256 loops: a stop request, another queue's failure, the time up,
+ * a stalled device. @return 0 go on, 1 stop (a result), -1 fail (err). */
+static int run_checks(struct vqb_traffic *t, struct vqb_traffic_sync *s, struct run_state *st,
+		      struct vqb_traffic_result *r, char *err, size_t errlen)
+{
+	if (vqb_traffic_stop_requested()) {
+		r->interrupted = true;
+		return fail(err, errlen, "interrupted (SIGINT or SIGTERM) after %llu packets",
+			    (unsigned long long)st->done);
+	}
+	if (sync_failed(s)) {
+		snprintf(r->note, sizeof(r->note), "stopped: another queue failed");
+		return 1;
+	}
+	double now = now_s();
+	if (!st->packets && now - st->t0 >= st->seconds)
+		return 1;
+	if (st->done != st->last_done) {
+		st->last_done = st->done;
+		st->last_progress = now;
+	} else if (now - st->last_progress > 5.0) {
+		return fail(err, errlen, "no completion for 5 s with %llu packets in flight: device stalled (%s)",
+			    (unsigned long long)(st->posted - st->done),
+			    dev_error(t->dev) ? dev_error(t->dev) : "no device error");
+	}
+	return 0;
+}
+
+/* The packet loop: post, let the device act, reap and verify, until
+ * `packets` complete, time is up, or something stops it. @return 0 or -1. */
+static int packet_loop(struct vqb_traffic *t, struct vqb_traffic_sync *s, struct run_state *st,
+		       struct vqb_traffic_result *r, char *err, size_t errlen)
+{
+	for (;;) {
+		if (post_all(t, st, r, err, errlen) < 0)
+			return -1;
+		if (dev_poll(t->dev) < 0)
+			return fail(err, errlen, "%s", dev_error(t->dev) ? dev_error(t->dev) : "device failed");
+		for (unsigned i = 0; i < t->nq; i++) {
+			int n = reap(t, &t->q[i], err, errlen);
+			if (n < 0)
+				return -1;
+			st->done += (uint64_t)n;
+		}
+		/* the device acts after completion, before the driver reuses
+		 * the buffers it just got back */
+		if (t->p.late_writes)
+			dev_late_writes(t->dev);
+		if (st->packets && st->done >= st->packets)
+			return 0;
+		if ((++st->loops & 255) == 0) {
+			int c = run_checks(t, s, st, r, err, errlen);
+			if (c)
+				return c < 0 ? -1 : 0;
+		}
+	}
+}
+
+/* The run's result: the loop's times and packets (a failure stops the
+ * other queues), the device stopped (before reading its counters: the
+ * thread's are ordered before ours by the join), and every counter's
+ * change since the start. */
+static void run_result(struct vqb_traffic *t, struct vqb_traffic_sync *s, int rc, const struct run_state *st,
+		       struct vqb_traffic_result *r)
+{
+	r->tsc_cycles = __rdtsc() - st->c0;
+	r->t_start = st->t0;
+	r->t_end = now_s();
+	r->seconds = r->t_end - st->t0;
+	if (rc < 0 && s)
+		atomic_store_explicit(&s->failed, 1u, memory_order_relaxed);
+	r->packets = st->done;
+	dev_stop(t->dev);
+	for (unsigned i = 0; i < t->nq; i++) {
+		if (t->q[i].kind == DEV_Q_TX)
+			r->tx_packets = t->q[i].done - st->base_done[i];
+		else
+			r->rx_packets = t->q[i].done - st->base_done[i];
+	}
+	struct dev_counters dc;
+	dev_get_counters(t->dev, &dc);
+	t->errors += dc.tx_errors - st->dc0.tx_errors;
+	r->errors = t->errors - st->base_err;
+	r->lost_bytes = t->lost_bytes - st->base_lost;
+	r->kicks = t->kicks - st->base_kicks;
+	r->calls = dc.calls - st->dc0.calls;
+	r->late_writes_landed = dc.late_writes_landed - st->dc0.late_writes_landed;
+	r->late_writes_blocked = dc.late_writes_blocked - st->dc0.late_writes_blocked;
+	r->late_writes_remapped = dc.late_writes_remapped - st->dc0.late_writes_remapped;
+	r->payload_bytes = st->done * (DEV_NET_HDR_BYTES + t->p.pkt_bytes);
+}
+
+/* noinline, noclone: the packet loop keeps its own symbol under link-time
+ * optimisation, so callgrind's --toggle-collect/--dump-after=
+ * vqb_traffic_run_sync (scripts/callgrind-counts.py) find it */
+__attribute__((VQB_NOINLINE_NOCLONE)) int vqb_traffic_run_sync(struct vqb_traffic *t, struct vqb_traffic_sync *s,
+							     uint64_t packets,
+			 double seconds, struct vqb_traffic_result *r, char *err, size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	struct run_state st = {
+		.packets = packets, .seconds = seconds,
+		.base_err = t->errors, .base_lost = t->lost_bytes, .base_kicks = t->kicks,
+	};
+	for (unsigned i = 0; i < t->nq; i++)
+		st.base_done[i] = t->q[i].done;
+	dev_get_counters(t->dev, &st.dc0);
+	if (dev_start(t->dev) < 0) {
+		fail(err, errlen, "%s", dev_last_error());
+		if (s)
+			vqb_traffic_sync_fail(s);
+		return -1;
+	}
+	if (s)
+		pthread_barrier_wait(&s->start);
+	st.t0 = st.last_progress = now_s();
+	st.c0 = __rdtsc();
+	st.echo_quota = (packets + 1) / 2;
+	for (unsigned i = 0; i < t->nq; i++)
+		st.seq0[i] = t->q[i].next_seq;
+	int rc = 0;
+	if (sync_failed(s))
+		snprintf(r->note, sizeof(r->note), "stopped: another queue failed");
+	else
+		rc = packet_loop(t, s, &st, r, err, errlen);
+	run_result(t, s, rc, &st, r);
+	return rc;
+}
