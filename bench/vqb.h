@@ -83,6 +83,9 @@ struct vqb_metrics {
 	double cycles_per_pkt; /* TSC cycles */
 	double maps_per_pkt, unmaps_per_pkt, syncs_per_pkt;
 	double bytes_copied_per_pkt;
+	double links_per_pkt, unlinks_per_pkt; /* IOVA API: dma_iova_link / dma_iova_unlink calls */
+	double iotlb_flushes_per_pkt; /* iommu: IOTLB flush operations; NAN elsewhere */
+	char iova_api[200];    /* policy iova: "iova", or "fallback: <why>"; "" other policies */
 	double kicks_per_pkt;  /* driver -> device notifications */
 	double calls_per_pkt;  /* device -> driver notifications */
 	uint64_t tracking_bytes;  /* policy records + per-chain policy state */

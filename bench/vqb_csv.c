@@ -102,6 +102,15 @@ const struct vqb_column vqb_columns[] = {
 	{ "unmaps_per_pkt", VQB_CT_FLOAT, PER_PKT, "DMA unmap calls", MET(unmaps_per_pkt, VQB_CF_F64), NOOPT },
 	{ "syncs_per_pkt", VQB_CT_FLOAT, PER_PKT, "DMA sync calls", MET(syncs_per_pkt, VQB_CF_F64), NOOPT },
 	{ "bytes_copied_per_pkt", VQB_CT_FLOAT, "bytes", "bytes the DMA backend copied (bounce)", MET(bytes_copied_per_pkt, VQB_CF_F64), NOOPT },
+	{ "links_per_pkt", VQB_CT_FLOAT, PER_PKT, "IOVA API: dma_iova_link calls (policy iova; 0 elsewhere)",
+	  MET(links_per_pkt, VQB_CF_F64), NOOPT, .since = 4, .before = "" },
+	{ "unlinks_per_pkt", VQB_CT_FLOAT, PER_PKT, "IOVA API: dma_iova_unlink calls, one IOTLB flush each (policy iova; 0 elsewhere)",
+	  MET(unlinks_per_pkt, VQB_CF_F64), NOOPT, .since = 4, .before = "" },
+	{ "iotlb_flushes_per_pkt", VQB_CT_FLOAT, PER_PKT, "iommu: IOTLB flush operations (strict: one per unmap or unlink; "
+	  "lazy: one per flush-queue batch); empty: no IOMMU", MET(iotlb_flushes_per_pkt, VQB_CF_F64), NOOPT, .since = 4, .before = "" },
+	{ "iova_api", VQB_CT_STRING, "", "policy iova: 'iova' (the IOVA two-step API in use) or 'fallback: <why>' "
+	  "(dma_iova_try_alloc failed: dma_map per buffer, as the kernel's callers do); empty: other policies",
+	  MET(iova_api, VQB_CF_CHARS), NOOPT, .since = 4, .before = "" },
 	{ "kicks_per_pkt", VQB_CT_FLOAT, PER_PKT, "driver-to-device notifications", MET(kicks_per_pkt, VQB_CF_F64), NOOPT },
 	{ "calls_per_pkt", VQB_CT_FLOAT, PER_PKT, "device-to-driver notifications", MET(calls_per_pkt, VQB_CF_F64), NOOPT },
 	{ "tracking_bytes", VQB_CT_INT, "bytes", "policy records per descriptor and per chain (counted, every queue)", MET(tracking_bytes, VQB_CF_U64), NOOPT },

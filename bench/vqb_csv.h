@@ -25,6 +25,8 @@
  * late_writes_blocked
  * added; status may read "exhausted"; leaked_mappings counts only
  * mappings that hold a resource.
+ * Version 4 (issue 19, policy iova): iova_api, links_per_pkt,
+ * unlinks_per_pkt, iotlb_flushes_per_pkt added.
  */
 #ifndef VQB_CSV_H
 #define VQB_CSV_H
@@ -36,7 +38,7 @@
 
 #include "vqb.h"
 
-#define VQB_CSV_SCHEMA_VERSION 3
+#define VQB_CSV_SCHEMA_VERSION 4
 /* The oldest version the reader accepts. */
 #define VQB_CSV_SCHEMA_OLDEST 1
 

@@ -75,7 +75,10 @@ const struct vqb_option vqb_options[VQB_OPT_COUNT] = {
 	[VQB_OPT_POLICY] = { .name = "policy", .arg = VQB_ARG_NAME, .list = true, .metavar = "LIST",
 		.def = "full,compact,skip,premapped", .name_fn = vq_policy_name, .fallback = policy_fallback,
 		CFG(policy), .what = "tracking policy", .group = G_AXES,
-		.help = "DMA-address tracking policy (see README)" },
+		.help = "DMA-address tracking policy (see README: Policies)",
+		.note = "iova: the IOVA two-step API (one range per queue, buffers linked and unlinked\n"
+			"per packet, 8 bytes per chain); without an IOMMU it maps per buffer as the\n"
+			"kernel's callers do (CSV column iova_api says which)" },
 	[VQB_OPT_DMA] = { .name = "dma", .arg = VQB_ARG_NAME, .list = true, .metavar = "LIST",
 		.def = "identity", .name_fn = dma_backend_name, .fallback = dma_fallback,
 		CFG(dma), .what = "DMA backend", .group = G_AXES,

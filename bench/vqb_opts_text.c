@@ -143,6 +143,8 @@ const struct vqb_help_example vqb_help_examples[] = {
 	{ "vqbench", "the default study" },
 	{ "vqbench --layout split --policy full,skip --dma identity,iommu --unsafe-skip", NULL },
 	{ "vqbench --descs mix --queue-size 256,1024 --reps 10 --cores 2,3", NULL },
+	{ "vqbench --policy full,iova --dma iommu,identity --iommu strict,lazy,untrusted",
+	  "the IOVA two-step API beside per-descriptor records (README: Policies)" },
 	{ "vqbench --packets 1000000 --policy full --csv out.csv --quiet", NULL },
 	{ "vqbench --policy full,skip --json run.jsonl", "JSON Lines beside the CSV" },
 	{ "vqbench --queues 1,2,4,8 --device thread --cores 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15",

@@ -179,7 +179,7 @@ static void fmt_stat(char *buf, size_t len, const struct vqb_stat *s)
 enum { COL_MPPS, COL_NS, COL_CYCLES, COL_MAPS, COL_FOOT, NCOLS,
        COL_QMIN = NCOLS, COL_QMAX }; /* --queues: after Mpps, when a configuration has several */
 static const char *const col_head[NCOLS] = {
-	"Mpps", "ns/pkt", "cycles/pkt", "map+unmap/pkt", "footprint B",
+	"Mpps", "ns/pkt", "cycles/pkt", "DMA calls/pkt", "footprint B",
 };
 #define CELL_W 24
 
@@ -189,7 +189,9 @@ static double metric(const struct vqb_metrics *m, int col)
 	case COL_MPPS: return m->mpps;
 	case COL_NS: return m->ns_per_pkt;
 	case COL_CYCLES: return m->cycles_per_pkt;
-	case COL_MAPS: return m->maps_per_pkt + m->unmaps_per_pkt;
+	/* map + unmap, or the IOVA API's link + unlink (policy iova) */
+	case COL_MAPS: return m->maps_per_pkt + m->unmaps_per_pkt +
+			      (vqb_isset(m->links_per_pkt) ? m->links_per_pkt + m->unlinks_per_pkt : 0);
 	case COL_QMIN: return m->queue_mpps_min;
 	case COL_QMAX: return m->queue_mpps_max;
 	default: return (double)m->footprint_bytes;

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdalign.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,8 @@
 
 /* the --pages 2m fallback notice, once per process */
 static bool hugepage_notice_done;
+/* the --policy iova fallback notice, once per distinct reason */
+static char iova_notice_done[200];
 
 static struct dma_params dma_config(const struct vqb_config *c)
 {
@@ -242,6 +245,7 @@ struct q_run {
 	int driver_cpu;
 	int rc;          /* < 0: setup (set_up false) or run failed */
 	bool set_up;
+	bool setup_exhausted; /* setup failed because a DMA resource ran out */
 	char msg[512];
 };
 
@@ -254,6 +258,7 @@ struct mq_run {
 	struct vqb_perf perf;         /* queue 0's driver thread */
 	struct dma *dma;              /* the device's DMA state, shared by every queue
 					 (opened by the first setup, under setup_lock) */
+	bool flushes_apply;           /* its IOTLB flush counter means something (mq_teardown) */
 	struct q_run *q;
 };
 
@@ -286,6 +291,7 @@ static void queue_run(struct q_run *q)
 	if (abort)
 		return; /* the barrier is never used */
 	if (q->rc < 0) {
+		q->setup_exhausted = q->rc == -ENOSPC;
 		q->rc = -EINVAL;
 		if (s)
 			vqb_traffic_sync_fail(s);
@@ -506,6 +512,7 @@ static void mq_teardown(struct mq_run *mq, struct dma_counters *dend, struct vqb
 			vqb_traffic_teardown(mq->q[k].t, &mq->q[k].fin);
 	if (mq->dma)
 		vqb_traffic_dma_final(mq->dma, dfin);
+	mq->flushes_apply = mq->dma && dma_counter_applies(mq->dma, offsetof(struct dma_counters, iotlb_flushes));
 	dma_close(mq->dma);
 	mq_destroy_sync(mq);
 }
@@ -535,6 +542,7 @@ static void memory_used(const struct vqb_config *c, const struct vqb_mem_ops *as
 struct run_totals {
 	uint64_t packets, errors, lost, kicks, calls, tsc, payload;
 	uint64_t maps, unmaps, syncs, copied, leaked, stale, faults, reports, unmaintained;
+	uint64_t links, unlinks, flushes; /* the IOVA API's calls; IOTLB flushes */
 	uint64_t late_landed, late_blocked, late_remapped;
 	double t0, t1;   /* the first loop's start, the last one's end */
 };
@@ -549,6 +557,7 @@ static void run_totals(const struct vqb_config *c, const struct mq_run *mq, cons
 		.copied = dend->bytes_copied, .leaked = dfin->leaked_mappings, .stale = dfin->dma.stale_hits,
 		.faults = dfin->dma.faults, .reports = dfin->dma.debug_reports,
 		.unmaintained = dfin->unmaintained_lines,
+		.links = dend->iova_links, .unlinks = dend->iova_unlinks, .flushes = dend->iotlb_flushes,
 		.t0 = mq->q[0].r.t_start, .t1 = mq->q[0].r.t_end,
 	};
 	for (unsigned k = 0; k < mq->n; k++) {
@@ -564,6 +573,9 @@ static void run_totals(const struct vqb_config *c, const struct mq_run *mq, cons
 		s->unmaps -= q->d1.unmaps - q->d0.unmaps;
 		s->syncs -= q->d1.syncs_for_cpu + q->d1.syncs_for_device - q->d0.syncs_for_cpu - q->d0.syncs_for_device;
 		s->copied -= q->d1.bytes_copied - q->d0.bytes_copied;
+		s->links -= q->d1.iova_links - q->d0.iova_links;
+		s->unlinks -= q->d1.iova_unlinks - q->d0.iova_unlinks;
+		s->flushes -= q->d1.iotlb_flushes - q->d0.iotlb_flushes;
 		s->late_landed += q->r.late_writes_landed;
 		s->late_blocked += q->r.late_writes_blocked;
 		s->late_remapped += q->r.late_writes_remapped;
@@ -595,6 +607,24 @@ static void queue_rates(const struct mq_run *mq, double elapsed, struct vqb_metr
 	}
 }
 
+/* Policy iova: its calls, the IOTLB flushes, and whether it used the API
+ * (a notice, once per distinct reason, when it fell back). */
+static void iova_metrics(const struct vqb_config *c, const struct mq_run *mq, const struct run_totals *s,
+			 double pk, struct vqb_metrics *m)
+{
+	const struct vqb_traffic_final *fin0 = &mq->q[0].fin;
+	m->links_per_pkt = (double)s->links / pk;
+	m->unlinks_per_pkt = (double)s->unlinks / pk;
+	m->iotlb_flushes_per_pkt = mq->flushes_apply ? (double)s->flushes / pk : NAN;
+	snprintf(m->iova_api, sizeof(m->iova_api), "%s", fin0->iova_api);
+	if (!strncmp(fin0->iova_api, "fallback", 8) && strcmp(fin0->iova_api, iova_notice_done)) {
+		/* said once per distinct reason, and in the CSV column iova_api */
+		snprintf(iova_notice_done, sizeof(iova_notice_done), "%s", fin0->iova_api);
+		fprintf(stderr, "vqbench: notice: --policy iova on --dma %s: dma_iova_try_alloc failed, buffers are mapped "
+			"one by one as the kernel's callers do (%s; CSV column iova_api)\n", c->dma, fin0->iova_api);
+	}
+}
+
 /* The metrics row: every queue's packets over the common elapsed time,
  * from the first loop's start to the last one's end. */
 static void run_metrics(const struct vqb_config *c, const struct mq_run *mq, const struct run_totals *s,
@@ -614,6 +644,7 @@ static void run_metrics(const struct vqb_config *c, const struct mq_run *mq, con
 	m->unmaps_per_pkt = (double)s->unmaps / pk;
 	m->syncs_per_pkt = (double)s->syncs / pk;
 	m->bytes_copied_per_pkt = (double)s->copied / pk;
+	iova_metrics(c, mq, s, pk, m);
 	m->kicks_per_pkt = (double)s->kicks / pk;
 	m->calls_per_pkt = (double)s->calls / pk;
 	/* memory: counted by the allocator (dma_mem.h), every queue and the
@@ -741,9 +772,15 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	char qb[32];
 	for (unsigned k = 0; k < mq.n; k++)
 		if (!mq.q[k].set_up) {
-			snprintf(msg, len, "%s%s", qname(&mq, k, qb, sizeof(qb)), mq.q[k].msg);
+			/* a resource exhausted at setup (premapped's arena did not
+			 * fit the bounce pool or IOVA space) is a result, as in a run */
+			bool ex = mq.q[k].setup_exhausted;
+			if (ex)
+				snprintf(m->status, sizeof(m->status), "exhausted");
+			snprintf(msg, len, "%s%s%s", qname(&mq, k, qb, sizeof(qb)), ex ? "exhausted at setup "
+				 "(0 packets): " : "", mq.q[k].msg);
 			free(mq.q);
-			return -EINVAL;
+			return ex ? (c->unsafe_skip ? 0 : -ENOSPC) : -EINVAL;
 		}
 	memory_used(c, tp.mem, &mq, m);
 	struct run_totals s;

@@ -110,7 +110,9 @@ struct vqb_traffic_result {
 
 struct vqb_traffic;
 
-/** Build everything for p. @return 0 or -errno with a message in err. */
+/** Build everything for p. @return 0, -ENOSPC (a DMA resource ran out
+ * during setup: premapped mapping its arena; err names the resource, its
+ * size and use), or -1 with a message in err. */
 int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **out,
 		      char *err, size_t errlen);
 /** Run until `packets` complete (or `seconds` pass when packets == 0). */
@@ -149,6 +151,7 @@ struct vqb_traffic_final {
 	size_t page_bytes;           /* bytes per page backing the buffers (queue 0's arena) */
 	size_t arena_bytes;
 	size_t dma_mem_bytes;
+	char iova_api[200];          /* policy iova: queue 0's vq_track_iova_mode() */
 };
 void vqb_traffic_teardown(struct vqb_traffic *t, struct vqb_traffic_final *f);
 

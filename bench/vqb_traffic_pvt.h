@@ -65,6 +65,7 @@ struct vqb_traffic {
 	uint64_t errors, lost_bytes, kicks;
 	unsigned idle_map_failures; /* in a row, with nothing in flight */
 	bool exhausted;             /* the last of them was -ENOMEM: a DMA resource ran out */
+	bool setup_exhausted;       /* setup: a DMA resource ran out (premapped's arena) */
 	uint16_t rx_num_buffers; /* what the device writes into the RX header */
 	struct dev_vfio *vfio;          /* --device vfio:BDF: attached before the dma backend */
 	const struct dev_format *fmt;   /* NULL: dev_payload.h's numbered stream */

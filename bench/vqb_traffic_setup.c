@@ -223,14 +223,17 @@ static int queue_setup(struct vqb_traffic *t, struct queue *q, enum dev_queue ki
 		.arena = q->arena,
 		.arena_len = q->arena_len,
 		.buf_size = t->buf_size,
+		.max_chain = p->descs_hi, /* iova: sizes the range's windows */
 	};
 	if (p->shm) { /* the device reads indirect tables from the shared regions too */
 		tp.table_alloc = shm_table_alloc;
 		tp.table_free = shm_table_free;
 		tp.table_ctx = p->shm;
 	}
-	if ((rc = vq_track_create(q->vq, t->dma, &tp, &q->tr)) < 0)
+	if ((rc = vq_track_create(q->vq, t->dma, &tp, &q->tr)) < 0) {
+		t->setup_exhausted = rc == -ENOSPC; /* a DMA resource ran out mapping the arena */
 		return fail(err, errlen, "%s", vq_track_last_error());
+	}
 	return 0;
 }
 
@@ -388,8 +391,9 @@ int vqb_traffic_setup(const struct vqb_traffic_params *p, struct vqb_traffic **o
 	engine_params(t, p);
 	if (buffer_sizes(t, err, errlen) < 0 || reserve_straddling(t, err, errlen) < 0 ||
 	    open_dma(t, err, errlen) < 0 || open_device(t, err, errlen) < 0) {
+		int ret = t->setup_exhausted ? -ENOSPC : -1;
 		vqb_traffic_teardown(t, NULL);
-		return -1;
+		return ret;
 	}
 	*out = t;
 	return 0;
@@ -428,6 +432,10 @@ static void queue_teardown(const struct vqb_traffic_params *p, struct queue *q,
 			sum->skipped_unmaps += st.skipped_unmaps;
 			sum->readback_errors += st.readback_errors;
 			sum->tracked_chains += st.tracked_chains;
+			sum->links += st.links;
+			sum->unlinks += st.unlinks;
+			sum->iova_syncs += st.iova_syncs;
+			sum->ranges += st.ranges;
 			if (!sum->first_tracked_chain)
 				sum->first_tracked_chain = st.first_tracked_chain;
 		}
@@ -470,6 +478,8 @@ void vqb_traffic_teardown(struct vqb_traffic *t, struct vqb_traffic_final *f)
 		f->page_bytes = 4096;
 		if (t->q[0].pool && t->p.mem->page_of)
 			f->page_bytes = t->p.mem->page_of(t->q[0].arena, t->p.mem->ctx);
+		if (t->q[0].tr)
+			snprintf(f->iova_api, sizeof(f->iova_api), "%s", vq_track_iova_mode(t->q[0].tr));
 		/* live: adaptive allocates its records once a chain needs them */
 		if (t->q[0].tr)
 			vq_track_footprint_live(t->q[0].tr, &f->fp);

@@ -236,7 +236,7 @@ static int serve_queue(struct dev *d, enum dev_queue qi)
 {
 	struct vq_dev *q = d->q[qi];
 	uint32_t budget = d->p.budget ? d->p.budget : 64;
-	int done = 0;
+	int done = 0, served = 0; /* served: done but too-long chains */
 
 	if (!q)
 		return 0;
@@ -246,17 +246,22 @@ static int serve_queue(struct dev *d, enum dev_queue qi)
 			break;
 		uint32_t len;
 		if (__builtin_expect(rc < 0, 0)) {
-			if (rc != -E2BIG)
+			if (rc != -E2BIG) {
+				d->c.pkts[qi] += (uint64_t)served;
 				return pop_failed(d, qi, rc);
+			}
 			len = too_long(d, qi); /* consumed: pushed below, not served */
 		} else {
 			len = qi == DEV_Q_TX ? (serve_tx(d, &d->chain), 0u) : serve_rx(d, &d->chain);
+			served++;
 		}
-		if (vq_dev_push(q, &d->chain, len) < 0)
+		if (vq_dev_push(q, &d->chain, len) < 0) {
+			d->c.pkts[qi] += (uint64_t)served;
 			return push_failed(d, qi, len);
-		d->c.pkts[qi] += rc > 0; /* served, not a too-long chain */
+		}
 		done++;
 	}
+	d->c.pkts[qi] += (uint64_t)served; /* once per poll, not per chain */
 	if (done && vq_dev_publish(q) == 1)
 		d->c.calls++;
 	return done;
@@ -413,8 +418,10 @@ int dev_open(const struct dev_params *p, struct dev **out)
 		if (!p->ring[q])
 			continue;
 		rc = vq_dev_create(&p->cfg, p->ring[q], dev_translate, p->dma, &d->q[q]);
-		if (rc == 0)
+		if (rc == 0) {
 			vq_dev_set_batch_used(d->q[q], p->batch_used);
+			vq_dev_set_translate_identity(d->q[q], dma_translate_is_identity(p->dma));
+		}
 	}
 	if (rc < 0) {
 		dev_close(d);

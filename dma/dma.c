@@ -18,8 +18,10 @@
 #include "dma_mem.h"
 #include "dma_pvt.h"
 
-_Static_assert(sizeof(struct dma_counters) == DMA_C_N * sizeof(uint64_t),
-	       "DMA_COUNTER_LIST must list every field of struct dma_counters");
+_Static_assert(sizeof(struct dma_counters) == (DMA_C_N + DMA_C_IOVA_N) * sizeof(uint64_t),
+	       "DMA_COUNTER_LIST and the IOVA API's four must be every field of struct dma_counters");
+_Static_assert(offsetof(struct dma_counters, iova_links) == DMA_C_IOVA_FIRST * sizeof(uint64_t),
+	       "the IOVA API's counters follow DMA_COUNTER_LIST");
 #define DMA_X(n)                                                               \
 	_Static_assert(offsetof(struct dma_counters, n) ==                     \
 			       DMA_C_##n * sizeof(uint64_t),                   \
@@ -209,6 +211,7 @@ int dma_open(const char *name, const struct dma_params *p, struct dma **out)
 		dma_mem_free(DMA_MEM_DMA, d, ops->size);
 		return r;
 	}
+	d->fast_va = d->fast_va && !d->shared && !d->p.fail_map_at;
 	*out = d;
 	return 0;
 }
@@ -230,19 +233,64 @@ int dma_register(struct dma *d, void *base, size_t len)
 	return d->ops->reg ? d->ops->reg(d, base, len) : 0;
 }
 
-int dma_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
+/* A counter of a device with one queue (fast_va): its one writer's add,
+ * without dma_ctr_add's test of d->shared. */
+static inline void dma_ctr_add1(struct dma *d, enum dma_ctr c)
+{
+	uint64_t v = atomic_load_explicit(&d->ctr[c], memory_order_relaxed);
+	atomic_store_explicit(&d->ctr[c], v + 1, memory_order_relaxed);
+}
+
+/* A mapping of one queue's device that is now live: live and peak_live
+ * (single writer, see dma_pvt.h). */
+static inline void dma_live_inc(struct dma *d)
+{
+	uint64_t live = atomic_load_explicit(&d->ctr[DMA_C_live], memory_order_relaxed) + 1;
+	atomic_store_explicit(&d->ctr[DMA_C_live], live, memory_order_relaxed);
+	if (live > atomic_load_explicit(&d->ctr[DMA_C_peak_live], memory_order_relaxed))
+		atomic_store_explicit(&d->ctr[DMA_C_peak_live], live, memory_order_relaxed);
+}
+
+/* cpu not NULL, len not 0, [cpu, cpu + len) not wrapping, dir valid. The
+ * first three in one compare: len - 1 < 2^64 - cpu holds exactly when
+ * cpu != 0, len != 0 and cpu + len - 1 does not wrap. */
+static inline bool dma_map_args_ok(const void *cpu, size_t len, enum dma_dir dir)
+{
+	return len - 1 < -(uintptr_t)cpu && dma_dir_valid(dir);
+}
+
+/* Out of line: dma_map stays small enough to inline into its callers. */
+static __attribute__((noinline)) int dma_map_slow(struct dma *d, void *cpu, size_t len,
+						  enum dma_dir dir, uint64_t *iova);
+
+__attribute__((always_inline)) inline int dma_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 	    uint64_t *iova)
 {
+	/* fast_va (dma_open): what the backend's map would do, with the same
+	 * argument checks and counters; a bad argument takes the full path
+	 * for its error */
+	if (d->fast_va && dma_map_args_ok(cpu, len, dir)) {
+		*iova = (uintptr_t)cpu;
+		dma_ctr_add1(d, DMA_C_maps);
+		dma_live_inc(d);
+		return 0;
+	}
+	return dma_map_slow(d, cpu, len, dir, iova);
+}
+
+static int dma_map_slow(struct dma *d, void *cpu, size_t len, enum dma_dir dir, uint64_t *iova)
+{
 	int r;
-	uint64_t call, at = d->p.fail_map_at;
-	if (d->shared) {
+	uint64_t call = 0, at = d->p.fail_map_at;
+	if (!at) {
+		/* no failure to inject: the call count is not needed */
+	} else if (d->shared) {
 		call = atomic_fetch_add_explicit(&d->map_calls, 1, memory_order_relaxed) + 1;
 	} else { /* one driver thread: no locked instruction */
 		call = atomic_load_explicit(&d->map_calls, memory_order_relaxed) + 1;
 		atomic_store_explicit(&d->map_calls, call, memory_order_relaxed);
 	}
-	if (!cpu || !len || !dma_dir_valid(dir) ||
-	    (uintptr_t)cpu + len - 1 < (uintptr_t)cpu)
+	if (!dma_map_args_ok(cpu, len, dir))
 		r = dma_err(d, -EINVAL, "map: bad argument cpu %p len %zu dir %d",
 			    cpu, len, (int)dir);
 	else if (at && call >= at &&
@@ -269,13 +317,28 @@ int dma_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 			;
 		return 0;
 	}
-	dma_ctr_add(d, DMA_C_live, 1);
-	if (dma_ctr_get(d, DMA_C_live) > dma_ctr_get(d, DMA_C_peak_live))
-		dma_ctr_add(d, DMA_C_peak_live, 1);
+	dma_live_inc(d);
 	return 0;
 }
 
-int dma_unmap(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir)
+static __attribute__((noinline)) int dma_unmap_slow(struct dma *d, uint64_t iova, size_t len,
+						    enum dma_dir dir);
+
+__attribute__((always_inline)) inline int dma_unmap(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir)
+{
+	/* fast_va (dma_open): the backend's unmap does nothing; the same
+	 * checks and counters (one queue: no other writer of live) */
+	if (d->fast_va && len && dma_dir_valid(dir)) {
+		dma_ctr_add1(d, DMA_C_unmaps);
+		uint64_t live = dma_ctr_get(d, DMA_C_live);
+		if (live)
+			atomic_store_explicit(&d->ctr[DMA_C_live], live - 1, memory_order_relaxed);
+		return 0;
+	}
+	return dma_unmap_slow(d, iova, len, dir);
+}
+
+static int dma_unmap_slow(struct dma *d, uint64_t iova, size_t len, enum dma_dir dir)
 {
 	if (!len || !dma_dir_valid(dir))
 		return dma_err(d, -EINVAL,
@@ -319,10 +382,15 @@ void *dma_translate(struct dma *d, uint64_t iova, size_t len,
 {
 	void *p = NULL;
 	if (len && dma_dir_valid(access) && iova + len - 1 >= iova)
-		p = d->ops->translate(d, iova, len, access);
+		p = d->va_translate ? (void *)(uintptr_t)iova : d->ops->translate(d, iova, len, access);
 	if (!p)
 		dma_ctr_add(d, DMA_C_faults, 1); /* device thread's counter */
 	return p;
+}
+
+bool dma_translate_is_identity(const struct dma *d)
+{
+	return d->va_translate;
 }
 
 unsigned dma_need_unmap_reason(const struct dma *d)

@@ -138,6 +138,11 @@ struct dma_counters {
 	uint64_t stale_hits;          /* iommu lazy: device used an unmapped IOVA via a stale IOTLB entry */
 	uint64_t debug_reports;       /* debug: misuse reports */
 	uint64_t mem_bytes;           /* the backend's own memory (tables, pools) */
+	/* the IOVA two-step API (dma_iova_*): */
+	uint64_t iova_links;          /* dma_iova_link calls that linked */
+	uint64_t iova_unlinks;        /* dma_iova_unlink calls (dma_iova_destroy's included) */
+	uint64_t iova_syncs;          /* dma_iova_sync calls (iommu_sync_map) */
+	uint64_t iova_ranges;         /* ranges allocated now (dma_iova_try_alloc less frees) */
 };
 
 struct dma;
@@ -193,6 +198,13 @@ void dma_sync_for_device(struct dma *d, uint64_t iova, size_t len,
 void *dma_translate(struct dma *d, uint64_t iova, size_t len,
 		    enum dma_dir access);
 
+/** Whether translate gives back the device address itself as the pointer
+ * for every range it accepts (no IOMMU, IOVA = virtual address: identity).
+ * A device may then use the address directly and call dma_translate() only
+ * for a range it would refuse (empty, or wrapping the address space), so
+ * that the refusal is still counted in `faults`. */
+bool dma_translate_is_identity(const struct dma *d);
+
 /** Whether unmapping the mappings made so far does anything. */
 bool dma_need_unmap(const struct dma *d);
 /** Why (DMA_R_* bitmask); 0 when dma_need_unmap() is false. */
@@ -222,6 +234,74 @@ void dma_get_props(const struct dma *d, struct dma_props *p);
  * offsetof(struct dma_counters, field). false: the field stays 0 and a
  * report should show it as not measured, not as 0. */
 bool dma_counter_applies(const struct dma *d, size_t offset);
+
+/* ---- The IOVA two-step API (upstream Linux: dma_iova_try_alloc and friends,
+ * drivers/iommu/dma-iommu.c) ----
+ *
+ * A driver allocates one IOVA range up front and then links buffers into
+ * it at offsets it chooses, syncs the IOTLB once per batch of links, and
+ * unlinks ranges of it; the range is freed at the end. Only a device
+ * behind a DMA-translating IOMMU domain has it: on dma-direct (no IOMMU,
+ * passthrough) and on backends outside the kernel's DMA API (vfio) the
+ * allocation fails and the caller maps per buffer (dma_map), as the
+ * kernel's callers do.
+ *
+ * Model choices, against upstream:
+ *   - link: a buffer not aligned to the 4 KiB granule is linked at a
+ *     granule-aligned offset with its in-granule offset kept (device
+ *     address = range + offset + that offset). Upstream accepts an
+ *     unaligned start only at offset 0 of the state (WARN, -EIO
+ *     otherwise), so a driver with one range per queue must place each
+ *     buffer's granules itself; the model does it for it.
+ *   - untrusted device: where upstream bounces (dev_use_swiotlb() and the
+ *     buffer's start or length not granule-aligned), the model bounces the
+ *     whole buffer into granule-aligned bounce slots (as its dma_map does);
+ *     upstream bounces only the partial head and tail granules and links
+ *     the aligned middle directly, so for buffers over 4 KiB the model
+ *     copies more bytes than upstream.
+ *   - unlink: the PTEs are cleared and the IOTLB invalidated at once
+ *     (iommu_iotlb_sync), strict or lazy domain alike: upstream queues only
+ *     what dma_iova_destroy frees, never an unlink's invalidation.
+ *   - dma_iova_sync: iommu_sync_map; counted (a page-table write is
+ *     visible to this software IOMMU when it is made). */
+struct dma_iova_state {
+	uint64_t addr; /* device address of the range's start */
+	uint64_t size; /* bytes (whole granules); 0: not in use (dma_use_iova false) */
+};
+
+static inline bool dma_use_iova(const struct dma_iova_state *st)
+{
+	return st->size != 0;
+}
+
+/** Allocate an IOVA range of size bytes (rounded up to 4 KiB granules)
+ * for the IOVA API. @return 0 (st filled), -EOPNOTSUPP (the device has no
+ * IOVA API: dma-direct, passthrough, vfio, debug; reason in
+ * dma_last_error()), -ENOMEM (the IOVA space has no room: the resource, its
+ * size and use in dma_last_error()). On failure st is zeroed (dma_use_iova
+ * false) and the caller maps per buffer: the kernel's dma_iova_try_alloc
+ * returns false in both cases. */
+int dma_iova_try_alloc(struct dma *d, struct dma_iova_state *st, size_t size);
+/** Free a range with nothing linked in it: the kernel's dma_iova_free
+ * (named apart from this model's IOVA allocator, dma_iova_free in dma_pvt.h). */
+void dma_iova_range_free(struct dma *d, struct dma_iova_state *st);
+/** Link len bytes at cpu into the range at offset (a multiple of 4 KiB)
+ * for dir, without IOTLB sync; *dev_addr receives the device address.
+ * @return granules of the range used (>= 1), -EINVAL (offset not aligned,
+ * the buffer runs past the range), -ENOMEM (untrusted: bounce pool full). */
+int dma_iova_link(struct dma *d, struct dma_iova_state *st, void *cpu, size_t offset,
+		  size_t len, enum dma_dir dir, uint64_t *dev_addr);
+/** Sync the IOTLB for [offset, offset + len) after links (iommu_sync_map). */
+int dma_iova_sync(struct dma *d, struct dma_iova_state *st, size_t offset, size_t len);
+/** Unlink [offset, offset + len) of the range (whole granules): bounced
+ * granules are copied back (dir FROM_DEVICE) and freed, the PTEs cleared,
+ * the IOTLB invalidated (one flush). The IOVA stays the range's. */
+void dma_iova_unlink(struct dma *d, struct dma_iova_state *st, size_t offset, size_t len,
+		     enum dma_dir dir);
+/** Unlink the first mapped_len bytes (0: none) and free the range; a lazy
+ * domain queues the IOVA for its next flush instead of invalidating now. */
+void dma_iova_destroy(struct dma *d, struct dma_iova_state *st, size_t mapped_len,
+		      enum dma_dir dir);
 
 #ifdef __cplusplus
 }

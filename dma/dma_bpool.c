@@ -392,3 +392,25 @@ int dma_direct_init(struct dma *d, struct dma_direct *db, bool hint_below_mask)
 	return dma_err(d, -ENOMEM, "no free place for a bounce pool of %zu "
 		       "bytes under mask_bits %u", bytes, p->mask_bits);
 }
+
+int dma_bpool_unmap_head(struct dma *d, struct dma_bpool *bp, void *slot, bool copy_back)
+{
+	size_t off = (size_t)((uint8_t *)slot - bp->base);
+	size_t i = off >> DMA_BSLOT_SHIFT;
+	struct dma_barea *ar = bpool_area_of(bp, i);
+	/* read the head's length and direction under its area's lock; the
+	 * mapping is this thread's, so they cannot change before the unmap */
+	dma_lock(d->shared, &ar->lock);
+	bool live = !(off & (DMA_BSLOT_SIZE - 1)) && bit_get(bp->used, i);
+	bool head = live && bp->meta[i].is_head;
+	size_t len = head ? bp->meta[i].len : 0;
+	enum dma_dir dir = head ? (enum dma_dir)bp->meta[i].dir : DMA_TO_DEVICE;
+	dma_unlock(d->shared, &ar->lock);
+	if (live && !head)
+		return 0; /* a later granule of a mapping: its head gives it back */
+	if (!head)
+		return dma_err(d, -EINVAL, "unlink of bounce slot 0x%llx: not in a live bounce mapping",
+			       (unsigned long long)(uintptr_t)slot);
+	int r = dma_bpool_unmap(d, bp, slot, len, dir, copy_back);
+	return r < 0 ? r : 1;
+}

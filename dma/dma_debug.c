@@ -4,11 +4,17 @@
  * default identity) and checks every use, the way CONFIG_DMA_API_DEBUG
  * (kernel/dma/debug.c) does.
  *
- * Entries: every live mapping is an entry in an open-addressing hash table
- * keyed by IOVA, at most half full. It starts with room for
- * params.debug_entries (default 65536, the kernel's preallocation) and
- * doubles when full, as dma_entry_alloc() grows its pool
- * (dma_debug_create_entries()). When it cannot grow (no memory, or past
+ * Entries: every live mapping is an entry from a pool, on the list of its
+ * hash bucket, as kernel/dma/debug.c keeps them: 16384 buckets (HASH_SIZE)
+ * hashed on the device address (hash_fn), here on its bits from 6 up (64
+ * bytes of address per bucket; the kernel takes bits from 13 up, 8 KiB,
+ * too coarse for a ring's small buffers). A lookup by address walks its bucket
+ * (bucket_find_exact); a lookup of an address inside a mapping walks back
+ * one bucket at a time from the address's (bucket_find_contain), here no
+ * further than the longest mapping seen so far can reach (the kernel stops
+ * at address 0). The pool starts with params.debug_entries (default 65536,
+ * the kernel's preallocation) and doubles when empty, as dma_entry_alloc()
+ * grows it (dma_debug_create_entries()). When it cannot grow (no memory, or past
  * params.debug_entries_max), debugging disables itself, as the kernel's
  * "debugging out of memory - disabling" does: one notice on stderr and in
  * dma_last_error(), counted in debug_reports; from then on nothing is
@@ -49,10 +55,18 @@
 #define DBG_PREALLOC (1u << 16) /* entries at open: PREALLOC_DMA_DEBUG_ENTRIES */
 #define DBG_RECENT 256u       /* unmapped IOVAs remembered */
 #define DBG_PRINT_MAX 16u     /* leak lines printed at close */
+#define DBG_HASH_SIZE 16384u  /* buckets: HASH_SIZE */
+#define DBG_HASH_SHIFT 6      /* 64 bytes of address per bucket (the kernel's
+				 HASH_FN_SHIFT is 13: 8 KiB, which puts a
+				 virtqueue's dense small buffers, 64..128 per
+				 8 KiB, on one list and makes every exact
+				 lookup walk it) */
+#define DBG_NIL UINT32_MAX
 
 struct dbg_ent {
 	uint64_t iova;
 	uint32_t len;
+	uint32_t next; /* next on its bucket's list, or on the free list */
 	uint8_t dir;
 	uint8_t used;
 };
@@ -61,17 +75,19 @@ struct dma_debug {
 	struct dma d;
 	struct dma *inner;
 	pthread_mutex_t lock;
-	struct dbg_ent *tab; /* cap slots: room for cap / 2 entries */
+	struct dbg_ent *ents; /* the pool: cap entries */
 	size_t cap, n;
-	bool disabled;       /* could not grow: nothing checked any more */
+	uint32_t free;        /* free list head */
+	uint32_t *bucket;     /* DBG_HASH_SIZE list heads */
+	uint64_t max_len;     /* longest mapping tracked so far */
+	bool disabled;        /* could not grow: nothing checked any more */
 	uint64_t recent[DBG_RECENT];
 	unsigned recent_pos;
 };
 
-static size_t dbg_hash(const struct dma_debug *dbg, uint64_t iova)
+static uint32_t dbg_hash(uint64_t iova)
 {
-	uint64_t h = iova * 0x9e3779b97f4a7c15ull;
-	return (size_t)(h >> 20) & (dbg->cap - 1);
+	return (uint32_t)(iova >> DBG_HASH_SHIFT) & (DBG_HASH_SIZE - 1);
 }
 
 /* A report: count it, set the thread's last error, return err. */
@@ -96,15 +112,20 @@ static int debug_open(struct dma *d)
 		return dma_err(d, -EINVAL, "debug_entries %llu: at most 2^30",
 			       (unsigned long long)want);
 	}
-	dbg->cap = 2;
-	while (dbg->cap / 2 < want)
-		dbg->cap <<= 1;
-	dbg->tab = dma_zalloc(d, dbg->cap * sizeof(*dbg->tab));
-	if (!dbg->tab) {
+	dbg->cap = (size_t)want;
+	dbg->ents = dma_zalloc(d, dbg->cap * sizeof(*dbg->ents));
+	dbg->bucket = dma_zalloc(d, DBG_HASH_SIZE * sizeof(*dbg->bucket));
+	if (!dbg->ents || !dbg->bucket) {
+		dma_free(d, dbg->ents, dbg->cap * sizeof(*dbg->ents));
+		dma_free(d, dbg->bucket, DBG_HASH_SIZE * sizeof(*dbg->bucket));
 		dma_close(dbg->inner);
-		return dma_err(d, -ENOMEM, "cannot allocate %zu entries",
-			       dbg->cap / 2);
+		return dma_err(d, -ENOMEM, "cannot allocate %zu entries", dbg->cap);
 	}
+	for (uint32_t b = 0; b < DBG_HASH_SIZE; b++)
+		dbg->bucket[b] = DBG_NIL;
+	for (size_t i = 0; i < dbg->cap; i++)
+		dbg->ents[i].next = i + 1 < dbg->cap ? (uint32_t)(i + 1) : DBG_NIL;
+	dbg->free = 0;
 	pthread_mutex_init(&dbg->lock, NULL);
 	d->applies = DMA_CBITS_COMMON | DMA_CBIT(debug_reports) |
 		     dbg->inner->applies;
@@ -117,7 +138,7 @@ static void debug_close(struct dma *d)
 	unsigned leaks = 0;
 	uint64_t first = 0;
 	for (size_t i = 0; i < dbg->cap && !dbg->disabled; i++) {
-		const struct dbg_ent *e = &dbg->tab[i];
+		const struct dbg_ent *e = &dbg->ents[i];
 		if (!e->used)
 			continue;
 		if (!leaks++)
@@ -137,27 +158,32 @@ static void debug_close(struct dma *d)
 			   "iova 0x%llx)", leaks, (unsigned long long)first);
 	dma_ctr_add_shared(d, DMA_C_debug_reports, leaks ? leaks - 1 : 0);
 	pthread_mutex_destroy(&dbg->lock);
-	dma_free(d, dbg->tab, dbg->cap * sizeof(*dbg->tab));
+	dma_free(d, dbg->ents, dbg->cap * sizeof(*dbg->ents));
+	dma_free(d, dbg->bucket, DBG_HASH_SIZE * sizeof(*dbg->bucket));
 	dma_close(dbg->inner);
 }
 
-/* Insert without growing (room is there). Under the lock. */
+/* Insert from the free list (an entry is there). Under the lock. */
 static void dbg_insert(struct dma_debug *dbg, const struct dbg_ent *e)
 {
-	size_t i = dbg_hash(dbg, e->iova);
-	while (dbg->tab[i].used)
-		i = (i + 1) & (dbg->cap - 1);
-	dbg->tab[i] = *e;
+	uint32_t i = dbg->free, b = dbg_hash(e->iova);
+	dbg->free = dbg->ents[i].next;
+	dbg->ents[i] = *e;
+	dbg->ents[i].next = dbg->bucket[b];
+	dbg->bucket[b] = i;
 	dbg->n++;
+	if (e->len > dbg->max_len)
+		dbg->max_len = e->len;
 }
 
-/* The table is half full: double it (dma_debug_create_entries()). When it
- * cannot, debugging turns itself off with a notice. Under the lock. */
+/* The pool is empty: double it (dma_debug_create_entries()); entries keep
+ * their indices, so the bucket lists stand. When it cannot, debugging
+ * turns itself off with a notice. Under the lock. */
 static void dbg_grow(struct dma_debug *dbg)
 {
 	size_t cap = dbg->cap * 2;
 	const uint64_t max = dbg->d.p.debug_entries_max;
-	struct dbg_ent *t = max && cap / 2 > max ? NULL :
+	struct dbg_ent *t = (max && cap > max) || cap > DBG_NIL ? NULL :
 			    dma_zalloc(&dbg->d, cap * sizeof(*t));
 	if (!t) {
 		dbg->disabled = true;
@@ -169,15 +195,13 @@ static void dbg_grow(struct dma_debug *dbg)
 			   "entries - disabling", dbg->n);
 		return;
 	}
-	struct dbg_ent *old = dbg->tab;
-	size_t ocap = dbg->cap;
-	dbg->tab = t;
+	memcpy(t, dbg->ents, dbg->cap * sizeof(*t));
+	for (size_t i = dbg->cap; i < cap; i++)
+		t[i].next = i + 1 < cap ? (uint32_t)(i + 1) : dbg->free;
+	dbg->free = (uint32_t)dbg->cap;
+	dma_free(&dbg->d, dbg->ents, dbg->cap * sizeof(*t));
+	dbg->ents = t;
 	dbg->cap = cap;
-	dbg->n = 0;
-	for (size_t i = 0; i < ocap; i++)
-		if (old[i].used)
-			dbg_insert(dbg, &old[i]);
-	dma_free(&dbg->d, old, ocap * sizeof(*old));
 }
 
 static int debug_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
@@ -189,32 +213,26 @@ static int debug_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 		return r;
 	/* from here on the mapping stands, whatever debugging can do */
 	pthread_mutex_lock(&dbg->lock);
-	if (!dbg->disabled && dbg->n + 1 > dbg->cap / 2)
+	if (!dbg->disabled && dbg->free == DBG_NIL)
 		dbg_grow(dbg);
 	if (!dbg->disabled && len <= UINT32_MAX)
-		dbg_insert(dbg, &(struct dbg_ent){ *iova, (uint32_t)len, (uint8_t)dir, 1 });
+		dbg_insert(dbg, &(struct dbg_ent){ .iova = *iova, .len = (uint32_t)len, .dir = (uint8_t)dir, .used = 1 });
 	pthread_mutex_unlock(&dbg->lock);
 	return 0;
 }
 
-/* Remove slot i keeping every probe chain unbroken (backward shift). */
-static void dbg_remove(struct dma_debug *dbg, size_t i)
+/* Take entry i, whose predecessor on its bucket list is prev (DBG_NIL: the
+ * head), off the list onto the free list. Under the lock. */
+static void dbg_remove(struct dma_debug *dbg, uint32_t i, uint32_t prev)
 {
-	size_t j = i;
-	dbg->tab[i].used = 0;
-	for (;;) {
-		j = (j + 1) & (dbg->cap - 1);
-		if (!dbg->tab[j].used)
-			break;
-		size_t h = dbg_hash(dbg, dbg->tab[j].iova);
-		/* Move j into the hole i unless its home lies in (i, j]. */
-		bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
-		if (stays)
-			continue;
-		dbg->tab[i] = dbg->tab[j];
-		dbg->tab[j].used = 0;
-		i = j;
-	}
+	struct dbg_ent *e = &dbg->ents[i];
+	if (prev == DBG_NIL)
+		dbg->bucket[dbg_hash(e->iova)] = e->next;
+	else
+		dbg->ents[prev].next = e->next;
+	e->used = 0;
+	e->next = dbg->free;
+	dbg->free = i;
 	dbg->n--;
 }
 
@@ -228,13 +246,14 @@ static int debug_unmap(struct dma *d, uint64_t iova, size_t len,
 		pthread_mutex_unlock(&dbg->lock);
 		return dma_unmap(dbg->inner, iova, len, dir);
 	}
-	for (size_t i = dbg_hash(dbg, iova); dbg->tab[i].used;
-	     i = (i + 1) & (dbg->cap - 1)) {
-		struct dbg_ent *e = &dbg->tab[i];
+	/* bucket_find_exact(): the entry of this address, length, direction */
+	for (uint32_t i = dbg->bucket[dbg_hash(iova)], prev = DBG_NIL; i != DBG_NIL;
+	     prev = i, i = dbg->ents[i].next) {
+		struct dbg_ent *e = &dbg->ents[i];
 		if (e->iova != iova)
 			continue;
 		if (e->len == len && e->dir == (uint8_t)dir) {
-			dbg_remove(dbg, i);
+			dbg_remove(dbg, i, prev);
 			dbg->recent[dbg->recent_pos++ % DBG_RECENT] = iova;
 			pthread_mutex_unlock(&dbg->lock);
 			return dma_unmap(dbg->inner, iova, len, dir);
@@ -274,16 +293,16 @@ static bool dbg_covers(const struct dbg_ent *e, uint64_t iova, size_t len)
 }
 
 /* A live mapping containing [iova, iova+len), one that allows `access` if
- * several do (duplicates): the exact start first, then (device access at an
- * offset) a scan of the whole table. Under the lock. */
+ * several do (duplicates): the exact start first (its bucket), then
+ * (device access at an offset) the buckets from the address's back as far
+ * as the longest mapping reaches (bucket_find_contain). Under the lock. */
 static const struct dbg_ent *dbg_find_range(const struct dma_debug *dbg,
 					    uint64_t iova, size_t len,
 					    enum dma_dir access)
 {
 	const struct dbg_ent *any = NULL;
-	for (size_t i = dbg_hash(dbg, iova); dbg->tab[i].used;
-	     i = (i + 1) & (dbg->cap - 1)) {
-		const struct dbg_ent *e = &dbg->tab[i];
+	for (uint32_t i = dbg->bucket[dbg_hash(iova)]; i != DBG_NIL; i = dbg->ents[i].next) {
+		const struct dbg_ent *e = &dbg->ents[i];
 		if (e->iova != iova || !dbg_covers(e, iova, len))
 			continue;
 		if (dma_dir_allows((enum dma_dir)e->dir, access))
@@ -292,13 +311,20 @@ static const struct dbg_ent *dbg_find_range(const struct dma_debug *dbg,
 	}
 	if (any)
 		return any;
-	for (size_t i = 0; i < dbg->cap; i++) {
-		const struct dbg_ent *e = &dbg->tab[i];
-		if (!dbg_covers(e, iova, len))
-			continue;
-		if (dma_dir_allows((enum dma_dir)e->dir, access))
-			return e;
-		any = e;
+	/* a mapping holding iova starts within max_len - 1 bytes below it */
+	uint64_t lo = dbg->max_len && iova >= dbg->max_len - 1 ? iova - (dbg->max_len - 1) : 0;
+	uint64_t nb = (iova >> DBG_HASH_SHIFT) - (lo >> DBG_HASH_SHIFT) + 1;
+	if (nb > DBG_HASH_SIZE)
+		nb = DBG_HASH_SIZE;
+	for (uint64_t k = 0, a = iova; k < nb; k++, a -= (uint64_t)1 << DBG_HASH_SHIFT) {
+		for (uint32_t i = dbg->bucket[dbg_hash(a)]; i != DBG_NIL; i = dbg->ents[i].next) {
+			const struct dbg_ent *e = &dbg->ents[i];
+			if (!dbg_covers(e, iova, len))
+				continue;
+			if (dma_dir_allows((enum dma_dir)e->dir, access))
+				return e;
+			any = e;
+		}
 	}
 	return any;
 }

@@ -20,7 +20,11 @@ struct dma_identity {
 static int identity_open(struct dma *d)
 {
 	struct dma_identity *id = DMA_PRIV(struct dma_identity, d);
-	return dma_direct_init(d, &id->db, true);
+	int r = dma_direct_init(d, &id->db, true);
+	/* nothing can bounce: map is the CPU address, unmap a no-op */
+	d->fast_va = r == 0 && !id->db.on;
+	d->va_translate = true;
+	return r;
 }
 
 static void identity_close(struct dma *d)

@@ -122,7 +122,27 @@ struct dma_iommu {
 	_Atomic uint64_t flush_seq;
 	/* device thread */
 	_Alignas(64) struct iommu_dev dev;
+	/* the IOVA API's counters (driver threads; dma_ctr_add's rules) */
+	_Alignas(64) _Atomic uint64_t iova_ctr[DMA_C_IOVA_N];
 };
+
+enum { IOVA_LINKS, IOVA_UNLINKS, IOVA_SYNCS, IOVA_RANGES };
+
+static void iova_ctr_add(struct dma *d, unsigned c, int64_t n)
+{
+	_Atomic uint64_t *p = &DMA_PRIV(struct dma_iommu, d)->iova_ctr[c];
+	if (d->shared) { /* several queues: a relaxed add (a counter orders nothing) */
+		atomic_fetch_add_explicit(p, (uint64_t)n, memory_order_relaxed);
+		return;
+	}
+	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + (uint64_t)n,
+			      memory_order_relaxed);
+}
+
+static uint64_t iova_ctr_get(const struct dma *d, unsigned c)
+{
+	return atomic_load_explicit(&DMA_CPRIV(struct dma_iommu, d)->iova_ctr[c], memory_order_relaxed);
+}
 
 static int iommu_open(struct dma *d)
 {
@@ -507,18 +527,154 @@ static bool iommu_need_sync(const struct dma *d, uint64_t iova)
 	return dma_dev_bounced(d);
 }
 
-/* Each mapping holds an IOVA (an untrusted one's bounce slot too);
- * passthrough mappings hold nothing. */
+/* Each mapping holds an IOVA (an untrusted one's bounce slot too), and
+ * so does each IOVA-API range; passthrough mappings hold nothing. */
 static uint64_t iommu_held(const struct dma *d)
 {
-	return d->p.passthrough ? 0 : dma_ctr_get(d, DMA_C_live);
+	return d->p.passthrough ? 0 : dma_ctr_get(d, DMA_C_live) + iova_ctr_get(d, IOVA_RANGES);
+}
+
+/* ---- The IOVA two-step API (dma_iova_api.c; drivers/iommu/dma-iommu.c) ---- */
+
+static void iommu_counters(const struct dma *d, struct dma_counters *c)
+{
+	c->iova_links = iova_ctr_get(d, IOVA_LINKS);
+	c->iova_unlinks = iova_ctr_get(d, IOVA_UNLINKS);
+	c->iova_syncs = iova_ctr_get(d, IOVA_SYNCS);
+	c->iova_ranges = iova_ctr_get(d, IOVA_RANGES);
+}
+
+/* dma_iova_try_alloc: one IOVA block for the range (the model's allocator
+ * hands out power-of-two blocks, so a range of 3 MiB holds 4). */
+static int iommu_iova_alloc(struct dma *d, struct dma_iova_state *st, size_t size)
+{
+	struct dma_iommu *m = DMA_PRIV(struct dma_iommu, d);
+	uint64_t pages = size >> DMA_PAGE_SHIFT;
+	unsigned order = dma_order(pages);
+	int64_t pfn = dma_iova_alloc(&m->iova, order);
+	if (pfn < 0) /* the resource, its size and its use at this moment */
+		return dma_err(d, -ENOMEM, "IOVA space exhausted: no %llu free aligned pages for an IOVA range of "
+			       "%zu bytes; space %llu pages of 4 KiB (%llu MiB), %llu allocated, %llu mappings and "
+			       "%llu ranges live", 1ull << order, size, (unsigned long long)m->iova.npages,
+			       (unsigned long long)(m->iova.npages >> 8),
+			       (unsigned long long)dma_iova_allocated(&m->iova),
+			       (unsigned long long)dma_ctr_get(d, DMA_C_live),
+			       (unsigned long long)iova_ctr_get(d, IOVA_RANGES));
+	st->addr = (uint64_t)pfn << DMA_PAGE_SHIFT;
+	st->size = size;
+	iova_ctr_add(d, IOVA_RANGES, 1);
+	return 0;
+}
+
+static void iommu_iova_free(struct dma *d, struct dma_iova_state *st)
+{
+	struct dma_iommu *m = DMA_PRIV(struct dma_iommu, d);
+	dma_iova_free(&m->iova, st->addr >> DMA_PAGE_SHIFT, dma_order(st->size >> DMA_PAGE_SHIFT));
+	iova_ctr_add(d, IOVA_RANGES, -1);
+}
+
+/* dma_iova_sync: iommu_sync_map; this IOMMU sees a PTE when it is written,
+ * so the call is counted and does nothing else. */
+static void iommu_iova_sync(struct dma *d, struct dma_iova_state *st, size_t offset, size_t len)
+{
+	(void)st, (void)offset, (void)len;
+	iova_ctr_add(d, IOVA_SYNCS, 1);
+}
+
+/* dma_iova_link: PTEs written, no IOTLB work (iommu_map_nosync). An
+ * untrusted device's unaligned buffer goes through a bounce slot first
+ * (iommu_dma_iova_link_swiotlb; see dma.h for how the model differs). */
+static int iommu_iova_link(struct dma *d, struct dma_iova_state *st, void *cpu, size_t offset,
+			   size_t len, enum dma_dir dir, uint64_t *dev_addr)
+{
+	struct dma_iommu *m = DMA_PRIV(struct dma_iommu, d);
+	void *src = cpu, *slot = NULL;
+	if (d->p.untrusted && (((uintptr_t)cpu | len) & DMA_PAGE_MASK)) {
+		size_t span = (len + DMA_PAGE_MASK) & ~DMA_PAGE_MASK;
+		int r = dma_bpool_map_aligned(d, &m->bp, cpu, len, span, DMA_PAGE_SIZE / DMA_BSLOT_SIZE, dir, &slot);
+		if (r < 0)
+			return r;
+		size_t keep = dir & DMA_TO_DEVICE ? len : 0; /* no old pool contents for the device */
+		memset((uint8_t *)slot + keep, 0, span - keep);
+		src = slot;
+	}
+	uint64_t pages = dma_span((uintptr_t)src, len, DMA_PAGE_SIZE);
+	uint64_t pfn = (st->addr + offset) >> DMA_PAGE_SHIFT;
+	const char *why = offset + pages * DMA_PAGE_SIZE > st->size ? "runs past the range" : NULL;
+	uint64_t perm = (dir & DMA_TO_DEVICE ? PTE_R : 0) | (dir & DMA_FROM_DEVICE ? PTE_W : 0);
+	uintptr_t va = (uintptr_t)src & ~DMA_PAGE_MASK;
+	uint64_t i = 0;
+	for (; !why && i < pages; i++) {
+		_Atomic uint64_t *ptep = pt_slot(m, pfn + i, true);
+		/* Relaxed: the driver reads its own writes. */
+		if (!ptep || atomic_load_explicit(ptep, memory_order_relaxed)) {
+			why = ptep ? "a granule there is linked already" : "no memory for a page-table node";
+			break;
+		}
+		/* R3: pairs with A3 in iotlb_lookup. */
+		atomic_store_explicit(ptep, (va + i * DMA_PAGE_SIZE) | perm, memory_order_release);
+	}
+	if (why) {
+		for (uint64_t k = 0; k < i; k++)
+			atomic_store_explicit(pt_slot(m, pfn + k, false), 0, memory_order_relaxed);
+		if (slot)
+			iommu_unbounce(m, slot, len, dir);
+		return dma_err(d, why[0] == 'n' ? -ENOMEM : -EINVAL, "dma_iova_link of %zu bytes at %p at offset "
+			       "%zu of range 0x%llx (%llu bytes): %s", len, cpu, offset,
+			       (unsigned long long)st->addr, (unsigned long long)st->size, why);
+	}
+	*dev_addr = st->addr + offset + ((uintptr_t)src & DMA_PAGE_MASK);
+	iova_ctr_add(d, IOVA_LINKS, 1);
+	return (int)pages;
+}
+
+/* dma_iova_unlink / dma_iova_destroy: bounced granules copied back and
+ * freed (iommu_dma_iova_unlink_range_slow), PTEs cleared, then the IOTLB
+ * invalidated at once (iommu_iotlb_sync), lazy domain or not; only destroy
+ * on a lazy domain queues the range and its invalidation instead. */
+static void iommu_iova_unlink(struct dma *d, struct dma_iova_state *st, size_t offset, size_t len,
+			      enum dma_dir dir, bool destroy)
+{
+	struct dma_iommu *m = DMA_PRIV(struct dma_iommu, d);
+	uint64_t pfn = (st->addr + offset) >> DMA_PAGE_SHIFT, pages = len >> DMA_PAGE_SHIFT;
+	iova_ctr_add(d, IOVA_UNLINKS, 1);
+	if (destroy)
+		iova_ctr_add(d, IOVA_RANGES, -1);
+	for (uint64_t i = 0; i < pages; i++) {
+		_Atomic uint64_t *ptep = pt_slot(m, pfn + i, false);
+		uint64_t pte = ptep ? atomic_load_explicit(ptep, memory_order_relaxed) : 0;
+		uint8_t *cpu = (uint8_t *)(uintptr_t)(pte & ~DMA_PAGE_MASK);
+		if (pte && dma_bpool_owns(&m->bp, (uintptr_t)cpu))
+			dma_bpool_unmap_head(d, &m->bp, cpu, (dir & DMA_FROM_DEVICE) != 0);
+		/* Relaxed clears: R4 or R5 orders them before the device may
+		 * drop its IOTLB entries; a walk that sees 0 faults. */
+		if (ptep)
+			atomic_store_explicit(ptep, 0, memory_order_relaxed);
+	}
+	unsigned order = dma_order(st->size >> DMA_PAGE_SHIFT);
+	if (destroy && d->p.lazy) {
+		dma_lock(d->shared, &m->fq_lock);
+		m->fq[m->fq_n].pfn = st->addr >> DMA_PAGE_SHIFT;
+		m->fq[m->fq_n].order = order;
+		if (++m->fq_n == d->p.flush_batch)
+			iommu_flush(m);
+		dma_unlock(d->shared, &m->fq_lock);
+		return;
+	}
+	for (uint64_t i = 0; i < pages; i++)
+		/* R5: pairs with A5 in iotlb_lookup. */
+		atomic_fetch_add_explicit(&m->set_gen[(pfn + i) % IOTLB_SETS], 1, memory_order_release);
+	dma_ctr_add(d, DMA_C_iotlb_invalidations, pages);
+	dma_ctr_add(d, DMA_C_iotlb_flushes, 1);
+	if (destroy)
+		dma_iova_free(&m->iova, st->addr >> DMA_PAGE_SHIFT, order);
 }
 
 const struct dma_ops dma_iommu_ops = {
 	.name = "iommu",
 	.size = sizeof(struct dma_iommu),
 	.cbits = DMA_CBITS_COMMON | DMA_CBIT(iotlb_invalidations) |
-		    DMA_CBIT(iotlb_flushes) | DMA_CBIT(stale_hits),
+		    DMA_CBIT(iotlb_flushes) | DMA_CBIT(stale_hits) | DMA_CBITS_IOVA,
 	.open = iommu_open,
 	.close = iommu_close,
 	.map = iommu_map,
@@ -528,4 +684,10 @@ const struct dma_ops dma_iommu_ops = {
 	.need_unmap = iommu_need_unmap,
 	.need_sync = iommu_need_sync,
 	.held = iommu_held,
+	.counters = iommu_counters,
+	.iova_alloc = iommu_iova_alloc,
+	.iova_sync = iommu_iova_sync,
+	.iova_free = iommu_iova_free,
+	.iova_link = iommu_iova_link,
+	.iova_unlink = iommu_iova_unlink,
 };

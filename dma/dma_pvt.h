@@ -53,6 +53,11 @@ enum dma_ctr {
 #undef DMA_X
 	DMA_C_N
 };
+/* The IOVA API's counters follow the list in struct dma_counters; only a
+ * backend with the API keeps them (its own state, its counters hook), so
+ * struct dma does not grow for the others. */
+enum { DMA_C_IOVA_FIRST = DMA_C_N, DMA_C_IOVA_N = 4 };
+#define DMA_CBITS_IOVA (((1u << DMA_C_IOVA_N) - 1) << DMA_C_IOVA_FIRST)
 
 #define DMA_CBIT(n) (1u << DMA_C_##n)
 /* Counters every backend keeps (dma.c maintains them). */
@@ -90,6 +95,17 @@ struct dma_ops {
 	uint64_t (*held)(const struct dma *d);
 	uint64_t (*owed_lines)(const struct dma *d); /* NULL: 0 */
 	void (*counters)(const struct dma *d, struct dma_counters *c);
+	/* The IOVA two-step API (dma_iova_api.c); NULL: not available here.
+	 * The hooks keep the iova_* counters. */
+	int (*iova_alloc)(struct dma *d, struct dma_iova_state *st, size_t size);
+	void (*iova_sync)(struct dma *d, struct dma_iova_state *st, size_t offset, size_t len);
+	void (*iova_free)(struct dma *d, struct dma_iova_state *st); /* nothing linked */
+	int (*iova_link)(struct dma *d, struct dma_iova_state *st, void *cpu, size_t offset,
+			 size_t len, enum dma_dir dir, uint64_t *dev_addr);
+	/* destroy: then free the range too (a lazy domain queues it and its
+	 * invalidation for the next flush, as dma_iova_destroy does) */
+	void (*iova_unlink)(struct dma *d, struct dma_iova_state *st, size_t offset,
+			    size_t len, enum dma_dir dir, bool destroy);
 };
 
 struct dma {
@@ -102,7 +118,16 @@ struct dma {
 	 * (dma_dev_set_bounced), never cleared; need_unmap of a direct
 	 * backend reads it. Relaxed: it publishes nothing but itself. */
 	atomic_bool bounced;
-	_Atomic uint64_t map_calls; /* dma_map calls so far (fault injection) */
+	/* Set by the backend's open when every map returns the CPU address
+	 * and unmap does nothing (identity without a bounce pool); dma_open
+	 * clears it for a device of several queues or with injected
+	 * failures. Set: dma_map/dma_unmap take their inline fast path,
+	 * which checks the same arguments and keeps the same counters. */
+	bool fast_va;
+	/* Set by the backend's open: translate returns the address itself. */
+	bool va_translate;
+	_Atomic uint64_t map_calls; /* dma_map calls so far, counted while
+				     * fault injection is armed (fail_map_at) */
 	_Atomic uint64_t ctr[DMA_C_N];
 };
 
@@ -204,8 +229,8 @@ const char *dma_dir_str(enum dma_dir dir);
 
 static inline bool dma_dir_valid(enum dma_dir dir)
 {
-	return dir == DMA_TO_DEVICE || dir == DMA_FROM_DEVICE ||
-	       dir == DMA_BIDIRECTIONAL;
+	/* DMA_TO_DEVICE, DMA_FROM_DEVICE or DMA_BIDIRECTIONAL: 1..3 */
+	return (unsigned)dir - DMA_TO_DEVICE <= DMA_BIDIRECTIONAL - DMA_TO_DEVICE;
 }
 
 /* Does a mapping for `dir` allow a device access `access`? */
@@ -274,6 +299,11 @@ int dma_bpool_map(struct dma *d, struct dma_bpool *bp, void *orig, size_t len,
 int dma_bpool_map_aligned(struct dma *d, struct dma_bpool *bp, void *orig,
 			  size_t len, size_t span, size_t align_slots,
 			  enum dma_dir dir, void **slot);
+/* The live mapping whose first slot is at slot (on its queue's thread):
+ * give it back as dma_bpool_unmap would, with its own length and
+ * direction (an IOVA unlink knows only the granule). @return 1 unmapped,
+ * 0 slot is a later slot of a live mapping (nothing done), -EINVAL. */
+int dma_bpool_unmap_head(struct dma *d, struct dma_bpool *bp, void *slot, bool copy_back);
 /* Give the slots back; copy_back: copy out if the device wrote it. */
 int dma_bpool_unmap(struct dma *d, struct dma_bpool *bp, void *slot,
 		    size_t len, enum dma_dir dir, bool copy_back);

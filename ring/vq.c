@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vq.c - the layout-independent front of the ring library: argument
- * checks, allocation, and a switch on the layout for every operation.
+ * checks, allocation, and a switch on the layout for every operation (each
+ * calls vq_<op>_split or vq_<op>_packed by name; a queue's layout is one of
+ * the two from vq_ring_layout on, so no switch falls through at run time).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -30,16 +32,6 @@ _Static_assert(offsetof(struct vq_dev, areas) == 2 * VQ_CACHE_LINE, "struct vq_d
 	 VQ_FEATURE(VQ_F_VERSION_1) | VQ_FEATURE(VQ_F_ACCESS_PLATFORM) |       \
 	 VQ_FEATURE(VQ_F_RING_PACKED) | VQ_FEATURE(VQ_F_IN_ORDER))
 
-/* Expands to a switch calling fn_split or fn_packed; a valid queue never
- * reaches the default. */
-#define VQ_DISPATCH(layout, fn, ...)                                           \
-	switch (layout) {                                                      \
-	case VQ_LAYOUT_SPLIT:                                                  \
-		return fn##_split(__VA_ARGS__);                                \
-	case VQ_LAYOUT_PACKED:                                                 \
-		return fn##_packed(__VA_ARGS__);                               \
-	}
-
 int vq_ring_layout(const struct vq_config *cfg, struct vq_areas *areas)
 {
 	if (!cfg || !areas || cfg->size < 1 || cfg->size > VQ_MAX_SIZE)
@@ -47,7 +39,12 @@ int vq_ring_layout(const struct vq_config *cfg, struct vq_areas *areas)
 	if (cfg->features & ~VQ_SUPPORTED_FEATURES)
 		return -EINVAL;
 	memset(areas, 0, sizeof(*areas));
-	VQ_DISPATCH(cfg->layout, vq_layout, cfg, areas);
+	switch (cfg->layout) {
+	case VQ_LAYOUT_SPLIT:
+		return vq_layout_split(cfg, areas);
+	case VQ_LAYOUT_PACKED:
+		return vq_layout_packed(cfg, areas);
+	}
 	return -EINVAL;
 }
 
@@ -171,8 +168,6 @@ int vq_add(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
 		return -EIO;
 	if (!sg || n < 1 || n > VQ_MAX_CHAIN || !token)
 		return -EINVAL;
-	if (ind && (!ind->table || !vq_has(&vq->cfg, VQ_F_INDIRECT_DESC)))
-		return -EINVAL;
 	bool seen_write = false;
 	uint64_t bytes = 0, in_bytes = 0;
 	for (unsigned i = 0; i < n; i++) {
@@ -188,7 +183,22 @@ int vq_add(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
 	}
 	if (bytes > UINT32_MAX)
 		return -EINVAL; /* spec: a chain holds less than 2^32 bytes */
-	VQ_DISPATCH(vq->cfg.layout, vq_add, vq, sg, n, token, ind, slots, (uint32_t)in_bytes);
+	return vq_add_checked(vq, sg, n, token, ind, slots, (uint32_t)in_bytes);
+}
+
+int vq_add_checked(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
+		   const struct vq_indirect *ind, uint16_t *slots, uint32_t in_bytes)
+{
+	if (vq->broken)
+		return -EIO;
+	if (ind && (!ind->table || !vq_has(&vq->cfg, VQ_F_INDIRECT_DESC)))
+		return -EINVAL;
+	switch (vq->cfg.layout) {
+	case VQ_LAYOUT_SPLIT:
+		return vq_add_split(vq, sg, n, token, ind, slots, in_bytes);
+	case VQ_LAYOUT_PACKED:
+		return vq_add_packed(vq, sg, n, token, ind, slots, in_bytes);
+	}
 	return -EINVAL;
 }
 
@@ -196,7 +206,12 @@ int vq_kick_prepare(struct vq *vq)
 {
 	if (vq->broken)
 		return -EIO;
-	VQ_DISPATCH(vq->cfg.layout, vq_kick_prepare, vq);
+	switch (vq->cfg.layout) {
+	case VQ_LAYOUT_SPLIT:
+		return vq_kick_prepare_split(vq);
+	case VQ_LAYOUT_PACKED:
+		return vq_kick_prepare_packed(vq);
+	}
 	return -EINVAL;
 }
 
@@ -204,7 +219,12 @@ int vq_get_used(struct vq *vq, struct vq_used *u)
 {
 	if (vq->broken)
 		return -EIO;
-	VQ_DISPATCH(vq->cfg.layout, vq_get_used, vq, u);
+	switch (vq->cfg.layout) {
+	case VQ_LAYOUT_SPLIT:
+		return vq_get_used_split(vq, u);
+	case VQ_LAYOUT_PACKED:
+		return vq_get_used_packed(vq, u);
+	}
 	return -EINVAL;
 }
 
@@ -212,7 +232,12 @@ bool vq_enable_cb(struct vq *vq)
 {
 	if (vq->broken)
 		return false;
-	VQ_DISPATCH(vq->cfg.layout, vq_enable_cb, vq);
+	switch (vq->cfg.layout) {
+	case VQ_LAYOUT_SPLIT:
+		return vq_enable_cb_split(vq);
+	case VQ_LAYOUT_PACKED:
+		return vq_enable_cb_packed(vq);
+	}
 	return false;
 }
 
@@ -274,7 +299,12 @@ int vq_detach_walk(struct vq *vq, uint16_t *next, uint16_t *free_head, bool in_o
 
 int vq_detach_unused(struct vq *vq, struct vq_used *u)
 {
-	VQ_DISPATCH(vq->cfg.layout, vq_detach_unused, vq, u);
+	switch (vq->cfg.layout) {
+	case VQ_LAYOUT_SPLIT:
+		return vq_detach_unused_split(vq, u);
+	case VQ_LAYOUT_PACKED:
+		return vq_detach_unused_packed(vq, u);
+	}
 	return 0;
 }
 
@@ -363,8 +393,9 @@ int vq_dev_push(struct vq_dev *dev, const struct vq_chain *c, uint32_t len)
 		return -EINVAL;
 	/* The device's own sanity: only popped chains, never more bytes than
 	 * the chain can hold (the driver checks this too). */
-	if (!dev->inflight || len > c->in_bytes || c->ndesc == 0 ||
-	    c->ndesc > dev->cfg.size || c->id >= dev->cfg.size)
+	/* ndesc in 1..size: ndesc - 1 < size, unsigned */
+	if (!dev->inflight || len > c->in_bytes || (uint32_t)c->ndesc - 1u >= dev->cfg.size ||
+	    c->id >= dev->cfg.size)
 		return -EINVAL;
 	switch (dev->cfg.layout) {
 	case VQ_LAYOUT_SPLIT:
@@ -384,15 +415,30 @@ void vq_dev_set_batch_used(struct vq_dev *dev, bool on)
 	dev->batch_used = on && vq_has(&dev->cfg, VQ_F_IN_ORDER);
 }
 
+void vq_dev_set_translate_identity(struct vq_dev *dev, bool on)
+{
+	dev->tr_identity = on;
+}
+
 int vq_dev_publish(struct vq_dev *dev)
 {
-	VQ_DISPATCH(dev->cfg.layout, vq_dev_publish, dev);
+	switch (dev->cfg.layout) {
+	case VQ_LAYOUT_SPLIT:
+		return vq_dev_publish_split(dev);
+	case VQ_LAYOUT_PACKED:
+		return vq_dev_publish_packed(dev);
+	}
 	return 0;
 }
 
 bool vq_dev_enable_kick(struct vq_dev *dev)
 {
-	VQ_DISPATCH(dev->cfg.layout, vq_dev_enable_kick, dev);
+	switch (dev->cfg.layout) {
+	case VQ_LAYOUT_SPLIT:
+		return vq_dev_enable_kick_split(dev);
+	case VQ_LAYOUT_PACKED:
+		return vq_dev_enable_kick_packed(dev);
+	}
 	return false;
 }
 

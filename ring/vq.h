@@ -266,6 +266,14 @@ int vq_dev_push(struct vq_dev *dev, const struct vq_chain *c, uint32_t len);
  * (the last chain's id; the driver infers the ones before it). */
 void vq_dev_set_batch_used(struct vq_dev *dev, bool on);
 
+/** Declare that the translate function given to vq_dev_create() returns the
+ * address itself as the pointer for every range it accepts (a DMA backend
+ * without an IOMMU: dma_translate_is_identity()). Pop then uses a buffer's
+ * address directly and calls translate only for a range that is empty or
+ * wraps, which it refuses and reports as before. Indirect tables are always
+ * translated. */
+void vq_dev_set_translate_identity(struct vq_dev *dev, bool on);
+
 /** Make pushed entries visible (release) and say whether the driver wants a
  * notification (used_event / driver event suppression / NO_INTERRUPT).
  * @return 1 notify the driver, 0 not needed. */

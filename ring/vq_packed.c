@@ -532,7 +532,7 @@ int vq_dev_pop_packed(struct vq_dev *dev, struct vq_chain *c)
 	const uint32_t size = dev->cfg.size;
 	uint16_t pos = s->avail_pos, id = 0;
 	bool wrap = s->avail_wrap;
-	struct vq_dev_walk w = { 0, false };
+	struct vq_dev_walk w = { 0, false, 0 };
 	uint32_t count = 0;
 	int rc;
 

@@ -95,7 +95,7 @@ struct vq {
  *
  *   line 0   0..15  cfg
  *           16..31  translate + its context (descriptor address -> pointer)
- *           32..39  broken, batch_used, inflight
+ *           32..39  broken, batch_used, tr_identity, inflight
  *           40..111 split | packed: shadow indices, ring pointers, event
  *                   state, the in-order batch (at most 72 bytes)
  *   line 2-  cold: areas, ring_mem, broken_reason, reason_buf
@@ -107,6 +107,7 @@ struct vq_dev {
 	void *tr_ctx;
 	bool broken;
 	bool batch_used;
+	bool tr_identity;  /* translate(addr) == addr: vq_dev_set_translate_identity */
 	uint32_t inflight; /* chains popped and not yet pushed */
 	union {
 		struct vq_split_dev split;
@@ -135,6 +136,7 @@ int vq_dev_badf(struct vq_dev *dev, const char *fmt, ...)
 struct vq_dev_walk {
 	uint32_t total;  /* buffers seen */
 	bool seen_write; /* a device-writable buffer was seen */
+	uint64_t bytes;  /* out_bytes + in_bytes so far, without wrapping */
 };
 /* Inline: once per buffer on the device's pop path. */
 static inline __attribute__((always_inline)) int
@@ -145,9 +147,14 @@ vq_dev_walk_buf(struct vq_dev *dev, struct vq_chain *c, struct vq_dev_walk *w,
 	if (!write && w->seen_write)
 		return vq_dev_bad(dev, "device-readable buffer after a device-writable one");
 	w->seen_write |= write;
-	if ((uint64_t)c->out_bytes + c->in_bytes + len > UINT32_MAX)
+	w->bytes += len;
+	if (w->bytes > UINT32_MAX)
 		return vq_dev_bad(dev, "chain holds 2^32 bytes or more");
-	void *p = dev->translate(dev->tr_ctx, addr, len, write ? 1 : 0);
+	/* identity: the address is the pointer; translate only sees (and
+	 * refuses) an empty or wrapping range */
+	void *p = dev->tr_identity && len && addr + len - 1 >= addr
+			  ? (void *)(uintptr_t)addr
+			  : dev->translate(dev->tr_ctx, addr, len, write ? 1 : 0);
 	if (!p)
 		return vq_dev_badf(dev, "buffer 0x%llx+%u not translatable for %s",
 				   (unsigned long long)addr, len,
@@ -202,6 +209,14 @@ static inline void vq_gen_advance(struct vq *vq)
 	if (!(++vq->gen & 0x7fffu))
 		vq_gen_retag(vq);
 }
+
+/* vq_add for a caller inside ring/ that has made vq_add's checks of sg[]
+ * itself while building it (vq_track_add): sg and token not NULL, n in
+ * 1..VQ_MAX_CHAIN, no buffer of length 0, no device-readable buffer after
+ * a device-writable one, fewer than 2^32 bytes, in_bytes the writable ones.
+ * Checks the queue (broken) and ind as vq_add does. */
+int vq_add_checked(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
+		   const struct vq_indirect *ind, uint16_t *slots, uint32_t in_bytes);
 
 /* Layout entry points (vq_split.c / vq_packed.c). Arguments are validated
  * by vq.c before these are called (n range, order, token, indirect). */

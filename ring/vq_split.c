@@ -451,7 +451,7 @@ static int vq_dev_walk_split(struct vq_dev *dev, uint16_t head,
 	const char *tbl = (const char *)s->desc;
 	uint32_t tbl_n = size, idx = head, count = 0;
 	bool in_ind = false;
-	struct vq_dev_walk w = { 0, false };
+	struct vq_dev_walk w = { 0, false, 0 };
 	int rc;
 
 	c->id = head;

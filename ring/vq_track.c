@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dma_mem.h"
+#include "vq_pvt.h"
 #include "vq_track_pvt.h"
 #include "vq_inject.h" /* empty unless a test defines VQ_INJECT_WORK */
 static enum dma_dir buf_dir(uint32_t write)
@@ -60,8 +61,9 @@ static int premap(struct vq_track *t)
 	for (size_t i = 0; i < t->nbufs; i++) {
 		char *cpu = t->arena + (i << t->buf_shift);
 		int rc = dma_map(t->dma, cpu, (size_t)1 << t->buf_shift, DMA_BIDIRECTIONAL, &t->buf_iova[i]);
-		if (rc < 0)
-			return vq_track_fail(rc, "premapped: mapping arena buffer %zu of %zu (%p) failed on dma backend '%s': %s",
+		if (rc < 0) /* -ENOMEM: IOVA space or bounce pool exhausted (-ENOSPC to the caller) */
+			return vq_track_fail(rc == -ENOMEM ? -ENOSPC : rc,
+				    "premapped: mapping arena buffer %zu of %zu (%p) failed on dma backend '%s': %s",
 				    i, t->nbufs, (void *)cpu, dma_name(t->dma), dma_last_error());
 		t->st.maps++;
 		if (t->buf_iova[i] & PREMAP_SYNC)
@@ -77,7 +79,8 @@ static int premap(struct vq_track *t)
 		int rc = dma_map(t->dma, t->ind_tables + (size_t)i * IND_TABLE_BYTES,
 				 IND_TABLE_BYTES, DMA_TO_DEVICE, &t->ind_iova[i]);
 		if (rc < 0)
-			return vq_track_fail(rc, "premapped: mapping indirect table %u failed on dma backend '%s': %s",
+			return vq_track_fail(rc == -ENOMEM ? -ENOSPC : rc,
+				    "premapped: mapping indirect table %u failed on dma backend '%s': %s",
 				    i, dma_name(t->dma), dma_last_error());
 		t->st.maps++;
 	}
@@ -94,21 +97,76 @@ static void unpremap(struct vq_track *t)
 			unmap_one(t, t->ind_iova[i], IND_TABLE_BYTES, DMA_TO_DEVICE);
 }
 
-int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *p,
-		    struct vq_track **out)
+/* vq_track_create's records: what the policy keeps per slot and chain.
+ * @return false when an allocation failed (track_free frees the rest). */
+static bool track_alloc_records(struct vq_track *t, const struct vq_track_params *p)
+{
+	size_t n = t->size;
+	bool ok = true;
+	if (t->rec == REC_FULL && !t->lazy)
+		ok &= (t->full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_FULL(t), 0)) != NULL;
+	if (t->rec == REC_COMPACT)
+		ok &= (t->compact = dma_mem_zalloc(DMA_MEM_TRACKING, n * sizeof(*t->compact), 0)) != NULL;
+	if (t->rec == REC_ARRAY)
+		ok &= (t->pairs = dma_mem_zalloc(DMA_MEM_TRACKING, (n + 1) * VQ_MAX_CHAIN * sizeof(*t->pairs),
+						 0)) != NULL;
+	if (t->lazy)
+		ok &= (t->tracked = dma_mem_zalloc(DMA_MEM_TRACKING, n, 0)) != NULL;
+	if (p->policy == VQ_POLICY_PREMAPPED)
+		ok &= (t->buf_iova = dma_mem_zalloc(DMA_MEM_TRACKING, t->nbufs * sizeof(uint64_t), 0)) != NULL;
+	return ok;
+}
+
+/* vq_track_create's indirect tables (the caller's allocator or ours),
+ * their free stack and the records of their entries. */
+static bool track_alloc_indirect(struct vq_track *t, const struct vq_track_params *p)
+{
+	size_t n = t->size;
+	bool ok = true;
+	/* page-aligned: with the 512-byte stride no table crosses a page */
+	size_t tbytes = TRK_IND_TABLES(t);
+	if (p->table_alloc) {
+		t->ind_tables = p->table_alloc(tbytes, p->table_ctx);
+		if (t->ind_tables) { /* counted here: the caller's memory */
+			t->table_free = p->table_free;
+			t->table_ctx = p->table_ctx;
+			dma_mem_charge(DMA_MEM_INDIRECT, (int64_t)tbytes);
+		}
+	} else {
+		t->ind_tables = dma_mem_zalloc(DMA_MEM_INDIRECT, tbytes, 4096);
+	}
+	ok &= t->ind_tables != NULL;
+	ok &= (t->ind_free = dma_mem_zalloc(DMA_MEM_INDIRECT, n * sizeof(uint16_t), 0)) != NULL;
+	ok &= (t->ind_of_head = dma_mem_zalloc(DMA_MEM_INDIRECT, n * sizeof(uint16_t), 0)) != NULL;
+	if (t->def->table_iova_state || p->policy == VQ_POLICY_PREMAPPED)
+		ok &= (t->ind_iova = dma_mem_zalloc(DMA_MEM_TRACKING, n * sizeof(uint64_t), 0)) != NULL;
+	if (t->rec == REC_FULL && !t->lazy)
+		ok &= (t->ind_full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_IND_FULL(t), 0)) != NULL;
+	if (t->rec == REC_COMPACT)
+		ok &= (t->ind_compact = dma_mem_zalloc(DMA_MEM_TRACKING,
+						       n * VQ_MAX_CHAIN * sizeof(*t->ind_compact), 0)) != NULL;
+	if (ok) {
+		memset(t->ind_tables, 0, n * IND_TABLE_BYTES);
+		for (uint32_t i = 0; i < n; i++)
+			t->ind_free[i] = (uint16_t)(n - 1 - i);
+		t->ind_nfree = (uint32_t)n;
+	}
+	return ok;
+}
+
+/* vq_track_create's parameters and the policy's answers, copied. */
+static void track_init(struct vq_track *t, struct vq *vq, struct dma *d, const struct vq_track_params *p)
 {
 	const struct vq_config *cfg = vq_get_config(vq);
-	int rc = vq_track_check(cfg, p, d);
 
-	if (rc < 0)
-		return rc;
-	struct vq_track *t = dma_mem_zalloc(DMA_MEM_DRIVER, sizeof(*t), 0);
-	if (!t)
-		return vq_track_fail(-ENOMEM, "tracking state: out of memory");
 	t->vq = vq;
 	t->dma = d;
 	t->policy = p->policy;
 	t->def = &vq_policy_defs[p->policy];
+	t->map_per_packet = t->def->map_per_packet;
+	t->lazy = t->def->lazy;
+	t->retrieve = t->def->retrieve;
+	t->rec = (uint8_t)t->def->rec;
 	t->unsafe = p->unsafe_skip && p->policy == VQ_POLICY_SKIP;
 	t->rule = p->skip_rule;
 	t->size = cfg->size;
@@ -117,50 +175,23 @@ int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *
 	t->arena_len = p->arena_len;
 	t->buf_shift = (uint32_t)__builtin_ctz(p->buf_size);
 	t->nbufs = p->arena_len >> t->buf_shift;
+}
 
+int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *p,
+		    struct vq_track **out)
+{
+	int rc = vq_track_check(vq_get_config(vq), p, d);
+
+	if (rc < 0)
+		return rc;
+	struct vq_track *t = dma_mem_zalloc(DMA_MEM_DRIVER, sizeof(*t), 0);
+	if (!t)
+		return vq_track_fail(-ENOMEM, "tracking state: out of memory");
+	track_init(t, vq, d, p);
 	size_t n = t->size;
-	bool ok = true;
-	if (t->def->rec == REC_FULL && !t->def->lazy)
-		ok &= (t->full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_FULL(t), 0)) != NULL;
-	if (t->def->rec == REC_COMPACT)
-		ok &= (t->compact = dma_mem_zalloc(DMA_MEM_TRACKING, n * sizeof(*t->compact), 0)) != NULL;
-	if (t->def->rec == REC_ARRAY)
-		ok &= (t->pairs = dma_mem_zalloc(DMA_MEM_TRACKING, (n + 1) * VQ_MAX_CHAIN * sizeof(*t->pairs),
-						 0)) != NULL;
-	if (t->def->lazy)
-		ok &= (t->tracked = dma_mem_zalloc(DMA_MEM_TRACKING, n, 0)) != NULL;
-	if (p->policy == VQ_POLICY_PREMAPPED)
-		ok &= (t->buf_iova = dma_mem_zalloc(DMA_MEM_TRACKING, t->nbufs * sizeof(uint64_t), 0)) != NULL;
-	if (t->indirect_ok) {
-		/* page-aligned: with the 512-byte stride no table crosses a page */
-		size_t tbytes = TRK_IND_TABLES(t);
-		if (p->table_alloc) {
-			t->ind_tables = p->table_alloc(tbytes, p->table_ctx);
-			if (t->ind_tables) { /* counted here: the caller's memory */
-				t->table_free = p->table_free;
-				t->table_ctx = p->table_ctx;
-				dma_mem_charge(DMA_MEM_INDIRECT, (int64_t)tbytes);
-			}
-		} else {
-			t->ind_tables = dma_mem_zalloc(DMA_MEM_INDIRECT, tbytes, 4096);
-		}
-		ok &= t->ind_tables != NULL;
-		ok &= (t->ind_free = dma_mem_zalloc(DMA_MEM_INDIRECT, n * sizeof(uint16_t), 0)) != NULL;
-		ok &= (t->ind_of_head = dma_mem_zalloc(DMA_MEM_INDIRECT, n * sizeof(uint16_t), 0)) != NULL;
-		if (t->def->table_iova_state || p->policy == VQ_POLICY_PREMAPPED)
-			ok &= (t->ind_iova = dma_mem_zalloc(DMA_MEM_TRACKING, n * sizeof(uint64_t), 0)) != NULL;
-		if (t->def->rec == REC_FULL && !t->def->lazy)
-			ok &= (t->ind_full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_IND_FULL(t), 0)) != NULL;
-		if (t->def->rec == REC_COMPACT)
-			ok &= (t->ind_compact = dma_mem_zalloc(DMA_MEM_TRACKING,
-							       n * VQ_MAX_CHAIN * sizeof(*t->ind_compact), 0)) != NULL;
-		if (ok) {
-			memset(t->ind_tables, 0, n * IND_TABLE_BYTES);
-			for (uint32_t i = 0; i < n; i++)
-				t->ind_free[i] = (uint16_t)(n - 1 - i);
-			t->ind_nfree = (uint32_t)n;
-		}
-	}
+	bool ok = track_alloc_records(t, p);
+	if (ok && t->indirect_ok)
+		ok = track_alloc_indirect(t, p);
 	if (!ok) {
 		track_free(t);
 		return vq_track_fail(-ENOMEM, "tracking state for policy '%s', queue size %zu: out of memory",
@@ -179,6 +210,11 @@ int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *
 		track_free(t);
 		return rc;
 	}
+	if (p->policy == VQ_POLICY_IOVA && (rc = vq_track_iova_create(t, p)) < 0) {
+		vq_track_iova_destroy(t);
+		track_free(t);
+		return rc;
+	}
 	*out = t;
 	return 0;
 }
@@ -193,6 +229,8 @@ void vq_track_destroy(struct vq_track *t)
 		;
 	if (t->policy == VQ_POLICY_PREMAPPED)
 		unpremap(t);
+	if (t->policy == VQ_POLICY_IOVA)
+		vq_track_iova_destroy(t);
 	track_free(t);
 }
 
@@ -214,10 +252,12 @@ static void compact_unmap(struct vq_track *t, vq_rec_compact r)
 
 /* IOVA of a buffer inside the premapped arena (PREMAP_SYNC set when its
  * mapping needs syncs), or 0 if outside it. */
-static uint64_t premapped_iova(const struct vq_track *t, const struct vq_buf *b)
+static inline __attribute__((always_inline)) uint64_t premapped_iova(const struct vq_track *t,
+								       const struct vq_buf *b)
 {
-	size_t off = (size_t)((char *)b->cpu - t->arena);
-	if ((char *)b->cpu < t->arena || off >= t->arena_len)
+	/* below the arena wraps to an offset past its end: one compare */
+	size_t off = (uintptr_t)b->cpu - (uintptr_t)t->arena;
+	if (off >= t->arena_len)
 		return 0;
 	size_t idx = off >> t->buf_shift;
 	size_t in = off & (((size_t)1 << t->buf_shift) - 1);
@@ -257,10 +297,10 @@ int vq_track_sync_for_cpu(struct vq_track *t, const struct vq_buf *bufs, unsigne
 
 /* Undo the first `k` buffer mappings of a chain being added (and the
  * indirect table's, if mapped). */
-static void rollback(struct vq_track *t, const struct vq_sg *sg, unsigned k,
+static __attribute__((noinline, cold)) void rollback(struct vq_track *t, const struct vq_sg *sg, unsigned k,
 		     unsigned n, int tidx, uint64_t table_iova)
 {
-	if (!t->def->map_per_packet)
+	if (!t->map_per_packet)
 		return;
 	for (unsigned i = 0; i < k; i++)
 		unmap_one(t, sg[i].addr, sg[i].len, buf_dir(sg[i].write));
@@ -270,13 +310,12 @@ static void rollback(struct vq_track *t, const struct vq_sg *sg, unsigned k,
 
 /* skip may run only while the backend's unmap does nothing: asked after the
  * mappings it covers, as upstream's dma_need_unmap() is. */
-static int skip_still_safe(struct vq_track *t, unsigned k, const void *cpu, uint32_t len,
-			   uint64_t iova)
+static __attribute__((noinline)) int skip_check_unmap(struct vq_track *t, unsigned k, const void *cpu,
+						      uint32_t len, uint64_t iova)
 {
 	struct vq_stats vs;
 
-	if (t->policy != VQ_POLICY_SKIP || t->unsafe || t->rule != VQ_SKIP_UPSTREAM ||
-	    !dma_need_unmap(t->dma))
+	if (t->unsafe || t->rule != VQ_SKIP_UPSTREAM || !dma_need_unmap(t->dma))
 		return 0;
 	vq_get_stats(t->vq, &vs);
 	return vq_track_fail(-EPERM,
@@ -284,6 +323,13 @@ static int skip_still_safe(struct vq_track *t, unsigned k, const void *cpu, uint
 		    "dma backend '%s' now needs unmap (%s); continuing would lose data or leak mappings",
 		    (unsigned long long)vs.added, k, len, cpu, (unsigned long long)iova, dma_name(t->dma),
 		    dma_reason_str(dma_need_unmap_reason(t->dma)));
+}
+
+/* Inline: every other policy pays one compare per mapping. */
+static inline int skip_still_safe(struct vq_track *t, unsigned k, const void *cpu, uint32_t len,
+				  uint64_t iova)
+{
+	return t->policy == VQ_POLICY_SKIP ? skip_check_unmap(t, k, cpu, len, iova) : 0;
 }
 
 /* adaptive: the records, allocated when the first chain needs them. */
@@ -303,165 +349,253 @@ static int adaptive_alloc(struct vq_track *t)
 	return 0;
 }
 
+/* A buffer vq_add would refuse: length 0, or device-readable after a
+ * device-writable one (cold: the caller's bug). */
+static __attribute__((cold, noinline)) int add_bad_buf(unsigned n, unsigned k, uint32_t len)
+{
+	return vq_track_fail(-EINVAL, "chain of %u buffers: buffer %u %s", n, k,
+			     len ? "is device-readable after a device-writable one" : "has length 0");
+}
+
+/* Step 1 of vq_track_add: check every buffer as vq_add would (vq_add_checked
+ * then does not check them again) and map it (or look it up, premapped)
+ * into sg[]. @return 0 with *in_bytes the device-writable bytes, or a
+ * negative errno with *mapped the mappings to undo. */
+static inline __attribute__((always_inline)) int
+add_map_bufs(struct vq_track *t, const struct vq_buf *bufs, unsigned n, struct vq_sg *sg,
+	     unsigned *mapped, uint32_t *in_bytes)
+{
+	uint64_t bytes = 0, in = 0;
+	bool seen_write = false;
+	int rc;
+
+	for (unsigned k = 0; k < n; k++) {
+		const struct vq_buf *b = &bufs[k];
+		bool w = b->write != 0;
+		*mapped = k;
+		if (!b->len || (seen_write && !w))
+			return add_bad_buf(n, k, b->len);
+		seen_write |= w;
+		bytes += b->len;
+		in += w ? b->len : 0;
+		sg[k].len = b->len;
+		sg[k].write = b->write;
+		if (!t->map_per_packet) {
+			sg[k].addr = premapped_iova(t, b);
+			if (!sg[k].addr)
+				return vq_track_fail(-EINVAL, "policy 'premapped': buffer %u (%p, %u bytes) is not inside one arena buffer",
+						     k, b->cpu, b->len);
+			continue;
+		}
+		rc = dma_map(t->dma, b->cpu, b->len, buf_dir(b->write), &sg[k].addr);
+		if (rc < 0)
+			return vq_track_fail(rc, "policy '%s': mapping buffer %u (%u bytes) failed on dma backend '%s': %s",
+					     t->def->name, k, b->len, dma_name(t->dma), dma_last_error());
+		t->st.maps++;
+		*mapped = k + 1;
+		if ((rc = skip_still_safe(t, k, b->cpu, b->len, sg[k].addr)) < 0)
+			return rc;
+		if (t->policy == VQ_POLICY_COMPACT && !compact_fits(sg[k].addr, b->len))
+			return vq_track_fail(-ERANGE,
+					     "policy 'compact': mapping of %u bytes at IOVA 0x%llx does not fit an 8-byte "
+					     "record (IOVA below 2^%d, length 1..%u)",
+					     b->len, (unsigned long long)sg[k].addr, COMPACT_IOVA_BITS, COMPACT_LEN_MAX);
+	}
+	*mapped = n;
+	if (bytes > UINT32_MAX) /* spec: a chain holds less than 2^32 bytes */
+		return vq_track_fail(-EINVAL, "chain of %u buffers holds %llu bytes (at most 2^32 - 1)", n,
+				     (unsigned long long)bytes);
+	*in_bytes = (uint32_t)in;
+	return 0;
+}
+
+/* Step 2 of vq_track_add: take a free indirect table and map it (before
+ * the ring fills it; synced after, add_table_added). On failure *tidx says
+ * whether a table was taken and ind->iova whether it was mapped. */
+static __attribute__((noinline)) int add_map_table(struct vq_track *t, unsigned n, struct vq_indirect *ind, int *tidx)
+{
+	int rc;
+
+	ind->iova = 0;
+	if (!t->ind_nfree)
+		return vq_track_fail(-ENOSPC, "no free indirect table");
+	*tidx = t->ind_free[--t->ind_nfree];
+	ind->table = t->ind_tables + (size_t)*tidx * IND_TABLE_BYTES;
+	if (!t->map_per_packet) {
+		ind->iova = t->ind_iova[*tidx];
+		return 0;
+	}
+	rc = dma_map(t->dma, ind->table, IND_LEN(n), DMA_TO_DEVICE, &ind->iova);
+	if (rc < 0) {
+		ind->iova = 0;
+		return vq_track_fail(rc, "policy '%s': mapping an indirect table failed on dma backend '%s': %s",
+				     t->def->name, dma_name(t->dma), dma_last_error());
+	}
+	t->st.maps++;
+	if ((rc = skip_still_safe(t, n, ind->table, IND_LEN(n), ind->iova)) < 0)
+		return rc;
+	if (t->policy == VQ_POLICY_COMPACT && !compact_fits(ind->iova, IND_LEN(n)))
+		return vq_track_fail(-ERANGE, "policy 'compact': indirect table IOVA 0x%llx does not fit",
+				     (unsigned long long)ind->iova);
+	return 0;
+}
+
+/* Step 3 of vq_track_add: the chain is in the ring; its indirect table is
+ * remembered by head and synced for the device. */
+static __attribute__((noinline)) void add_table_added(struct vq_track *t, uint16_t head, int tidx, uint64_t table_iova,
+			    unsigned n)
+{
+	t->ind_of_head[head] = (uint16_t)tidx;
+	if (dma_need_sync(t->dma, table_iova)) {
+		dma_sync_for_device(t->dma, table_iova, IND_LEN(n), DMA_TO_DEVICE);
+		t->st.syncs++;
+	}
+	if (t->ind_iova && t->def->table_iova_state)
+		t->ind_iova[tidx] = table_iova;
+}
+
+/* Step 4 of vq_track_add. The record steps (full, driver-array, compact)
+ * and the indirect-table steps are out of line, all alike: the per-packet
+ * body of vq_track_add stays small enough for LTO to inline into its
+ * caller (callgrind: fewer instructions than inlining everything, which
+ * spills), and every recording policy pays the same one call.
+ *
+ * full: one record per slot (Linux's desc_extra),
+ * linked as the ring links the chain; an indirect chain's entries in its
+ * table's records and the table itself in the head slot's. */
+static __attribute__((noinline)) void
+remember_full(struct vq_track *t, uint16_t head, const struct vq_sg *sg, const uint16_t *slots,
+	      unsigned n, int tidx, uint64_t table_iova)
+{
+	if (tidx < 0) {
+		for (unsigned i = 0; i < n; i++) {
+			bool more = i + 1 < n;
+			t->full[slots[i]] = (struct vq_rec_full){
+				.addr = sg[i].addr,
+				.len = sg[i].len,
+				.flags = (uint16_t)((sg[i].write ? VQ_DESC_F_WRITE : 0) |
+						    (more ? VQ_DESC_F_NEXT : 0)),
+				.next = more ? slots[i + 1] : 0,
+			};
+		}
+		return;
+	}
+	struct vq_rec_full *rec = &t->ind_full[(size_t)tidx * VQ_MAX_CHAIN];
+	for (unsigned i = 0; i < n; i++)
+		rec[i] = (struct vq_rec_full){
+			.addr = sg[i].addr,
+			.len = sg[i].len,
+			.flags = (uint16_t)((sg[i].write ? VQ_DESC_F_WRITE : 0) |
+					    (i + 1 < n ? VQ_DESC_F_NEXT : 0)),
+			.next = (uint16_t)(i + 1),
+		};
+	t->full[head] = (struct vq_rec_full){table_iova, IND_LEN(n), VQ_DESC_F_INDIRECT, 0};
+}
+
+/* Step 4 of vq_track_add, driver-array and compact. */
+static __attribute__((noinline)) void remember_array(struct vq_track *t, uint16_t head, const struct vq_sg *sg,
+			   unsigned n, int tidx, uint64_t table_iova)
+{
+	struct vq_pair *pr = &t->pairs[(size_t)head * VQ_MAX_CHAIN];
+	for (unsigned i = 0; i < n; i++)
+		pr[i] = (struct vq_pair){sg[i].addr, sg[i].len, buf_dir(sg[i].write)};
+	if (tidx >= 0)
+		t->ind_iova[tidx] = table_iova;
+}
+
+static __attribute__((noinline)) void remember_compact(struct vq_track *t, uint16_t head, const struct vq_sg *sg,
+			     const uint16_t *slots, unsigned n, int tidx, uint64_t table_iova)
+{
+	if (tidx < 0) {
+		for (unsigned i = 0; i < n; i++)
+			t->compact[slots[i]] = compact_enc(sg[i].addr, sg[i].len, sg[i].write);
+		return;
+	}
+	vq_rec_compact *rec = &t->ind_compact[(size_t)tidx * VQ_MAX_CHAIN];
+	for (unsigned i = 0; i < n; i++)
+		rec[i] = compact_enc(sg[i].addr, sg[i].len, sg[i].write);
+	t->compact[head] = compact_enc(table_iova, IND_LEN(n), 0);
+}
+
+/* adaptive: whether this chain keeps records (asked after mapping it, as
+ * dma_need_unmap() is), counted; the first one allocates them. */
+static int adaptive_keep(struct vq_track *t, bool *keep)
+{
+	*keep = dma_need_unmap(t->dma);
+	return *keep ? adaptive_alloc(t) : 0;
+}
+
+static void adaptive_tracked(struct vq_track *t, uint16_t head, bool keep)
+{
+	t->tracked[head] = keep;
+	if (keep && !t->st.tracked_chains++) {
+		struct vq_stats vs;
+		vq_get_stats(t->vq, &vs);
+		t->st.first_tracked_chain = vs.added;
+	}
+}
+
+static __attribute__((noinline)) void add_ring_failed(struct vq_track *t, int rc, unsigned n)
+{
+	if (rc != -ENOSPC)
+		vq_track_fail(rc, "vq_add of a %u-buffer chain failed (%s)", n,
+			      vq_broken_reason(t->vq) ? vq_broken_reason(t->vq) : "invalid chain");
+	else
+		vq_track_fail(rc, "ring full");
+}
+
 int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		 void *token, bool indirect)
 {
 	struct vq_sg sg[VQ_MAX_CHAIN];
 	uint16_t slots[VQ_MAX_CHAIN];
-	uint64_t table_iova = 0;
+	struct vq_indirect ind = {NULL, 0}, *indp = NULL;
 	int tidx = -1, rc;
-	unsigned k;
+	unsigned mapped = 0;
+	uint32_t in_bytes = 0;
 
 	if (n < 1 || n > VQ_MAX_CHAIN)
 		return vq_track_fail(-EINVAL, "chain of %u buffers: allowed 1..%d", n, VQ_MAX_CHAIN);
 	if (indirect && !t->indirect_ok)
 		return vq_track_fail(-EINVAL, "indirect chain on a queue without VIRTIO_RING_F_INDIRECT_DESC");
-	/* 1. map (or look up) every buffer */
-	for (k = 0; k < n; k++) {
-		const struct vq_buf *b = &bufs[k];
-		sg[k].len = b->len;
-		sg[k].write = b->write;
-		if (t->def->map_per_packet) {
-			rc = dma_map(t->dma, b->cpu, b->len, buf_dir(b->write), &sg[k].addr);
-			if (rc < 0) {
-				rc = vq_track_fail(rc, "policy '%s': mapping buffer %u (%u bytes) failed on dma backend '%s': %s",
-					  t->def->name, k, b->len, dma_name(t->dma), dma_last_error());
-				goto undo;
-			}
-			t->st.maps++;
-			if ((rc = skip_still_safe(t, k, b->cpu, b->len, sg[k].addr)) < 0) {
-				k++;
-				goto undo;
-			}
-			if (t->policy == VQ_POLICY_COMPACT && !compact_fits(sg[k].addr, b->len)) {
-				rc = vq_track_fail(-ERANGE,
-					  "policy 'compact': mapping of %u bytes at IOVA 0x%llx does not fit an 8-byte "
-					  "record (IOVA below 2^%d, length 1..%u)",
-					  b->len, (unsigned long long)sg[k].addr, COMPACT_IOVA_BITS, COMPACT_LEN_MAX);
-				k++;
-				goto undo;
-			}
-		} else {
-			sg[k].addr = premapped_iova(t, b);
-			if (!sg[k].addr) {
-				rc = vq_track_fail(-EINVAL, "policy 'premapped': buffer %u (%p, %u bytes) is not inside one arena buffer",
-					  k, b->cpu, b->len);
-				goto undo;
-			}
-		}
-	}
-	/* 2. the indirect table: mapped before the ring fills it, synced after */
-	struct vq_indirect ind, *indp = NULL;
+	if (vq_track_iova_owns(t))
+		return vq_track_iova_add(t, bufs, n, token, indirect);
+	if (!token)
+		return vq_track_fail(-EINVAL, "chain of %u buffers without a token", n);
+	if ((rc = add_map_bufs(t, bufs, n, sg, &mapped, &in_bytes)) < 0)
+		goto undo;
 	if (indirect) {
-		if (!t->ind_nfree) {
-			rc = vq_track_fail(-ENOSPC, "no free indirect table");
+		if ((rc = add_map_table(t, n, &ind, &tidx)) < 0)
 			goto undo;
-		}
-		tidx = t->ind_free[--t->ind_nfree];
-		ind.table = t->ind_tables + (size_t)tidx * IND_TABLE_BYTES;
-		if (t->def->map_per_packet) {
-			rc = dma_map(t->dma, ind.table, IND_LEN(n), DMA_TO_DEVICE, &table_iova);
-			if (rc < 0) {
-				rc = vq_track_fail(rc, "policy '%s': mapping an indirect table failed on dma backend '%s': %s",
-					  t->def->name, dma_name(t->dma), dma_last_error());
-				table_iova = 0;
-				goto undo;
-			}
-			t->st.maps++;
-			if ((rc = skip_still_safe(t, n, ind.table, IND_LEN(n), table_iova)) < 0)
-				goto undo;
-			if (t->policy == VQ_POLICY_COMPACT && !compact_fits(table_iova, IND_LEN(n))) {
-				rc = vq_track_fail(-ERANGE, "policy 'compact': indirect table IOVA 0x%llx does not fit",
-					  (unsigned long long)table_iova);
-				goto undo;
-			}
-		} else {
-			table_iova = t->ind_iova[tidx];
-		}
-		ind.iova = table_iova;
 		indp = &ind;
 	}
-	if (!t->def->map_per_packet && t->st.sync_bufs)
+	if (!t->map_per_packet && t->st.sync_bufs)
 		premapped_sync_for_device(t, sg, n);
-	/* adaptive: does this chain need its records? asked after mapping it */
-	bool keep = t->def->rec != REC_NONE;
-	if (t->def->lazy) {
-		keep = dma_need_unmap(t->dma);
-		if (keep && (rc = adaptive_alloc(t)) < 0)
-			goto undo;
-	}
-	/* 3. into the ring */
-	rc = vq_add(t->vq, sg, n, token, indp, slots);
-	if (rc < 0) {
-		if (rc != -ENOSPC)
-			vq_track_fail(rc, "vq_add of a %u-buffer chain failed (%s)", n,
-			     vq_broken_reason(t->vq) ? vq_broken_reason(t->vq) : "invalid chain");
-		else
-			vq_track_fail(rc, "ring full");
+	bool keep = t->rec != REC_NONE;
+	if (t->lazy && (rc = adaptive_keep(t, &keep)) < 0)
+		goto undo;
+	if ((rc = vq_add_checked(t->vq, sg, n, token, indp, slots, in_bytes)) < 0) {
+		add_ring_failed(t, rc, n);
 		goto undo;
 	}
 	uint16_t head = (uint16_t)rc;
-	if (indirect) {
-		t->ind_of_head[head] = (uint16_t)tidx;
-		if (dma_need_sync(t->dma, table_iova)) {
-			dma_sync_for_device(t->dma, table_iova, IND_LEN(n), DMA_TO_DEVICE);
-			t->st.syncs++;
-		}
-		if (t->ind_iova && t->def->table_iova_state)
-			t->ind_iova[tidx] = table_iova;
-	}
+	if (indirect)
+		add_table_added(t, head, tidx, ind.iova, n);
 	vq_inject_work(t->policy, n); /* empty unless a test defines VQ_INJECT_WORK */
-	/* 4. remember what the policy remembers */
-	if (t->def->lazy) {
-		t->tracked[head] = keep;
-		if (keep && !t->st.tracked_chains++) {
-			struct vq_stats vs;
-			vq_get_stats(t->vq, &vs);
-			t->st.first_tracked_chain = vs.added;
-		}
-	}
+	if (t->lazy)
+		adaptive_tracked(t, head, keep);
 	if (!keep)
 		return head;
-	if (t->def->rec == REC_FULL) {
-		struct vq_rec_full *rec = indirect ? &t->ind_full[(size_t)tidx * VQ_MAX_CHAIN] : NULL;
-		for (unsigned i = 0; i < n; i++) {
-			struct vq_rec_full r = {
-				.addr = sg[i].addr,
-				.len = sg[i].len,
-				.flags = (uint16_t)((sg[i].write ? VQ_DESC_F_WRITE : 0) |
-						    (i + 1 < n ? VQ_DESC_F_NEXT : 0)),
-				.next = (uint16_t)(indirect ? i + 1 : (i + 1 < n ? slots[i + 1] : 0)),
-			};
-			if (indirect)
-				rec[i] = r;
-			else
-				t->full[slots[i]] = r;
-		}
-		if (indirect)
-			t->full[head] = (struct vq_rec_full){table_iova, IND_LEN(n),
-							     VQ_DESC_F_INDIRECT, 0};
-	} else if (t->def->rec == REC_ARRAY) {
-		struct vq_pair *pr = &t->pairs[(size_t)head * VQ_MAX_CHAIN];
-		for (unsigned i = 0; i < n; i++)
-			pr[i] = (struct vq_pair){sg[i].addr, sg[i].len, buf_dir(sg[i].write)};
-		if (indirect)
-			t->ind_iova[tidx] = table_iova;
-	} else if (t->def->rec == REC_COMPACT) {
-		vq_rec_compact *rec = indirect ? &t->ind_compact[(size_t)tidx * VQ_MAX_CHAIN] : NULL;
-		for (unsigned i = 0; i < n; i++) {
-			vq_rec_compact r = compact_enc(sg[i].addr, sg[i].len, sg[i].write);
-			if (indirect)
-				rec[i] = r;
-			else
-				t->compact[slots[i]] = r;
-		}
-		if (indirect)
-			t->compact[head] = compact_enc(table_iova, IND_LEN(n), 0);
-	}
+	if (t->rec == REC_FULL)
+		remember_full(t, head, sg, slots, n, tidx, ind.iova);
+	else if (t->rec == REC_ARRAY)
+		remember_array(t, head, sg, n, tidx, ind.iova);
+	else if (t->rec == REC_COMPACT)
+		remember_compact(t, head, sg, slots, n, tidx, ind.iova);
 	return head;
 
 undo:
-	rollback(t, sg, k, n, tidx, t->def->map_per_packet ? table_iova : 0);
+	rollback(t, sg, mapped, n, tidx, t->map_per_packet ? ind.iova : 0);
 	if (tidx >= 0)
 		t->ind_free[t->ind_nfree++] = (uint16_t)tidx;
 	return rc;
@@ -504,9 +638,11 @@ static inline __attribute__((always_inline)) void complete_chain(struct vq_track
 {
 	int tidx = u->indirect ? t->ind_of_head[u->head] : -1;
 
-	if (t->def->lazy && !t->tracked[u->head])
+	if (t->lazy && !t->tracked[u->head])
 		goto done; /* mapped while unmap was not needed */
-	if (t->def->retrieve) {
+	if (vq_track_iova_owns(t) && vq_track_iova_complete(t, u))
+		goto done; /* the IOVA API: the chain's runs unlinked */
+	if (t->retrieve) {
 		struct vq_pair pairs[VQ_MAX_CHAIN + 1];
 		unsigned n = retrieve_pairs(t, u, tidx, pairs);
 		for (unsigned i = 0; i < n; i++)
@@ -515,12 +651,12 @@ static inline __attribute__((always_inline)) void complete_chain(struct vq_track
 	}
 	switch (t->policy) {
 	case VQ_POLICY_FULL:
-	case VQ_POLICY_ADAPTIVE: {
+	case VQ_POLICY_ADAPTIVE:
+	case VQ_POLICY_IOVA: /* its fallback: full's records */ {
 		if (u->indirect) {
 			const struct vq_rec_full *rec = &t->ind_full[(size_t)tidx * VQ_MAX_CHAIN];
 			for (unsigned i = 0; i < u->ndesc; i++)
-				unmap_one(t, rec[i].addr, rec[i].len,
-					  (rec[i].flags & VQ_DESC_F_WRITE) ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
+				unmap_one(t, rec[i].addr, rec[i].len, rec_dir(rec[i].flags));
 			unmap_one(t, t->full[u->head].addr, t->full[u->head].len, DMA_TO_DEVICE);
 			break;
 		}
@@ -528,8 +664,7 @@ static inline __attribute__((always_inline)) void complete_chain(struct vq_track
 		uint16_t slot = u->head;
 		for (unsigned i = 0; i < u->ndesc; i++) {
 			const struct vq_rec_full *r = &t->full[slot];
-			unmap_one(t, r->addr, r->len,
-				  (r->flags & VQ_DESC_F_WRITE) ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
+			unmap_one(t, r->addr, r->len, rec_dir(r->flags));
 			slot = r->next;
 		}
 		break;
@@ -609,7 +744,18 @@ int vq_track_detach(struct vq_track *t, void **token)
 
 void vq_track_get_stats(const struct vq_track *t, struct vq_track_stats *st)
 {
-	*st = t->st;
+	const struct vq_track_counts *c = &t->st;
+	*st = (struct vq_track_stats){
+		.maps = c->maps, .unmaps = c->unmaps, .syncs = c->syncs, .skipped_unmaps = c->skipped_unmaps,
+		.readback_errors = c->readback_errors, .tracked_chains = c->tracked_chains,
+		.first_tracked_chain = c->first_tracked_chain, .sync_bufs = c->sync_bufs,
+	};
+	if (t->policy == VQ_POLICY_IOVA && t->iova) {
+		st->links = t->iova->links;
+		st->unlinks = t->iova->unlinks;
+		st->iova_syncs = t->iova->iova_syncs;
+		st->ranges = t->iova->ranges;
+	}
 }
 
 struct vq *vq_track_vq(const struct vq_track *t) { return t->vq; }

@@ -29,6 +29,22 @@
  *              asked per buffer; a buffer that needs it is synced for the
  *              device when posted and (device-writable) for the CPU before
  *              the driver reads it (vq_track_sync_for_cpu), counted.
+ *   iova       the IOVA two-step API (dma_iova_try_alloc/link/sync/unlink,
+ *              dma.h): one IOVA range per queue allocated at creation, a
+ *              window of it per chain in flight; each buffer linked into the
+ *              chain's window (one link per descriptor, the indirect table
+ *              too), one dma_iova_sync per chain, and on completion one
+ *              dma_iova_unlink per direction run of the chain (device-
+ *              readable, then device-writable: each one IOTLB flush). Per
+ *              chain it keeps 8 bytes (window offset and the two runs'
+ *              lengths), nothing per descriptor; the range is destroyed at
+ *              teardown. Range size: queue size x (max_chain buffers x the
+ *              granules one arena buffer can touch + 1 granule for the
+ *              indirect table) x 4 KiB. Where dma_iova_try_alloc fails (dma-
+ *              direct: no IOMMU or passthrough; vfio; debug; or no room in
+ *              the IOVA space) it falls back to a dma_map per buffer with
+ *              full's records, as the kernel's callers do, and says so
+ *              (vq_track_iova_mode).
  *
  * The designs of the 2024 virtio-net series:
  *
@@ -76,6 +92,7 @@ enum vq_policy {
 	VQ_POLICY_DRIVER_ARRAY,
 	VQ_POLICY_RETRIEVE,
 	VQ_POLICY_ADAPTIVE,
+	VQ_POLICY_IOVA,
 	VQ_POLICY_COUNT
 };
 
@@ -116,6 +133,8 @@ struct vq_track_params {
 	void *(*table_alloc)(size_t len, void *ctx);
 	void (*table_free)(void *p, void *ctx);
 	void *table_ctx;
+	/* iova: most buffers in one chain (0: VQ_MAX_CHAIN); sizes the range */
+	uint32_t max_chain;
 };
 
 /* One buffer to post: CPU pointer, length, direction. Device-readable
@@ -139,7 +158,11 @@ int vq_track_check(const struct vq_config *cfg, const struct vq_track_params *p,
 
 /** Create the tracking layer over an existing driver queue and backend.
  * Allocates the policy's records and, with VQ_F_INDIRECT_DESC, one indirect
- * table per descriptor slot (registered with the backend). */
+ * table per descriptor slot (registered with the backend).
+ * @return 0, -ENOSPC (premapped: a DMA resource, the IOVA space or the
+ *         bounce pool, ran out mapping the arena: vq_track_last_error()
+ *         names it, its size and its use), -ENOMEM (no memory for the
+ *         tracking state), or what vq_track_check returns. */
 int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *p,
 		    struct vq_track **out);
 /** Unmaps what it still holds mapped (arena for premapped, detached
@@ -197,6 +220,9 @@ struct vq_track_stats {
 	uint64_t first_tracked_chain; /* adaptive: number of the first (1-based; 0 none) */
 	uint64_t sync_bufs;           /* premapped: arena buffers whose mapping needs syncs
 					 (dma_need_sync() asked per buffer after mapping) */
+	uint64_t links, unlinks;      /* iova: dma_iova_link / dma_iova_unlink calls */
+	uint64_t iova_syncs;          /* iova: dma_iova_sync calls */
+	uint64_t ranges;              /* iova: ranges dma_iova_try_alloc gave (1, or 0: fallback) */
 };
 void vq_track_get_stats(const struct vq_track *t, struct vq_track_stats *st);
 
@@ -206,6 +232,11 @@ void vq_track_get_stats(const struct vq_track *t, struct vq_track_stats *st);
  * stats.syncs. Other policies: nothing (their unmap did it).
  * @return buffers synced. */
 int vq_track_sync_for_cpu(struct vq_track *t, const struct vq_buf *bufs, unsigned n);
+
+/** iova: "iova" when the two-step API is in use, "fallback: <why>" when
+ * dma_iova_try_alloc failed and buffers are mapped one by one; "" for
+ * other policies. */
+const char *vq_track_iova_mode(const struct vq_track *t);
 
 struct vq *vq_track_vq(const struct vq_track *t);
 enum vq_policy vq_track_policy(const struct vq_track *t);

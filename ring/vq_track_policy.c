@@ -31,6 +31,9 @@ const struct vq_policy_def vq_policy_defs[VQ_POLICY_COUNT] = {
 				REC_FULL, .map_per_packet = true, .unmaps = true, .retrieve = true},
 	[VQ_POLICY_ADAPTIVE] = {"adaptive", "records only for chains mapped after dma_need_unmap() turned true",
 				REC_FULL, .map_per_packet = true, .unmaps = true, .lazy = true},
+	[VQ_POLICY_IOVA] = {"iova", "IOVA two-step API: one range per queue, buffers linked per packet, 8 bytes per chain "
+			    "(falls back to dma_map per buffer without an IOMMU)",
+			    REC_NONE, .map_per_packet = true, .unmaps = true},
 };
 
 static const char *const skip_rule_names[VQ_SKIP_RULE_COUNT] = {
@@ -130,6 +133,8 @@ int vq_track_footprint(const struct vq_config *cfg, enum vq_policy policy,
 	}
 	if (policy == VQ_POLICY_PREMAPPED)
 		fp->pool_iova = arena_bufs * sizeof(uint64_t);
+	if (policy == VQ_POLICY_IOVA) /* the range's state, 8 bytes per chain, the free windows */
+		fp->chain_state += vq_track_iova_bytes(n);
 	fp->total = fp->ring + fp->driver_state + fp->tracking + fp->chain_state +
 		    fp->indirect + fp->pool_iova;
 	return 0;
@@ -145,6 +150,16 @@ void vq_track_footprint_live(const struct vq_track *t, struct vq_footprint *fp)
 			late += n * VQ_MAX_CHAIN * sizeof(struct vq_rec_full);
 		fp->tracking += late;
 		fp->total += late;
+	}
+	if (t->policy == VQ_POLICY_IOVA && t->iova && t->iova->fallback) {
+		/* no range: full's records instead of the windows' state */
+		size_t n = t->size, recs = n * sizeof(struct vq_rec_full);
+		if (t->indirect_ok)
+			recs += n * VQ_MAX_CHAIN * sizeof(struct vq_rec_full);
+		size_t windows = vq_track_iova_bytes(n) - sizeof(struct vq_track_iova);
+		fp->tracking += recs;
+		fp->chain_state -= windows;
+		fp->total += recs - windows;
 	}
 }
 

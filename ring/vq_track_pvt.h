@@ -75,6 +75,14 @@ extern const struct vq_policy_def vq_policy_defs[VQ_POLICY_COUNT];
 /* Bytes of one record of kind k. */
 size_t vq_rec_bytes(enum rec_kind k);
 
+/* The counters every policy keeps, in struct vq_track (vq_track_stats
+ * without the iova policy's, which its own state keeps: the struct of
+ * every other policy does not grow). */
+struct vq_track_counts {
+	uint64_t maps, unmaps, syncs, skipped_unmaps, readback_errors, tracked_chains, first_tracked_chain,
+		sync_bufs;
+};
+
 struct vq_track {
 	struct vq *vq;
 	struct dma *dma;
@@ -83,13 +91,21 @@ struct vq_track {
 	enum vq_skip_rule rule;
 	bool unsafe;
 	bool indirect_ok;
+	/* def's per-packet answers, copied at create (one load each); in
+	 * what was padding, so the tracking state is no larger */
+	bool map_per_packet, lazy;
 	uint32_t size;
 	/* arena */
 	char *arena;
 	size_t arena_len;
 	uint32_t buf_shift;
+	bool retrieve;  /* def's answers, continued (padding before nbufs) */
+	uint8_t rec;    /* enum rec_kind */
 	size_t nbufs;
-	uint64_t *buf_iova; /* premapped: [nbufs] */
+	union {
+		uint64_t *buf_iova;          /* premapped: [nbufs] */
+		struct vq_track_iova *iova;  /* iova: its state (vq_track_iova.c) */
+	};
 	/* per-descriptor records, indexed by slot */
 	struct vq_rec_full *full;   /* [size] */
 	vq_rec_compact *compact;    /* [size] */
@@ -105,8 +121,38 @@ struct vq_track {
 	vq_rec_compact *ind_compact;   /* [size][VQ_MAX_CHAIN] */
 	struct vq_pair *pairs;         /* driver-array: [size + 1][VQ_MAX_CHAIN] */
 	uint8_t *tracked;              /* adaptive: [size], 1 = chain at head has records */
-	struct vq_track_stats st;
+	struct vq_track_counts st; /* vq_track_get_stats adds iova's own */
 };
+
+/* iova (vq_track_iova.c): the range, the chains' windows. */
+struct vq_track_iova {
+	struct dma_iova_state st;
+	uint32_t win_granules; /* granules per chain window */
+	uint32_t max_chain;
+	uint32_t nfree;
+	bool fallback;         /* dma_iova_try_alloc failed: dma_map per buffer */
+	uint64_t *chain;       /* [size] by head: window granule | readable run << 32 |
+				  writable run << 48 (granules) */
+	uint16_t *win_free;    /* [size] stack of free windows */
+	uint64_t links, unlinks, iova_syncs, ranges; /* vq_track_stats' */
+	char mode[200];
+};
+
+/* Hooks of the iova policy into the data path (vq_track_iova.c). */
+extern const struct vq_policy_def vq_iova_fallback_def;
+int vq_track_iova_create(struct vq_track *t, const struct vq_track_params *p);
+void vq_track_iova_destroy(struct vq_track *t);
+int vq_track_iova_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n, void *token,
+		      bool indirect);
+/* Unlink a completed chain's runs. @return true (it handled the chain). */
+bool vq_track_iova_complete(struct vq_track *t, const struct vq_used *u);
+/* The chain goes through the IOVA API (policy iova, not its fallback). */
+static inline bool vq_track_iova_owns(const struct vq_track *t)
+{
+	return __builtin_expect(t->policy == VQ_POLICY_IOVA, 0) && !t->iova->fallback;
+}
+/* Bytes the iova policy allocates per queue beyond the generic state. */
+size_t vq_track_iova_bytes(size_t size);
 
 /* Set vq_track_last_error() and return rc. */
 int vq_track_fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

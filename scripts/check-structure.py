@@ -28,6 +28,7 @@ import re
 import sys
 
 DIRS = ("ring", "dma", "dev", "bench", "tests", "fuzz")
+ATTRIBUTES = ("__attribute__", "__attribute", "__declspec", "__asm__", "asm")
 EXCEPTIONS = "scripts/structure-exceptions.txt"
 
 
@@ -106,8 +107,19 @@ def functions(text):
                 between = code[last_close + 1:i] if last_close >= 0 else None
                 # a function: '{' right after the parameter list's ')'
                 if between is not None and between.strip() == "":
-                    head = code[sig_start:group_open[last_close]]
+                    close = last_close
+                    head = code[sig_start:group_open[close]]
                     m = re.search(r"([A-Za-z_]\w*)\s*$", head)
+                    # attributes after the parameter list: the list is the
+                    # group before them
+                    while m and m.group(1) in ATTRIBUTES:
+                        prev = code.rfind(")", sig_start, sig_start + m.start(1))
+                        if prev < 0 or prev not in group_open:
+                            m = None
+                            break
+                        close = prev
+                        head = code[sig_start:group_open[close]]
+                        m = re.search(r"([A-Za-z_]\w*)\s*$", head)
                     if m and "=" not in code[sig_start:i]:
                         open_at = (m.group(1), code.count("\n", 0, sig_start + m.start(1)) + 1, i)
                     else:

@@ -9,22 +9,27 @@
 #   2. scripts/perf-tracking.sh  full vs skip vs premapped       perf-tracking-<UTC>.csv,
 #                                + callgrind counts              perf-tracking-counts-<UTC>.csv
 #                                + the same by source file       perf-annotate-<UTC>.csv
-#   3. scripts/peer-dpdk.sh      DPDK virtio-user vs vqbench     peer-dpdk-<UTC>.csv
-#                                (root, hugepages, dpdk-testpmd; PEER=0 skips it)
-#   4. scripts/perf-pages.sh, scripts/perf-queues.sh, when present
-#   5. scripts/perf_report.py    RESULTS_DIR/PERFORMANCE.md
+#   3. scripts/perf-attrib.sh    instructions by source file,     perf-attrib-<UTC>.csv
+#                                before (BEFORE, built) and after
+#   4. scripts/peer-dpdk.sh      DPDK virtio-user vs vqbench     peer-dpdk-<UTC>.csv
+#      scripts/peer-callgrind.sh the same loops counted (DIRS,   peer-callgrind-<UTC>.csv
+#                                default rx here)
+#                                (root, hugepages, dpdk-testpmd; PEER=0 skips both)
+#   5. scripts/perf-pages.sh, scripts/perf-queues.sh, when present
+#   6. scripts/perf_report.py    RESULTS_DIR/PERFORMANCE.md
 #
-# Environment: RESULTS_DIR (results), PEER (1; 0: skip step 3), and each
+# Environment: RESULTS_DIR (results), PEER (1; 0: skip step 4), and each
 # script's own (PAIRS, SECONDS_PER_RUN, ...; see their --help), passed on.
 # VQBENCH defaults to build/release/bench/vqbench, built with
-# scripts/build.sh when missing. About 20 minutes with the defaults, most
-# of it the DPDK peer comparison. A tree with uncommitted changes is refused
-# (exit 2) unless --allow-dirty, which writes everything to
-# RESULTS_DIR/dirty-<UTC>/ with a DIRTY file naming the revision and changes.
+# scripts/build.sh when missing. About 35 minutes with the defaults, most
+# of it the DPDK peer comparisons and the BEFORE build. A tree with
+# uncommitted changes is refused (exit 2) unless --allow-dirty, which
+# writes everything to RESULTS_DIR/dirty-<UTC>/ with a DIRTY file naming
+# the revision and changes.
 # Exit: 0 ok, 1 a comparison failed (the report is still written from the
 # newest CSVs; a failed run is a row with status failed), 2 bad usage.
 set -euo pipefail
-case "${1:-}" in -h|--help) sed -n '4,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '4,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 cd "$(dirname "$0")/.."
 allow_dirty=0
 [ "${1:-}" = --allow-dirty ] && { allow_dirty=1; shift; }
@@ -58,10 +63,12 @@ step() { # step NAME COMMAND...
 
 step perf-ceiling.sh scripts/perf-ceiling.sh "$vqb"
 step perf-tracking.sh scripts/perf-tracking.sh "$vqb"
+step perf-attrib.sh scripts/perf-attrib.sh "$vqb"
 if [ "$peer" = 1 ]; then
 	step peer-dpdk.sh scripts/peer-dpdk.sh "$vqb"
+	step peer-callgrind.sh env DIRS="${DIRS:-rx}" scripts/peer-callgrind.sh "$vqb"
 else
-	echo "perf-all.sh: peer-dpdk.sh skipped (PEER=0); the report takes the newest peer-dpdk-*.csv there is"
+	echo "perf-all.sh: peer-dpdk.sh and peer-callgrind.sh skipped (PEER=0); the report takes the newest CSVs there are"
 fi
 for extra in perf-pages.sh perf-queues.sh; do
 	if [ -x "scripts/$extra" ]; then step "$extra" "scripts/$extra" "$vqb"; fi

@@ -5,6 +5,7 @@
 Usage: scripts/perf_report.py [--results DIR] [--out FILE] [--explanations FILE]
                               [--peer CSV] [--ceiling CSV] [--tracking CSV]
                               [--counts CSV] [--pages CSV] [--queues CSV]
+                              [--annotate CSV] [--attrib CSV] [--peercg CSV]
 
   --results DIR        where the CSVs are (default: $RESULTS_DIR, else results/)
   --out FILE           the markdown to write (default: DIR/PERFORMANCE.md)
@@ -12,7 +13,7 @@ Usage: scripts/perf_report.py [--results DIR] [--out FILE] [--explanations FILE]
                        it quotes no number: {ratio}, {ratio_min}, {ratio_max},
                        {dpdk_mpps}, {vqbench_mpps}, {prev_ratio} cite this run's
                        figures of the cell, any other digit is refused (exit 2)
-  --peer ... --queues  a CSV to use instead of the newest of its kind in DIR
+  --peer ... --peercg  a CSV to use instead of the newest of its kind in DIR
 
 Per kind it takes the newest CSV in DIR (by the UTC time in its name):
   peer-dpdk-*.csv            scripts/peer-dpdk.sh     DPDK's virtio-user vs vqbench
@@ -21,6 +22,9 @@ Per kind it takes the newest CSV in DIR (by the UTC time in its name):
   perf-tracking-counts-*.csv scripts/perf-tracking.sh the same under callgrind
   perf-pages-*.csv           scripts/perf-pages.sh
   perf-queues-*.csv          scripts/perf-queues.sh
+  perf-annotate-*.csv        scripts/perf-tracking.sh instructions by source file, per policy
+  perf-attrib-*.csv          scripts/perf-attrib.sh   the same before and after (issue 20's targets)
+  peer-callgrind-<UTC>.csv   scripts/peer-callgrind.sh vqbench vs testpmd, counted
 A kind with no CSV gets one line naming the script that makes it.
 
 Every number in the output comes from the CSVs, or, for the cache-line
@@ -58,7 +62,13 @@ KINDS = {  # kind: (glob, script)
     "pages": ("perf-pages-*.csv", "scripts/perf-pages.sh"),
     "queues": ("perf-queues-*.csv", "scripts/perf-queues.sh"),
     "annotate": ("perf-annotate-*.csv", "scripts/perf-tracking.sh"),
+    "attrib": ("perf-attrib-*.csv", "scripts/perf-attrib.sh"),
+    "peercg": ("peer-callgrind-2*.csv", "scripts/peer-callgrind.sh"),
 }
+# Issue 20's instruction targets (callgrind, per packet)
+TARGET_TOTAL = 700      # TX, 1 descriptor, full, identity, inline: the whole loop
+TARGET_RING = 400       # the same without the payload fill/check and the traffic loop
+TARGET_RX_VHOST = 300   # vqbench's RX loop against the vhost backend
 
 
 def die(text):
@@ -502,6 +512,111 @@ def annotate_section(md, path):
                 md.append(f"{lay}, {pol} against full: {moved} instructions per packet.\n")
 
 
+# ---- before and after, by source file (perf-attrib.sh) ----
+
+def attrib_part(src):
+    """The part of issue 20's target a source file counts in."""
+    if src == "dev/dev_payload.h":
+        return "payload fill and check"
+    if src.startswith("bench/"):
+        return "traffic loop"
+    return "ring + tracking + DMA + device"
+
+
+def attrib_section(md, path):
+    md.append("## Where one packet's instructions go, before and after (callgrind)\n")
+    if not path:
+        missing(md, "attrib")
+        return
+    rows = load(path)
+    md.append(f"Source: `{os.path.basename(path)}` ({len(rows)} rows), made by `{first(rows, 'command')}`.\n")
+    revs = {r["side"]: r["revision"] for r in rows}
+    md.append(f"Before: revision `{revs.get('before', '?')[:12]}`; after: `{revs.get('after', '?')[:12]}` "
+              "(the tree perf-attrib.sh ran in). Both built with the release preset (-O2, link-time "
+              "optimisation) and counted by the same script on the same sweep: instructions per packet inside "
+              "the packet loop, by the source file they were compiled from. The parts are issue 20's: "
+              "`dev/dev_payload.h` is the payload fill and check (the workload), `bench/` the traffic loop, "
+              "everything else the ring, tracking, DMA and the inline device.\n")
+    configs = []
+    for r in rows:
+        k = (r["layout"], r["policy"], r["descs"], r["dma"], r["dir"])
+        if k not in configs:
+            configs.append(k)
+    val = {(r["side"], r["layout"], r["policy"], r["descs"], r["dma"], r["dir"], r["source"]):
+           float(r["instructions_per_pkt"]) for r in rows}
+    tot = {(r["side"], r["layout"], r["policy"], r["descs"], r["dma"], r["dir"]):
+           num(r.get("total_instructions_per_pkt")) for r in rows}
+    sources = []
+    for r in sorted(rows, key=lambda r: -float(r["instructions_per_pkt"])):
+        if r["source"] not in sources:
+            sources.append(r["source"])
+    head = ["source", "part"]
+    for c in configs:
+        head += [f"{c[0]} {c[1]} {c[4]}: before", "after", "Δ"]
+    body = []
+    for src in sources:
+        line = [f"`{src}`", attrib_part(src)]
+        for c in configs:
+            b, a = val.get(("before",) + c + (src,)), val.get(("after",) + c + (src,))
+            line += [f(b, "%.1f"), f(a, "%.1f"),
+                     "%+.1f" % ((a or 0.0) - (b or 0.0)) if a is not None or b is not None else "–"]
+        body.append(line)
+    parts = ["ring + tracking + DMA + device", "traffic loop", "payload fill and check"]
+    for part in parts:
+        line = [f"**{part}**", ""]
+        for c in configs:
+            b = sum(v for k, v in val.items() if k[0] == "before" and k[1:6] == c and attrib_part(k[6]) == part)
+            a = sum(v for k, v in val.items() if k[0] == "after" and k[1:6] == c and attrib_part(k[6]) == part)
+            line += ["**%.1f**" % b, "**%.1f**" % a, "**%+.1f**" % (a - b)]
+        body.append(line)
+    line = ["**total** (callgrind-counts.py)", ""]
+    for c in configs:
+        b, a = tot.get(("before",) + c), tot.get(("after",) + c)
+        line += [f"**{f(b, '%.1f')}**", f"**{f(a, '%.1f')}**",
+                 "**%+.1f**" % (a - b) if a is not None and b is not None else "–"]
+    body.append(line)
+    md.append(table(head, body))
+    for c in configs:
+        a = tot.get(("after",) + c)
+        ring = sum(v for k, v in val.items() if k[0] == "after" and k[1:6] == c
+                   and attrib_part(k[6]) == parts[0])
+        if a is None:
+            continue
+        md.append(f"{c[0]} {c[1]} {c[4]}, {c[2]} descriptor(s), {c[3]}: {a:.1f} instructions per packet in all "
+                  f"(target {TARGET_TOTAL}: {'met' if a <= TARGET_TOTAL else 'not met'}), {ring:.1f} in the ring, "
+                  f"tracking, DMA and device (target {TARGET_RING}: "
+                  f"{'met' if ring <= TARGET_RING else 'not met'}).\n")
+
+
+# ---- vqbench's loop against DPDK testpmd's, counted (peer-callgrind.sh) ----
+
+def peercg_section(md, path):
+    md.append("## vqbench against DPDK testpmd, counted (callgrind, vhost backend)\n")
+    if not path:
+        missing(md, "peercg")
+        return
+    rows = load(path)
+    md.append(f"Source: `{os.path.basename(path)}` ({len(rows)} rows), made by `scripts/peer-callgrind.sh`: "
+              "instructions per packet of vqbench's packet loop (`scripts/callgrind-counts.py --device "
+              "vhost-user:...`, two run lengths) and of testpmd's forwarding thread (its instructions over the "
+              "packets it reports), both against the same DPDK vhost-user backend running natively. Both "
+              "counts include whatever polling of the backend the loop did, so they repeat only "
+              "approximately.\n")
+    cells = {}
+    for r in rows:
+        cells.setdefault((r["dir"], r["layout"], r["in_order"]), {})[r["side"]] = num(r["instructions_per_pkt"])
+    body = []
+    for (d, l, io), s in cells.items():
+        v, p = s.get("vqbench"), s.get("dpdk-testpmd")
+        target = ""
+        if d == "rx" and v is not None:
+            target = f"≤ {TARGET_RX_VHOST}: " + ("met" if v <= TARGET_RX_VHOST else "not met")
+        body.append([d, l, io, f(v, "%.1f"), f(p, "%.1f"),
+                     f(v / p, "%.2f") if v is not None and p else "–", target])
+    md.append(table(["dir", "layout", "in_order", "vqbench instr/pkt", "testpmd instr/pkt",
+                     "vqbench ÷ testpmd", "issue 20 target (vqbench RX)"], body))
+
+
 # ---- 4 KiB pages against 2 MiB hugepages ----
 
 def sysinfo_marks(csv_path):
@@ -630,7 +745,7 @@ def generic_section(md, kind, title, path):
 def main(argv):
     opts = {"--results": None, "--out": None, "--explanations": None, "--peer": None, "--ceiling": None,
             "--tracking": None, "--counts": None, "--pages": None, "--queues": None,
-            "--annotate": None}
+            "--annotate": None, "--attrib": None, "--peercg": None}
     it = iter(argv)
     for a in it:
         if a in ("-h", "--help"):
@@ -686,6 +801,8 @@ def main(argv):
         prev_peer = older[-1] if older else None
     peer_section(md, paths["peer"], explanations, prev_peer)
     annotate_section(md, paths["annotate"])
+    attrib_section(md, paths["attrib"])
+    peercg_section(md, paths["peercg"])
     pages_section(md, paths["pages"])
     queues_section(md, paths["queues"])
     text = "\n".join(md)

@@ -69,7 +69,8 @@ import matplotlib.ticker  # noqa: E402,F401
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PARAMS = ["layout", "queue_size", "descs", "pkt_bytes", "indirect", "in_order", "event_idx",
           "batch", "dir", "policy", "dma", "device", "mem_node", "pages"]
-POLICY_ORDER = ["full", "compact", "readback", "skip", "premapped", "driver-array", "retrieve", "adaptive"]
+POLICY_ORDER = ["full", "compact", "readback", "skip", "premapped", "driver-array", "retrieve", "adaptive",
+                "iova"]
 LAYOUT_STYLE = {"split": "-", "packed": "--", "rte_ring": ":"}
 
 

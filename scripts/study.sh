@@ -28,7 +28,7 @@
 #   iommu    inline; iommu lazy, untrusted, passthrough x every policy (and
 #            unsafe_iommu: skip --unsafe-skip on them, tx and rx)
 #   late     inline; --late-writes on, rx: identity, iommu strict/lazy/
-#            passthrough x full, skip (--unsafe-skip)
+#            passthrough x full, skip (--unsafe-skip), iova
 #   thread   thread device; split, packed x full, skip, premapped x 1, 4 descs
 #            x q 256, 4096; plus the rte_ring ceiling
 #   counts   callgrind (scripts/callgrind-counts.py): instructions and
@@ -129,7 +129,7 @@ sweep iommu --device inline --layout split,packed --dma iommu --iommu lazy,untru
 sweep unsafe_iommu --device inline --layout split,packed --dma iommu --iommu lazy,untrusted,passthrough \
 	--policy skip --unsafe-skip --dir tx,rx --descs 4 "${len[@]}"
 sweep late --device inline --layout split --dir rx --late-writes on --dma identity,iommu \
-	--iommu strict,lazy,passthrough --policy full,skip --unsafe-skip --descs 2 "${len[@]}"
+	--iommu strict,lazy,passthrough --policy full,skip,iova --unsafe-skip --descs 2 "${len[@]}"
 sweep thread --device thread --layout split,packed --policy full,skip,premapped --descs 1,4 \
 	--queue-size 256,4096 "${tlen[@]}"
 sweep ceiling --device thread --layout rte_ring --descs 1 --policy full --queue-size 256,4096 "${tlen[@]}"

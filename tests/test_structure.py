@@ -41,6 +41,9 @@ def self_test(script):
                     # 81 body lines: over 80
                     "__attribute__((cold)) static void too_long(int a,\n\t\tint b)\n{\n"
                     + body(81) + "}\n"
+                    # attributes after the parameter list
+                    "static int attr_after(void) __attribute__((unused));\n"
+                    "static int attr_after(void) __attribute__((unused))\n{\n" + body(82) + "\treturn 0;\n}\n"
                     # exactly 80: allowed
                     "void just_fits(void)\n{\n" + body(80) + "}\n"
                     # braces in comments, strings and macros, an initializer
@@ -61,6 +64,8 @@ def self_test(script):
         check("bench/a.c:2: too_long: body 81 lines, limit 80" in out,
               f"names the function, its line and length:\n{out}")
         check("bench/big.h: 801 lines, limit 800" in out, f"names the long file:\n{out}")
+        check("attr_after: body 83 lines, limit 80" in out,
+              f"a function with attributes after its parameters:\n{out}")
         check("tests/t.c:" in out and "long_test: body 151 lines, limit 150" in out,
               f"tests/ limit 150:\n{out}")
         check(" main:" not in out, f"a 120-line test main is allowed:\n{out}")
@@ -80,6 +85,7 @@ def self_test(script):
               f"an excepted function is no error:\n{out}")
         with open(os.path.join(root, "scripts", "structure-exceptions.txt"), "w") as f:
             f.write("bench/a.c too_long generated table walker, one case a line\n"
+                    "bench/a.c attr_after a second generated walker, one case a line\n"
                     "tests/t.c long_test a scenario table, kept in one piece here\n")
         rc, out = run(script, root)
         check(rc == 0, f"every long function excepted with a reason: exit 0, got {rc}\n{out}")

@@ -12,14 +12,8 @@
 set -uo pipefail
 vqb=$1
 thresholds=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
-check() { # description, command...
-	local what=$1; shift
-	checks=$((checks + 1))
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/helpers.sh"
+scratch test_check_cli
 
 "$vqb" --quiet --device inline --layout split,packed --descs 1,4 --policy full,compact,skip,premapped \
 	--dma identity,bounce,iommu --packets 5000 --reps 2 --warmup 0 --csv "$tmp/run.csv" >"$tmp/run.log" 2>&1

@@ -13,14 +13,9 @@
 #     is refused naming file:line.
 set -u
 vqb=$1 xsd=$2
-fails=0
-check() { # description, command...
-	local what=$1; shift
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/helpers.sh"
 command -v xmllint >/dev/null || { echo "xmllint missing: install libxml2-utils (scripts/install-deps.sh)" >&2; exit 1; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vqb_test_check_junit.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+scratch test_check_junit
 
 "$vqb" --quiet --device inline --layout split,packed --descs 1,4 --policy full,skip --packets 5000 --reps 2 \
 	--warmup 0 --csv "$tmp/run.csv" >"$tmp/run.log" 2>&1 || { cat "$tmp/run.log"; exit 1; }

@@ -4,12 +4,7 @@
 # against SRC's), --sysinfo and unknown options.
 set -u
 vqb=$1
-fails=0 checks=0
-check() { # check DESCRIPTION COMMAND...
-	checks=$((checks + 1))
-	local what=$1; shift
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/helpers.sh"
 out=$("$vqb" --help); rc=$?
 check "--help exits 0" test $rc = 0
 check "--help documents exit codes" grep -q 'Exit codes' <<<"$out"

@@ -8,6 +8,10 @@
 #     table says EXHAUSTED after 16384 packets; exit 0 (a measured result);
 #   - skip allowed by --skip-rule rfc on a 30-bit mask (not unsafe): the same
 #     status, and exit 1 (a rule let a run exhaust the pool);
+#   - premapped whose arena does not fit the bounce pool at setup (two
+#     queues of 32768 2 KiB buffers, forced bouncing, a 64 MiB pool): status
+#     exhausted (not failed), 0 packets, the error names the pool, its size
+#     and use; exit 1;
 #   - unsafe skip on a 64-page IOVA space is not reachable from the CLI, so
 #     the iommu message is checked by tests/fault/test_fault_map.c.
 set -u
@@ -48,7 +52,21 @@ st=$(field "$tmp/b.csv" status) pk=$(field "$tmp/b.csv" packets)
 grep -q "exhausted after $pk packets" "$tmp/err" || bad "rfc exhaustion: stderr: $(cat "$tmp/err")"
 echo "skip-rule rfc, 30-bit mask: status $st after $pk packets (exit $rc)"
 
-# 3. a run that does not exhaust stays ok
+# 3. premapped: the arena exhausts the pool at setup
+"$vq" --layout split --descs 1 --pkt-bytes 1500 --queue-size 32768 --policy premapped --device inline --warmup 0 \
+	--reps 1 --packets 100 --dir both --dma identity --force-bounce on --csv "$tmp/p.csv" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] || bad "premapped setup exhaustion: exit $rc, want 1"
+st=$(field "$tmp/p.csv" status) pk=$(field "$tmp/p.csv" packets) er=$(field "$tmp/p.csv" error)
+[ "$st" = exhausted ] || bad "premapped setup exhaustion: status '$st', want exhausted"
+[ "$pk" = 0 ] || bad "premapped setup exhaustion: packets $pk, want 0"
+case "$er" in
+*"exhausted at setup (0 packets)"*"premapped: mapping arena buffer"*"bounce pool exhausted"*"pool 67108864 bytes = 32768 slots of 2048 bytes, 32768 used"*) ;;
+*) bad "premapped setup exhaustion: error does not name the pool, its size and use: $er" ;;
+esac
+echo "premapped, arena larger than the pool: status $st at setup; error: $er"
+
+# 4. a run that does not exhaust stays ok
 run --dir rx --dma identity --packets 3000 --csv "$tmp/c.csv"
 [ "$(field "$tmp/c.csv" status)" = ok ] || bad "identity: status $(field "$tmp/c.csv" status)"
 [ $fail -eq 0 ] && echo "test_cli_exhaust: ok"

@@ -11,13 +11,8 @@
 set -u
 set -m # job control: the background run gets SIGINT
 vqb=$1 cmp=$2
-fails=0
-check() { # description, command...
-	local what=$1; shift
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
-}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vqb_test_cli_json.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/helpers.sh"
+scratch test_cli_json
 
 "$vqb" --list-columns --format json >"$tmp/schema.json"
 check "--list-columns --format json exits 0" test $? = 0

@@ -6,14 +6,8 @@
 # notice), the DPDK memory and lcore the runs used, and the rte_ring ceiling.
 set -u
 vqb=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
-check() { # check DESCRIPTION COMMAND...
-	checks=$((checks + 1))
-	local what=$1; shift
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/helpers.sh"
+scratch test_cli_matrix
 py() { python3 - "$@"; }
 
 # 1. the matrix: 2 layouts x 5 policies x 6 backends x 2 descriptor counts

@@ -19,14 +19,8 @@
 #     device's counters are counted once, not once per queue.
 set -u
 vqb=$1
-tmp=$(mktemp -d -t vqb_test_cli_queues.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
-check() { # check DESCRIPTION COMMAND...
-	checks=$((checks + 1))
-	local what=$1; shift
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/helpers.sh"
+scratch test_cli_queues
 ncpus=$(python3 -c 'import os; print(len(os.sched_getaffinity(0)))')
 per_queue=4000
 
@@ -50,7 +44,7 @@ for r in rows:
     rates = [float(x) for x in r["queue_mpps"].split(";")] if r["queue_mpps"] else []
     mpps = float(r["mpps"])
     why = []
-    if r["schema_version"] != "3":
+    if r["schema_version"] != "4":
         why.append("schema_version " + r["schema_version"])
     if r["status"] != "ok" or r["error"]:
         why.append("status %s (%s)" % (r["status"], r["error"]))
@@ -151,7 +145,7 @@ check "rte_ring --queues 2 exits 2 (rc=$rc)" \
 rc=$?
 check "a failing queue: exit 1 (rc=$rc)" test $rc = 1
 check "... the message names the queue: $(head -1 "$tmp/err")" \
-	grep -q "failed: queue [0-9]: premapped: .*dma backend 'iommu'.*bounce pool exhausted" "$tmp/err"
+	grep -q "failed: queue [0-9]: exhausted at setup (0 packets): premapped: .*dma backend 'iommu'.*bounce pool exhausted" "$tmp/err"
 
 # 6. bad values: exit 2, one line naming the flag, the value, what is allowed
 for v in 0 65 x 2,2 1,; do

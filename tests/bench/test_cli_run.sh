@@ -7,14 +7,8 @@
 # stdout, no progress off a terminal) whose CSV Python loads as is; --csv -.
 set -u
 vqb=$1 check_csv=$2
-fails=0 checks=0
-check() { # check DESCRIPTION COMMAND...
-	checks=$((checks + 1))
-	local what=$1; shift
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
-}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vqb_test_cli_run.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/helpers.sh"
+scratch test_cli_run
 
 # Bad values: exit 2, nothing on stdout, one line naming flag, value, allowed.
 while read -r flag value; do

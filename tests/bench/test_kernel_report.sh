@@ -12,14 +12,8 @@
 # exits 1 naming the file and the column; bad usage exits 2.
 set -uo pipefail
 report=$1
-tmp=$(mktemp -d -t vqb_test_kernel_report.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
-check() { # check DESCRIPTION COMMAND...
-	checks=$((checks + 1))
-	local what=$1; shift
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/helpers.sh"
+scratch test_kernel_report
 has() { grep -qF -- "$1" "$md"; }
 
 head="setup,dir,descs,packets,counter,kernel,vqbench,vqbench_options,pkt_bytes,kernel_release,features,kernel_buffer_bytes,kernel_unmap_bytes"

@@ -11,16 +11,11 @@
 #     exact bounds, and the installed plot script on that run's CSV.
 set -u
 build=$1
-fails=0
-check() { # description, command...
-	local what=$1; shift
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/helpers.sh"
 for tool in cpack dpkg-deb dpkg-shlibdeps man; do
 	command -v "$tool" >/dev/null || { echo "test_package: $tool missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
 done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vqb_test_package.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+scratch test_package
 
 cpack -G DEB --config "$build/CPackConfig.cmake" -B "$tmp/pkg" >"$tmp/cpack.log" 2>&1
 rc=$?

@@ -13,14 +13,8 @@ set -uo pipefail
 report=$1
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
-tmp=$(mktemp -d -t vqb_test_perf_report.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
-check() { # check DESCRIPTION COMMAND...
-	checks=$((checks + 1))
-	local what=$1; shift
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/helpers.sh"
+scratch test_perf_report
 has() { grep -qF -- "$1" "$md"; }
 
 r=$tmp/results
@@ -83,6 +77,26 @@ printf 'L1d:           48 KiB\nL2:            1 MiB\n' >"$r/perf-pages-20990101-
 	echo "split,premapped,1,identity,ring/vq_split.c,200.0,0.8,scripts/callgrind-counts.py"
 	echo "split,premapped,1,identity,ring/vq_track.c,50.0,0.2,scripts/callgrind-counts.py"
 } >"$r/perf-annotate-20990101-000000.csv"
+ac="BEFORE=0123456789ab scripts/perf-attrib.sh (scripts/callgrind-counts.py --packets 600,1600 --by-source -- --layout split --descs 1 --policy full --dir tx)"
+{
+	echo "side,revision,layout,policy,descs,dma,dir,source,instructions_per_pkt,share,total_instructions_per_pkt,command"
+	echo "before,0123456789abcdef,split,full,1,identity,tx,ring/vq_split.c,300.0,0.3,1000.0,\"$ac\""
+	echo "before,0123456789abcdef,split,full,1,identity,tx,dev/dev_payload.h,150.0,0.15,1000.0,\"$ac\""
+	echo "before,0123456789abcdef,split,full,1,identity,tx,bench/vqb_traffic.c,100.0,0.1,1000.0,\"$ac\""
+	echo "before,0123456789abcdef,split,full,1,identity,tx,dma/dma.c,450.0,0.45,1000.0,\"$ac\""
+	echo "after,fedcba9876543210,split,full,1,identity,tx,ring/vq_split.c,250.0,0.5,500.0,\"$ac\""
+	echo "after,fedcba9876543210,split,full,1,identity,tx,dev/dev_payload.h,150.0,0.3,500.0,\"$ac\""
+	echo "after,fedcba9876543210,split,full,1,identity,tx,bench/vqb_traffic.c,100.0,0.2,500.0,\"$ac\""
+} >"$r/perf-attrib-20990101-000000.csv"
+pcmd="scripts/callgrind-counts.py --packets 4000,24000 --device vhost-user:SOCKET -- --dir rx"
+{
+	echo "dir,layout,in_order,side,instructions_per_pkt,packets,instructions,command"
+	echo "rx,split,0,vqbench,280.0,,,$pcmd"
+	echo "rx,split,0,dpdk-testpmd,200.0,1000,200000,testpmd"
+	echo "rx,packed,0,vqbench,350.0,,,$pcmd"
+	echo "rx,packed,0,dpdk-testpmd,250.0,1000,250000,testpmd"
+} >"$r/peer-callgrind-20990101-000000.csv"
+echo "dir,layout,in_order,source,instructions_per_pkt,share,command" >"$r/peer-callgrind-annotate-20990101-000000.csv"
 cat >"$r/perf-explanations.txt" <<'EOF'
 # comment
 tx split in_order=1 segs=1: the header rides in the mbuf headroom; {ratio} here ({ratio_min} .. {ratio_max}), {prev_ratio} before
@@ -158,6 +172,16 @@ check "pages: per-repetition ratio, its median and range, the size the footprint
 check "annotate: per source and policy, totals" has "| **total** | **400.0** | **250.0** |"
 check "annotate: what premapped saves against full, by source" \
 	has "split, premapped against full: \`ring/vq_track.c\` -150.0 instructions per packet."
+check "attrib: section" has "## Where one packet's instructions go, before and after (callgrind)"
+check "attrib: revisions named" has "Before: revision \`0123456789ab\`; after: \`fedcba987654\`"
+check "attrib: a source before, after, delta" has "| \`ring/vq_split.c\` | ring + tracking + DMA + device | 300.0 | 250.0 | -50.0 |"
+check "attrib: a source gone after" has "| \`dma/dma.c\` | ring + tracking + DMA + device | 450.0 | – | -450.0 |"
+check "attrib: the ring part summed" has "| **ring + tracking + DMA + device** |  | **750.0** | **250.0** | **-500.0** |"
+check "attrib: the totals from the counts" has "| **total** (callgrind-counts.py) |  | **1000.0** | **500.0** | **-500.0** |"
+check "attrib: targets judged" has "500.0 instructions per packet in all (target 700: met), 250.0 in the ring, tracking, DMA and device (target 400: met)."
+check "peercg: section, annotate CSV not taken for it" has "Source: \`peer-callgrind-20990101-000000.csv\` (4 rows)"
+check "peercg: rx split within 300, ratio" has "| rx | split | 0 | 280.0 | 200.0 | 1.40 | ≤ 300: met |"
+check "peercg: rx packed over 300" has "| rx | packed | 0 | 350.0 | 250.0 | 1.40 | ≤ 300: not met |"
 check "queues: missing, names the script" has "No \`perf-queues-*.csv\` in the results directory: \`scripts/perf-queues.sh\` makes it"
 check "VM placement note" has "only ratios from neighbouring runs"
 

@@ -15,14 +15,8 @@ scripts=$2
 src=$(cd "$scripts/.." && pwd)
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
-tmp=$(mktemp -d -t vqb_test_perf_scripts.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
-check() { # check DESCRIPTION COMMAND...
-	checks=$((checks + 1))
-	local what=$1; shift
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/helpers.sh"
+scratch test_perf_scripts
 
 # Can this machine run vqbench at all (EAL, topology)? Exit 3: skip.
 "$vqb" --quiet --device inline --packets 1000 --reps 1 --warmup 0 --layout split --descs 1 --policy full \
@@ -166,6 +160,28 @@ for k, by in tot.items():
 for lay in ("split", "packed"):
     assert tot[(lay, "full")]["ring/vq_track.c"] > tot[(lay, "premapped")]["ring/vq_track.c"]
 EOF
+	# perf-attrib.sh with a prebuilt BEFORE (this binary: both sides count the same)
+	if git -C "$scripts" rev-parse --git-dir >/dev/null 2>&1; then
+		BEFORE=HEAD BEFORE_VQBENCH="$vqb" CG_PACKETS=600,1600 \
+			SWEEP="--layout split --descs 1 --policy full --dma identity --dir tx" \
+			OUT="$tmp/r/perf-attrib-20990101-000000.csv" bash "$scripts/perf-attrib.sh" "$vqb" >"$tmp/attrib.log" 2>&1
+		rc=$?
+		cat "$tmp/attrib.log"
+		check "perf-attrib.sh with BEFORE_VQBENCH exits 0 (got $rc)" test $rc = 0
+		check "perf-attrib: before and after rows, equal totals (one binary), sources sum to the total" \
+			"$py" - "$tmp/r/perf-attrib-20990101-000000.csv" <<'EOF'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+sides = {r["side"] for r in rows}
+assert sides == {"before", "after"}, sides
+tot = {r["side"]: float(r["total_instructions_per_pkt"]) for r in rows}
+assert tot["before"] == tot["after"] > 0, tot
+for s in sides:
+    by = sum(float(r["instructions_per_pkt"]) for r in rows if r["side"] == s)
+    assert abs(by - tot[s]) < 2, (s, by, tot[s])
+assert all(r["layout"] == "split" and r["policy"] == "full" and r["dir"] == "tx" for r in rows)
+EOF
+	fi
 else
 	echo "note: callgrind counts not run (no valgrind, a sanitizer build, or hugepages without root)"
 fi
@@ -194,6 +210,8 @@ perf-ceiling.sh DEVICE vfio
 perf-tracking.sh ROUNDS x
 perf-tracking.sh DEVICES inline,foo
 perf-tracking.sh COUNTS 2
+perf-attrib.sh CG_PACKETS x
+perf-attrib.sh BEFORE no-such-revision
 CASES
 check "no CSV written for bad values" test ! -e "$tmp/bad.csv"
 bash "$scripts/perf-ceiling.sh" "$tmp/no-vqbench" >"$tmp/nov.out" 2>&1

@@ -11,14 +11,8 @@ vqb=$1
 plot=$2
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3 # Debian's, with python3-matplotlib
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
-check() {
-	local what=$1; shift
-	checks=$((checks + 1))
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/helpers.sh"
+scratch test_plot
 
 o=(--quiet --device inline --packets 3000 --reps 2 --warmup 0)
 "$vqb" "${o[@]}" --descs 1,2,4 --csv "$tmp/a.csv" >/dev/null 2>&1 &&

@@ -10,14 +10,8 @@
 # a DIRTY file naming the change; on a clean tree the check passes.
 set -uo pipefail
 src=$(cd "$1" && pwd)
-tmp=$(mktemp -d -t vqb_test_provenance.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
-check() { # check DESCRIPTION COMMAND...
-	checks=$((checks + 1))
-	local what=$1; shift
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/helpers.sh"
+scratch test_provenance
 repo=$tmp/repo
 mkdir -p "$repo/scripts"
 cp "$src"/study.sh "$src"/perf-all.sh "$src"/regress.sh "$src"/regress-repeat.sh "$src"/skip-matrix.py "$src"/provenance.sh "$repo/scripts/"

@@ -9,14 +9,8 @@ set -uo pipefail
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
 tool="$1/test-skips.py"
-tmp=$(mktemp -d -t vqb_test_skip_report.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
-check() { # check DESCRIPTION COMMAND...
-	checks=$((checks + 1))
-	local what=$1; shift
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/helpers.sh"
+scratch test_skip_report
 cat > "$tmp/skips.xml" <<'XML'
 <?xml version="1.0" encoding="UTF-8"?>
 <testsuite name="x" tests="3" failures="0" skipped="2">

