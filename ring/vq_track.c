@@ -12,6 +12,7 @@
 #include "dma_mem.h"
 #include "vq_pvt.h"
 #include "vq_track_pvt.h"
+#include "vq_inject.h" /* empty unless a test defines VQ_INJECT_WORK */
 static enum dma_dir buf_dir(uint32_t write)
 {
 	return write ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
@@ -411,6 +412,7 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		keep = dma_need_unmap(t->dma); /* asked after the table's mapping */
 	if (indirect)
 		add_table_added(t, head, tidx, ind.iova, n);
+	vq_inject_work(t->policy, n); /* empty unless a test defines VQ_INJECT_WORK */
 	if (t->lazy)
 		adaptive_tracked(t, head, keep);
 	if (!keep)

@@ -39,7 +39,7 @@ if [ $rc != 0 ]; then
 	echo "FAIL: kernel-crosscheck.sh exited $rc"
 	exit 1
 fi
-python3 - "$tmp/out/kernel-crosscheck.csv" "$tmp/out/kernel-descs.csv" <<'PY'
+python3 - "$tmp"/out/kernel-crosscheck-[0-9]*.csv "$tmp"/out/kernel-descs-[0-9]*.csv <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 hists = list(csv.DictReader(open(sys.argv[2])))
