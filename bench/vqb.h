@@ -84,8 +84,11 @@ struct vqb_metrics {
 	double maps_per_pkt, unmaps_per_pkt, syncs_per_pkt;
 	double bytes_copied_per_pkt;
 	double links_per_pkt, unlinks_per_pkt; /* IOVA API: dma_iova_link / dma_iova_unlink calls */
-	double iotlb_flushes_per_pkt; /* iommu: IOTLB flush operations; NAN elsewhere */
 	char iova_api[200];    /* policy iova: "iova", or "fallback: <why>"; "" other policies */
+	double bounced_per_pkt;             /* mappings through a bounce slot */
+	double iotlb_flushes_per_pkt;       /* iommu: IOTLB flush operations */
+	double iotlb_timer_flushes_per_pkt; /* iommu lazy: of those, the queue timer's */
+	double iova_allocs_per_pkt, iova_frees_per_pkt; /* iommu: IOVA ranges */
 	double kicks_per_pkt;  /* driver -> device notifications */
 	double calls_per_pkt;  /* device -> driver notifications */
 	uint64_t tracking_bytes;  /* policy records + per-chain policy state */

@@ -102,12 +102,22 @@ const struct vqb_column vqb_columns[] = {
 	{ "unmaps_per_pkt", VQB_CT_FLOAT, PER_PKT, "DMA unmap calls", MET(unmaps_per_pkt, VQB_CF_F64), NOOPT },
 	{ "syncs_per_pkt", VQB_CT_FLOAT, PER_PKT, "DMA sync calls", MET(syncs_per_pkt, VQB_CF_F64), NOOPT },
 	{ "bytes_copied_per_pkt", VQB_CT_FLOAT, "bytes", "bytes the DMA backend copied (bounce)", MET(bytes_copied_per_pkt, VQB_CF_F64), NOOPT },
+	{ "bounced_per_pkt", VQB_CT_FLOAT, PER_PKT, "mappings that went through a bounce slot (swiotlb_tbl_map_single)",
+	  MET(bounced_per_pkt, VQB_CF_F64), NOOPT, .since = 4, .before = "" },
+	{ "iotlb_flushes_per_pkt", VQB_CT_FLOAT, PER_PKT, "IOTLB flush operations (iommu: strict one per unmap or unlink; lazy "
+	  "one per full flush queue and one per timer expiry; 0 without an IOMMU)", MET(iotlb_flushes_per_pkt, VQB_CF_F64), NOOPT,
+	  .since = 4, .before = "" },
+	{ "iotlb_timer_flushes_per_pkt", VQB_CT_FLOAT, PER_PKT, "of those, the lazy flush queue's timer's "
+	  "(fq_flush_timeout, 10 ms after an IOVA was queued: depends on the packet rate)",
+	  MET(iotlb_timer_flushes_per_pkt, VQB_CF_F64), NOOPT, .since = 4, .before = "" },
+	{ "iova_allocs_per_pkt", VQB_CT_FLOAT, PER_PKT, "IOVA ranges allocated (iommu; alloc_iova_fast)",
+	  MET(iova_allocs_per_pkt, VQB_CF_F64), NOOPT, .since = 4, .before = "" },
+	{ "iova_frees_per_pkt", VQB_CT_FLOAT, PER_PKT, "IOVA ranges freed (iommu; strict at unmap, lazy when the "
+	  "flush queue is flushed)", MET(iova_frees_per_pkt, VQB_CF_F64), NOOPT, .since = 4, .before = "" },
 	{ "links_per_pkt", VQB_CT_FLOAT, PER_PKT, "IOVA API: dma_iova_link calls (policy iova; 0 elsewhere)",
 	  MET(links_per_pkt, VQB_CF_F64), NOOPT, .since = 4, .before = "" },
 	{ "unlinks_per_pkt", VQB_CT_FLOAT, PER_PKT, "IOVA API: dma_iova_unlink calls, one IOTLB flush each (policy iova; 0 elsewhere)",
 	  MET(unlinks_per_pkt, VQB_CF_F64), NOOPT, .since = 4, .before = "" },
-	{ "iotlb_flushes_per_pkt", VQB_CT_FLOAT, PER_PKT, "iommu: IOTLB flush operations (strict: one per unmap or unlink; "
-	  "lazy: one per flush-queue batch); empty: no IOMMU", MET(iotlb_flushes_per_pkt, VQB_CF_F64), NOOPT, .since = 4, .before = "" },
 	{ "iova_api", VQB_CT_STRING, "", "policy iova: 'iova' (the IOVA two-step API in use) or 'fallback: <why>' "
 	  "(dma_iova_try_alloc failed: dma_map per buffer, as the kernel's callers do); empty: other policies",
 	  MET(iova_api, VQB_CF_CHARS), NOOPT, .since = 4, .before = "" },

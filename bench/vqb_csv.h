@@ -25,8 +25,11 @@
  * late_writes_blocked
  * added; status may read "exhausted"; leaked_mappings counts only
  * mappings that hold a resource.
- * Version 4 (issue 19, policy iova): iova_api, links_per_pkt,
- * unlinks_per_pkt, iotlb_flushes_per_pkt added.
+ * Version 4 (issue 18 and issue 19's policy iova): bounced_per_pkt,
+ * iotlb_flushes_per_pkt, iotlb_timer_flushes_per_pkt, iova_allocs_per_pkt,
+ * iova_frees_per_pkt, iova_api, links_per_pkt, unlinks_per_pkt added
+ * (older rows read them as empty: not measured); a bounce pool copies in
+ * at every map (bytes_copied_per_pkt of RX through swiotlb).
  */
 #ifndef VQB_CSV_H
 #define VQB_CSV_H

@@ -129,7 +129,7 @@ static void page(FILE *f)
 	      "the default CSV file, one row per measured repetition (vqbench \\-\\-list\\-columns)\n"
 	      ".TP\n.I /usr/share/vqbench\n"
 	      "(share/vqbench under another installation prefix) the study and regression scripts "
-	      "(scripts/study.sh, scripts/regress.sh) and the thresholds file (results/thresholds.txt)\n"
+	      "(scripts/study.sh, scripts/regress.sh) and the thresholds file (results/thresholds\\-<UTC>.txt, the newest)\n"
 	      ".SH SEE ALSO\nThe README of the vqbench sources (tracking policies, DMA backends, skip rules, "
 	      "the CSV schema, regression thresholds).\n", f);
 }

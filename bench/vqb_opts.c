@@ -30,7 +30,7 @@ static const char *const order_names[] = { "interleave", "sequential", NULL };
 static const char *const format_names[] = { "text", "markdown", "csv", "json", NULL };
 /* The documented names, used only while the library's own table is empty. */
 static const char *const policy_fallback[] = { "full", "compact", "readback", "skip", "premapped", NULL };
-static const char *const dma_fallback[] = { "identity", "pa", "iommu", "vfio", "bounce", "noncoherent", "debug", NULL };
+static const char *const dma_fallback[] = { "identity", "pa", "iommu", "vfio", "bounce", "noncoherent", "debug", "nodma", NULL };
 
 #define CFG(f) .dest = VQB_DEST_CFG, .off = offsetof(struct vqb_config, f), \
 	.size = sizeof(((struct vqb_config *)0)->f)

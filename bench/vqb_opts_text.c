@@ -150,8 +150,8 @@ const struct vqb_help_example vqb_help_examples[] = {
 	{ "vqbench --queues 1,2,4,8 --device thread --cores 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15",
 	  "multi-queue scaling (README)" },
 	{ "vqbench --list-columns --format markdown", NULL },
-	{ "vqbench --check results/thresholds.txt run.csv", "regression bounds for CI" },
-	{ "vqbench --check results/thresholds.txt --junit report.xml run.csv", "the same, and JUnit XML" },
+	{ "vqbench --check thresholds.txt run.csv", "regression bounds for CI" },
+	{ "vqbench --check thresholds.txt --junit report.xml run.csv", "the same, and JUnit XML" },
 	{ NULL, NULL },
 };
 const char vqb_help_exit[] =

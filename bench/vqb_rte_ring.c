@@ -165,6 +165,8 @@ static void rr_metrics(const struct rr_drv *d, const struct rr *r, uint32_t cap,
 	m->ns_per_pkt = d->secs * 1e9 / (double)d->done;
 	m->cycles_per_pkt = (double)d->cycles / (double)d->done;
 	m->maps_per_pkt = m->unmaps_per_pkt = m->syncs_per_pkt = m->bytes_copied_per_pkt = 0;
+	m->bounced_per_pkt = m->iotlb_flushes_per_pkt = m->iotlb_timer_flushes_per_pkt = 0;
+	m->iova_allocs_per_pkt = m->iova_frees_per_pkt = 0;
 	m->tracking_bytes = 0;
 	m->footprint_bytes = rte_ring_get_memsize(cap) * 2u + pkt_sz * n;
 	m->bytes_per_inflight = (double)m->footprint_bytes / n;

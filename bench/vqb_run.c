@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vqb_run.c - one configuration x one repetition: check it, set it up, run
- * it, verify every packet, tear it down, and turn what was counted into a
+ * vqb_run.c - one configuration x one repetition: set it up, run it (the
+ * checks before it are in vqb_run_check.c), verify every packet, tear it down, and turn what was counted into a
  * metrics row.
  */
 #include <errno.h>
@@ -29,174 +29,6 @@
 static bool hugepage_notice_done;
 /* the --policy iova fallback notice, once per distinct reason */
 static char iova_notice_done[200];
-
-static struct dma_params dma_config(const struct vqb_config *c)
-{
-	return (struct dma_params){
-		.mask_bits = c->dma_mask >= 64 ? 0 : c->dma_mask,
-		.min_align = c->dma_align > 1 ? c->dma_align : 0,
-		.force_bounce = c->force_bounce,
-		.lazy = c->iommu_mode == 1,
-		.passthrough = c->iommu_mode == 2,
-		.untrusted = c->iommu_mode == 3,
-		.nc_model = c->nc_model,
-		.vfio_container_fd = -1,
-	};
-}
-
-static struct vq_config ring_config(const struct vqb_config *c)
-{
-	struct vq_config v = {
-		.layout = c->layout == VQB_LAYOUT_PACKED ? VQ_LAYOUT_PACKED : VQ_LAYOUT_SPLIT,
-		.size = c->queue_size,
-		.features = VQ_FEATURE(VQ_F_VERSION_1),
-	};
-	if (c->layout == VQB_LAYOUT_PACKED)
-		v.features |= VQ_FEATURE(VQ_F_RING_PACKED);
-	if (c->indirect)
-		v.features |= VQ_FEATURE(VQ_F_INDIRECT_DESC);
-	if (c->in_order)
-		v.features |= VQ_FEATURE(VQ_F_IN_ORDER);
-	if (c->event_idx)
-		v.features |= VQ_FEATURE(VQ_F_EVENT_IDX);
-	return v;
-}
-
-/* --device vfio:BDF: what a real NIC on QEMU's user network can run, and
- * the device itself (attached here, so a missing piece is reported before
- * anything runs). On success *out is attached; the caller detaches it. */
-static int vfio_check(const struct vqb_config *c, struct dev_vfio **out, char *msg, size_t len)
-{
-	if (strcmp(c->dma, "vfio") && strcmp(c->dma, "pa"))
-		return snprintf(msg, len, "--device vfio:%s with --dma %s: a real device needs real DMA "
-				"addresses: --dma vfio (type1 IOMMU) or pa (no-IOMMU mode)", c->dev_path,
-				c->dma), -EINVAL;
-	if (c->dir == VQB_DIR_RX)
-		return snprintf(msg, len, "--device vfio:%s with --dir rx: a NIC receives only what its "
-				"network sends; use --dir both (every TX packet is an ARP request whose "
-				"reply is received and checked) or --dir tx", c->dev_path), -EINVAL;
-	if (c->dir == VQB_DIR_BOTH && c->pkt_bytes < 64)
-		return snprintf(msg, len, "--device vfio:%s --dir both with --pkt-bytes %u: RX buffers "
-				"must hold a 64-byte ARP reply after the header; use --pkt-bytes 64 or more",
-				c->dev_path, c->pkt_bytes), -EINVAL;
-	if (dev_vfio_attach(c->dev_path, out) < 0)
-		return snprintf(msg, len, "--device vfio:%s: %s", c->dev_path, dev_last_error()), -ENODEV;
-	bool noiommu = dev_vfio_noiommu(*out);
-	if (noiommu != !strcmp(c->dma, "pa")) {
-		dev_vfio_detach(*out);
-		*out = NULL;
-		return snprintf(msg, len, "--device vfio:%s with --dma %s: the device's group is %s; use "
-				"--dma %s", c->dev_path, c->dma, noiommu ? "a no-IOMMU group (DMA addresses "
-				"are physical)" : "behind an IOMMU (DMA addresses are IOVAs)",
-				noiommu ? "pa" : "vfio"), -EINVAL;
-	}
-	return 0;
-}
-
-/* --queues N: what can run N queue pairs (the software devices), and
- * whether the thread device has its 2N CPUs. */
-static int queues_check(const struct vqb_config *c, char *msg, size_t len)
-{
-	if (c->queues < 1 || c->queues > VQB_QUEUES_MAX)
-		return snprintf(msg, len, "--queues %u: allowed 1..%d", c->queues, VQB_QUEUES_MAX), -EINVAL;
-	if (c->queues == 1)
-		return 0;
-	if (c->layout == VQB_LAYOUT_RTE_RING)
-		return snprintf(msg, len, "--layout rte_ring with --queues %u: not supported (the ceiling is one "
-				"rte_ring pair); use --queues 1", c->queues), -EINVAL;
-	if (c->device == VQB_DEV_VHOST_USER)
-		return snprintf(msg, len, "--device vhost-user:%s with --queues %u: not supported (the front end "
-				"sets up one queue pair, vrings 0 and 1); use --queues 1 or a software device",
-				c->dev_path, c->queues), -EINVAL;
-	if (c->device == VQB_DEV_VFIO)
-		return snprintf(msg, len, "--device vfio:%s with --queues %u: not supported (the driver sets up "
-				"one queue pair); use --queues 1 or a software device", c->dev_path, c->queues),
-		       -EINVAL;
-	if (c->device == VQB_DEV_THREAD) {
-		unsigned need = 2 * c->queues;
-		unsigned have = c->ncores ? c->ncores : vqb_place_cpus_available();
-		if (need > have)
-			return snprintf(msg, len, "--queues %u with --device thread: needs %u CPUs (a driver and a "
-					"device thread per queue), %s %u; use fewer queues, more CPUs, or --device "
-					"inline", c->queues, need, c->ncores ? "--cores lists" : "this process may use",
-					have), -EINVAL;
-	}
-	return 0;
-}
-
-int vqb_run_check(const struct vqb_config *c, char *msg, size_t len)
-{
-	if (c->queue_size < 1 || c->queue_size > VQ_MAX_SIZE)
-		return snprintf(msg, len, "--queue-size %u: allowed 1..%d", c->queue_size, VQ_MAX_SIZE), -EINVAL;
-	int qr = queues_check(c, msg, len);
-	if (qr < 0)
-		return qr;
-	if (c->layout == VQB_LAYOUT_RTE_RING && c->device != VQB_DEV_THREAD)
-		return snprintf(msg, len,
-				"--layout rte_ring with --device %s: the ceiling is an rte_ring pair between two "
-				"cores and needs --device thread", vqb_device_name(c->device)), -EINVAL;
-	if (c->layout == VQB_LAYOUT_RTE_RING)
-		return 0; /* the ceiling ignores policy, backend and descriptors */
-	if (c->device == VQB_DEV_VHOST_USER && strcmp(c->dma, "identity"))
-		return snprintf(msg, len,
-				"--device vhost-user:%s with --dma %s: needs --dma identity (the backend reads "
-				"buffers at their virtual addresses in the shared memfd regions; other backends' "
-				"addresses and memory are not shared)",
-				c->dev_path, c->dma), -EINVAL;
-	if (c->layout == VQB_LAYOUT_SPLIT && (c->queue_size & (c->queue_size - 1)))
-		return snprintf(msg, len,
-				"--queue-size %u with --layout split: the split layout needs a power of two "
-				"(packed takes any size 1..%d)", c->queue_size, VQ_MAX_SIZE), -EINVAL;
-	if (!c->indirect && c->descs_hi > c->queue_size)
-		return snprintf(msg, len,
-				"--descs %u on --queue-size %u with --indirect off: a chain would need more "
-				"descriptors than the queue has", c->descs_hi, c->queue_size), -EINVAL;
-	if (c->batch > c->queue_size)
-		return snprintf(msg, len, "--batch %u is larger than --queue-size %u", c->batch, c->queue_size),
-		       -EINVAL;
-	if (c->pkt_bytes < 8 || c->pkt_bytes + 1 < c->descs_hi)
-		return snprintf(msg, len,
-				"--pkt-bytes %u with --descs up to %u: need at least 8 bytes and one payload byte "
-				"per descriptor after the header", c->pkt_bytes, c->descs_hi), -EINVAL;
-	if (c->late_writes && (c->device != VQB_DEV_INLINE || c->dir == VQB_DIR_TX))
-		return snprintf(msg, len, "--late-writes on with --device %s --dir %s: needs --device inline (the "
-				"late write must come after the driver reaped the chain) and received chains (--dir rx "
-				"or both)", vqb_device_name(c->device), vqb_dir_name(c->dir)), -EINVAL;
-	if (c->dma_align & (c->dma_align - 1))
-		return snprintf(msg, len, "--dma-align %u: must be a power of two", c->dma_align), -EINVAL;
-	enum vq_policy pol;
-	if (vq_policy_lookup(c->policy, &pol) < 0)
-		return snprintf(msg, len, "--policy %s: no such policy", c->policy), -EINVAL;
-	enum vq_skip_rule rule;
-	if (vq_skip_rule_lookup(c->skip_rule, &rule) < 0)
-		return snprintf(msg, len, "--skip-rule %s: no such rule", c->skip_rule), -EINVAL;
-	struct dma_params dp = dma_config(c);
-	dp.bounce_pool_bytes = 1u << 20;
-	struct dev_vfio *vfio = NULL;
-	if (c->device == VQB_DEV_VFIO) {
-		int vr = vfio_check(c, &vfio, msg, len);
-		if (vr < 0)
-			return vr;
-		dp.vfio_container_fd = dev_vfio_container_fd(vfio);
-	}
-	struct dma *d;
-	int rc = dma_open(c->dma, &dp, &d);
-	if (rc < 0) {
-		dev_vfio_detach(vfio);
-		return snprintf(msg, len, "--dma %s: %s", c->dma, dma_last_error()), rc;
-	}
-	struct vq_config vc = ring_config(c);
-	char dummy[64];
-	struct vq_track_params tp = {.policy = pol, .skip_rule = rule, .unsafe_skip = c->unsafe_skip, .arena = dummy,
-				     .arena_len = sizeof(dummy), .buf_size = 64};
-	rc = vq_track_check(&vc, &tp, d);
-	dma_close(d);
-	dev_vfio_detach(vfio);
-	if (rc < 0)
-		return snprintf(msg, len, "--policy %s with --dma %s on --layout %s: %s", c->policy, c->dma,
-				vqb_layout_name(c->layout), vq_track_last_error()), rc;
-	return 0;
-}
 
 static uint64_t rss_bytes(void)
 {
@@ -258,7 +90,6 @@ struct mq_run {
 	struct vqb_perf perf;         /* queue 0's driver thread */
 	struct dma *dma;              /* the device's DMA state, shared by every queue
 					 (opened by the first setup, under setup_lock) */
-	bool flushes_apply;           /* its IOTLB flush counter means something (mq_teardown) */
 	struct q_run *q;
 };
 
@@ -358,12 +189,12 @@ static int traffic_params(const struct vqb_config *c, const struct vqb_env *env,
 	if (vq_policy_lookup(c->policy, &pol) < 0 || vq_skip_rule_lookup(c->skip_rule, &rule) < 0)
 		return snprintf(msg, len, "--policy %s / --skip-rule %s: unknown", c->policy, c->skip_rule), -EINVAL;
 	*tp = (struct vqb_traffic_params){
-		.cfg = ring_config(c),
+		.cfg = vqb_run_ring_config(c),
 		.policy = pol,
 		.skip_rule = rule,
 		.unsafe_skip = c->unsafe_skip,
 		.dma = c->dma,
-		.dma_params = dma_config(c),
+		.dma_params = vqb_run_dma_params(c),
 		.device = vqb_device_name(c->device),
 		.dev_cpu = pl->device_cpu,
 		.dir = c->dir,
@@ -512,7 +343,6 @@ static void mq_teardown(struct mq_run *mq, struct dma_counters *dend, struct vqb
 			vqb_traffic_teardown(mq->q[k].t, &mq->q[k].fin);
 	if (mq->dma)
 		vqb_traffic_dma_final(mq->dma, dfin);
-	mq->flushes_apply = mq->dma && dma_counter_applies(mq->dma, offsetof(struct dma_counters, iotlb_flushes));
 	dma_close(mq->dma);
 	mq_destroy_sync(mq);
 }
@@ -542,7 +372,8 @@ static void memory_used(const struct vqb_config *c, const struct vqb_mem_ops *as
 struct run_totals {
 	uint64_t packets, errors, lost, kicks, calls, tsc, payload;
 	uint64_t maps, unmaps, syncs, copied, leaked, stale, faults, reports, unmaintained;
-	uint64_t links, unlinks, flushes; /* the IOVA API's calls; IOTLB flushes */
+	uint64_t links, unlinks; /* the IOVA API's calls */
+	uint64_t bounced, flushes, tflushes, iallocs, ifrees;
 	uint64_t late_landed, late_blocked, late_remapped;
 	double t0, t1;   /* the first loop's start, the last one's end */
 };
@@ -555,9 +386,11 @@ static void run_totals(const struct vqb_config *c, const struct mq_run *mq, cons
 	*s = (struct run_totals){
 		.maps = dend->maps, .unmaps = dend->unmaps, .syncs = dend->syncs_for_cpu + dend->syncs_for_device,
 		.copied = dend->bytes_copied, .leaked = dfin->leaked_mappings, .stale = dfin->dma.stale_hits,
+		.bounced = dend->bounced, .flushes = dend->iotlb_flushes, .tflushes = dend->iotlb_timer_flushes,
+		.iallocs = dend->iova_allocs, .ifrees = dend->iova_frees,
 		.faults = dfin->dma.faults, .reports = dfin->dma.debug_reports,
 		.unmaintained = dfin->unmaintained_lines,
-		.links = dend->iova_links, .unlinks = dend->iova_unlinks, .flushes = dend->iotlb_flushes,
+		.links = dend->iova_links, .unlinks = dend->iova_unlinks,
 		.t0 = mq->q[0].r.t_start, .t1 = mq->q[0].r.t_end,
 	};
 	for (unsigned k = 0; k < mq->n; k++) {
@@ -576,6 +409,10 @@ static void run_totals(const struct vqb_config *c, const struct mq_run *mq, cons
 		s->links -= q->d1.iova_links - q->d0.iova_links;
 		s->unlinks -= q->d1.iova_unlinks - q->d0.iova_unlinks;
 		s->flushes -= q->d1.iotlb_flushes - q->d0.iotlb_flushes;
+		s->bounced -= q->d1.bounced - q->d0.bounced;
+		s->tflushes -= q->d1.iotlb_timer_flushes - q->d0.iotlb_timer_flushes;
+		s->iallocs -= q->d1.iova_allocs - q->d0.iova_allocs;
+		s->ifrees -= q->d1.iova_frees - q->d0.iova_frees;
 		s->late_landed += q->r.late_writes_landed;
 		s->late_blocked += q->r.late_writes_blocked;
 		s->late_remapped += q->r.late_writes_remapped;
@@ -615,7 +452,6 @@ static void iova_metrics(const struct vqb_config *c, const struct mq_run *mq, co
 	const struct vqb_traffic_final *fin0 = &mq->q[0].fin;
 	m->links_per_pkt = (double)s->links / pk;
 	m->unlinks_per_pkt = (double)s->unlinks / pk;
-	m->iotlb_flushes_per_pkt = mq->flushes_apply ? (double)s->flushes / pk : NAN;
 	snprintf(m->iova_api, sizeof(m->iova_api), "%s", fin0->iova_api);
 	if (!strncmp(fin0->iova_api, "fallback", 8) && strcmp(fin0->iova_api, iova_notice_done)) {
 		/* said once per distinct reason, and in the CSV column iova_api */
@@ -645,6 +481,11 @@ static void run_metrics(const struct vqb_config *c, const struct mq_run *mq, con
 	m->syncs_per_pkt = (double)s->syncs / pk;
 	m->bytes_copied_per_pkt = (double)s->copied / pk;
 	iova_metrics(c, mq, s, pk, m);
+	m->bounced_per_pkt = (double)s->bounced / pk;
+	m->iotlb_flushes_per_pkt = (double)s->flushes / pk;
+	m->iotlb_timer_flushes_per_pkt = (double)s->tflushes / pk;
+	m->iova_allocs_per_pkt = (double)s->iallocs / pk;
+	m->iova_frees_per_pkt = (double)s->ifrees / pk;
 	m->kicks_per_pkt = (double)s->kicks / pk;
 	m->calls_per_pkt = (double)s->calls / pk;
 	/* memory: counted by the allocator (dma_mem.h), every queue and the

@@ -7,11 +7,18 @@
 
 #include "vqb.h"
 #include "vqb_env.h"
+#include "dma.h"
+#include "vq.h"
 
 /** Check a configuration before running anything (policy x layout x
  * backend allowed, sizes valid). On refusal writes one line naming the
  * option and value and why into msg. @return 0 or -errno. */
 int vqb_run_check(const struct vqb_config *cfg, char *msg, size_t msglen);
+
+/** The DMA parameters (struct dma_params) configuration cfg asks for. */
+struct dma_params vqb_run_dma_params(const struct vqb_config *cfg);
+/** The ring configuration (layout, size, features) cfg asks for. */
+struct vq_config vqb_run_ring_config(const struct vqb_config *cfg);
 
 /** Run cfg once (repetition m->rep; m->warmup says whether it is a
  * warmup) and fill m. The caller clears m first with vqb_metrics_clear()

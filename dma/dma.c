@@ -18,10 +18,11 @@
 #include "dma_mem.h"
 #include "dma_pvt.h"
 
-_Static_assert(sizeof(struct dma_counters) == (DMA_C_N + DMA_C_IOVA_N) * sizeof(uint64_t),
-	       "DMA_COUNTER_LIST and the IOVA API's four must be every field of struct dma_counters");
-_Static_assert(offsetof(struct dma_counters, iova_links) == DMA_C_IOVA_FIRST * sizeof(uint64_t),
-	       "the IOVA API's counters follow DMA_COUNTER_LIST");
+_Static_assert(sizeof(struct dma_counters) == DMA_C_ALL * sizeof(uint64_t) &&
+		       offsetof(struct dma_counters, iova_links) == DMA_C_iova_links * sizeof(uint64_t) &&
+		       offsetof(struct dma_counters, iova_allocs) == DMA_C_iova_allocs * sizeof(uint64_t),
+	       "DMA_COUNTER_LIST must list every field of struct dma_counters "
+	       "before the hooked ones (enum dma_ctr_hooked), in its order");
 #define DMA_X(n)                                                               \
 	_Static_assert(offsetof(struct dma_counters, n) ==                     \
 			       DMA_C_##n * sizeof(uint64_t),                   \
@@ -33,7 +34,7 @@ DMA_COUNTER_LIST(DMA_X)
 static const struct dma_ops *const dma_backends[] = {
 	&dma_identity_ops, &dma_pa_ops,	     &dma_iommu_ops,
 	&dma_vfio_ops,	   &dma_bounce_ops,  &dma_noncoherent_ops,
-	&dma_debug_ops,
+	&dma_debug_ops,	   &dma_nodma_ops,
 };
 #define DMA_NBACKENDS (sizeof(dma_backends) / sizeof(dma_backends[0]))
 
@@ -172,7 +173,8 @@ int dma_open(const char *name, const struct dma_params *p, struct dma **out)
 	if (!ops)
 		return dma_err_name("dma", -ENOENT,
 				    "no backend named '%s' (try identity, pa, "
-				    "iommu, vfio, bounce, noncoherent, debug)",
+				    "iommu, vfio, bounce, noncoherent, debug, "
+				    "nodma)",
 				    name);
 
 	/* Cache-line aligned: backends keep device-side state on lines of
@@ -304,6 +306,8 @@ static int dma_map_slow(struct dma *d, void *cpu, size_t len, enum dma_dir dir, 
 		dma_ctr_add(d, DMA_C_map_errors, 1);
 		return r;
 	}
+	if (d->ops->no_api) /* an address lookup, not a DMA API call */
+		return 0;
 	dma_ctr_add(d, DMA_C_maps, 1);
 	if (d->shared) {
 		/* several queues: the live count is theirs together, the peak
@@ -345,7 +349,7 @@ static int dma_unmap_slow(struct dma *d, uint64_t iova, size_t len, enum dma_dir
 			       "unmap: bad argument iova 0x%llx len %zu dir %d",
 			       (unsigned long long)iova, len, (int)dir);
 	int r = d->ops->unmap(d, iova, len, dir);
-	if (r < 0)
+	if (r < 0 || d->ops->no_api)
 		return r;
 	dma_ctr_add(d, DMA_C_unmaps, 1);
 	/* Backends whose unmap checks nothing (identity, noncoherent) accept
@@ -465,6 +469,7 @@ void dma_get_counters(const struct dma *d, struct dma_counters *c)
 #define DMA_X(n) c->n = dma_ctr_get(d, DMA_C_##n);
 	DMA_COUNTER_LIST(DMA_X)
 #undef DMA_X
+	c->iova_allocs = c->iova_frees = c->iotlb_timer_flushes = 0;
 	if (d->ops->counters)
 		d->ops->counters(d, c);
 }
@@ -488,6 +493,7 @@ void dma_get_props(const struct dma *d, struct dma_props *p)
 	/* iommu passthrough: an identity domain, dma-direct behind the IOMMU
 	 * driver (iommu_setup_dma_ops) */
 	p->direct = d->ops == &dma_identity_ops || d->ops == &dma_pa_ops ||
+		    d->ops == &dma_nodma_ops ||
 		    d->ops == &dma_noncoherent_ops || d->ops == &dma_bounce_ops ||
 		    (d->ops == &dma_iommu_ops && d->p.passthrough);
 	p->force_bounce = d->ops == &dma_bounce_ops ||

@@ -20,6 +20,12 @@
  *                small device-writable buffers bounce
  *                (dma_kmalloc_needs_bounce).
  *   debug        wraps another backend and checks every use.
+ *   nodma        no DMA API at all: virtio without VIRTIO_F_ACCESS_PLATFORM,
+ *                where Linux's vring_use_dma_api() is false and the ring
+ *                hands the device physical addresses (sg_phys). IOVA = the
+ *                physical address as in pa, but no map, unmap or live
+ *                mapping is counted (none is made); nothing bounces
+ *                (force_bounce, mask_bits and min_align are refused).
  *
  * Backends are found by name (dma_open); the list is dma_backend_name(i).
  *
@@ -107,6 +113,14 @@ struct dma_params {
 	 * area would hold under 128 slots), as swiotlb splits its pool per
 	 * CPU, and the IOVA domain keeps one cache per CPU. */
 	unsigned cpus;
+	/* iommu lazy: the flush queue's timer, as 6.1's fq_timer: armed when
+	 * an IOVA is queued and the timer is off, it flushes the IOTLB and
+	 * frees the queue fq_timeout_us later (0: IOVA_FQ_TIMEOUT, 10 ms),
+	 * counted in iotlb_flushes and iotlb_timer_flushes. Polled: it fires
+	 * at the first unmap at or after its deadline (before that unmap's
+	 * IOVA is queued), on
+	 * CLOCK_MONOTONIC or the clock dma_set_clock() gives. */
+	unsigned fq_timeout_us;
 };
 
 /* What a device's DMA setup looks like from outside the mappings: what the
@@ -143,6 +157,11 @@ struct dma_counters {
 	uint64_t iova_unlinks;        /* dma_iova_unlink calls (dma_iova_destroy's included) */
 	uint64_t iova_syncs;          /* dma_iova_sync calls (iommu_sync_map) */
 	uint64_t iova_ranges;         /* ranges allocated now (dma_iova_try_alloc less frees) */
+	uint64_t iova_allocs;         /* iommu: IOVA ranges allocated (alloc_iova_fast) */
+	uint64_t iova_frees;          /* iommu: IOVA ranges freed (strict: at unmap;
+					 lazy: when the flush queue is flushed) */
+	uint64_t iotlb_timer_flushes; /* iommu lazy: flushes by the queue's timer
+					 (fq_flush_timeout), part of iotlb_flushes */
 };
 
 struct dma;
@@ -162,6 +181,12 @@ const char *dma_name(const struct dma *d);
  * index. */
 void dma_set_this_cpu(unsigned cpu);
 unsigned dma_this_cpu(void);
+
+/** The clock (ns, monotonic) of a backend's timers: the iommu backend's
+ * lazy flush-queue timer. A test passes its own for deterministic timer
+ * flushes; call it after dma_open, before mapping.
+ * @return 0, -EINVAL (now_ns NULL) or -ENOTSUP (this backend has no timer). */
+int dma_set_clock(struct dma *d, uint64_t (*now_ns)(void *ctx), void *ctx);
 
 /** Name of backend i (0-based), NULL past the end. */
 const char *dma_backend_name(unsigned i);

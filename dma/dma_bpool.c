@@ -8,13 +8,17 @@
  * a bitmap; per-slot metadata remembers the original buffer so unmap and
  * sync know where to copy. Nothing is allocated after init.
  *
- * Copies: map copies the original into the slots when the device reads
- * (TO_DEVICE, BIDIRECTIONAL); unmap copies the slots back when the device
- * writes (FROM_DEVICE, BIDIRECTIONAL). Note: since 2022 Linux's swiotlb also
- * copies in for FROM_DEVICE so a partial device write cannot expose old pool
- * contents; this model follows the classic rule, so bytes_copied is the
- * classic cost and an unwritten tail of a FROM_DEVICE buffer reads back
- * whatever the slot held.
+ * Copies, as Linux's swiotlb (kernel/dma/swiotlb.c, 6.1 and since): map
+ * copies the whole mapping into the slots whatever the direction
+ * (swiotlb_tbl_map_single bounces unconditionally, so a partial device
+ * write never exposes old pool contents and unwritten bytes survive);
+ * unmap copies the whole mapping back when the device may have written
+ * (FROM_DEVICE, BIDIRECTIONAL: swiotlb_tbl_unmap_single), not only the
+ * bytes it wrote; sync for the device copies in for TO_DEVICE and
+ * BIDIRECTIONAL, sync for the CPU copies out for FROM_DEVICE and
+ * BIDIRECTIONAL. bytes_copied counts every copy. A pool marked `view` (the
+ * noncoherent backend's model of the device's view, not a swiotlb) copies
+ * in only what the device reads.
  *
  * Areas (a shared device, params.cpus > 1): the pool is split into areas,
  * one per CPU rounded down to a power of two, each a run of whole bitmap
@@ -87,7 +91,7 @@ int dma_bpool_init(struct dma *d, struct dma_bpool *bp, size_t bytes,
 	while (na * 2 <= d->p.cpus &&
 	       (bp->nslots / (na * 2)) / 64 * 64 >= DMA_BSEG_SLOTS)
 		na *= 2;
-	bp->nareas = na;
+	bp->nareas = (uint16_t)na; /* na <= cpus <= 1024 */
 	bp->area_slots = (uint32_t)(na == 1 ? bp->nslots : bp->nslots / na / 64 * 64);
 	bp->areas = dma_zalloc(d, na * sizeof(*bp->areas));
 	if (!bp->used || !bp->meta || !bp->areas) {
@@ -120,7 +124,7 @@ static struct dma_barea *bpool_area_of(const struct dma_bpool *bp, size_t i)
 	if (bp->nareas == 1)
 		return bp->areas;
 	size_t a = i / bp->area_slots;
-	return &bp->areas[a < bp->nareas ? a : bp->nareas - 1];
+	return &bp->areas[a < bp->nareas ? a : (size_t)bp->nareas - 1];
 }
 
 int dma_bpool_set_break(struct dma *d, struct dma_bpool *bp, size_t slot)
@@ -253,7 +257,7 @@ int dma_bpool_map_aligned(struct dma *d, struct dma_bpool *bp, void *orig,
 	dma_dev_set_bounced(d);
 
 	uint8_t *p = bp->base + (i << DMA_BSLOT_SHIFT);
-	if (dir & DMA_TO_DEVICE) {
+	if (!bp->view || (dir & DMA_TO_DEVICE)) {
 		memcpy(p, orig, len);
 		dma_ctr_add(d, DMA_C_bytes_copied, len);
 	}

@@ -416,6 +416,9 @@ static void debug_counters(const struct dma *d, struct dma_counters *c)
 	c->iotlb_flushes = in.iotlb_flushes;
 	c->bounced = in.bounced;
 	c->stale_hits = in.stale_hits;
+	c->iova_allocs = in.iova_allocs;
+	c->iova_frees = in.iova_frees;
+	c->iotlb_timer_flushes = in.iotlb_timer_flushes;
 	c->mem_bytes += in.mem_bytes;
 }
 

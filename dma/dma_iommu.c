@@ -19,7 +19,12 @@
  *     pages (iotlb_invalidations += pages, iotlb_flushes += 1), then frees
  *     the IOVA. lazy (params.lazy): unmap clears the PTEs and queues the
  *     IOVA; every flush_batch unmaps one global IOTLB flush
- *     (iotlb_flushes += 1, no per-page invalidations) frees the whole queue.
+ *     (iotlb_flushes += 1, no per-page invalidations) frees the whole queue,
+ *     and so does the queue's timer (params.fq_timeout_us after it was
+ *     armed by a queued IOVA; polled at each lazy unmap, where it costs
+ *     one clock read; iotlb_timer_flushes += 1 too), as 6.1's
+ *     queue_iova() and fq_flush_timeout() (drivers/iommu/dma-iommu.c).
+ *     iova_allocs and iova_frees count the allocator's ranges.
  *
  * Device side (translate): a 64-set x 4-way IOTLB owned by the translating
  * thread alone (plain memory). The driver never touches it; it publishes
@@ -66,6 +71,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "dma_pvt.h"
 
@@ -113,7 +119,14 @@ struct dma_iommu {
 	struct dma_iova iova;
 	struct fq_entry *fq;
 	unsigned fq_n;
-	pthread_mutex_t fq_lock;    /* shared: fq, fq_n */
+	atomic_bool fq_timer_on;    /* lazy: the queue's timer is armed ...
+				       (relaxed: under fq_lock) */
+	uint64_t fq_deadline;       /* ... to fire then (clock_ns) */
+	pthread_mutex_t fq_lock;    /* shared: fq, fq_n, fq_timer_on, fq_deadline */
+	uint64_t (*now_ns)(void *ctx); /* dma_set_clock; NULL: CLOCK_MONOTONIC */
+	void *now_ctx;
+	/* counters of this backend alone (iommu_counters) */
+	_Atomic uint64_t iova_allocs, iova_frees, timer_flushes;
 	pthread_mutex_t iotlb_lock; /* shared: dev */
 	struct dma_bpool bp;         /* untrusted: the bounce pool */
 	/* written by the driver, read by the device */
@@ -128,15 +141,20 @@ struct dma_iommu {
 
 enum { IOVA_LINKS, IOVA_UNLINKS, IOVA_SYNCS, IOVA_RANGES };
 
+/* This backend's own counters, with dma_ctr_add's rule: one queue, one
+ * writer (a relaxed load and store); a shared device, a relaxed fetch_add. */
+static void iommu_ctr_add(const struct dma *d, _Atomic uint64_t *c, uint64_t n)
+{
+	if (d->shared)
+		atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+	else
+		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+				      memory_order_relaxed);
+}
+
 static void iova_ctr_add(struct dma *d, unsigned c, int64_t n)
 {
-	_Atomic uint64_t *p = &DMA_PRIV(struct dma_iommu, d)->iova_ctr[c];
-	if (d->shared) { /* several queues: a relaxed add (a counter orders nothing) */
-		atomic_fetch_add_explicit(p, (uint64_t)n, memory_order_relaxed);
-		return;
-	}
-	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + (uint64_t)n,
-			      memory_order_relaxed);
+	iommu_ctr_add(d, &DMA_PRIV(struct dma_iommu, d)->iova_ctr[c], (uint64_t)n);
 }
 
 static uint64_t iova_ctr_get(const struct dma *d, unsigned c)
@@ -272,8 +290,7 @@ static void iommu_unbounce(struct dma_iommu *m, void *slot, size_t len,
 {
 	dma_bpool_unmap(&m->d, &m->bp, slot, len, dir, false);
 	dma_ctr_sub(&m->d, DMA_C_bounced, 1);
-	if (dir & DMA_TO_DEVICE)
-		dma_ctr_sub(&m->d, DMA_C_bytes_copied, len);
+	dma_ctr_sub(&m->d, DMA_C_bytes_copied, dma_bpool_copied_in(&m->bp, len, dir));
 }
 
 static int iommu_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
@@ -314,6 +331,7 @@ static int iommu_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 			       (unsigned long long)(m->iova.npages >> 8),
 			       (unsigned long long)dma_iova_allocated(&m->iova),
 			       (unsigned long long)dma_ctr_get(d, DMA_C_live));
+	iommu_ctr_add(d, &m->iova_allocs, 1);
 	uint64_t perm = (dir & DMA_TO_DEVICE ? PTE_R : 0) |
 			(dir & DMA_FROM_DEVICE ? PTE_W : 0);
 	for (uint64_t i = 0; i < pages; i++) {
@@ -323,6 +341,7 @@ static int iommu_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 				atomic_store_explicit(pt_slot(m, (uint64_t)pfn + k, false),
 						      0, memory_order_relaxed);
 			dma_iova_free(&m->iova, (uint64_t)pfn, order);
+			iommu_ctr_add(d, &m->iova_frees, 1);
 			if (slot)
 				iommu_unbounce(m, slot, len, dir);
 			return dma_err(d, -ENOMEM, "cannot allocate a page-table "
@@ -348,7 +367,30 @@ static void iommu_flush(struct dma_iommu *m)
 	dma_ctr_add(&m->d, DMA_C_iotlb_flushes, 1);
 	for (unsigned i = 0; i < m->fq_n; i++)
 		dma_iova_free(&m->iova, m->fq[i].pfn, m->fq[i].order);
+	iommu_ctr_add(&m->d, &m->iova_frees, m->fq_n);
 	m->fq_n = 0;
+}
+
+static uint64_t iommu_now_ns(const struct dma *d)
+{
+	const struct dma_iommu *m = DMA_CPRIV(struct dma_iommu, d);
+	if (m->now_ns)
+		return m->now_ns(m->now_ctx);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Lazy, under fq_lock: the queue's timer (fq_flush_timeout) fires if its
+ * deadline has passed: it disarms itself and flushes, full queue or not. */
+static void iommu_fq_timer(struct dma_iommu *m)
+{
+	if (atomic_load_explicit(&m->fq_timer_on, memory_order_relaxed) &&
+	    iommu_now_ns(&m->d) >= m->fq_deadline) {
+		atomic_store_explicit(&m->fq_timer_on, false, memory_order_relaxed);
+		iommu_ctr_add(&m->d, &m->timer_flushes, 1);
+		iommu_flush(m);
+	}
 }
 
 static int iommu_unmap(struct dma *d, uint64_t iova, size_t len,
@@ -392,10 +434,17 @@ static int iommu_unmap(struct dma *d, uint64_t iova, size_t len,
 	if (d->p.lazy) {
 		/* lock order: fq, then the IOVA allocator's (in the flush) */
 		dma_lock(d->shared, &m->fq_lock);
+		iommu_fq_timer(m);
 		m->fq[m->fq_n].pfn = pfn;
 		m->fq[m->fq_n].order = order;
 		if (++m->fq_n == d->p.flush_batch)
 			iommu_flush(m);
+		if (!atomic_load_explicit(&m->fq_timer_on, memory_order_relaxed)) {
+			/* queue_iova arms the timer */
+			atomic_store_explicit(&m->fq_timer_on, true, memory_order_relaxed);
+			m->fq_deadline = iommu_now_ns(d) +
+					 (uint64_t)(d->p.fq_timeout_us ? d->p.fq_timeout_us : 10000) * 1000u;
+		}
 		dma_unlock(d->shared, &m->fq_lock);
 		return 0;
 	}
@@ -407,6 +456,7 @@ static int iommu_unmap(struct dma *d, uint64_t iova, size_t len,
 	dma_ctr_add(d, DMA_C_iotlb_invalidations, pages);
 	dma_ctr_add(d, DMA_C_iotlb_flushes, 1);
 	dma_iova_free(&m->iova, pfn, order);
+	iommu_ctr_add(d, &m->iova_frees, 1);
 	/* then the bounce slot: copy back what the device wrote, free it */
 	return bounced ? dma_bpool_unmap(d, &m->bp, slot, len, dir, true) : 0;
 }
@@ -536,14 +586,6 @@ static uint64_t iommu_held(const struct dma *d)
 
 /* ---- The IOVA two-step API (dma_iova_api.c; drivers/iommu/dma-iommu.c) ---- */
 
-static void iommu_counters(const struct dma *d, struct dma_counters *c)
-{
-	c->iova_links = iova_ctr_get(d, IOVA_LINKS);
-	c->iova_unlinks = iova_ctr_get(d, IOVA_UNLINKS);
-	c->iova_syncs = iova_ctr_get(d, IOVA_SYNCS);
-	c->iova_ranges = iova_ctr_get(d, IOVA_RANGES);
-}
-
 /* dma_iova_try_alloc: one IOVA block for the range (the model's allocator
  * hands out power-of-two blocks, so a range of 3 MiB holds 4). */
 static int iommu_iova_alloc(struct dma *d, struct dma_iova_state *st, size_t size)
@@ -594,8 +636,9 @@ static int iommu_iova_link(struct dma *d, struct dma_iova_state *st, void *cpu, 
 		int r = dma_bpool_map_aligned(d, &m->bp, cpu, len, span, DMA_PAGE_SIZE / DMA_BSLOT_SIZE, dir, &slot);
 		if (r < 0)
 			return r;
-		size_t keep = dir & DMA_TO_DEVICE ? len : 0; /* no old pool contents for the device */
-		memset((uint8_t *)slot + keep, 0, span - keep);
+		/* the slot holds the buffer (copied in whatever the direction);
+		 * the padding is zeroed: no old pool contents for the device */
+		memset((uint8_t *)slot + len, 0, span - len);
 		src = slot;
 	}
 	uint64_t pages = dma_span((uintptr_t)src, len, DMA_PAGE_SIZE);
@@ -670,11 +713,39 @@ static void iommu_iova_unlink(struct dma *d, struct dma_iova_state *st, size_t o
 		dma_iova_free(&m->iova, st->addr >> DMA_PAGE_SHIFT, order);
 }
 
+int dma_set_clock(struct dma *d, uint64_t (*now_ns)(void *ctx), void *ctx)
+{
+	if (!now_ns)
+		return dma_err(d, -EINVAL, "set_clock: no clock function given");
+	if (d->ops != &dma_iommu_ops)
+		return dma_err(d, -ENOTSUP, "set_clock: backend '%s' has no timer "
+			       "(the iommu backend's lazy flush queue has one)",
+			       d->ops->name);
+	struct dma_iommu *m = DMA_PRIV(struct dma_iommu, d);
+	m->now_ns = now_ns;
+	m->now_ctx = ctx;
+	return 0;
+}
+
+static void iommu_counters(const struct dma *d, struct dma_counters *c)
+{
+	const struct dma_iommu *m = DMA_CPRIV(struct dma_iommu, d);
+	c->iova_allocs = atomic_load_explicit(&m->iova_allocs, memory_order_relaxed);
+	c->iova_frees = atomic_load_explicit(&m->iova_frees, memory_order_relaxed);
+	c->iotlb_timer_flushes = atomic_load_explicit(&m->timer_flushes, memory_order_relaxed);
+	c->iova_links = iova_ctr_get(d, IOVA_LINKS);
+	c->iova_unlinks = iova_ctr_get(d, IOVA_UNLINKS);
+	c->iova_syncs = iova_ctr_get(d, IOVA_SYNCS);
+	c->iova_ranges = iova_ctr_get(d, IOVA_RANGES);
+}
+
 const struct dma_ops dma_iommu_ops = {
 	.name = "iommu",
 	.size = sizeof(struct dma_iommu),
 	.cbits = DMA_CBITS_COMMON | DMA_CBIT(iotlb_invalidations) |
-		    DMA_CBIT(iotlb_flushes) | DMA_CBIT(stale_hits) | DMA_CBITS_IOVA,
+		    DMA_CBIT(iotlb_flushes) | DMA_CBIT(stale_hits) | DMA_CBITS_IOVA |
+		    DMA_CBIT(iova_allocs) | DMA_CBIT(iova_frees) |
+		    DMA_CBIT(iotlb_timer_flushes),
 	.open = iommu_open,
 	.close = iommu_close,
 	.map = iommu_map,

@@ -176,6 +176,7 @@ static int nc_open(struct dma *d)
 	if (r < 0 || !d->p.nc_model)
 		return r;
 	r = dma_bpool_init(d, &nc->shadow, d->p.bounce_pool_bytes, NULL, false);
+	nc->shadow.view = true; /* the device's view, not a swiotlb */
 	if (r < 0)
 		dma_bpool_fini(d, &nc->swiotlb);
 	return r;

@@ -296,8 +296,7 @@ static int pa_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 	if (r < 0) { /* undo the slot and what it counted */
 		dma_bpool_unmap(d, &pa->db.bp, slot, len, dir, false);
 		dma_ctr_sub(d, DMA_C_bounced, 1);
-		if (dir & DMA_TO_DEVICE)
-			dma_ctr_sub(d, DMA_C_bytes_copied, len);
+		dma_ctr_sub(d, DMA_C_bytes_copied, dma_bpool_copied_in(&pa->db.bp, len, dir));
 		return r;
 	}
 	*iova = phys;
@@ -386,4 +385,50 @@ const struct dma_ops dma_pa_ops = {
 	.translate = pa_translate,
 	.need_unmap = pa_need_unmap,
 	.need_sync = pa_need_sync,
+};
+
+/* nodma: virtio without VIRTIO_F_ACCESS_PLATFORM. Linux's
+ * vring_use_dma_api() is false there: the ring takes each buffer's physical
+ * address itself and its unmap paths return before any DMA API call. The
+ * address is pa's (registered, pinned memory); dma.c counts nothing
+ * (ops.no_api), and no bounce pool can exist: the DMA API, which would
+ * bounce, is never asked. */
+static int nodma_open(struct dma *d)
+{
+	const struct dma_params *p = &d->p;
+	if (p->force_bounce || p->min_align > 1 ||
+	    (p->mask_bits && p->mask_bits != 64))
+		return dma_err(d, -EINVAL, "force_bounce %d, mask_bits %u, "
+			       "min_align %u: without the DMA API nothing "
+			       "bounces (allowed: off, 0 or 64, 0 or 1)",
+			       (int)p->force_bounce, p->mask_bits, p->min_align);
+	return pa_open(d);
+}
+
+static unsigned nodma_need_unmap(const struct dma *d)
+{
+	(void)d;
+	return 0;
+}
+
+static bool nodma_need_sync(const struct dma *d, uint64_t iova)
+{
+	(void)d;
+	(void)iova;
+	return false;
+}
+
+const struct dma_ops dma_nodma_ops = {
+	.name = "nodma",
+	.size = sizeof(struct dma_pa),
+	.cbits = DMA_CBITS_COMMON,
+	.no_api = true,
+	.open = nodma_open,
+	.close = pa_close,
+	.reg = pa_register,
+	.map = pa_map,
+	.unmap = pa_unmap,
+	.translate = pa_translate,
+	.need_unmap = nodma_need_unmap,
+	.need_sync = nodma_need_sync,
 };

@@ -53,10 +53,22 @@ enum dma_ctr {
 #undef DMA_X
 	DMA_C_N
 };
-/* The IOVA API's counters follow the list in struct dma_counters; only a
- * backend with the API keeps them (its own state, its counters hook), so
- * struct dma does not grow for the others. */
-enum { DMA_C_IOVA_FIRST = DMA_C_N, DMA_C_IOVA_N = 4 };
+/* Fields of struct dma_counters after the list: kept by the one backend
+ * that has them (iommu) and filled in by its counters hook, so that the
+ * common struct dma (every backend's footprint) does not grow for them.
+ * The IOVA API's four come first (the iommu backend keeps them in an
+ * array indexed from DMA_C_IOVA_FIRST). */
+enum dma_ctr_hooked {
+	DMA_C_iova_links = DMA_C_N,
+	DMA_C_iova_unlinks,
+	DMA_C_iova_syncs,
+	DMA_C_iova_ranges,
+	DMA_C_iova_allocs,
+	DMA_C_iova_frees,
+	DMA_C_iotlb_timer_flushes,
+	DMA_C_ALL
+};
+enum { DMA_C_IOVA_FIRST = DMA_C_iova_links, DMA_C_IOVA_N = 4 };
 #define DMA_CBITS_IOVA (((1u << DMA_C_IOVA_N) - 1) << DMA_C_IOVA_FIRST)
 
 #define DMA_CBIT(n) (1u << DMA_C_##n)
@@ -78,6 +90,10 @@ struct dma_ops {
 	const char *name;
 	size_t size;       /* bytes of the backend struct (struct dma first) */
 	unsigned cbits;    /* DMA_CBIT mask of the counters that apply */
+	bool no_api;       /* not the DMA API: map is an address lookup the
+			      driver does itself (virtio without
+			      ACCESS_PLATFORM); dma.c counts no map, unmap
+			      or live mapping */
 	int (*open)(struct dma *d);
 	void (*close)(struct dma *d);
 	int (*reg)(struct dma *d, void *base, size_t len);
@@ -135,7 +151,8 @@ struct dma {
 #define DMA_CPRIV(type, d) ((const type *)(const void *)(d))
 
 extern const struct dma_ops dma_identity_ops, dma_pa_ops, dma_iommu_ops,
-	dma_vfio_ops, dma_bounce_ops, dma_noncoherent_ops, dma_debug_ops;
+	dma_vfio_ops, dma_bounce_ops, dma_noncoherent_ops, dma_debug_ops,
+	dma_nodma_ops;
 
 /* ---- counters ---- */
 
@@ -273,9 +290,19 @@ struct dma_bpool {
 	struct dma_bslot *meta;   /* per slot */
 	struct dma_barea *areas;  /* nareas, a power of two; locked when the
 				     device is shared (d->shared) */
-	uint32_t nareas;
+	uint16_t nareas;          /* at most 1024 (params.cpus) */
+	bool view;                /* not a swiotlb but a model of the device's view
+				     (noncoherent): map copies in only for
+				     TO_DEVICE/BIDIRECTIONAL; false: swiotlb's
+				     copy in at every map (dma_bpool_copied_in) */
 	uint32_t area_slots;      /* slots per area (the last one takes the rest) */
 };
+/* Bytes dma_bpool_map copied in for a mapping of len bytes and dir. */
+static inline size_t dma_bpool_copied_in(const struct dma_bpool *bp, size_t len,
+					 enum dma_dir dir)
+{
+	return !bp->view || (dir & DMA_TO_DEVICE) ? len : 0;
+}
 
 /* hint: place the pool there (or fail); try_huge: 2 MiB pages if bytes is
  * a multiple of 2 MiB and the system has them reserved, else 4 KiB. */
@@ -289,8 +316,9 @@ static inline bool dma_bpool_owns(const struct dma_bpool *bp, uintptr_t p)
 }
 /* Slots in use now, over every area (takes each area's lock in turn). */
 size_t dma_bpool_used(const struct dma *d, struct dma_bpool *bp);
-/* Take slots for [orig, orig+len), copy in if the device reads it: in this
- * CPU's area, else the next ones in turn (swiotlb_pool_find_slots). */
+/* Take slots for [orig, orig+len) and copy it in (a view pool: only if the
+ * device reads it): in this CPU's area, else the next ones in turn
+ * (swiotlb_pool_find_slots). */
 int dma_bpool_map(struct dma *d, struct dma_bpool *bp, void *orig, size_t len,
 		  enum dma_dir dir, void **slot);
 /* Same, taking enough slots for span bytes (>= len), the first at a

@@ -116,10 +116,19 @@ struct vq_sg {
  * pointer (room for n 16-byte descriptors), `iova` the device address of the
  * same memory. The ring fills it in the layout's indirect format; if the
  * table is mapped through a copying (bounce) backend, the caller syncs it for
- * the device after vq_add() and before vq_kick_prepare(). */
+ * the device after vq_add() and before vq_kick_prepare().
+ * `map` (optional): called by vq_add() after it has written the table and
+ * before it writes the descriptor that points at it, with the table's
+ * length in bytes; it maps the table and returns its device address in
+ * *iova (used instead of `iova`), as Linux's virtqueue_add_split() and
+ * virtqueue_add_indirect_packed() map the table they have just filled (a
+ * bounce then copies the finished table; no sync follows). A negative
+ * return fails vq_add() with it before anything is published. */
 struct vq_indirect {
 	void *table;
 	uint64_t iova;
+	int (*map)(void *ctx, void *table, uint32_t len, uint64_t *iova);
+	void *map_ctx;
 };
 
 /** Create the driver side over zeroed ring memory laid out by

@@ -233,7 +233,13 @@ int vq_add_packed(struct vq *vq, const struct vq_sg *sg, unsigned n,
 			/* memcpy: the caller's table need not be 8-aligned. */
 			memcpy((char *)ind->table + 16 * j, &d, sizeof(d));
 		}
-		s->desc[pos].addr = vq_le64(ind->iova);
+		uint64_t iova = ind->iova;
+		if (ind->map) { /* mapped once written (virtqueue_add_indirect_packed) */
+			int rc = ind->map(ind->map_ctx, ind->table, 16 * n, &iova);
+			if (rc < 0)
+				return rc;
+		}
+		s->desc[pos].addr = vq_le64(iova);
 		s->desc[pos].len = vq_le32(16 * n);
 		s->desc[pos].id = vq_le16(head);
 		vq_set_flags_packed(s, pos, (uint16_t)(VQ_DESC_F_INDIRECT |

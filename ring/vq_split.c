@@ -136,8 +136,14 @@ int vq_add_split(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
 	uint16_t i = head, last = head;
 
 	if (ind) {
+		uint64_t iova = ind->iova;
 		vq_fill_indirect_split(ind->table, sg, n);
-		s->desc[head].addr = vq_le64(ind->iova);
+		if (ind->map) { /* mapped once written (virtqueue_add_split) */
+			int rc = ind->map(ind->map_ctx, ind->table, 16 * n, &iova);
+			if (rc < 0)
+				return rc;
+		}
+		s->desc[head].addr = vq_le64(iova);
 		s->desc[head].len = vq_le32(16 * n);
 		s->desc[head].flags = vq_le16(VQ_DESC_F_INDIRECT);
 		s->desc[head].next = 0;

@@ -12,6 +12,7 @@
 #include "dma_mem.h"
 #include "vq_pvt.h"
 #include "vq_track_pvt.h"
+#include "vq_inject.h" /* empty unless a test defines VQ_INJECT_WORK */
 static enum dma_dir buf_dir(uint32_t write)
 {
 	return write ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
@@ -21,216 +22,6 @@ static void unmap_one(struct vq_track *t, uint64_t iova, uint32_t len, enum dma_
 {
 	dma_unmap(t->dma, iova, len, dir);
 	t->st.unmaps++;
-}
-
-/* Byte sizes of the tracking state, the same in create and free. */
-#define TRK_FULL(t) ((size_t)(t)->size * sizeof(*(t)->full))
-#define TRK_IND_FULL(t) ((size_t)(t)->size * VQ_MAX_CHAIN * sizeof(*(t)->ind_full))
-#define TRK_IND_TABLES(t) (((size_t)(t)->size * IND_TABLE_BYTES + 4095) & ~(size_t)4095)
-
-static void track_free(struct vq_track *t)
-{
-	size_t n = t->size;
-	dma_mem_free(DMA_MEM_TRACKING, t->buf_iova, t->nbufs * sizeof(uint64_t));
-	dma_mem_free(DMA_MEM_TRACKING, t->full, TRK_FULL(t));
-	dma_mem_free(DMA_MEM_TRACKING, t->compact, n * sizeof(*t->compact));
-	if (t->table_free) {
-		t->table_free(t->ind_tables, t->table_ctx);
-		dma_mem_charge(DMA_MEM_INDIRECT, -(int64_t)TRK_IND_TABLES(t));
-	} else {
-		dma_mem_free(DMA_MEM_INDIRECT, t->ind_tables, TRK_IND_TABLES(t));
-	}
-	dma_mem_free(DMA_MEM_INDIRECT, t->ind_free, n * sizeof(uint16_t));
-	dma_mem_free(DMA_MEM_INDIRECT, t->ind_of_head, n * sizeof(uint16_t));
-	dma_mem_free(DMA_MEM_TRACKING, t->ind_iova, n * sizeof(uint64_t));
-	dma_mem_free(DMA_MEM_TRACKING, t->ind_full, TRK_IND_FULL(t));
-	dma_mem_free(DMA_MEM_TRACKING, t->ind_compact, n * VQ_MAX_CHAIN * sizeof(*t->ind_compact));
-	dma_mem_free(DMA_MEM_TRACKING, t->pairs, (n + 1) * VQ_MAX_CHAIN * sizeof(*t->pairs));
-	dma_mem_free(DMA_MEM_TRACKING, t->tracked, n);
-	dma_mem_free(DMA_MEM_DRIVER, t, sizeof(*t));
-}
-
-/* premapped: map every arena buffer and every indirect table once, then
- * ask each buffer's mapping whether it needs syncs (dma_need_sync() per
- * address, after mapping, as XDP's xp_dma_map() asks per page); the answer
- * is kept in bit 0 of its IOVA (PREMAP_SYNC: arena buffers are at least
- * 64-byte aligned, so a real IOVA has bit 0 clear; an odd one is refused). */
-static int premap(struct vq_track *t)
-{
-	for (size_t i = 0; i < t->nbufs; i++) {
-		char *cpu = t->arena + (i << t->buf_shift);
-		int rc = dma_map(t->dma, cpu, (size_t)1 << t->buf_shift, DMA_BIDIRECTIONAL, &t->buf_iova[i]);
-		if (rc < 0) /* -ENOMEM: IOVA space or bounce pool exhausted (-ENOSPC to the caller) */
-			return vq_track_fail(rc == -ENOMEM ? -ENOSPC : rc,
-				    "premapped: mapping arena buffer %zu of %zu (%p) failed on dma backend '%s': %s",
-				    i, t->nbufs, (void *)cpu, dma_name(t->dma), dma_last_error());
-		t->st.maps++;
-		if (t->buf_iova[i] & PREMAP_SYNC)
-			return vq_track_fail(-EINVAL, "premapped: arena buffer %zu (%p) got odd device address 0x%llx "
-				    "from dma backend '%s'; buffers are at least 64-byte aligned",
-				    i, (void *)cpu, (unsigned long long)t->buf_iova[i], dma_name(t->dma));
-		if (dma_need_sync(t->dma, t->buf_iova[i])) {
-			t->buf_iova[i] |= PREMAP_SYNC;
-			t->st.sync_bufs++;
-		}
-	}
-	for (uint32_t i = 0; t->ind_tables && i < t->size; i++) {
-		int rc = dma_map(t->dma, t->ind_tables + (size_t)i * IND_TABLE_BYTES,
-				 IND_TABLE_BYTES, DMA_TO_DEVICE, &t->ind_iova[i]);
-		if (rc < 0)
-			return vq_track_fail(rc == -ENOMEM ? -ENOSPC : rc,
-				    "premapped: mapping indirect table %u failed on dma backend '%s': %s",
-				    i, dma_name(t->dma), dma_last_error());
-		t->st.maps++;
-	}
-	return 0;
-}
-
-static void unpremap(struct vq_track *t)
-{
-	for (size_t i = 0; t->buf_iova && i < t->nbufs; i++)
-		if (t->buf_iova[i])
-			unmap_one(t, t->buf_iova[i] & ~PREMAP_SYNC, (uint32_t)1 << t->buf_shift, DMA_BIDIRECTIONAL);
-	for (uint32_t i = 0; t->ind_tables && t->ind_iova && i < t->size; i++)
-		if (t->ind_iova[i])
-			unmap_one(t, t->ind_iova[i], IND_TABLE_BYTES, DMA_TO_DEVICE);
-}
-
-/* vq_track_create's records: what the policy keeps per slot and chain.
- * @return false when an allocation failed (track_free frees the rest). */
-static bool track_alloc_records(struct vq_track *t, const struct vq_track_params *p)
-{
-	size_t n = t->size;
-	bool ok = true;
-	if (t->rec == REC_FULL && !t->lazy)
-		ok &= (t->full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_FULL(t), 0)) != NULL;
-	if (t->rec == REC_COMPACT)
-		ok &= (t->compact = dma_mem_zalloc(DMA_MEM_TRACKING, n * sizeof(*t->compact), 0)) != NULL;
-	if (t->rec == REC_ARRAY)
-		ok &= (t->pairs = dma_mem_zalloc(DMA_MEM_TRACKING, (n + 1) * VQ_MAX_CHAIN * sizeof(*t->pairs),
-						 0)) != NULL;
-	if (t->lazy)
-		ok &= (t->tracked = dma_mem_zalloc(DMA_MEM_TRACKING, n, 0)) != NULL;
-	if (p->policy == VQ_POLICY_PREMAPPED)
-		ok &= (t->buf_iova = dma_mem_zalloc(DMA_MEM_TRACKING, t->nbufs * sizeof(uint64_t), 0)) != NULL;
-	return ok;
-}
-
-/* vq_track_create's indirect tables (the caller's allocator or ours),
- * their free stack and the records of their entries. */
-static bool track_alloc_indirect(struct vq_track *t, const struct vq_track_params *p)
-{
-	size_t n = t->size;
-	bool ok = true;
-	/* page-aligned: with the 512-byte stride no table crosses a page */
-	size_t tbytes = TRK_IND_TABLES(t);
-	if (p->table_alloc) {
-		t->ind_tables = p->table_alloc(tbytes, p->table_ctx);
-		if (t->ind_tables) { /* counted here: the caller's memory */
-			t->table_free = p->table_free;
-			t->table_ctx = p->table_ctx;
-			dma_mem_charge(DMA_MEM_INDIRECT, (int64_t)tbytes);
-		}
-	} else {
-		t->ind_tables = dma_mem_zalloc(DMA_MEM_INDIRECT, tbytes, 4096);
-	}
-	ok &= t->ind_tables != NULL;
-	ok &= (t->ind_free = dma_mem_zalloc(DMA_MEM_INDIRECT, n * sizeof(uint16_t), 0)) != NULL;
-	ok &= (t->ind_of_head = dma_mem_zalloc(DMA_MEM_INDIRECT, n * sizeof(uint16_t), 0)) != NULL;
-	if (t->def->table_iova_state || p->policy == VQ_POLICY_PREMAPPED)
-		ok &= (t->ind_iova = dma_mem_zalloc(DMA_MEM_TRACKING, n * sizeof(uint64_t), 0)) != NULL;
-	if (t->rec == REC_FULL && !t->lazy)
-		ok &= (t->ind_full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_IND_FULL(t), 0)) != NULL;
-	if (t->rec == REC_COMPACT)
-		ok &= (t->ind_compact = dma_mem_zalloc(DMA_MEM_TRACKING,
-						       n * VQ_MAX_CHAIN * sizeof(*t->ind_compact), 0)) != NULL;
-	if (ok) {
-		memset(t->ind_tables, 0, n * IND_TABLE_BYTES);
-		for (uint32_t i = 0; i < n; i++)
-			t->ind_free[i] = (uint16_t)(n - 1 - i);
-		t->ind_nfree = (uint32_t)n;
-	}
-	return ok;
-}
-
-/* vq_track_create's parameters and the policy's answers, copied. */
-static void track_init(struct vq_track *t, struct vq *vq, struct dma *d, const struct vq_track_params *p)
-{
-	const struct vq_config *cfg = vq_get_config(vq);
-
-	t->vq = vq;
-	t->dma = d;
-	t->policy = p->policy;
-	t->def = &vq_policy_defs[p->policy];
-	t->map_per_packet = t->def->map_per_packet;
-	t->lazy = t->def->lazy;
-	t->retrieve = t->def->retrieve;
-	t->rec = (uint8_t)t->def->rec;
-	t->unsafe = p->unsafe_skip && p->policy == VQ_POLICY_SKIP;
-	t->rule = p->skip_rule;
-	t->size = cfg->size;
-	t->indirect_ok = vq_track_has_indirect(cfg);
-	t->arena = p->arena;
-	t->arena_len = p->arena_len;
-	t->buf_shift = (uint32_t)__builtin_ctz(p->buf_size);
-	t->nbufs = p->arena_len >> t->buf_shift;
-}
-
-int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *p,
-		    struct vq_track **out)
-{
-	int rc = vq_track_check(vq_get_config(vq), p, d);
-
-	if (rc < 0)
-		return rc;
-	struct vq_track *t = dma_mem_zalloc(DMA_MEM_DRIVER, sizeof(*t), 0);
-	if (!t)
-		return vq_track_fail(-ENOMEM, "tracking state: out of memory");
-	track_init(t, vq, d, p);
-	size_t n = t->size;
-	bool ok = track_alloc_records(t, p);
-	if (ok && t->indirect_ok)
-		ok = track_alloc_indirect(t, p);
-	if (!ok) {
-		track_free(t);
-		return vq_track_fail(-ENOMEM, "tracking state for policy '%s', queue size %zu: out of memory",
-			    t->def->name, n);
-	}
-	rc = dma_register(d, p->arena, p->arena_len);
-	if (rc == 0 && t->ind_tables)
-		rc = dma_register(d, t->ind_tables, n * IND_TABLE_BYTES);
-	if (rc < 0) {
-		track_free(t);
-		return vq_track_fail(rc, "dma backend '%s' refused the buffer arena: %s", dma_name(d),
-			    dma_last_error());
-	}
-	if (p->policy == VQ_POLICY_PREMAPPED && (rc = premap(t)) < 0) {
-		unpremap(t);
-		track_free(t);
-		return rc;
-	}
-	if (p->policy == VQ_POLICY_IOVA && (rc = vq_track_iova_create(t, p)) < 0) {
-		vq_track_iova_destroy(t);
-		track_free(t);
-		return rc;
-	}
-	*out = t;
-	return 0;
-}
-
-void vq_track_destroy(struct vq_track *t)
-{
-	void *token;
-
-	if (!t)
-		return;
-	while (vq_track_detach(t, &token) == 1)
-		;
-	if (t->policy == VQ_POLICY_PREMAPPED)
-		unpremap(t);
-	if (t->policy == VQ_POLICY_IOVA)
-		vq_track_iova_destroy(t);
-	track_free(t);
 }
 
 static bool compact_fits(uint64_t iova, uint32_t len)
@@ -408,13 +199,49 @@ add_map_bufs(struct vq_track *t, const struct vq_buf *bufs, unsigned n, struct v
 	return 0;
 }
 
-/* Step 2 of vq_track_add: take a free indirect table and map it (before
- * the ring fills it; synced after, add_table_added). On failure *tidx says
- * whether a table was taken and ind->iova whether it was mapped. */
-static __attribute__((noinline)) int add_map_table(struct vq_track *t, unsigned n, struct vq_indirect *ind, int *tidx)
-{
-	int rc;
+/* The ring maps an indirect table once it has written it (vq_indirect.map),
+ * as 6.1's virtqueue_add_split() does: a bounce copies the finished table and
+ * no sync is needed. On failure nothing stays mapped and rc says why. */
+struct table_map {
+	struct vq_track *t;
+	uint64_t iova; /* the table's mapping, 0 while none */
+	int rc;        /* < 0: this hook failed (message set) */
+};
 
+static int table_map(void *ctx, void *table, uint32_t len, uint64_t *iova)
+{
+	struct table_map *m = ctx;
+	struct vq_track *t = m->t;
+	int rc = dma_map(t->dma, table, len, DMA_TO_DEVICE, &m->iova);
+
+	if (rc < 0) {
+		m->iova = 0;
+		return m->rc = vq_track_fail(rc, "policy '%s': mapping an indirect table failed on dma backend '%s': %s",
+					     t->def->name, dma_name(t->dma), dma_last_error());
+	}
+	t->st.maps++;
+	if ((rc = skip_still_safe(t, len / 16, table, len, m->iova)) < 0)
+		goto unmap;
+	if (t->policy == VQ_POLICY_COMPACT && !compact_fits(m->iova, len)) {
+		rc = vq_track_fail(-ERANGE, "policy 'compact': indirect table IOVA 0x%llx does not fit",
+				   (unsigned long long)m->iova);
+		goto unmap;
+	}
+	*iova = m->iova;
+	return 0;
+unmap:
+	unmap_one(t, m->iova, len, DMA_TO_DEVICE);
+	m->iova = 0;
+	return m->rc = rc;
+}
+
+/* Step 2 of vq_track_add: take a free indirect table; per-packet policies
+ * let the ring map it once written (table_map), premapped uses its setup
+ * mapping (synced after, add_table_added). On failure *tidx says whether a
+ * table was taken. */
+static __attribute__((noinline)) int add_take_table(struct vq_track *t, struct vq_indirect *ind, int *tidx,
+						     struct table_map *tm)
+{
 	ind->iova = 0;
 	if (!t->ind_nfree)
 		return vq_track_fail(-ENOSPC, "no free indirect table");
@@ -424,28 +251,18 @@ static __attribute__((noinline)) int add_map_table(struct vq_track *t, unsigned 
 		ind->iova = t->ind_iova[*tidx];
 		return 0;
 	}
-	rc = dma_map(t->dma, ind->table, IND_LEN(n), DMA_TO_DEVICE, &ind->iova);
-	if (rc < 0) {
-		ind->iova = 0;
-		return vq_track_fail(rc, "policy '%s': mapping an indirect table failed on dma backend '%s': %s",
-				     t->def->name, dma_name(t->dma), dma_last_error());
-	}
-	t->st.maps++;
-	if ((rc = skip_still_safe(t, n, ind->table, IND_LEN(n), ind->iova)) < 0)
-		return rc;
-	if (t->policy == VQ_POLICY_COMPACT && !compact_fits(ind->iova, IND_LEN(n)))
-		return vq_track_fail(-ERANGE, "policy 'compact': indirect table IOVA 0x%llx does not fit",
-				     (unsigned long long)ind->iova);
+	ind->map = table_map;
+	ind->map_ctx = tm;
 	return 0;
 }
 
 /* Step 3 of vq_track_add: the chain is in the ring; its indirect table is
- * remembered by head and synced for the device. */
+ * remembered by head and, premapped, synced for the device. */
 static __attribute__((noinline)) void add_table_added(struct vq_track *t, uint16_t head, int tidx, uint64_t table_iova,
 			    unsigned n)
 {
 	t->ind_of_head[head] = (uint16_t)tidx;
-	if (dma_need_sync(t->dma, table_iova)) {
+	if (!t->map_per_packet && dma_need_sync(t->dma, table_iova)) { /* premapped */
 		dma_sync_for_device(t->dma, table_iova, IND_LEN(n), DMA_TO_DEVICE);
 		t->st.syncs++;
 	}
@@ -518,10 +335,18 @@ static __attribute__((noinline)) void remember_compact(struct vq_track *t, uint1
 
 /* adaptive: whether this chain keeps records (asked after mapping it, as
  * dma_need_unmap() is), counted; the first one allocates them. */
-static int adaptive_keep(struct vq_track *t, bool *keep)
+/* The table is mapped inside vq_add: if that mapping may be the device's
+ * first bounce, the records are made ready before (asked again after). */
+static int adaptive_keep(struct vq_track *t, bool *keep, bool indirect)
 {
 	*keep = dma_need_unmap(t->dma);
-	return *keep ? adaptive_alloc(t) : 0;
+	bool ready = *keep;
+	if (!ready && indirect && t->map_per_packet) {
+		struct dma_props dp;
+		dma_get_props(t->dma, &dp);
+		ready = dp.may_bounce || dp.force_bounce;
+	}
+	return ready ? adaptive_alloc(t) : 0;
 }
 
 static void adaptive_tracked(struct vq_track *t, uint16_t head, bool keep)
@@ -548,7 +373,8 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 {
 	struct vq_sg sg[VQ_MAX_CHAIN];
 	uint16_t slots[VQ_MAX_CHAIN];
-	struct vq_indirect ind = {NULL, 0}, *indp = NULL;
+	struct vq_indirect ind = {0}, *indp = NULL;
+	struct table_map tm = {t, 0, 0};
 	int tidx = -1, rc;
 	unsigned mapped = 0;
 	uint32_t in_bytes = 0;
@@ -561,7 +387,7 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		return vq_track_fail(-EINVAL, "indirect chain on a queue without VIRTIO_RING_F_INDIRECT_DESC");
 	if (!token)
 		return vq_track_fail(-EINVAL, "chain of %u buffers without a token", n);
-	if (vq_track_iova_owns(t)) { /* linked, not mapped: vq_track_iova.c */
+	if (vq_track_iova_owns(t)) { /* linked, not mapped: vq_track_iova.c; no map hook in ind */
 		if ((rc = vq_track_iova_link(t, bufs, n, indirect, sg, &ind, &tidx, &in_bytes, &iova_chain)) < 0)
 			goto undo;
 		indp = indirect ? &ind : NULL;
@@ -570,30 +396,37 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 	if ((rc = add_map_bufs(t, bufs, n, sg, &mapped, &in_bytes)) < 0)
 		goto undo;
 	if (indirect) {
-		if ((rc = add_map_table(t, n, &ind, &tidx)) < 0)
+		if ((rc = add_take_table(t, &ind, &tidx, &tm)) < 0)
 			goto undo;
 		indp = &ind;
 	}
 	if (!t->map_per_packet && t->st.sync_bufs)
 		premapped_sync_for_device(t, sg, n);
 	keep = t->rec != REC_NONE;
-	if (t->lazy && (rc = adaptive_keep(t, &keep)) < 0)
+	if (t->lazy && (rc = adaptive_keep(t, &keep, indirect)) < 0)
 		goto undo;
 add:	/* vq_add_checked's one caller: it stays inlined here */
-	if ((rc = vq_add_checked(t->vq, sg, n, token, indp, slots, in_bytes)) < 0) {
-		add_ring_failed(t, rc, n);
+	rc = vq_add_checked(t->vq, sg, n, token, indp, slots, in_bytes);
+	if (tm.iova)
+		ind.iova = tm.iova;
+	if (rc < 0) {
+		if (tm.rc >= 0) /* else table_map said why (and unmapped) */
+			add_ring_failed(t, rc, n);
 		if (vq_track_iova_owns(t))
 			vq_track_iova_undo(t, iova_chain);
 		goto undo;
 	}
 	uint16_t head = (uint16_t)rc;
+	if (t->lazy && !keep && indirect)
+		keep = dma_need_unmap(t->dma); /* asked after the table's mapping */
 	if (indirect)
 		add_table_added(t, head, tidx, ind.iova, n);
+	vq_inject_work(t->policy, n); /* empty unless a test defines VQ_INJECT_WORK */
 	if (t->lazy)
 		adaptive_tracked(t, head, keep);
 	if (!keep) {
 		if (vq_track_iova_owns(t)) /* iova keeps no records (REC_NONE): only here */
-			vq_track_iova_added(t, head, iova_chain);
+			vq_track_iova_added(t, head, iova_chain, indirect ? ind.iova : 0, n);
 		return head;
 	}
 	if (t->rec == REC_FULL)

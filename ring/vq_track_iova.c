@@ -203,8 +203,15 @@ undo:
 	return rc; /* the caller gives back *tidx */
 }
 
-void vq_track_iova_added(struct vq_track *t, uint16_t head, uint64_t chain)
+void vq_track_iova_added(struct vq_track *t, uint16_t head, uint64_t chain, uint64_t table_iova, unsigned n)
 {
+	/* the table was filled by vq_add after it was linked: a bounced table
+	 * is copied to the device's side now (add_table_added syncs premapped's
+	 * only) */
+	if (table_iova && dma_need_sync(t->dma, table_iova)) {
+		dma_sync_for_device(t->dma, table_iova, IND_LEN(n), DMA_TO_DEVICE);
+		t->st.syncs++;
+	}
 	t->iova->chain[head] = chain;
 }
 

@@ -148,11 +148,12 @@ void vq_track_iova_destroy(struct vq_track *t);
  * *in_bytes and returns 0 with the chain's state in *chain (or a negative
  * errno with nothing linked and the window given back; *tidx, when set, is
  * the caller's to give back). The chain then goes through vq_track_add's one
- * vq_add_checked call: added records *chain by head, undo (vq_add_checked
+ * vq_add_checked call: added syncs a bounced indirect table (table_iova, 0
+ * without one) and records *chain by head, undo (vq_add_checked
  * failed) unlinks the runs and gives the window back. */
 int vq_track_iova_link(struct vq_track *t, const struct vq_buf *bufs, unsigned n, bool indirect,
 		       struct vq_sg *sg, struct vq_indirect *ind, int *tidx, uint32_t *in_bytes, uint64_t *chain);
-void vq_track_iova_added(struct vq_track *t, uint16_t head, uint64_t chain);
+void vq_track_iova_added(struct vq_track *t, uint16_t head, uint64_t chain, uint64_t table_iova, unsigned n);
 void vq_track_iova_undo(struct vq_track *t, uint64_t chain);
 /* Unlink a completed chain's runs. @return true (it handled the chain). */
 bool vq_track_iova_complete(struct vq_track *t, const struct vq_used *u);
@@ -171,5 +172,10 @@ static inline bool vq_track_has_indirect(const struct vq_config *cfg)
 {
 	return (cfg->features & VQ_FEATURE(VQ_F_INDIRECT_DESC)) != 0;
 }
+
+/* Byte sizes of the tracking state, the same in create and free. */
+#define TRK_FULL(t) ((size_t)(t)->size * sizeof(*(t)->full))
+#define TRK_IND_FULL(t) ((size_t)(t)->size * VQ_MAX_CHAIN * sizeof(*(t)->ind_full))
+#define TRK_IND_TABLES(t) (((size_t)(t)->size * IND_TABLE_BYTES + 4095) & ~(size_t)4095)
 
 #endif

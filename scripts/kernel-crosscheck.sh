@@ -21,16 +21,24 @@
 #   --vqbench BIN   (build/release/bench/vqbench)
 #   --cache DIR     the guest kernel cache (build/qemu-cache)
 #   --logs DIR      keep the guests' serial logs there (default: discarded)
-# Writes DIR/kernel-crosscheck.csv (one row per setup x direction x
-# descriptors x counter: kernel and vqbench per packet), DIR/kernel-descs.csv
-# (the kernel's descriptors-per-packet histograms) and DIR/KERNEL.md.
+#   --from-logs DIR boot no guest: read SETUP.log for every setup from DIR
+#                   (logs an earlier run kept with --logs: the kernel's
+#                   counts do not depend on vqbench, so a model change is
+#                   re-checked in seconds); the phases are the logs'
+# Writes DIR/kernel-crosscheck-<UTC>.csv (one row per setup x direction x
+# descriptors x counter: kernel and vqbench per packet), DIR/kernel-descs-<UTC>.csv
+# (the kernel's descriptors-per-packet histograms; <UTC>: the run's start,
+# YYYYmmdd-HHMMSS) and DIR/KERNEL.md, whose header names both and the commit;
+# then removes the older kernel-crosscheck and kernel-descs CSVs from DIR
+# (dated, or the undated names of before; git keeps them).
 # Exit: 0 written; 1 a guest, vqbench or the report failed; 2 bad usage;
 # 77 QEMU, busybox-static or the Debian kernel cannot be had.
 set -euo pipefail
+stamp=$(date -u +%Y%m%d-%H%M%S) # names this run's CSVs
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 setups=noap,direct,swiotlb,strict,lazy,pt frags=0,3,16 rx=on packets=4096 tcp=1024
-out=$top/results vqbench=$top/build/release/bench/vqbench cache=$top/build/qemu-cache logs=""
+out=$top/results vqbench=$top/build/release/bench/vqbench cache=$top/build/qemu-cache logs="" from=""
 die() { echo "kernel-crosscheck.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -43,7 +51,8 @@ while [ $# -gt 0 ]; do
 	--vqbench) vqbench=${2:?}; shift ;;
 	--cache) cache=${2:?}; shift ;;
 	--logs) logs=${2:?}; shift ;;
-	-h|--help) sed -n '4,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--from-logs) from=${2:?}; shift ;;
+	-h|--help) sed -n '4,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -70,6 +79,12 @@ specs=()
 n=0 total=$(echo "${setups//,/ }" | wc -w)
 for s in ${setups//,/ }; do
 	n=$((n + 1))
+	if [ -n "$from" ]; then
+		[ -r "$from/$s.log" ] || die "--from-logs: no readable $from/$s.log (keep logs with --logs DIR)"
+		echo "kernel-crosscheck.sh: [$n/$total] setup $s: the kernel's counts from $from/$s.log (no guest booted)" >&2
+		specs+=("$from/$s.log:$s")
+		continue
+	fi
 	echo "kernel-crosscheck.sh: [$n/$total] setup $s: booting the guest (phases ${phases[*]%%:*})" >&2
 	t0=$SECONDS
 	rc=0
@@ -84,7 +99,11 @@ for s in ${setups//,/ }; do
 	specs+=("$work/$s.log:$s")
 done
 mkdir -p "$out"
-python3 "$here/qemu/kcount_model.py" --vqbench "$vqbench" --out "$out/kernel-crosscheck.csv" \
-	--descs-out "$out/kernel-descs.csv" "${specs[@]}"
-python3 "$here/kernel_report.py" "$out/kernel-crosscheck.csv" "$out/kernel-descs.csv" --out "$out/KERNEL.md"
-echo "kernel-crosscheck.sh: wrote $out/kernel-crosscheck.csv, $out/kernel-descs.csv, $out/KERNEL.md" >&2
+old=$(cd "$out" && ls -1 kernel-crosscheck.csv kernel-descs.csv kernel-crosscheck-[0-9]*-[0-9]*.csv \
+	kernel-descs-[0-9]*-[0-9]*.csv 2>/dev/null || true)
+kc=$out/kernel-crosscheck-$stamp.csv kd=$out/kernel-descs-$stamp.csv
+python3 "$here/qemu/kcount_model.py" --vqbench "$vqbench" --out "$kc" --descs-out "$kd" "${specs[@]}"
+python3 "$here/kernel_report.py" "$kc" "$kd" --out "$out/KERNEL.md" \
+	--rev "$(git -C "$top" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)"
+for f in $old; do rm -f "$out/$f"; done
+echo "kernel-crosscheck.sh: wrote $kc, $kd, $out/KERNEL.md${old:+; removed the older $(echo $old)}" >&2

@@ -14,6 +14,7 @@ with the cell marked UNEXPLAINED) or a malformed CSV; 2 bad usage.
 """
 import argparse
 import csv
+import os
 import sys
 
 SETUPS = {
@@ -27,8 +28,9 @@ SETUPS = {
     "queue256": "virtio_ring's allocations per 256-entry split queue while the drivers probe",
 }
 WHY = {
-    "noap": "`pa` hands the device physical addresses, as 6.1 does without the DMA API; "
-            "`skip` never unmaps",
+    "noap": "`nodma` hands the device physical addresses and counts no DMA API call, as 6.1's "
+            "virtio_ring does when `vring_use_dma_api()` is false; `full` keeps a record per descriptor, as "
+            "6.1 still fills `desc_extra` (its unmap paths return before the DMA API)",
     "direct": "IOVA = physical address; 6.1 maps and unmaps every buffer (`full` records them)",
     "swiotlb": "the direct backend with every mapping bounced",
     "strict": "the software IOMMU: IOVA allocator, page table, IOTLB invalidated per unmap",
@@ -40,7 +42,7 @@ COUNTERS = [
     ("descs", "descs"), ("maps", "maps"), ("unmaps", "unmaps"), ("syncs", "syncs"),
     ("swiotlb_maps", "swiotlb maps"), ("bounce_bytes", "bytes bounced"), ("iommu_maps", "IOMMU maps"),
     ("iommu_unmaps", "IOMMU unmaps"), ("iova_allocs", "IOVA allocs"), ("iova_frees", "IOVA frees"),
-    ("iotlb_flushes", "IOTLB flushes"),
+    ("iotlb_flushes", "IOTLB flushes"), ("iotlb_timer_flushes", "of those, timer"),
 ]
 PROBES = [
     ("dma_map_page_attrs", "kernel/dma/mapping.c",
@@ -86,46 +88,64 @@ def opt(row, name):
 # Explanations: (id, predicate(row, k, v), text, what must change). A
 # predicate checks the arithmetic it claims, so a changed model or kernel
 # shows up as UNEXPLAINED instead of being explained away.
-def _table_sync(r, k, v):
-    d = int(r["descs"])
-    if r["counter"] == "syncs":
-        return d > 1 and k == 0 and v == 1 and opt(r, "--force-bounce") == "on"
-    if r["counter"] == "bounce_bytes" and r["dir"] == "tx":
-        return d > 1 and v - k == 16 * d
-    return False
-
-
-def _rx_bounce(r, k, v):
-    """kernel: the whole mapped buffer in at map and out at unmap; vqbench:
-    its header and packet once, at unmap"""
+def _rx_buffers(r, k, v):
+    """kernel: whole buffers copied in at map and out at unmap (its map and
+    unmap bytes); vqbench: the same rule on buffers of the kernel's mean
+    size, so 2 x its buffer; the two differ by the buffers the refill
+    window left unposted and by the mean's fraction of a byte"""
     mapped, unmapped = num(r.get("kernel_buffer_bytes")), num(r.get("kernel_unmap_bytes"))
-    return (r["counter"] == "bounce_bytes" and r["dir"] == "rx" and mapped is not None and unmapped is not None
-            and abs(k - (mapped + unmapped)) < 1e-6 and v == int(r["pkt_bytes"]) + 12)
+    if r["counter"] != "bounce_bytes" or r["dir"] != "rx" or mapped is None or unmapped is None:
+        return False
+    buf = int(r["pkt_bytes"]) + 12
+    pk = int(r["packets"])
+    short = (unmapped - mapped) * pk  # bytes of the buffers not yet reposted
+    return (abs(k - (mapped + unmapped)) < 1e-6 and v == 2 * buf and abs(buf - unmapped) <= 0.5
+            and 0 <= short <= 32 * 4096)
+
+
+def _lazy_timer(r, k, v):
+    """lazy: timer flushes differ (rate); the queue-full flushes on each side
+    are at most one per 256 unmaps"""
+    if r["setup"] != "lazy" or v is None:
+        return False
+    if r["counter"] == "iotlb_timer_flushes":
+        return k >= 0 and v >= 0
+    if r["counter"] != "iotlb_flushes":
+        return False
+    kt, vt, unmaps = (num(r.get(c)) for c in ("kernel_timer_flushes", "vqbench_timer_flushes", "unmaps_per_pkt"))
+    if kt is None or vt is None or unmaps is None:
+        return False
+    pk = int(r["packets"])
+    bound = unmaps * pk / 256 + 1e-6
+    # the kernel's timer count is the fq_flush_timeout probe's, over both
+    # devices' domains: an upper bound on this domain's
+    return (k - kt) * pk <= bound and 0 <= (v - vt) * pk <= bound
+
+
+def _lazy_drain(r, k, v):
+    # lazy IOVA frees: the kernel's window includes the timer's drain after
+    # the traffic (frees = unmaps); vqbench's ends with the last packet, with
+    # fewer than 256 IOVAs still queued
+    unmaps = num(r.get("unmaps_per_pkt"))
+    if r["setup"] != "lazy" or r["counter"] != "iova_frees" or unmaps is None or v is None:
+        return False
+    pk = int(r["packets"])
+    left = (unmaps - v) * pk
+    return abs(k - unmaps) < 1e-9 and 0 < left < 256 and abs(left - round(left)) < 1e-3
 
 
 RULES = [
-    ("noap-maps",
-     lambda r, k, v: r["setup"] == "noap" and r["counter"] == "maps" and k == 0 and v == int(r["descs"]) + (int(r["descs"]) > 1),
-     "Without VIRTIO_F_ACCESS_PLATFORM, 6.1's `vring_use_dma_api()` is false and `vring_map_one_sg()` / "
-     "`vring_map_single()` (drivers/virtio/virtio_ring.c) return the physical address without calling the DMA "
-     "API; vqbench's ring calls its backend for every buffer and `pa` counts that translation as a map.",
-     "model: a setup without ACCESS_PLATFORM needs a backend (or mode) whose translation is not counted as a "
-     "DMA API map; until then this setup's maps column counts translations"),
-    ("table-sync", _table_sync,
-     "6.1's `virtqueue_add_split()` writes the indirect table first and maps it afterwards "
-     "(`vring_map_single()`), so swiotlb copies the finished table once and no sync follows; vqbench "
-     "(ring/vq_track.c) maps the table before `vq_add()` fills it, then calls `dma_sync_for_device()` on it: one "
-     "sync and 16 bytes per descriptor copied a second time.",
-     "model: map the indirect table after writing it (no sync), as virtqueue_add_split does"),
-    ("rx-bounce", _rx_bounce,
-     "6.1's `swiotlb_tbl_map_single()` (kernel/dma/swiotlb.c) copies the whole buffer into the slot even for "
-     "DMA_FROM_DEVICE (so stale slot contents never leak), and `swiotlb_tbl_unmap_single()` copies the whole "
-     "mapping back, not the bytes the device wrote: the buffers mapped plus the buffers unmapped per packet "
-     "(twice the buffer, but for the refill window of note on RX maps). virtio_net's mergeable "
-     "RX buffers (`add_recvbuf_mergeable()`, sized by `get_mergeable_buf_len()` from an average of received "
-     "lengths) are larger than the frame. vqbench copies once, at unmap, its 12-byte header and the packet.",
-     "model: the bounce backend must copy mapping_size at map for every direction and mapping_size at unmap "
-     "for from-device; the setup mapping must give vqbench RX buffers of the kernel's mergeable size"),
+    ("rx-buffers", _rx_buffers,
+     "6.1's `swiotlb_tbl_map_single()` (kernel/dma/swiotlb.c) copies the whole mapping in whatever the direction "
+     "and `swiotlb_tbl_unmap_single()` copies the whole mapping out for DMA_FROM_DEVICE; vqbench's bounce pool "
+     "does the same (kernel bytes = the window's mapped + unmapped RX buffer bytes; vqbench = 2 x its buffer). "
+     "The RX buffers are virtio_net's mergeable buffers (`add_recvbuf_mergeable()`, drivers/net/virtio_net.c): "
+     "sized by `get_mergeable_buf_len()`, and the last buffer cut from a page fragment takes the fragment's "
+     "leftover hole, so their sizes vary; vqbench's RX buffer is their mean (the unmap side) rounded to a byte. "
+     "The map side is short by the buffers `virtnet_receive()` had not yet reposted when the window ended "
+     "(refill only after half a NAPI budget, note on RX maps).",
+     "none: the DMA rule is the same on both sides; the residue is virtio_net's buffer sizing (not a DMA "
+     "mapping) and the window boundary"),
     ("rx-refill-lag",
      lambda r, k, v: (r["dir"] == "rx" and r["counter"] in ("maps", "iommu_maps", "iova_allocs", "swiotlb_maps")
                       and v is not None and k < v and 1 <= round((v - k) * int(r["packets"])) <= 32
@@ -135,30 +155,24 @@ RULES = [
      "(32) of entries are free, so up to 32 received buffers are unmapped inside the window and their "
      "replacements mapped after it; the unmap-side counters of the same row are exact.",
      "none: a window boundary, not a model difference (the map-side count per posted buffer is exactly one)"),
-    ("lazy-flush",
-     lambda r, k, v: r["setup"] == "lazy" and r["counter"] == "iotlb_flushes" and v is None,
+    ("lazy-timer", _lazy_timer,
      "In lazy mode 6.1 flushes the domain's IOTLB (`intel_flush_iotlb_all()` via `fq_flush_iotlb()`, "
-     "drivers/iommu/dma-iommu.c) when a per-CPU flush queue of IOVA_FQ_SIZE (256) entries is full in "
-     "`queue_iova()`, and whenever the 10 ms `fq_timer` fires (`fq_flush_timeout()`); the timer makes the "
-     "count per packet depend on guest time (TCG here), so it differs between runs. vqbench's lazy "
-     "backend flushes every 256 unmaps (dma/dma_iommu.c, flush_batch) and has no timer; its CSV has no flush "
-     "column.",
-     "model: a time-driven flush (or a documented bound) is missing from the lazy backend; vqbench's CSV "
-     "needs an IOTLB-flush column"),
-    ("no-column-bounced",
-     lambda r, k, v: r["counter"] == "swiotlb_maps" and v is None,
-     "vqbench counts bounced mappings (struct dma_counters.bounced) but its CSV has no column for them.",
-     "vqbench's CSV: add a bounced-mappings column (bench/vqb_csv.c) to compare this cell"),
-    ("no-column-iova",
-     lambda r, k, v: r["counter"] in ("iova_allocs", "iova_frees") and v is None,
-     "vqbench's IOMMU backend allocates and frees an IOVA per mapping but counts neither; 6.1 calls "
-     "`alloc_iova_fast()` from `iommu_dma_alloc_iova()` per map and `free_iova_fast()` per unmap (strict: "
-     "`iommu_dma_free_iova()`; lazy: when the flush queue drains).",
-     "vqbench: count IOVA allocations/frees in the iommu backend and write them to the CSV"),
-    ("no-column-iotlb",
-     lambda r, k, v: r["counter"] == "iotlb_flushes" and v is None,
-     "vqbench counts IOTLB flushes (struct dma_counters.iotlb_flushes) but its CSV has no column for them.",
-     "vqbench's CSV: add an IOTLB-flush column (bench/vqb_csv.c) to compare this cell"),
+     "drivers/iommu/dma-iommu.c) when a per-CPU flush queue of IOVA_FQ_SIZE (256) entries is full "
+     "(`queue_iova()`) and when the queue's timer fires (`fq_flush_timeout()`, IOVA_FQ_TIMEOUT = 10 ms after "
+     "`queue_iova()` armed it). vqbench's lazy backend does the same (dma/dma_iommu.c: a full queue of 256, "
+     "and a 10 ms timer on CLOCK_MONOTONIC). How many timer flushes fall in a window depends on how many "
+     "packets pass in 10 ms: the guest under TCG and vqbench on the host run at different rates. The "
+     "queue-full flushes (flushes minus timer flushes) are checked on both sides against the unmaps: at most "
+     "one per 256 unmaps. The kernel's timer count comes from a kprobe on `fq_flush_timeout()`, which counts "
+     "both devices' domains (during the RX phase the sending device's queue runs its own timer).",
+     "none: a timer-driven count depends on the packet rate, not on the DMA model"),
+    ("lazy-drain", _lazy_drain,
+     "In lazy mode an IOVA is freed when the flush queue holding it is flushed (`fq_ring_free()` from "
+     "`queue_iova()` or `fq_flush_timeout()`, drivers/iommu/dma-iommu.c). The guest reads its counters after "
+     "the traffic has stopped for longer than IOVA_FQ_TIMEOUT (10 ms), so its timer has drained the queue: "
+     "frees = unmaps. vqbench's window ends with its last packet, while up to 255 IOVAs are still queued "
+     "(they are freed at teardown, outside the window).",
+     "none: a window boundary (the queue's drain after the traffic), not a model difference"),
     ("desc-state",
      lambda r, k, v: r["counter"] == "desc_state_bytes" and v is None,
      "6.1's `vring_alloc_state_extra_split()` keeps a per-entry `vring_desc_state_split` (data token and "
@@ -206,7 +220,7 @@ def fmt(x):
     return str(int(v)) if v == int(v) else f"{v:.4f}"
 
 
-def build(rows, hists):
+def build(rows, hists, names=("kernel-crosscheck.csv", "kernel-descs.csv"), rev=None):
     notes, order = {}, []
 
     def mark(rid):
@@ -221,8 +235,9 @@ def build(rows, hists):
     w = out.append
     w("# Kernel cross-check: vqbench's DMA model against Linux 6.1's own virtio-net")
     w("")
-    w("Generated by `scripts/kernel_report.py` from `results/kernel-crosscheck.csv` and "
-      "`results/kernel-descs.csv`, which `scripts/kernel-crosscheck.sh` writes. Guest kernel: "
+    w(f"Generated by `scripts/kernel_report.py` from `results/{names[0]}` and "
+      f"`results/{names[1]}`, which `scripts/kernel-crosscheck.sh` writes"
+      + (f" (tree at commit {rev})" if rev else "") + ". Guest kernel: "
       f"Debian {', '.join(rel) or '?'} in QEMU (TCG), its own `virtio_net` driver, pktgen traffic. "
       "Every figure is a count per packet (tracefs kprobe hit counts and hist triggers; exact); TCG "
       "timings are not reported. Negotiated virtio features (per boot): "
@@ -366,6 +381,7 @@ def main(argv):
     ap.add_argument("crosscheck")
     ap.add_argument("descs")
     ap.add_argument("--out", default="-")
+    ap.add_argument("--rev", default=None, help="the commit the CSVs were made at, for the header")
     a = ap.parse_args(argv[1:])
     try:
         rows = load(a.crosscheck, ["setup", "dir", "descs", "packets", "counter", "kernel", "vqbench",
@@ -374,7 +390,7 @@ def main(argv):
         for r in rows:
             for c in ("kernel", "vqbench"):
                 num(r[c])
-        text, unexplained = build(rows, hists)
+        text, unexplained = build(rows, hists, (os.path.basename(a.crosscheck), os.path.basename(a.descs)), a.rev)
     except (OSError, ValueError) as e:
         print(f"kernel_report.py: {e}", file=sys.stderr)
         return 1

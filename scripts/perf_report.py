@@ -9,7 +9,10 @@ Usage: scripts/perf_report.py [--results DIR] [--out FILE] [--explanations FILE]
 
   --results DIR        where the CSVs are (default: $RESULTS_DIR, else results/)
   --out FILE           the markdown to write (default: DIR/PERFORMANCE.md)
-  --explanations FILE  one line per peer cell (default: DIR/perf-explanations.txt)
+  --explanations FILE  one line per peer cell (default: DIR/perf-explanations.txt);
+                       it quotes no number: {ratio}, {ratio_min}, {ratio_max},
+                       {dpdk_mpps}, {vqbench_mpps}, {prev_ratio} cite this run's
+                       figures of the cell, any other digit is refused (exit 2)
   --peer ... --peercg  a CSV to use instead of the newest of its kind in DIR
 
 Per kind it takes the newest CSV in DIR (by the UTC time in its name):
@@ -380,6 +383,31 @@ def read_explanations(path):
     return ex, True
 
 
+# The figures an explanation may cite: this run's, filled in per cell.
+EXPLAIN_FIELDS = ("ratio", "ratio_min", "ratio_max", "dpdk_mpps", "vqbench_mpps", "prev_ratio")
+# Tokens with digits an explanation may hold besides {field}: a cell key's
+# parameters (in_order=1, segs=4), not measurements.
+EXPLAIN_OK = re.compile(r"\{(" + "|".join(EXPLAIN_FIELDS) + r")\}|\b(?:in_order|segs)=\d+\b")
+
+
+def render_explanation(key, text, values):
+    """The explanation of cell key with its {field}s replaced by this run's
+    figures (values: field -> text). A digit anywhere else is a number typed
+    by hand, which PERFORMANCE.md must not carry: exit 2 naming the line."""
+    rest = EXPLAIN_OK.sub("", text)
+    m = re.search(r"[0-9]", rest)
+    if m:
+        bad = re.search(r"[^\s]*[0-9][^\s]*", rest).group(0)
+        die(f"perf-explanations.txt: the explanation of '{key}' types the number '{bad}' by hand; cite this "
+            f"run's figures as {{{'}, {'.join(EXPLAIN_FIELDS)}}} or none (results/README.md: a hand-kept "
+            "text quotes no number)")
+    unknown = sorted(set(re.findall(r"\{([^}]*)\}", EXPLAIN_OK.sub("", text))))
+    if unknown:
+        die(f"perf-explanations.txt: the explanation of '{key}' names {{{unknown[0]}}} (allowed: "
+            f"{', '.join('{' + x + '}' for x in EXPLAIN_FIELDS)})")
+    return EXPLAIN_OK.sub(lambda mm: values.get(mm.group(1), "–") if mm.group(1) else mm.group(0), text)
+
+
 def peer_section(md, path, explanations, prev_path=None):
     md.append("## DPDK's virtio driver against vqbench, one vhost backend\n")
     if not path:
@@ -423,7 +451,14 @@ def peer_section(md, path, explanations, prev_path=None):
                       f(med(nums(rs, "vqbench_mpps"))), f(med(rat)),
                       f"{min(rat):.3f} .. {max(rat):.3f}" if rat else "–",
                       f"{len(rat)} of {len(rs)}", " ".join(f"{x:.3f}" for x in rat) or "–"]
-                     + ([f(med(prat)) if prat else "–"] if prev_path else []) + [ex.get(key, "")])
+                     + ([f(med(prat)) if prat else "–"] if prev_path else [])
+                     + [render_explanation(key, ex.get(key, ""), {
+                         "ratio": f(med(rat)) if rat else "–",
+                         "ratio_min": f"{min(rat):.3f}" if rat else "–",
+                         "ratio_max": f"{max(rat):.3f}" if rat else "–",
+                         "dpdk_mpps": f(med(nums(rs, "dpdk_mpps"))),
+                         "vqbench_mpps": f(med(nums(rs, "vqbench_mpps"))),
+                         "prev_ratio": f(med(prat)) if prat else "–"})])
     md.append(table(["cell", "DPDK's chain", "DPDK Mpps (median)", "vqbench Mpps (median)", "median ratio",
                      "min .. max ratio", "pairs with both rates", "per-pair ratios"]
                     + (["previous run: median ratio"] if prev_path else []) + ["explanation"], lines))
@@ -745,9 +780,17 @@ def main(argv):
           "comparable between sections or between runs far apart: only ratios from neighbouring runs "
           "are. Runs where vqbench's core-to-core round trip moved by more than 1.5x are flagged "
           "(`placement_changed`), not dropped.\n"]
-    md.append("| comparison | CSV |\n|---|---|\n" + "".join(
-        f"| {KINDS[k][1]} ({k}) | {('`' + os.path.basename(paths[k]) + '`') if paths[k] else 'none'} |\n"
-        for k in KINDS))
+    def revs(path):
+        """The commits (git_rev) a CSV's rows name; the peer and annotate
+        CSVs have no such column."""
+        if not path:
+            return "–"
+        rows = load(path)
+        v = sorted({r.get("git_rev") or "" for r in rows} - {""})
+        return ", ".join(f"`{x}`" for x in v) if v else "not recorded in the CSV"
+    md.append("| comparison | CSV | commit (`git_rev` of its rows) |\n|---|---|---|\n" + "".join(
+        f"| {KINDS[k][1]} ({k}) | {('`' + os.path.basename(paths[k]) + '`') if paths[k] else 'none'} "
+        f"| {revs(paths[k])} |\n" for k in KINDS))
     counts_rows = load(paths["counts"]) if paths["counts"] else []
     ceiling_section(md, paths["ceiling"], counts_rows)
     tracking_section(md, paths["tracking"], paths["counts"], rng)

@@ -1,29 +1,42 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# regress.sh - the regression check .ci/run runs: a short benchmark, the
-# callgrind counts, then `vqbench --check results/thresholds.txt` on both.
-# Fails (exit 1) when a bound falls short; each failed bound is one line.
+# regress.sh - the regression check .ci/run runs: a short timed benchmark,
+# the same configurations' callgrind counts, then `vqbench --check` on both
+# with the newest results/thresholds-<UTC>.txt. Fails (exit 1) when a bound
+# falls short; each failed bound is one line naming its configuration.
 #
 # Usage: scripts/regress.sh [--vqbench PATH] [--thresholds FILE] [--keep DIR] [--junit FILE]
-#        scripts/regress.sh --baseline [--vqbench PATH]
+#        scripts/regress.sh --baseline [--runs N] [--vqbench PATH]
 #   (either form also takes --allow-dirty)
 #   --vqbench PATH     the binary (default: build/release/bench/vqbench,
 #                      built with scripts/build.sh when missing; installed: vqbench)
-#   --thresholds FILE  default: results/thresholds.txt
+#   --thresholds FILE  default: the newest results/thresholds-<UTC>.txt
 #   --keep DIR         keep the run's CSVs in DIR
 #   --junit FILE       also write the check as JUnit XML (vqbench --junit)
-#   --baseline         run the same benchmark and REWRITE results/baseline-run.csv,
-#                      results/baseline-counts.csv, results/baseline-machine.txt
-#                      and results/thresholds.txt from it (after a deliberate
-#                      change of footprints, call counts or instruction counts)
+#   --baseline         new bounds after a deliberate change of footprints, call
+#                      counts or instruction counts: run the timed benchmark
+#                      N times (--runs, default 10) and the callgrind counts
+#                      once; write results/baseline-run-<UTC>.csv (the N runs,
+#                      column baseline_run), results/baseline-counts-<UTC>.csv,
+#                      results/baseline-machine-<UTC>.txt and, from them
+#                      (scripts/derive-thresholds.py), results/thresholds-<UTC>.txt;
+#                      remove the older files of those kinds (git keeps them);
+#                      then check one more run against the new bounds
 #   --allow-dirty      run on a tree with uncommitted changes (refused
 #                      otherwise, exit 2); --baseline and --keep then write
 #                      under results/dirty-<UTC>/ and DIR/dirty-<UTC>/, with
 #                      a DIRTY file naming the revision and the changes
-# About a minute on 2 cores. Exit: 0 all bounds hold, 1 one fell short or a
-# run failed, 2 bad usage, thresholds file, or a dirty tree without
-# --allow-dirty.
+# The configurations: inline device, split and packed x 1 and 4 descriptors
+# x full, compact, skip, premapped x identity, bounce, iommu (skip runs on
+# identity only: the skip rule refuses it on the other two), 40 in all. The
+# bounds (scripts/derive-thresholds.py): exact footprints and DMA calls;
+# callgrind instructions per packet at most 2% above the baseline, per
+# configuration (a 10% regression in one policy, or in all, fails);
+# same-run rate ratios bounded by the spread of the baseline's N runs.
+# About 2 minutes on 2 cores (the check); --baseline adds N timed runs of
+# about 30 s. Exit: 0 all bounds hold, 1 one fell short or a run failed,
+# 2 bad usage, thresholds file, or a dirty tree without --allow-dirty.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # In a source tree (scripts/ beside CMakeLists.txt) work from its top and
@@ -32,7 +45,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # vqbench.
 if [ -f "$here/../CMakeLists.txt" ]; then cd "$here/.."; installed=0; else installed=1; fi
 
-vqb= th= keep= baseline=0 junit= allow_dirty=0
+vqb= th= keep= baseline=0 junit= allow_dirty=0 nruns=10
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--vqbench) vqb=$2; shift 2 ;;
@@ -40,11 +53,14 @@ while [ $# -gt 0 ]; do
 		--keep) keep=$2; shift 2 ;;
 		--junit) junit=$2; shift 2 ;;
 		--baseline) baseline=1; shift ;;
+		--runs) nruns=$2; shift 2 ;;
 		--allow-dirty) allow_dirty=1; shift ;;
-		-h|--help) sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-		*) echo "regress.sh: unknown argument '$1' (allowed: --vqbench PATH, --thresholds FILE, --keep DIR, --junit FILE, --baseline, --allow-dirty)" >&2; exit 2 ;;
+		-h|--help) sed -n '3,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		*) echo "regress.sh: unknown argument '$1' (allowed: --vqbench PATH, --thresholds FILE, --keep DIR, --junit FILE, --baseline, --runs N, --allow-dirty)" >&2; exit 2 ;;
 	esac
 done
+case "$nruns" in ''|*[!0-9]*) echo "regress.sh: --runs '$nruns' (allowed: a whole number >= 5)" >&2; exit 2 ;; esac
+[ "$nruns" -ge 5 ] || { echo "regress.sh: --runs $nruns (allowed: >= 5: the ratio bounds come from the runs' spread)" >&2; exit 2; }
 if [ "$baseline" = 1 ] && [ "$installed" = 1 ]; then
 	echo "regress.sh: --baseline rewrites a source tree's results/; run it from a clone, not from the installed copy" >&2
 	exit 2
@@ -62,9 +78,14 @@ if [ "$VQB_DIRTY" = 1 ]; then
 	if [ -n "$keep" ]; then keep=$keep/$VQB_DIRTY_DIR; vqb_mark_dirty "$keep"; fi
 	if [ "$baseline" = 1 ]; then vqb_mark_dirty "$res"; fi
 fi
-if [ -z "$th" ]; then
-	th=results/thresholds.txt
-	[ "$installed" = 0 ] || th=$here/../results/thresholds.txt
+# The newest file of a dated kind, DIR/PREFIX-<UTC>SUFFIX (the UTC time
+# sorts by name); empty when there is none.
+newest() { ls -1 "$1/$2"-[0-9]*-[0-9]*"$3" 2>/dev/null | sort | tail -n 1; }
+if [ -z "$th" ] && [ "$baseline" = 0 ]; then
+	thdir=results
+	[ "$installed" = 0 ] || thdir=$here/../results
+	th=$(newest "$thdir" thresholds .txt)
+	[ -n "$th" ] || { echo "regress.sh: no $thdir/thresholds-<UTC>.txt (scripts/regress.sh --baseline makes one)" >&2; exit 2; }
 fi
 if [ -z "$vqb" ] && [ "$installed" = 1 ]; then
 	vqb=$(command -v vqbench || echo "$here/../../../bin/vqbench")
@@ -79,75 +100,61 @@ trap 'rm -rf "$work"' EXIT
 
 # The benchmark the thresholds are about. Inline device: no cross-core
 # traffic, so same-run ratios are steadier; interleaved repetitions.
-echo "regress.sh: benchmark (inline device, 16 configurations x 6 runs of 0.1 s)"
-"$vqb" --quiet --device inline --layout split,packed --descs 1,4 --policy full,compact,skip,premapped \
-	--seconds 0.1 --reps 5 --warmup 1 --csv "$work/run.csv" >"$work/run.log" 2>&1 ||
-	{ cat "$work/run.log"; echo "regress.sh: the benchmark failed" >&2; exit 1; }
+sweep=(--layout split,packed --descs 1,4 --policy full,compact,skip,premapped --dma identity,bounce,iommu)
+bench() { # OUT.csv LABEL
+	local t0=$SECONDS
+	"$vqb" --quiet --device inline "${sweep[@]}" --seconds 0.1 --reps 5 --warmup 1 --csv "$1" >"$work/run.log" 2>&1 ||
+		{ cat "$work/run.log"; echo "regress.sh: the benchmark failed ($2)" >&2; exit 1; }
+	echo "regress.sh: benchmark, $2: $(($(wc -l <"$1") - 1)) rows, $((SECONDS - t0)) s"
+}
+if [ "$baseline" = 1 ]; then
+	stamp=$(date -u +%Y%m%d-%H%M%S)
+	echo "regress.sh: --baseline: $nruns timed runs (inline device, 40 configurations x 6 runs of 0.1 s each)"
+	for i in $(seq 1 "$nruns"); do
+		bench "$work/base$i.csv" "run $i of $nruns"
+	done
+	# One CSV: vqbench's columns and baseline_run, the run each row is from.
+	"$py" - "$work/baseline-run.csv" $(seq -f "$work/base%g.csv" 1 "$nruns") <<'EOF'
+import csv, sys
+out, paths = sys.argv[1], sys.argv[2:]
+with open(out, "w", newline="") as f:
+    w = None
+    for i, p in enumerate(paths, 1):
+        for r in csv.DictReader(open(p, newline="")):
+            if w is None:
+                w = csv.DictWriter(f, fieldnames=list(r) + ["baseline_run"], lineterminator="\n")
+                w.writeheader()
+            r["baseline_run"] = i
+            w.writerow(r)
+EOF
+fi
 echo "regress.sh: callgrind counts"
-"$py" "$here/callgrind-counts.py" --vqbench "$vqb" --csv "$work/counts.csv" -- \
-	--layout split,packed --descs 1,4 --policy full,skip,premapped >"$work/counts.log" 2>&1 ||
+t0=$SECONDS
+"$py" "$here/callgrind-counts.py" --vqbench "$vqb" --packets 600,1600 --csv "$work/counts.csv" -- "${sweep[@]}" \
+	>"$work/counts.log" 2>&1 ||
 	{ cat "$work/counts.log"; echo "regress.sh: the callgrind counts failed" >&2; exit 1; }
+echo "regress.sh: callgrind counts: $(($(wc -l <"$work/counts.csv") - 1)) configurations, $((SECONDS - t0)) s"
+
+if [ "$baseline" = 1 ]; then
+	rev=$(git describe --always --dirty --abbrev=12 2>/dev/null || echo "no revision")
+	mkdir -p "$res"
+	old=$(for k in baseline-run:.csv baseline-counts:.csv baseline-machine:.txt thresholds:.txt; do
+		ls -1 "$res/${k%%:*}"-[0-9]*-[0-9]*"${k#*:}" 2>/dev/null || true; done)
+	cp "$work/baseline-run.csv" "$res/baseline-run-$stamp.csv"
+	cp "$work/counts.csv" "$res/baseline-counts-$stamp.csv"
+	"$vqb" --sysinfo >"$res/baseline-machine-$stamp.txt" 2>&1 || true
+	"$py" "$here/derive-thresholds.py" --runs "$res/baseline-run-$stamp.csv" --counts "$res/baseline-counts-$stamp.csv" \
+		--note "From baseline-run-$stamp.csv ($nruns runs) and baseline-counts-$stamp.csv, made at commit $rev on the machine in baseline-machine-$stamp.txt." \
+		--out "$res/thresholds-$stamp.txt"
+	# Only the newest of each kind stays; the older ones are in git's history.
+	for f in $old; do rm -f "$f"; echo "regress.sh: removed the older $f"; done
+	echo "regress.sh: wrote $res/baseline-run-$stamp.csv, $res/baseline-counts-$stamp.csv, $res/baseline-machine-$stamp.txt, $res/thresholds-$stamp.txt ($(grep -vc '^#\|^$' "$res/thresholds-$stamp.txt") bounds)"
+	th=$res/thresholds-$stamp.txt
+fi
+bench "$work/run.csv" "the checked run"
 if [ -n "$keep" ]; then
 	mkdir -p "$keep"
 	cp "$work/run.csv" "$work/counts.csv" "$keep/"
-fi
-
-if [ "$baseline" = 1 ]; then
-	cp "$work/run.csv" "$res"/baseline-run.csv
-	cp "$work/counts.csv" "$res"/baseline-counts.csv
-	"$vqb" --sysinfo >"$res"/baseline-machine.txt 2>&1 || true
-	"$py" - "$res"/baseline-run.csv "$res"/baseline-counts.csv >"$res"/thresholds.txt <<'EOF'
-import csv, statistics, sys
-from collections import defaultdict
-run = list(csv.DictReader(open(sys.argv[1])))
-counts = list(csv.DictReader(open(sys.argv[2])))
-def cfg(r):
-    return f"layout={r['layout']},descs={r['descs']},policy={r['policy']}"
-def groups(rows):
-    g = defaultdict(list)
-    for r in rows:
-        g[cfg(r)].append(r)
-    return g
-def med(rs, c):
-    return statistics.median(float(r[c]) for r in rs)
-print("""# Regression thresholds for vqbench (vqbench --check, format: README
-# "Regression thresholds"). Derived by scripts/regress.sh --baseline from
-# results/baseline-run.csv and results/baseline-counts.csv, measured on the
-# machine in results/baseline-machine.txt. Checked by .ci/run.
-#
-# exact: footprints and DMA calls per packet are exact by construction.
-# count: callgrind instructions per packet within 3% above the baseline,
-#        simulated D1 misses per packet within 25% + 0.5 above it.
-# ratio: same-run rate ratios, at least 0.35 x the baseline ratio (loose:
-#        this machine's vCPUs move between host cores; see FACTS noise).
-""")
-print("exact errors where device=inline == 0")
-print("exact leaked_mappings where device=inline == 0")
-g = groups(run)
-for k, rs in g.items():
-    print(f"exact footprint_bytes where {k} == {int(med(rs, 'footprint_bytes'))}")
-    print(f"exact tracking_bytes where {k} == {int(med(rs, 'tracking_bytes'))}")
-    for c in ("maps_per_pkt", "unmaps_per_pkt"):
-        print(f"exact {c} where {k} == {med(rs, c):g}")
-for k, rs in groups(counts).items():
-    print(f"count cg_instructions_per_pkt where {k} <= {med(rs, 'cg_instructions_per_pkt'):.1f} tol 3%")
-    d1 = med(rs, "cg_d1_misses_per_pkt")
-    print(f"count cg_d1_misses_per_pkt where {k} <= {d1 * 1.25 + 0.5:.2f}")
-def mpps(layout, descs, policy):
-    return med(g[f"layout={layout},descs={descs},policy={policy}"], "mpps")
-for layout in ("split", "packed"):
-    for descs in ("1", "4"):
-        for pol in ("compact", "skip", "premapped"):
-            r = mpps(layout, descs, pol) / mpps(layout, descs, "full")
-            print(f"ratio mpps policy={pol} / policy=full where layout={layout},descs={descs} >= {0.35 * r:.2f}"
-                  f"  # baseline {r:.2f}")
-for descs in ("1", "4"):
-    r = mpps("packed", descs, "full") / mpps("split", descs, "full")
-    print(f"ratio mpps layout=packed / layout=split where descs={descs},policy=full >= {0.35 * r:.2f}"
-          f"  # baseline {r:.2f}")
-EOF
-	echo "regress.sh: wrote $res/baseline-run.csv, $res/baseline-counts.csv, $res/baseline-machine.txt, $res/thresholds.txt ($(grep -vc '^#\|^$' "$res"/thresholds.txt) bounds)"
-	th=$res/thresholds.txt
 fi
 echo "regress.sh: vqbench --check $th"
 "$vqb" --check "$th" ${junit:+--junit "$junit"} "$work/run.csv" "$work/counts.csv"

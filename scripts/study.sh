@@ -14,9 +14,12 @@
 #                   otherwise: exit 2); outputs go to DIR/dirty-<UTC>/ with
 #                   a DIRTY file naming the revision and the changes
 #
-# Writes DIR/study.csv (every measured row of every sweep), DIR/study-counts.csv
-# (callgrind counts), DIR/study-*.png, DIR/study-sysinfo.txt, DIR/study.log
-# and DIR/STUDY.md. Sweeps (policies and backends: every one vqbench lists
+# Writes, <UTC> the run's start (YYYYmmdd-HHMMSS): DIR/study-<UTC>.csv (every
+# measured row of every sweep), DIR/study-counts-<UTC>.csv (callgrind counts),
+# DIR/study-<UTC>-<PLOT>-<DEVICE>.png, DIR/study-sysinfo-<UTC>.txt,
+# DIR/study.log and DIR/STUDY.md (whose header names those files and the
+# commit). When the run is complete it removes the older study files from
+# DIR (dated or not; git keeps them), so DIR holds only the newest of each. Sweeps (policies and backends: every one vqbench lists
 # in --help, except vfio, which needs a VFIO container):
 #   descs    inline; split, packed x descs 1,2,4,8,13,19 x every policy; q 256
 #   queue    inline; split, packed x q 256..32768 x every policy; 4 descs
@@ -75,6 +78,12 @@ fi
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3 # Debian's, with python3-matplotlib
 mkdir -p "$out"
+stamp=$(date -u +%Y%m%d-%H%M%S)
+csv=$out/study-$stamp.csv counts=$out/study-counts-$stamp.csv sysinfo=$out/study-sysinfo-$stamp.txt
+# The study files of earlier runs (dated, or the undated names of before),
+# removed once this run is complete.
+old=$(cd "$out" && ls -1 study.csv study-counts.csv study-sysinfo.txt study-[a-z]*.png \
+	study-[0-9]*-[0-9]*.csv study-counts-[0-9]*.csv study-sysinfo-[0-9]*.txt study-[0-9]*-[0-9]*-*.png 2>/dev/null || true)
 # Relative, so the log and the CSVs' option echo name no path of this machine.
 work=$out/.study-work
 rm -rf "$work"
@@ -109,7 +118,7 @@ sweep() { # name, vqbench options...
 	fi
 }
 
-"$vqb" --sysinfo >"$out/study-sysinfo.txt" 2>&1 || true
+"$vqb" --sysinfo >"$sysinfo" 2>&1 || true
 sweep descs --device inline --layout split,packed --descs "$descs" --policy "$policies" "${len[@]}"
 sweep queue --device inline --layout split,packed --queue-size "$queues" --descs 4 --policy "$policies" "${len[@]}"
 sweep dma --device inline --layout split,packed --dma "$backends" --policy "$policies" --descs 1,4 "${len[@]}"
@@ -126,12 +135,12 @@ sweep thread --device thread --layout split,packed --policy full,skip,premapped 
 sweep ceiling --device thread --layout rte_ring --descs 1 --policy full --queue-size 256,4096 "${tlen[@]}"
 
 echo "study.sh: callgrind counts" | tee -a "$log"
-"$py" "$here/callgrind-counts.py" --vqbench "$vqb" --packets "$cg_packets" --csv "$out/study-counts.csv" \
+"$py" "$here/callgrind-counts.py" --vqbench "$vqb" --packets "$cg_packets" --csv "$counts" \
 	-- --layout split,packed --policy "$policies" --descs 1,4 --dma identity,iommu,bounce >>"$log" 2>&1 ||
 	{ echo "study.sh: callgrind counts failed (see $log)" >&2; failed=1; }
 
 # One CSV: the header once, then every sweep's rows.
-"$py" - "$out/study.csv" "$work"/{descs,queue,dma,unsafe,iommu,unsafe_iommu,late,thread,ceiling}.csv <<'EOF'
+"$py" - "$csv" "$work"/{descs,queue,dma,unsafe,iommu,unsafe_iommu,late,thread,ceiling}.csv <<'EOF'
 import csv, os, sys
 out, paths = sys.argv[1], [p for p in sys.argv[2:] if os.path.exists(p)]
 header, rows = None, []
@@ -152,7 +161,11 @@ with open(out, "w", newline="") as f:
 print(f"study.sh: {len(rows)} rows in {out}")
 EOF
 
-"$py" "$here/plot.py" --out "$out" --prefix study --vqbench "$vqb" "$out/study.csv" | tee -a "$log"
-"$py" "$here/study_report.py" --csv "$out/study.csv" --counts "$out/study-counts.csv" \
-	--sysinfo "$out/study-sysinfo.txt" --plots study --out "$out/STUDY.md"
+"$py" "$here/plot.py" --out "$out" --prefix "study-$stamp" --vqbench "$vqb" "$csv" | tee -a "$log"
+"$py" "$here/study_report.py" --csv "$csv" --counts "$counts" \
+	--sysinfo "$sysinfo" --plots "study-$stamp" --out "$out/STUDY.md"
+if [ "$failed" = 0 ]; then
+	for f in $old; do rm -f "$out/$f"; done
+	[ -z "$old" ] || echo "study.sh: removed the older study files from $out: $(echo $old)"
+fi
 exit $failed

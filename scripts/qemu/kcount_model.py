@@ -25,8 +25,8 @@ import kcount_parse  # noqa: E402
 
 # setup -> (what it is, vqbench options that model it, why)
 SETUPS = {
-    "noap": ("no VIRTIO_F_ACCESS_PLATFORM (iommu_platform=off)", ["--dma", "pa", "--policy", "skip"],
-             "the driver hands the device physical addresses and never unmaps"),
+    "noap": ("no VIRTIO_F_ACCESS_PLATFORM (iommu_platform=off)", ["--dma", "nodma", "--policy", "full"],
+             "the driver hands the device physical addresses without a DMA API call, and keeps desc_extra"),
     "direct": ("ACCESS_PLATFORM, no IOMMU: dma-direct", ["--dma", "pa", "--policy", "full"],
                "IOVA = physical address; 6.1 maps and unmaps every buffer through the DMA API"),
     "swiotlb": ("ACCESS_PLATFORM, dma-direct, swiotlb=force", ["--dma", "pa", "--force-bounce", "on", "--policy", "full"],
@@ -47,17 +47,20 @@ COUNTERS = [
     ("maps", ("map",), "maps_per_pkt", "dma_map_page_attrs calls"),
     ("unmaps", ("unmap",), "unmaps_per_pkt", "dma_unmap_page_attrs calls"),
     ("syncs", ("sync_cpu", "sync_dev"), "syncs_per_pkt", "dma_sync_single_for_cpu/_for_device calls"),
-    ("swiotlb_maps", ("swiotlb_map",), None, "swiotlb_tbl_map_single calls"),
+    ("swiotlb_maps", ("swiotlb_map",), "bounced_per_pkt", "swiotlb_tbl_map_single calls"),
     ("bounce_bytes", ("bounce_bytes",), "bytes_copied_per_pkt",
      "bytes swiotlb copied (swiotlb_tbl_map_single: mapping_size; swiotlb_tbl_unmap_single: mapping_size, from-device)"),
     ("iommu_maps", ("iommu_map",), "@iommu:maps_per_pkt", "iommu_dma_map_page calls"),
     ("iommu_unmaps", ("iommu_unmap",), "@iommu:unmaps_per_pkt", "iommu_dma_unmap_page calls"),
-    ("iova_allocs", ("iova_alloc",), None, "alloc_iova_fast calls"),
-    ("iova_frees", ("iova_free",), None, "free_iova_fast calls"),
-    ("iotlb_flushes", ("iotlb_flush",), None, "intel_iommu_tlb_sync + intel_flush_iotlb_all calls"),
+    ("iova_allocs", ("iova_alloc",), "iova_allocs_per_pkt", "alloc_iova_fast calls"),
+    ("iova_frees", ("iova_free",), "iova_frees_per_pkt", "free_iova_fast calls"),
+    ("iotlb_flushes", ("iotlb_flush",), "iotlb_flushes_per_pkt", "intel_iommu_tlb_sync + intel_flush_iotlb_all calls"),
+    ("iotlb_timer_flushes", ("fq_timeout",), "iotlb_timer_flushes_per_pkt",
+     "fq_flush_timeout calls (the lazy flush queue's timer)"),
 ]
 FIELDS = ["setup", "dir", "descs", "packets", "counter", "kernel", "vqbench", "vqbench_options", "pkt_bytes",
-          "kernel_buffer_bytes", "kernel_unmap_bytes", "kernel_release", "features", "kernel_cmdline", "kernel_mode"]
+          "kernel_buffer_bytes", "kernel_unmap_bytes", "unmaps_per_pkt", "kernel_timer_flushes",
+          "vqbench_timer_flushes", "kernel_release", "features", "kernel_cmdline", "kernel_mode"]
 
 
 def cmdline_tail(info):
@@ -99,10 +102,15 @@ def fmt(x):
 def rows_for(binary, setup, krow):
     # vqbench's packet: a 12-byte virtio_net_hdr_v1 + --pkt-bytes; the
     # kernel's TX buffers (without the indirect table) carry the same
+    # RX: the kernel maps (and swiotlb copies, both ways) whole mergeable
+    # buffers, not frames: vqbench's RX buffer (header + --pkt-bytes) is the
+    # kernel's mean RX mapping (the unmap side: every buffer the window
+    # received), rounded to a byte
     if krow["dir"] == "tx":
         pkt_bytes = int(round(krow["buffer_bytes_per_pkt"] or 0)) - 12
     else:
-        pkt_bytes = int(round(krow["frame_bytes"]))
+        unmapped = krow["raw"]["unmap_bytes"] / krow["packets"]
+        pkt_bytes = int(round(unmapped)) - 12 if unmapped else 0
     if pkt_bytes <= 0:  # noap maps nothing: take the size the other setups measured
         pkt_bytes = krow["fallback_pkt_bytes"]
     opts, v = vqbench_run(binary, setup, krow, pkt_bytes)
@@ -111,7 +119,8 @@ def rows_for(binary, setup, krow):
         if name == "descs":
             kval, vval = krow["descs"], v["descs_max"]
         else:
-            kval = sum(krow["per_pkt"].get(k, 0) for k in kkeys)
+            kval = sum(krow["per_pkt"][k] if k in krow["per_pkt"] else krow["raw"].get(k, 0) / krow["packets"]
+                       for k in kkeys)
             if vcol is None:
                 vval = ""
             elif vcol.startswith("@iommu:"):  # every mapping of the iommu backend is an IOMMU mapping
@@ -122,7 +131,10 @@ def rows_for(binary, setup, krow):
                     "counter": name, "kernel": fmt(kval), "vqbench": fmt(vval),
                     "vqbench_options": " ".join(opts), "pkt_bytes": pkt_bytes,
                     "kernel_buffer_bytes": fmt(krow["buffer_bytes_per_pkt"]),
-                    "kernel_unmap_bytes": fmt(krow["raw"]["unmap_bytes"] / krow["packets"])})
+                    "kernel_unmap_bytes": fmt(krow["raw"]["unmap_bytes"] / krow["packets"]),
+                    "unmaps_per_pkt": fmt(krow["per_pkt"]["unmap"]),
+                    "kernel_timer_flushes": fmt(krow["raw"].get("fq_timeout", 0) / krow["packets"]),
+                    "vqbench_timer_flushes": fmt(v["iotlb_timer_flushes_per_pkt"])})
     return out
 
 
@@ -167,12 +179,15 @@ def main(argv):
         except (kcount_parse.LogError, OSError, ValueError, KeyError, IndexError) as e:
             print(f"kcount_model.py: {log}: {e}", file=sys.stderr)
             return 1
-    # sizes: TX buffer bytes per packet by descriptor count, from any setup that maps
-    tx_bytes, rx_frame = {}, None
+    # sizes: TX buffer bytes per packet by descriptor count, and the RX
+    # buffer, from any setup that maps
+    tx_bytes, rx_buf = {}, None
     for _, _, rows in parsed:
         for r in rows:
             if r["dir"] == "tx" and r["buffer_bytes_per_pkt"]:
                 tx_bytes.setdefault(r["descs"], int(round(r["buffer_bytes_per_pkt"])) - 12)
+            if r["dir"] == "rx" and r["raw"]["unmap_bytes"] and rx_buf is None:
+                rx_buf = int(round(r["raw"]["unmap_bytes"] / r["packets"])) - 12
     rx_frame = tx_bytes.get(1, 1024)
     out, hists = [], []
     try:
@@ -182,8 +197,8 @@ def main(argv):
                     hists.append({"setup": setup, "dir": r["dir"], "phase": r["phase"], "descs": n, "count": c})
                 if r["dir"] == "tcp":  # a measured distribution only: no single vqbench configuration
                     continue
-                r["fallback_pkt_bytes"] = tx_bytes.get(r["descs"], rx_frame)
-                r["frame_bytes"] = rx_frame
+                r["fallback_pkt_bytes"] = (tx_bytes.get(r["descs"], rx_frame) if r["dir"] == "tx"
+                                           else rx_buf or rx_frame)
                 for o in rows_for(a.vqbench, setup, r):
                     o.update(kernel_release=info["kernel"], features=features_hex(info),
                              kernel_cmdline=cmdline_tail(info), kernel_mode="; ".join(info["mode"]))

@@ -55,9 +55,11 @@ dpkg-deb -c "$deb" | awk '{print $NF}' >"$tmp/files"
 for f in ./usr/bin/vqbench ./usr/share/man/man1/vqbench.1.gz ./usr/share/vqbench/scripts/study.sh \
 	./usr/share/vqbench/scripts/regress.sh ./usr/share/vqbench/scripts/plot.py \
 	./usr/share/vqbench/scripts/study_report.py ./usr/share/vqbench/scripts/callgrind-counts.py \
-	./usr/share/vqbench/results/thresholds.txt; do
+	./usr/share/vqbench/scripts/derive-thresholds.py; do
 	check "the package holds $f" grep -qx "$f" "$tmp/files"
 done
+check "the package holds one results/thresholds-<UTC>.txt" \
+	test "$(grep -cx './usr/share/vqbench/results/thresholds-[0-9]\{8\}-[0-9]\{6\}\.txt' "$tmp/files")" = 1
 
 root=$tmp/root
 dpkg -x "$deb" "$root"
@@ -72,11 +74,12 @@ check "... with its header" grep -q '^VQBENCH(1)' "$tmp/man.txt"
 
 cd "$tmp" || exit 1
 "$root/usr/bin/vqbench" --quiet --device inline --layout split,packed --descs 1,4 \
-	--policy full,compact,skip,premapped --packets 2000 --reps 1 --warmup 0 --csv "$tmp/run.csv" >"$tmp/run.log" 2>&1
+	--policy full,compact,skip,premapped --dma identity,bounce,iommu --packets 2000 --reps 1 --warmup 0 \
+	--csv "$tmp/run.csv" >"$tmp/run.log" 2>&1
 rc=$?
 check "a short run of the packaged vqbench exits 0 (got $rc)" test $rc = 0
-check "... and writes 16 rows" test "$(($(wc -l <"$tmp/run.csv") - 1))" = 16
-grep '^exact' "$root/usr/share/vqbench/results/thresholds.txt" >"$tmp/exact.txt"
+check "... and writes 40 rows (skip refused on bounce and iommu)" test "$(($(wc -l <"$tmp/run.csv") - 1))" = 40
+grep -h '^exact' "$root"/usr/share/vqbench/results/thresholds-*.txt >"$tmp/exact.txt"
 "$root/usr/bin/vqbench" --check "$tmp/exact.txt" --junit "$tmp/junit.xml" "$tmp/run.csv" >"$tmp/check.log" 2>&1
 rc=$?
 check "the run holds the installed thresholds' $(wc -l <"$tmp/exact.txt") exact bounds (exit $rc)" test $rc = 0

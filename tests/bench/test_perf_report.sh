@@ -99,7 +99,7 @@ pcmd="scripts/callgrind-counts.py --packets 4000,24000 --device vhost-user:SOCKE
 echo "dir,layout,in_order,source,instructions_per_pkt,share,command" >"$r/peer-callgrind-annotate-20990101-000000.csv"
 cat >"$r/perf-explanations.txt" <<'EOF'
 # comment
-tx split in_order=1 segs=1: the header rides in the mbuf headroom
+tx split in_order=1 segs=1: the header rides in the mbuf headroom; {ratio} here ({ratio_min} .. {ratio_max}), {prev_ratio} before
 rx packed in_order=0 segs=1:
 tx packed in_order=9 segs=1: no such cell
 EOF
@@ -148,12 +148,24 @@ check "counts: full has no delta" grep -qF "| split | 1 | identity | full | 1000
 check "peer: newest CSV used, not the older one" has "\`peer-dpdk-20990101-000000.csv\` (7 rows)"
 check "peer: the older CSV only in the previous-run column" bash -c "grep -c '9\.900' '$md' | grep -qx 1"
 check "peer: previous run named" has "the median ratio of the same cell in \`peer-dpdk-20980101-000000.csv\`"
-check "peer: tx split cell: medians, ratio, range, explanation" grep -qF "| \`tx split in_order=1 segs=1\` | header in headroom (1 desc) | 20.000 | 12.000 | 0.600 | 0.500 .. 0.700 | 2 of 2 | 0.500 0.700 | 9.900 | the header rides in the mbuf headroom |" "$md"
+check "peer: tx split cell: medians, ratio, range, explanation" grep -qF "| \`tx split in_order=1 segs=1\` | header in headroom (1 desc) | 20.000 | 12.000 | 0.600 | 0.500 .. 0.700 | 2 of 2 | 0.500 0.700 | 9.900 | the header rides in the mbuf headroom; 0.600 here (0.500 .. 0.700), 9.900 before |" "$md"
 check "peer: rx packed cell, empty explanation" grep -qF "| \`rx packed in_order=0 segs=1\` | rx: 1 buffer per packet | 10.000 | 10.000 | 1.000 | 0.800 .. 1.200 | 2 of 2 | 1.200 0.800 | – |  |" "$md"
 check "peer: tx before rx" bash -c "grep -n 'tx split in_order=1' '$md' | cut -d: -f1 | { read a; b=\$(grep -n 'rx packed in_order=0' '$md' | cut -d: -f1); [ \"\$a\" -lt \"\$b\" ]; }"
 check "peer: median of per-pair ratios (3 pairs), not mean nor ratio of medians" grep -qF "| \`tx packed in_order=1 segs=4\` | indirect table (1 desc + 5 entries) | 10.000 | 12.000 | 0.600 | 0.500 .. 1.300 | 3 of 3 | 0.500 0.600 1.300 | – |  |" "$md"
 check "peer: command rebuilt from the CSV" has "\`PAIRS=3 SECONDS_PER_RUN=3 scripts/peer-dpdk.sh\`"
 check "peer: unknown explanation key reported on stderr" grep -qF "no peer cell named 'tx packed in_order=9 segs=1'" "$tmp/err"
+# an explanation cites only this run's figures: a number typed by hand stops the report
+cp "$r/perf-explanations.txt" "$tmp/ex-ok.txt"
+echo "rx packed in_order=0 segs=1: about 0.62-0.66 in an older run" >>"$r/perf-explanations.txt"
+"$py" "$report" --results "$r" --out "$tmp/hand.md" >"$tmp/out2" 2>&1
+rc=$?
+check "explanation with a hand-typed number refused (exit $rc)" test $rc = 2
+check "the refusal names the cell and the number" grep -qF "explanation of 'rx packed in_order=0 segs=1' types the number '0.62-0.66'" "$tmp/out2"
+check "nothing written on refusal" test ! -e "$tmp/hand.md"
+printf 'rx packed in_order=0 segs=1: {speed}\n' >>"$tmp/ex-ok.txt"
+"$py" "$report" --results "$r" --explanations "$tmp/ex-ok.txt" --out "$tmp/hand.md" >"$tmp/out2" 2>&1
+rc=$?
+check "explanation naming an unknown {field} refused (exit $rc)" bash -c "[ $rc = 2 ] && grep -qF 'names {speed}' '$tmp/out2'"
 # generic and missing
 check "pages: per-repetition ratio, its median and range, the size the footprint leaves" \
 	has "| split | full | 256 | 100000 | 10.00 | 30.00 | 3.000 | 2.000 .. 4.000 | 2097152 | L1d |"

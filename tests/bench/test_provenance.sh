@@ -3,8 +3,8 @@
 #
 # test_provenance.sh SCRIPTS_DIR - the scripts that write results refuse a
 # tree with uncommitted changes. In a scratch git repository holding a copy
-# of scripts/: with one uncommitted file, study.sh, perf-all.sh, regress.sh
-# and skip-matrix.py exit 2 naming the file and --allow-dirty, before
+# of scripts/: with one uncommitted file, study.sh, perf-all.sh, regress.sh,
+# regress-repeat.sh and skip-matrix.py exit 2 naming the file and --allow-dirty, before
 # building or writing anything; with --allow-dirty they get past the check
 # (and stop at the missing vqbench given), writing under OUT/dirty-<UTC>/
 # a DIRTY file naming the change; on a clean tree the check passes.
@@ -14,7 +14,7 @@ src=$(cd "$1" && pwd)
 scratch test_provenance
 repo=$tmp/repo
 mkdir -p "$repo/scripts"
-cp "$src"/study.sh "$src"/perf-all.sh "$src"/regress.sh "$src"/skip-matrix.py "$src"/provenance.sh "$repo/scripts/"
+cp "$src"/study.sh "$src"/perf-all.sh "$src"/regress.sh "$src"/regress-repeat.sh "$src"/skip-matrix.py "$src"/provenance.sh "$repo/scripts/"
 # a CMakeLists.txt beside scripts/ makes it a source tree (an installed copy
 # has none and names the installed version instead of a commit)
 : >"$repo/CMakeLists.txt"
@@ -38,6 +38,9 @@ check "perf-all.sh refuses a dirty tree (exit $rc)" refused perf-all "$tmp/out" 
 rc=$(run bash scripts/regress.sh --vqbench "$nobin" --keep "$tmp/r")
 check "regress.sh refuses a dirty tree (exit $rc)" refused regress "$tmp/out" "$rc"
 check "regress.sh wrote nothing" [ ! -e "$tmp/r" ]
+rc=$(run bash scripts/regress-repeat.sh --vqbench "$nobin" --out "$tmp/rr")
+check "regress-repeat.sh refuses a dirty tree (exit $rc)" refused regress-repeat "$tmp/out" "$rc"
+check "regress-repeat.sh wrote nothing" [ ! -e "$tmp/rr" ]
 rc=$(run python3 scripts/skip-matrix.py --vqbench "$nobin" --out "$tmp/m")
 check "skip-matrix.py refuses a dirty tree (exit $rc)" refused skip-matrix "$tmp/out" "$rc"
 check "skip-matrix.py wrote nothing" [ ! -e "$tmp/m" ]
@@ -52,7 +55,7 @@ rc=$(run bash scripts/study.sh --allow-dirty --out "$tmp/s" --vqbench "$nobin")
 check "study.sh --allow-dirty passes the check (exit $rc at the missing vqbench)" \
 	bash -c "[ $rc = 2 ] && grep -q 'is not an executable' '$tmp/out' && ! grep -q refusing '$tmp/out'"
 check "study.sh --allow-dirty marks its output directory" dirty_dir "$tmp/s"
-rc=$(run bash scripts/regress.sh --allow-dirty --vqbench "$nobin" --keep "$tmp/r")
+rc=$(run bash scripts/regress.sh --allow-dirty --vqbench "$nobin" --thresholds "$tmp/th.txt" --keep "$tmp/r")
 check "regress.sh --allow-dirty passes the check (exit $rc at the benchmark)" \
 	bash -c "[ $rc = 1 ] && ! grep -q refusing '$tmp/out'"
 check "regress.sh --allow-dirty marks its --keep directory" dirty_dir "$tmp/r"

@@ -18,11 +18,22 @@
  * Also: access without permission (device write to TO_DEVICE) is refused,
  * an unmap of an unmapped IOVA, with a wrong length or from inside a
  * mapping is -EINVAL, and a multi-page buffer translates across pages.
+ * The lazy queue's timer on a test clock (armed, fires at the first unmap
+ * at its deadline, a full queue does not disarm it, it flushes an empty
+ * queue)
+ * and the IOVA allocation and free counts, lazy and strict.
  */
 #include "dma_tcommon.h"
 
 #define N 10
 #define U(x) ((unsigned long long)(x))
+
+static uint64_t fake_now;
+static uint64_t fake_clock(void *ctx)
+{
+	(void)ctx;
+	return fake_now;
+}
 
 static void run(bool lazy, uint8_t *arena)
 {
@@ -31,6 +42,8 @@ static void run(bool lazy, uint8_t *arena)
 	struct dma *d;
 	int r = dma_open("iommu", &p, &d);
 	REQUIRE(r == 0, "%s: open: %s", l, dma_last_error());
+	if (lazy) /* the clock stands still: only the full queue flushes */
+		REQUIRE(dma_set_clock(d, fake_clock, NULL) == 0, "%s: set_clock", l);
 	unsigned f0 = (unsigned)t_failures;
 	uint64_t iova[N];
 	for (unsigned i = 0; i < N; i++) {
@@ -125,11 +138,83 @@ static void run(bool lazy, uint8_t *arena)
 	dma_close(d);
 }
 
+
+/* map and unmap one page-sized buffer */
+static void cycle(struct dma *d, uint8_t *arena, unsigned i)
+{
+	uint64_t iova;
+	REQUIRE(dma_map(d, arena + (size_t)i * 4096, 4096, DMA_TO_DEVICE, &iova) == 0, "timer: map %u: %s", i,
+		dma_last_error());
+	REQUIRE(dma_unmap(d, iova, 4096, DMA_TO_DEVICE) == 0, "timer: unmap %u: %s", i, dma_last_error());
+}
+
+/* The lazy flush queue's timer (6.1's fq_timer, fq_flush_timeout) on a
+ * clock the test moves: armed by the first queued IOVA, it fires (flush,
+ * queue freed) at the first unmap at or after fq_timeout_us; a full queue
+ * flushes without disarming it. Strict counts one IOVA alloc and free per
+ * mapping. */
+static void timer(uint8_t *arena)
+{
+	struct dma *d;
+	struct dma_params p = TP(.lazy = true, .flush_batch = 8, .fq_timeout_us = 1000);
+	REQUIRE(dma_open("iommu", &p, &d) == 0, "timer: open: %s", dma_last_error());
+	REQUIRE(dma_set_clock(d, fake_clock, NULL) == 0, "timer: set_clock: %s", dma_last_error());
+	fake_now = 5000000;
+	for (unsigned i = 0; i < 3; i++) /* 3 queued, timer armed at t0 */
+		cycle(d, arena, i);
+	struct dma_counters c = t_ctr(d);
+	CHECK(c.iotlb_flushes == 0 && c.iotlb_timer_flushes == 0 && c.iova_allocs == 3 && c.iova_frees == 0,
+	      "timer: 3 unmaps queued, nothing flushed (flushes %llu, allocs %llu, frees %llu)", U(c.iotlb_flushes),
+	      U(c.iova_allocs), U(c.iova_frees));
+	fake_now += 999999;
+	cycle(d, arena, 3); /* 1 ns before the deadline: 4 queued */
+	c = t_ctr(d);
+	CHECK(c.iotlb_timer_flushes == 0 && c.iova_frees == 0, "timer: not yet at 999.999 us");
+	fake_now += 1;
+	cycle(d, arena, 4); /* at the deadline: the unmap fires it (4 freed), then queues and re-arms */
+	c = t_ctr(d);
+	CHECK(c.iotlb_timer_flushes == 1 && c.iotlb_flushes == 1 && c.iova_frees == 4 && c.iova_allocs == 5,
+	      "timer: fired at 1000 us: timer flushes %llu, flushes %llu, frees %llu, allocs %llu",
+	      U(c.iotlb_timer_flushes), U(c.iotlb_flushes), U(c.iova_frees), U(c.iova_allocs));
+	for (unsigned i = 5; i < 12; i++) /* 1 + 7 = 8 queued: the full queue flushes */
+		cycle(d, arena, i);
+	c = t_ctr(d);
+	CHECK(c.iotlb_flushes == 2 && c.iotlb_timer_flushes == 1 && c.iova_frees == 12,
+	      "timer: a full queue of 8 flushes (flushes %llu, timer %llu, frees %llu)", U(c.iotlb_flushes),
+	      U(c.iotlb_timer_flushes), U(c.iova_frees));
+	fake_now += 1000000; /* still armed (since 4's unmap): fires though the queue is empty */
+	uint64_t iova;
+	REQUIRE(dma_map(d, arena, 4096, DMA_TO_DEVICE, &iova) == 0, "timer: map");
+	c = t_ctr(d);
+	CHECK(c.iotlb_timer_flushes == 1, "timer: polled at unmaps only: the map does not fire it");
+	REQUIRE(dma_unmap(d, iova, 4096, DMA_TO_DEVICE) == 0, "timer: unmap");
+	c = t_ctr(d);
+	CHECK(c.iotlb_flushes == 3 && c.iotlb_timer_flushes == 2 && c.iova_frees == 12,
+	      "timer: an armed timer flushes an empty queue (flushes %llu, timer %llu, frees %llu)",
+	      U(c.iotlb_flushes), U(c.iotlb_timer_flushes), U(c.iova_frees));
+	printf("iommu lazy timer: flushes %llu (timer %llu), IOVA allocs %llu frees %llu\n", U(c.iotlb_flushes),
+	       U(c.iotlb_timer_flushes), U(c.iova_allocs), U(c.iova_frees));
+	dma_close(d);
+	p = (struct dma_params)TP();
+	REQUIRE(dma_open("iommu", &p, &d) == 0, "strict: open");
+	for (unsigned i = 0; i < 5; i++)
+		cycle(d, arena, i);
+	c = t_ctr(d);
+	CHECK(c.iova_allocs == 5 && c.iova_frees == 5 && c.iotlb_flushes == 5 && c.iotlb_timer_flushes == 0,
+	      "strict: 5 IOVA allocs, 5 frees, 5 flushes, no timer (%llu %llu %llu %llu)", U(c.iova_allocs),
+	      U(c.iova_frees), U(c.iotlb_flushes), U(c.iotlb_timer_flushes));
+	dma_close(d);
+	REQUIRE(dma_open("identity", &p, &d) == 0, "identity: open");
+	CHECK(dma_set_clock(d, fake_clock, NULL) == -ENOTSUP, "identity has no timer: -ENOTSUP");
+	dma_close(d);
+}
+
 int main(void)
 {
 	uint8_t *arena = t_arena();
 	run(false, arena);
 	run(true, arena);
+	timer(arena);
 	t_arena_free(arena);
 	return t_done("dma_iommu_inval");
 }

@@ -18,10 +18,11 @@ static void *other_thread(void *arg)
 int main(void)
 {
 	static const char *const want[] = { "identity", "pa", "iommu", "vfio",
-					    "bounce", "noncoherent", "debug" };
+					    "bounce", "noncoherent", "debug",
+					    "nodma" };
 	unsigned n = 0;
 	for (const char *name; (name = dma_backend_name(n)); n++) {
-		CHECK(n < 7 && strcmp(name, want[n]) == 0, "backend %u is %s",
+		CHECK(n < 8 && strcmp(name, want[n]) == 0, "backend %u is %s",
 		      n, name);
 		struct dma *d;
 		struct dma_params p = TP();
@@ -38,7 +39,7 @@ int main(void)
 			dma_close(d);
 		}
 	}
-	CHECK(n == 7, "7 backends listed, got %u", n);
+	CHECK(n == 8, "8 backends listed, got %u", n);
 	printf("backends: %u listed and opened\n", n);
 
 	struct dma *d = (struct dma *)1;

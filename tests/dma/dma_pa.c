@@ -9,6 +9,9 @@
  * physical address faults. Unprivileged (a child that drops to nobody, or
  * the whole test when not root): register fails with -EPERM saying that
  * pagemap gives no frame numbers.
+ * nodma (virtio without ACCESS_PLATFORM): the same physical addresses and
+ * translation, but no map, unmap or live mapping is counted, nothing needs
+ * unmap or sync, and a bounce setting is refused naming it.
  */
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -125,11 +128,42 @@ int main(void)
 	CHECK(dma_translate(d, 0x1000, 64, DMA_TO_DEVICE) == NULL &&
 	      t_ctr(d).faults == 1, "unknown physical address faults");
 	CHECK(dma_need_unmap(d) == false, "pa without bouncing needs no unmap");
-	close(pm);
 	dma_close(d);
+
+	/* 5. nodma: pa's addresses without a DMA API call counted. */
+	r = dma_open("nodma", &p, &d);
+	REQUIRE(r == 0, "nodma open: %s", dma_last_error());
+	REQUIRE(dma_register(d, arena, T_ARENA) == 0, "nodma register: %s", dma_last_error());
+	for (unsigned k = 0; k < 8; k++) {
+		uint8_t *buf = arena + k * 4096 + 16 * k;
+		t_fill(buf, 1000, k + 40);
+		r = dma_map(d, buf, 1000, k & 1 ? DMA_FROM_DEVICE : DMA_TO_DEVICE, &iova);
+		REQUIRE(r == 0, "nodma map %u: %s", k, dma_last_error());
+		CHECK(iova >> 12 == pfn_of(pm, buf) && (iova & 4095) == 16 * k,
+		      "nodma buffer %u: the physical address 0x%llx", k, (unsigned long long)iova);
+		uint8_t *q = dma_translate(d, iova, 1000, DMA_TO_DEVICE);
+		CHECK(q == buf && t_check(q, 1000, k + 40), "nodma buffer %u: translate round trip", k);
+		CHECK(!dma_need_sync(d, iova), "nodma: no sync needed");
+		CHECK(dma_unmap(d, iova, 1000, k & 1 ? DMA_FROM_DEVICE : DMA_TO_DEVICE) == 0, "nodma unmap");
+	}
+	struct dma_counters c = t_ctr(d);
+	CHECK(c.maps == 0 && c.unmaps == 0 && c.peak_live == 0 && c.bounced == 0 &&
+	      c.bytes_copied == 0 && c.syncs_for_cpu + c.syncs_for_device == 0,
+	      "nodma: 8 map/unmap pairs count no DMA API call (maps %llu, unmaps %llu, peak_live %llu)",
+	      (unsigned long long)c.maps, (unsigned long long)c.unmaps, (unsigned long long)c.peak_live);
+	CHECK(!dma_need_unmap(d) && dma_held_mappings(d) == 0, "nodma: nothing needs unmap");
+	dma_close(d);
+	struct dma_params pb = TP(.force_bounce = true);
+	r = dma_open("nodma", &pb, &d);
+	CHECK(r == -EINVAL && strstr(dma_last_error(), "nodma: force_bounce 1") &&
+	      strstr(dma_last_error(), "without the DMA API nothing bounces"),
+	      "nodma refuses force_bounce: %d \"%s\"", r, dma_last_error());
+	printf("nodma: 8 buffers at their physical addresses, 0 maps counted; force_bounce: \"%s\"\n",
+	       dma_last_error());
+	close(pm);
 	t_arena_free(arena);
 
-	/* 5. Unprivileged: a child drops root. */
+	/* 6. Unprivileged: a child drops root. */
 	fflush(stdout);
 	pid_t pid = fork();
 	REQUIRE(pid >= 0, "fork");

@@ -151,7 +151,7 @@ static int h_add(struct h *h)
 			p->in_bytes += l;
 		off += l;
 	}
-	struct vq_indirect vi = { p->table, iova_of(p->table) };
+	struct vq_indirect vi = { .table = p->table, .iova = iova_of(p->table) };
 	unsigned need = ind ? 1 : n;
 	unsigned nfree = vq_num_free(h->vq);
 	int head = vq_add(h->vq, p->sg, n, p, ind ? &vi : NULL, p->slots);

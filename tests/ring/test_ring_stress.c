@@ -153,7 +153,7 @@ static void *driver_main(void *arg)
 		while (sent < r->total && nfree && batch < batch_max) {
 			struct pkt *p = &r->pool[free_pkts[nfree - 1]];
 			build(p, (uint32_t)sent);
-			struct vq_indirect ind = { p->table, iova_of(p->table) };
+			struct vq_indirect ind = { .table = p->table, .iova = iova_of(p->table) };
 			bool use_ind = c->indirect && (sent % 3 != 0);
 			int rc = vq_add(r->vq, p->sg, p->n, p, use_ind ? &ind : NULL, NULL);
 			if (rc == -ENOSPC)

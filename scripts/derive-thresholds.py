@@ -1,0 +1,178 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""derive-thresholds.py - the bounds `vqbench --check` holds a run to,
+derived from a baseline (scripts/regress.sh --baseline runs it).
+
+Usage: scripts/derive-thresholds.py --runs RUNS.csv --counts COUNTS.csv
+                                    [--tol PCT] [--note TEXT] [--out FILE]
+
+  --runs RUNS.csv      N timed runs of the regression benchmark in one CSV:
+                       vqbench's columns plus `baseline_run` (1..N), the run
+                       each row belongs to (N >= 5)
+  --counts COUNTS.csv  its configurations under callgrind
+                       (scripts/callgrind-counts.py)
+  (without --runs: only the errors and count bounds, from COUNTS.csv)
+  --tol PCT            allowed growth of callgrind instructions per packet
+                       (default 2: a 10% regression fails by a wide margin,
+                       and the counts of one binary repeat exactly)
+  --note TEXT          a line for the header (the inputs' names, the commit)
+  --out FILE           default: standard output
+
+Bounds written (format: README "Regression thresholds"):
+  exact  errors and leaked mappings 0; footprint and tracking bytes, maps
+         and unmaps per packet per configuration (equal in every run, else
+         an error: they are exact by construction)
+  count  callgrind instructions per packet per configuration <= the
+         baseline's, tol PCT%; simulated D1 misses <= 2 x + 2 (they
+         depend on where the buffers land, which varies between runs: a
+         bound against a gross change only)
+  ratio  same-run rate ratios: each policy / policy=full, and packed /
+         split, for every (layout, descs, dma) of the runs. Each run gives
+         one ratio (medians over its repetitions, as --check computes it);
+         over the N runs the bound is min - 2 x (median - min): the lowest
+         ratio seen, lowered by twice the spread seen below the median
+         (this shared machine's tail is longer than ten runs show). The
+         comment after each bound records N, the median, min and max.
+
+Exit: 0 written, 1 the inputs disagree or lack rows, 2 bad usage.
+"""
+import csv
+import statistics
+import sys
+from collections import defaultdict
+
+CFG = ("layout", "descs", "dma", "policy")
+
+
+def die(code, text):
+    print(f"derive-thresholds.py: {text}", file=sys.stderr)
+    sys.exit(code)
+
+
+def sel(r, keys=CFG):
+    return ",".join(f"{k}={r[k]}" for k in keys)
+
+
+def med(rows, col):
+    return statistics.median(float(r[col]) for r in rows)
+
+
+def derive(runs, counts, tol, note):
+    out = []
+    w = out.append
+    w("# Regression thresholds for vqbench (vqbench --check, format: README")
+    w("# \"Regression thresholds\"), written by scripts/derive-thresholds.py, run by")
+    w("# scripts/regress.sh --baseline. Checked by .ci/run (scripts/regress.sh).")
+    if note:
+        w(f"# {note}")
+    w("#")
+    w("# exact: footprints and DMA calls per packet are exact by construction.")
+    w(f"# count: callgrind instructions per packet at most {tol:g}% above the baseline")
+    w("#        (the counts repeat exactly for one binary; a 10% regression in one")
+    w("#        configuration fails its bound); simulated D1 misses <= 2 x + 2 (they")
+    w("#        depend on where buffers land, which varies: gross changes only).")
+    w("# ratio: same-run rate ratios; bound = min - 2 x (median - min) over the")
+    w("#        baseline's runs (see each line's comment): from measured spread.")
+    w("")
+    by_run = defaultdict(list)
+    for r in runs:
+        by_run[r["baseline_run"]].append(r)
+    if runs and len(by_run) < 5:
+        die(1, f"--runs: {len(by_run)} runs (baseline_run values); the ratio bounds need at least 5")
+    w("exact errors where device=inline == 0")
+    w("exact leaked_mappings where device=inline == 0")
+    cfgs = defaultdict(list)
+    for r in runs:
+        if r["status"] != "ok":
+            die(1, f"--runs: run {r['baseline_run']}, {sel(r)}: status {r['status']} ({r['error']})")
+        cfgs[sel(r)].append(r)
+    for k, rs in cfgs.items():
+        for c in ("footprint_bytes", "tracking_bytes", "maps_per_pkt", "unmaps_per_pkt"):
+            vals = sorted({float(x[c]) for x in rs})
+            if len(vals) != 1:
+                die(1, f"--runs: {c} where {k} differs between rows ({vals}); it is exact by construction")
+            v = vals[0]  # every digit: a footprint of 67948606 bytes is not 6.79486e+07
+            w(f"exact {c} where {k} == {int(v) if v.is_integer() else repr(v)}")
+    cg = defaultdict(list)
+    for r in counts:
+        cg[sel(r)].append(r)
+    if not cg:
+        die(1, "--counts: no rows")
+    for k, rs in cg.items():
+        w(f"count cg_instructions_per_pkt where {k} <= {med(rs, 'cg_instructions_per_pkt'):.1f} tol {tol:g}%")
+        d1 = med(rs, "cg_d1_misses_per_pkt")
+        w(f"count cg_d1_misses_per_pkt where {k} <= {d1 * 2 + 2:.2f}")
+
+    def ratio(rows, num, den):
+        n = [float(r["mpps"]) for r in rows if all(r[a] == b for a, b in num.items())]
+        d = [float(r["mpps"]) for r in rows if all(r[a] == b for a, b in den.items())]
+        if not n or not d:
+            return None
+        return statistics.median(n) / statistics.median(d)
+
+    def bound(label, num, den):
+        rs = [ratio(rows, num, den) for rows in by_run.values()]
+        if all(x is None for x in rs):
+            return  # a combination vqbench refuses (skip on bounce): no rows in any run
+        if any(x is None for x in rs):
+            die(1, f"--runs: a run lacks the rows of {label}")
+        m, lo, hi = statistics.median(rs), min(rs), max(rs)
+        b = max(lo - 2 * (m - lo), 0.01)
+        w(f"{label} >= {b:.3f}  # {len(rs)} runs: median {m:.3f}, min {lo:.3f}, max {hi:.3f}; "
+          f"bound min - 2 x (median - min)")
+
+    keys = sorted({(r["layout"], r["descs"], r["dma"]) for r in runs})
+    pols = sorted({r["policy"] for r in runs} - {"full"})
+    for layout, descs, dma in keys:
+        base = {"layout": layout, "descs": descs, "dma": dma}
+        for p in pols:
+            bound(f"ratio mpps policy={p} / policy=full where layout={layout},descs={descs},dma={dma}",
+                  dict(base, policy=p), dict(base, policy="full"))
+    layouts = {r["layout"] for r in runs}
+    if {"split", "packed"} <= layouts:
+        for descs, dma in sorted({(r["descs"], r["dma"]) for r in runs}):
+            base = {"descs": descs, "dma": dma, "policy": "full"}
+            bound(f"ratio mpps layout=packed / layout=split where descs={descs},dma={dma},policy=full",
+                  dict(base, layout="packed"), dict(base, layout="split"))
+    return "\n".join(out) + "\n"
+
+
+def main(argv):
+    opts = {"--runs": None, "--counts": None, "--tol": "2", "--note": "", "--out": None}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("-h", "--help"):
+            print(__doc__)
+            return 0
+        if a not in opts or i + 1 >= len(argv):
+            die(2, f"unknown argument or missing value '{a}' (allowed: --runs CSV, --counts CSV, --tol PCT, "
+                   "--note TEXT, --out FILE)")
+        opts[a] = argv[i + 1]
+        i += 2
+    if not opts["--counts"]:
+        die(2, "--counts is required (--runs may be left out: then only the count bounds)")
+    try:
+        tol = float(opts["--tol"])
+    except ValueError:
+        die(2, f"--tol: '{opts['--tol']}' is not a number (a percentage, e.g. 2)")
+    if not 0 <= tol < 10:
+        die(2, f"--tol: {tol:g}% (allowed: 0 <= PCT < 10; the bound must catch a 10% regression)")
+    try:
+        runs = list(csv.DictReader(open(opts["--runs"], newline=""))) if opts["--runs"] else []
+        counts = list(csv.DictReader(open(opts["--counts"], newline="")))
+    except OSError as e:
+        die(2, f"{e.filename}: {e.strerror}")
+    if runs and "baseline_run" not in runs[0]:
+        die(1, f"--runs: {opts['--runs']} has no baseline_run column (scripts/regress.sh --baseline writes it)")
+    text = derive(runs, counts, tol, opts["--note"])
+    if opts["--out"]:
+        with open(opts["--out"], "w") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
