@@ -18,12 +18,6 @@ static enum dma_dir buf_dir(uint32_t write)
 	return write ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
 }
 
-static void unmap_one(struct vq_track *t, uint64_t iova, uint32_t len, enum dma_dir dir)
-{
-	dma_unmap(t->dma, iova, len, dir);
-	t->st.unmaps++;
-}
-
 static bool compact_fits(uint64_t iova, uint32_t len)
 {
 	return len >= 1 && len <= COMPACT_LEN_MAX && (iova >> COMPACT_IOVA_BITS) == 0;
@@ -36,7 +30,7 @@ static vq_rec_compact compact_enc(uint64_t iova, uint32_t len, uint32_t write)
 
 static void compact_unmap(struct vq_track *t, vq_rec_compact r)
 {
-	unmap_one(t, r >> 17, (uint32_t)(r & 0xffff) + 1,
+	vq_track_unmap_one(t, r >> 17, (uint32_t)(r & 0xffff) + 1,
 		  (r & COMPACT_WRITE) ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
 }
 
@@ -93,9 +87,9 @@ static __attribute__((noinline, cold)) void rollback(struct vq_track *t, const s
 	if (!t->map_per_packet)
 		return;
 	for (unsigned i = 0; i < k; i++)
-		unmap_one(t, sg[i].addr, sg[i].len, buf_dir(sg[i].write));
+		vq_track_unmap_one(t, sg[i].addr, sg[i].len, buf_dir(sg[i].write));
 	if (tidx >= 0 && table_iova)
-		unmap_one(t, table_iova, IND_LEN(n), DMA_TO_DEVICE);
+		vq_track_unmap_one(t, table_iova, IND_LEN(n), DMA_TO_DEVICE);
 }
 
 /* skip may run only while the backend's unmap does nothing: asked after the
@@ -230,7 +224,7 @@ static int table_map(void *ctx, void *table, uint32_t len, uint64_t *iova)
 	*iova = m->iova;
 	return 0;
 unmap:
-	unmap_one(t, m->iova, len, DMA_TO_DEVICE);
+	vq_track_unmap_one(t, m->iova, len, DMA_TO_DEVICE);
 	m->iova = 0;
 	return m->rc = rc;
 }
@@ -490,7 +484,7 @@ static inline __attribute__((always_inline)) void complete_chain(struct vq_track
 		struct vq_pair pairs[VQ_MAX_CHAIN + 1];
 		unsigned n = retrieve_pairs(t, u, tidx, pairs);
 		for (unsigned i = 0; i < n; i++)
-			unmap_one(t, pairs[i].addr, pairs[i].len, (enum dma_dir)pairs[i].dir);
+			vq_track_unmap_one(t, pairs[i].addr, pairs[i].len, (enum dma_dir)pairs[i].dir);
 		goto done;
 	}
 	switch (t->policy) {
@@ -500,15 +494,15 @@ static inline __attribute__((always_inline)) void complete_chain(struct vq_track
 		if (u->indirect) {
 			const struct vq_rec_full *rec = &t->ind_full[(size_t)tidx * VQ_MAX_CHAIN];
 			for (unsigned i = 0; i < u->ndesc; i++)
-				unmap_one(t, rec[i].addr, rec[i].len, rec_dir(rec[i].flags));
-			unmap_one(t, t->full[u->head].addr, t->full[u->head].len, DMA_TO_DEVICE);
+				vq_track_unmap_one(t, rec[i].addr, rec[i].len, rec_dir(rec[i].flags));
+			vq_track_unmap_one(t, t->full[u->head].addr, t->full[u->head].len, DMA_TO_DEVICE);
 			break;
 		}
 		/* walk the private records by their next links, as Linux walks desc_extra */
 		uint16_t slot = u->head;
 		for (unsigned i = 0; i < u->ndesc; i++) {
 			const struct vq_rec_full *r = &t->full[slot];
-			unmap_one(t, r->addr, r->len, rec_dir(r->flags));
+			vq_track_unmap_one(t, r->addr, r->len, rec_dir(r->flags));
 			slot = r->next;
 		}
 		break;
@@ -535,17 +529,17 @@ static inline __attribute__((always_inline)) void complete_chain(struct vq_track
 				n = 0;
 		}
 		for (int i = 0; i < n; i++)
-			unmap_one(t, sg[i].addr, sg[i].len, buf_dir(sg[i].write));
+			vq_track_unmap_one(t, sg[i].addr, sg[i].len, buf_dir(sg[i].write));
 		if (u->indirect)
-			unmap_one(t, t->ind_iova[tidx], IND_LEN(u->ndesc), DMA_TO_DEVICE);
+			vq_track_unmap_one(t, t->ind_iova[tidx], IND_LEN(u->ndesc), DMA_TO_DEVICE);
 		break;
 	}
 	case VQ_POLICY_DRIVER_ARRAY: {
 		const struct vq_pair *pr = &t->pairs[(size_t)u->head * VQ_MAX_CHAIN];
 		for (unsigned i = 0; i < u->ndesc; i++)
-			unmap_one(t, pr[i].addr, pr[i].len, (enum dma_dir)pr[i].dir);
+			vq_track_unmap_one(t, pr[i].addr, pr[i].len, (enum dma_dir)pr[i].dir);
 		if (u->indirect)
-			unmap_one(t, t->ind_iova[tidx], IND_LEN(u->ndesc), DMA_TO_DEVICE);
+			vq_track_unmap_one(t, t->ind_iova[tidx], IND_LEN(u->ndesc), DMA_TO_DEVICE);
 		break;
 	}
 	case VQ_POLICY_SKIP:

@@ -173,6 +173,13 @@ static inline bool vq_track_has_indirect(const struct vq_config *cfg)
 	return (cfg->features & VQ_FEATURE(VQ_F_INDIRECT_DESC)) != 0;
 }
 
+/* Unmap one mapping and count it (the policy's unmaps statistic). */
+static inline void vq_track_unmap_one(struct vq_track *t, uint64_t iova, uint32_t len, enum dma_dir dir)
+{
+	dma_unmap(t->dma, iova, len, dir);
+	t->st.unmaps++;
+}
+
 /* Byte sizes of the tracking state, the same in create and free. */
 #define TRK_FULL(t) ((size_t)(t)->size * sizeof(*(t)->full))
 #define TRK_IND_FULL(t) ((size_t)(t)->size * VQ_MAX_CHAIN * sizeof(*(t)->ind_full))

@@ -77,14 +77,12 @@ static void unpremap(struct vq_track *t)
 	for (size_t i = 0; t->buf_iova && i < t->nbufs; i++) {
 		if (!t->buf_iova[i])
 			continue;
-		dma_unmap(t->dma, t->buf_iova[i] & ~PREMAP_SYNC, (uint32_t)1 << t->buf_shift, DMA_BIDIRECTIONAL);
-		t->st.unmaps++;
+		vq_track_unmap_one(t, t->buf_iova[i] & ~PREMAP_SYNC, (uint32_t)1 << t->buf_shift, DMA_BIDIRECTIONAL);
 	}
 	for (uint32_t i = 0; t->ind_tables && t->ind_iova && i < t->size; i++) {
 		if (!t->ind_iova[i])
 			continue;
-		dma_unmap(t->dma, t->ind_iova[i], IND_TABLE_BYTES, DMA_TO_DEVICE);
-		t->st.unmaps++;
+		vq_track_unmap_one(t, t->ind_iova[i], IND_TABLE_BYTES, DMA_TO_DEVICE);
 	}
 }
 
