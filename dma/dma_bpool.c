@@ -3,8 +3,9 @@
  * dma_bpool.c - the bounce pool (a swiotlb model), shared by the bounce
  * backend and by identity/pa when they must bounce (mask, alignment, force).
  *
- * A fixed pool, allocated and populated at open, cut into 2 KiB slots. A
- * mapping takes contiguous slots (at most DMA_BSEG_SLOTS), found next-fit in
+ * A fixed pool, allocated, populated and touched page by page at open
+ * (dma_mem_prefault: no first-touch cost left for the packet loop), cut
+ * into 2 KiB slots. A mapping takes contiguous slots (at most DMA_BSEG_SLOTS), found next-fit in
  * a bitmap; per-slot metadata remembers the original buffer so unmap and
  * sync know where to copy. Nothing is allocated after init.
  *
@@ -37,6 +38,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "dma_mem.h"
 #include "dma_pvt.h"
 
 struct dma_bslot {
@@ -83,6 +85,7 @@ int dma_bpool_init(struct dma *d, struct dma_bpool *bp, size_t bytes,
 		return dma_err(d, -ENOMEM,
 			       "cannot map a bounce pool of %zu bytes at %p",
 			       bytes, hint);
+	dma_mem_prefault(bp->base, bytes);
 	bp->used = dma_zalloc(d, (bp->nslots + 63) / 64 * sizeof(uint64_t));
 	bp->meta = dma_zalloc(d, bp->nslots * sizeof(struct dma_bslot));
 	/* One area per CPU, a power of two, each of at least the longest

@@ -58,6 +58,10 @@ void dma_mem_charge(enum dma_mem_cat cat, int64_t n);
 void dma_mem_get(uint64_t out[DMA_MEM_NCAT]);
 /** Sum of the footprint categories in a snapshot difference (now - then). */
 uint64_t dma_mem_footprint(const uint64_t now[DMA_MEM_NCAT], const uint64_t then[DMA_MEM_NCAT]);
+/** Touch every page of [p, p + n) once from user mode (one zero byte per
+ * page), so that first-touch costs fall at setup, not in a timed loop.
+ * Only for memory that is still zero (fresh from mmap); see dma_mem.c. */
+void dma_mem_prefault(void *p, size_t n);
 /** "ring", "driver", ... */
 const char *dma_mem_cat_name(enum dma_mem_cat cat);
 

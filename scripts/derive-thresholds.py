@@ -36,6 +36,7 @@ Bounds written (format: README "Regression thresholds"):
 
 Exit: 0 written, 1 the inputs disagree or lack rows, 2 bad usage.
 """
+import argparse
 import csv
 import statistics
 import sys
@@ -137,37 +138,51 @@ def derive(runs, counts, tol, note):
     return "\n".join(out) + "\n"
 
 
+ALLOWED = "allowed: --runs CSV, --counts CSV, --tol PCT, --note TEXT, --out FILE"
+
+
+class Args(argparse.ArgumentParser):
+    """argparse with this script's errors: one line naming the flag or the
+    argument, exit 2 (argparse's own usage text is replaced by --help)."""
+
+    def error(self, message):
+        die(2, f"{message} ({ALLOWED})")
+
+
+def parse(argv):
+    ap = Args(prog="derive-thresholds.py", add_help=False, allow_abbrev=False)
+    ap.add_argument("-h", "--help", action="store_true")
+    for name, default in (("--runs", None), ("--counts", None), ("--tol", "2"), ("--note", ""), ("--out", None)):
+        ap.add_argument(name, default=default)
+    return ap.parse_args(argv)
+
+
 def main(argv):
-    opts = {"--runs": None, "--counts": None, "--tol": "2", "--note": "", "--out": None}
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        if a in ("-h", "--help"):
-            print(__doc__)
-            return 0
-        if a not in opts or i + 1 >= len(argv):
-            die(2, f"unknown argument or missing value '{a}' (allowed: --runs CSV, --counts CSV, --tol PCT, "
-                   "--note TEXT, --out FILE)")
-        opts[a] = argv[i + 1]
-        i += 2
-    if not opts["--counts"]:
+    a = parse(argv)
+    if a.help:
+        print(__doc__)
+        return 0
+    if not a.counts:
         die(2, "--counts is required (--runs may be left out: then only the count bounds)")
     try:
-        tol = float(opts["--tol"])
+        tol = float(a.tol)
     except ValueError:
-        die(2, f"--tol: '{opts['--tol']}' is not a number (a percentage, e.g. 2)")
+        die(2, f"--tol: '{a.tol}' is not a number (a percentage, e.g. 2)")
     if not 0 <= tol < 10:
         die(2, f"--tol: {tol:g}% (allowed: 0 <= PCT < 10; the bound must catch a 10% regression)")
-    try:
-        runs = list(csv.DictReader(open(opts["--runs"], newline=""))) if opts["--runs"] else []
-        counts = list(csv.DictReader(open(opts["--counts"], newline="")))
-    except OSError as e:
-        die(2, f"{e.filename}: {e.strerror}")
+    def rows(flag, path):
+        try:
+            with open(path, newline="") as fh:
+                return list(csv.DictReader(fh))
+        except OSError as e:
+            die(2, f"{flag}: cannot read '{path}': {e.strerror}")
+    runs = rows("--runs", a.runs) if a.runs else []
+    counts = rows("--counts", a.counts)
     if runs and "baseline_run" not in runs[0]:
-        die(1, f"--runs: {opts['--runs']} has no baseline_run column (scripts/regress.sh --baseline writes it)")
-    text = derive(runs, counts, tol, opts["--note"])
-    if opts["--out"]:
-        with open(opts["--out"], "w") as f:
+        die(1, f"--runs: {a.runs} has no baseline_run column (scripts/regress.sh --baseline writes it)")
+    text = derive(runs, counts, tol, a.note)
+    if a.out:
+        with open(a.out, "w") as f:
             f.write(text)
     else:
         sys.stdout.write(text)

@@ -472,6 +472,17 @@ def peer_section(md, path, explanations, prev_path=None):
 
 # ---- where the instructions go, per policy (callgrind, by source file) ----
 
+def pivot(rows, keys, lead=()):
+    """Rows of instructions per packet by source file, pivoted: the
+    configurations (tuples of keys, in order of first appearance), the
+    sources (most instructions first) and val[lead + configuration + (source,)]."""
+    configs = list(dict.fromkeys(tuple(r[k] for k in keys) for r in rows))
+    ranked = sorted(rows, key=lambda r: -float(r["instructions_per_pkt"]))
+    sources = list(dict.fromkeys(r["source"] for r in ranked))
+    val = {tuple(r[k] for k in lead + keys) + (r["source"],): float(r["instructions_per_pkt"]) for r in rows}
+    return configs, sources, val
+
+
 def annotate_section(md, path):
     md.append("## Where the instructions of one packet go, per policy (callgrind)\n")
     if not path:
@@ -487,16 +498,7 @@ def annotate_section(md, path):
               "(start-up cancels): the same binary gives the same numbers on any x86-64 host. "
               "`dev/dev_payload.h` is the workload itself (filling and verifying every byte of every packet), "
               "not the ring.\n")
-    configs = []
-    for r in rows:
-        k = (r["layout"], r["policy"])
-        if k not in configs:
-            configs.append(k)
-    sources = []
-    for r in sorted(rows, key=lambda r: -float(r["instructions_per_pkt"])):
-        if r["source"] not in sources:
-            sources.append(r["source"])
-    val = {(r["layout"], r["policy"], r["source"]): float(r["instructions_per_pkt"]) for r in rows}
+    configs, sources, val = pivot(rows, ("layout", "policy"))
     body = []
     for src in sources:
         body.append([f"`{src}`"] + ["%.1f" % val[(l, p, src)] if (l, p, src) in val else "" for l, p in configs])
@@ -537,19 +539,9 @@ def attrib_section(md, path):
               "the packet loop, by the source file they were compiled from. The parts are issue 20's: "
               "`dev/dev_payload.h` is the payload fill and check (the workload), `bench/` the traffic loop, "
               "everything else the ring, tracking, DMA and the inline device.\n")
-    configs = []
-    for r in rows:
-        k = (r["layout"], r["policy"], r["descs"], r["dma"], r["dir"])
-        if k not in configs:
-            configs.append(k)
-    val = {(r["side"], r["layout"], r["policy"], r["descs"], r["dma"], r["dir"], r["source"]):
-           float(r["instructions_per_pkt"]) for r in rows}
+    configs, sources, val = pivot(rows, ("layout", "policy", "descs", "dma", "dir"), lead=("side",))
     tot = {(r["side"], r["layout"], r["policy"], r["descs"], r["dma"], r["dir"]):
            num(r.get("total_instructions_per_pkt")) for r in rows}
-    sources = []
-    for r in sorted(rows, key=lambda r: -float(r["instructions_per_pkt"])):
-        if r["source"] not in sources:
-            sources.append(r["source"])
     head = ["source", "part"]
     for c in configs:
         head += [f"{c[0]} {c[1]} {c[4]}: before", "after", "Δ"]
@@ -565,8 +557,8 @@ def attrib_section(md, path):
     for part in parts:
         line = [f"**{part}**", ""]
         for c in configs:
-            b = sum(v for k, v in val.items() if k[0] == "before" and k[1:6] == c and attrib_part(k[6]) == part)
-            a = sum(v for k, v in val.items() if k[0] == "after" and k[1:6] == c and attrib_part(k[6]) == part)
+            b, a = (sum(v for k, v in val.items() if k[:6] == (side,) + c and attrib_part(k[6]) == part)
+                    for side in ("before", "after"))
             line += ["**%.1f**" % b, "**%.1f**" % a, "**%+.1f**" % (a - b)]
         body.append(line)
     line = ["**total** (callgrind-counts.py)", ""]
@@ -578,8 +570,7 @@ def attrib_section(md, path):
     md.append(table(head, body))
     for c in configs:
         a = tot.get(("after",) + c)
-        ring = sum(v for k, v in val.items() if k[0] == "after" and k[1:6] == c
-                   and attrib_part(k[6]) == parts[0])
+        ring = sum(v for k, v in val.items() if k[:6] == ("after",) + c and attrib_part(k[6]) == parts[0])
         if a is None:
             continue
         md.append(f"{c[0]} {c[1]} {c[4]}, {c[2]} descriptor(s), {c[3]}: {a:.1f} instructions per packet in all "
@@ -717,29 +708,6 @@ def queues_section(md, path):
     md.append(table(["layout", "policy", "device", "queues", "aggregate Mpps (median)",
                      "per-queue Mpps (median slowest .. fastest)", "scaling vs 1 queue (median)",
                      "cpus_shared"], body))
-
-
-# ---- kinds this script does not know in detail yet ----
-
-SKIP_COLS = {"command", "host", "cpu_model", "kernel", "git_rev", "timestamp", "vqbench_args"}
-
-
-def generic_section(md, kind, title, path):
-    md.append(f"## {title}\n")
-    if not path:
-        missing(md, kind)
-        return
-    rows = load(path)
-    source(md, path, rows, KINDS[kind][1])
-    cols = [c for c in (rows[0].keys() if rows else []) if c not in SKIP_COLS and not c.endswith("_args")]
-    md.append("Generic rendering (perf_report.py has no dedicated section for this CSV yet): every row, "
-              "and the median of each ratio column.\n")
-    md.append(table([f"`{c}`" for c in cols], [[r.get(c, "") for c in cols] for r in rows]))
-    for c in cols:
-        if c.startswith("ratio"):
-            v = nums(rows, c)
-            if v:
-                md.append(f"`{c}`: median **{med(v):.3f}** over {len(v)} rows (min {min(v):.3f}, max {max(v):.3f}).\n")
 
 
 def main(argv):

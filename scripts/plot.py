@@ -50,6 +50,7 @@ marks are drawn and the title says so.
 
 Exit: 0 ok (prints each PNG written), 2 bad usage or unreadable CSV.
 """
+import argparse
 import csv
 import functools
 import math
@@ -579,33 +580,25 @@ def plot_dma(rows, device, path):
     return True
 
 
+class Args(argparse.ArgumentParser):
+    """argparse with this script's errors: one line naming the option or
+    argument, exit 2 (argparse's own usage text is replaced by --help)."""
+
+    def error(self, message):
+        die(f"{message} (allowed: --out DIR, --caches L1,L2,L3, --vqbench PATH, --prefix NAME, then CSV files)")
+
+
 def main(argv):
-    out_dir = prefix = caches_arg = vqbench = None
-    paths = []
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        if a in ("-h", "--help"):
-            print(__doc__)
-            return 0
-        if a in ("--out", "--caches", "--vqbench", "--prefix"):
-            if i + 1 >= len(argv):
-                die(f"{a}: missing value")
-            v = argv[i + 1]
-            if a == "--out":
-                out_dir = v
-            elif a == "--caches":
-                caches_arg = v
-            elif a == "--vqbench":
-                vqbench = v
-            else:
-                prefix = v
-            i += 2
-            continue
-        if a.startswith("-"):
-            die(f"unknown option '{a}' (allowed: --out DIR, --caches L1,L2,L3, --vqbench PATH, --prefix NAME)")
-        paths.append(a)
-        i += 1
+    ap = Args(prog="plot.py", add_help=False, allow_abbrev=False)
+    ap.add_argument("-h", "--help", action="store_true")
+    for name in ("--out", "--caches", "--vqbench", "--prefix"):
+        ap.add_argument(name)
+    ap.add_argument("paths", nargs="*")
+    a = ap.parse_intermixed_args(argv)  # CSV files before, between and after the options
+    if a.help:
+        print(__doc__)
+        return 0
+    out_dir, prefix, caches_arg, vqbench, paths = a.out, a.prefix, a.caches, a.vqbench, a.paths
     if not paths:
         die("no CSV file given (usage: scripts/plot.py [--out DIR] CSV...)")
     out_dir = out_dir or os.path.dirname(os.path.abspath(paths[0]))
