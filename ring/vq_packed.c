@@ -211,6 +211,22 @@ static inline void vq_set_flags_packed(struct vq_packed_drv *s, uint16_t pos,
 	}
 }
 
+/* One direct descriptor (virtqueue_add_packed's common case): no chain
+ * links to follow. */
+static inline __attribute__((always_inline)) void
+vq_add_one_packed(struct vq_packed_drv *s, const struct vq_sg *sg, uint16_t head,
+		  uint16_t *pos, bool *wrap, uint32_t size)
+{
+	struct vq_packed_desc *d = &s->desc[*pos];
+
+	d->addr = vq_le64(sg[0].addr);
+	d->len = vq_le32(sg[0].len);
+	d->id = vq_le16(head);
+	vq_set_flags_packed(s, *pos, (uint16_t)((sg[0].write ? VQ_DESC_F_WRITE : 0) |
+						vq_avail_bits(*wrap)));
+	vq_pos_add(pos, wrap, 1, size);
+}
+
 int vq_add_packed(struct vq *vq, const struct vq_sg *sg, unsigned n,
 		  void *token, const struct vq_indirect *ind, uint16_t *slots,
 		  uint32_t in_bytes)
@@ -253,14 +269,7 @@ int vq_add_packed(struct vq *vq, const struct vq_sg *sg, unsigned n,
 		if (slots)
 			slots[0] = head;
 	} else if (n == 1) {
-		/* One direct descriptor (virtqueue_add_packed's common case):
-		 * no chain links to follow. */
-		s->desc[pos].addr = vq_le64(sg[0].addr);
-		s->desc[pos].len = vq_le32(sg[0].len);
-		s->desc[pos].id = vq_le16(head);
-		vq_set_flags_packed(s, pos, (uint16_t)((sg[0].write ? VQ_DESC_F_WRITE : 0) |
-						       vq_avail_bits(wrap)));
-		vq_pos_add(&pos, &wrap, 1, size);
+		vq_add_one_packed(s, sg, head, &pos, &wrap, size);
 		if (slots)
 			slots[0] = head;
 	} else {
