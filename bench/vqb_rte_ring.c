@@ -44,6 +44,28 @@ struct rr {
 	uint64_t dev_seq;
 };
 
+/* One device step: dequeue a burst from the driver, verify each packet
+ * (RX: fill it), return it. Both the device thread and the inline mode
+ * (the driver's own thread, between its enqueue and its dequeue) call it.
+ * Returns the packets served. */
+static unsigned rr_device_step(struct rr *r, void **objs, uint32_t burst)
+{
+	unsigned n = rte_ring_sc_dequeue_burst(r->to_dev, objs, burst, NULL);
+	for (unsigned i = 0; i < n; i++) {
+		struct rr_pkt *p = objs[i];
+		if (r->rx)
+			dev_stream_fill(p->data, r->stream_len, r->dev_seq, 0);
+		else if (dev_stream_check(p->data, r->stream_len, r->dev_seq, 0))
+			r->dev_errors++;
+		r->dev_seq++;
+	}
+	r->dev_pkts += n;
+	unsigned k = 0;
+	while (k < n)
+		k += rte_ring_sp_enqueue_burst(r->to_drv, objs + k, n - k, NULL);
+	return n;
+}
+
 static void *rr_device(void *arg)
 {
 	struct rr *r = arg;
@@ -51,23 +73,8 @@ static void *rr_device(void *arg)
 	uint32_t burst = r->batch < 512 ? r->batch : 512;
 	/* A1: pairs with R1 in vqb_rte_ring_run */
 	while (!atomic_load_explicit(&r->stop, memory_order_acquire)) {
-		unsigned n = rte_ring_sc_dequeue_burst(r->to_dev, objs, burst, NULL);
-		if (!n) {
+		if (!rr_device_step(r, objs, burst))
 			_mm_pause();
-			continue;
-		}
-		for (unsigned i = 0; i < n; i++) {
-			struct rr_pkt *p = objs[i];
-			if (r->rx)
-				dev_stream_fill(p->data, r->stream_len, r->dev_seq, 0);
-			else if (dev_stream_check(p->data, r->stream_len, r->dev_seq, 0))
-				r->dev_errors++;
-			r->dev_seq++;
-		}
-		r->dev_pkts += n;
-		unsigned k = 0;
-		while (k < n)
-			k += rte_ring_sp_enqueue_burst(r->to_drv, objs + k, n - k, NULL);
 	}
 	return NULL;
 }
@@ -107,8 +114,13 @@ static int rr_start_device(const struct vqb_config *c, const struct vqb_placemen
 }
 
 /* Post bursts of packets to the device and take them back (RX: checking
- * each), until c->packets complete or c->seconds pass. */
-static void rr_drive(const struct vqb_config *c, struct rr *r, struct rr_drv *d)
+ * each), until c->packets complete or c->seconds pass. With the inline
+ * device (inline_dev) the device step runs here, between the enqueue and
+ * the dequeue, as vqbench's inline device does for the virtqueues.
+ * Never inlined or cloned: scripts/callgrind-counts.py collects inside it
+ * (vqb_traffic_run_sync's counterpart) to count rte_ring's instructions. */
+static __attribute__((noinline, noclone)) void vqb_rte_ring_drive(const struct vqb_config *c, struct rr *r,
+								 struct rr_drv *d, bool inline_dev)
 {
 	void *objs[512];
 	uint32_t burst = c->batch < 512 ? c->batch : 512;
@@ -134,6 +146,8 @@ static void rr_drive(const struct vqb_config *c, struct rr *r, struct rr_drv *d)
 				d->free_pkts[d->nfree++] = objs[i];
 			posted += k;
 		}
+		if (inline_dev)
+			rr_device_step(r, objs, burst);
 		unsigned got = rte_ring_sc_dequeue_burst(r->to_drv, objs, burst, NULL);
 		for (unsigned i = 0; i < got; i++) {
 			struct rr_pkt *p = objs[i];
@@ -199,15 +213,18 @@ int vqb_rte_ring_run(const struct vqb_config *c, const struct vqb_placement *pl,
 	memset(pool, 0, pkt_sz * n);
 	for (uint32_t i = 0; i < n; i++)
 		d.free_pkts[i] = pool + (size_t)i * pkt_sz;
+	bool inline_dev = c->device == VQB_DEV_INLINE;
 	pthread_t th;
-	if ((rc = rr_start_device(c, pl, &r, &th)) < 0) {
+	if (!inline_dev && (rc = rr_start_device(c, pl, &r, &th)) < 0) {
 		snprintf(msg, len, "--layout rte_ring: cannot start the device thread");
 		goto out;
 	}
-	rr_drive(c, &r, &d);
-	/* R1: pairs with A1 in rr_device */
-	atomic_store_explicit(&r.stop, true, memory_order_release);
-	pthread_join(th, NULL);
+	vqb_rte_ring_drive(c, &r, &d, inline_dev);
+	if (!inline_dev) {
+		/* R1: pairs with A1 in rr_device */
+		atomic_store_explicit(&r.stop, true, memory_order_release);
+		pthread_join(th, NULL);
+	}
 	d.errors += r.dev_errors;
 	rr_metrics(&d, &r, cap, pkt_sz, n, m);
 	if (d.errors) {

@@ -117,10 +117,11 @@ int vqb_run_check(const struct vqb_config *c, char *msg, size_t len)
 	int qr = queues_check(c, msg, len);
 	if (qr < 0)
 		return qr;
-	if (c->layout == VQB_LAYOUT_RTE_RING && c->device != VQB_DEV_THREAD)
+	if (c->layout == VQB_LAYOUT_RTE_RING && c->device != VQB_DEV_THREAD && c->device != VQB_DEV_INLINE)
 		return snprintf(msg, len,
-				"--layout rte_ring with --device %s: the ceiling is an rte_ring pair between two "
-				"cores and needs --device thread", vqb_device_name(c->device)), -EINVAL;
+				"--layout rte_ring with --device %s: the ceiling is an rte_ring pair served by a "
+				"device thread (--device thread) or in the driver's thread (--device inline)",
+				vqb_device_name(c->device)), -EINVAL;
 	if (c->layout == VQB_LAYOUT_RTE_RING)
 		return 0; /* the ceiling ignores policy, backend and descriptors */
 	if (c->device == VQB_DEV_VHOST_USER && strcmp(c->dma, "identity"))

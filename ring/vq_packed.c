@@ -70,20 +70,25 @@ static inline void vq_pos_add(uint16_t *pos, bool *wrap, uint32_t k,
 }
 
 /* Flags that mark a descriptor available (AVAIL = wrap, USED = !wrap) or
- * used (both = wrap) for a given wrap counter. */
+ * used (both = wrap) for a given wrap counter. Branch-free: AVAIL is bit 7
+ * and USED bit 15, so the available pair is USED shifted right by 8 when
+ * the wrap counter is 1. */
+_Static_assert(VQ_DESC_F_USED >> 8 == VQ_DESC_F_AVAIL, "AVAIL is USED >> 8");
+#define VQ_PACKED_AU (VQ_DESC_F_AVAIL | VQ_DESC_F_USED)
+
 static inline uint16_t vq_avail_bits(bool wrap)
 {
-	return wrap ? VQ_DESC_F_AVAIL : VQ_DESC_F_USED;
+	return (uint16_t)(VQ_DESC_F_USED >> (8u * wrap));
 }
 
 static inline uint16_t vq_used_bits(bool wrap)
 {
-	return wrap ? (uint16_t)(VQ_DESC_F_AVAIL | VQ_DESC_F_USED) : 0;
+	return (uint16_t)(VQ_PACKED_AU & -(unsigned)wrap);
 }
 
 static inline bool vq_is_avail(uint16_t f, bool wrap)
 {
-	return !!(f & VQ_DESC_F_AVAIL) == wrap && !!(f & VQ_DESC_F_USED) != wrap;
+	return (f & VQ_PACKED_AU) == vq_avail_bits(wrap);
 }
 
 /* Position as an offset on a circle of 2 * size (the wrap counter is the
@@ -109,7 +114,7 @@ static bool vq_packed_need_event(uint16_t off_wrap, uint32_t old_lin,
 
 static inline uint16_t vq_off_wrap(uint16_t pos, bool wrap)
 {
-	return (uint16_t)(pos | (wrap ? VQ_PACKED_EVENT_WRAP : 0));
+	return (uint16_t)(pos | ((unsigned)wrap << 15)); /* VQ_PACKED_EVENT_WRAP */
 }
 
 static inline uint16_t vq_id_next(uint16_t id, uint32_t size)
@@ -206,6 +211,22 @@ static inline void vq_set_flags_packed(struct vq_packed_drv *s, uint16_t pos,
 	}
 }
 
+/* One direct descriptor (virtqueue_add_packed's common case): no chain
+ * links to follow. */
+static inline __attribute__((always_inline)) void
+vq_add_one_packed(struct vq_packed_drv *s, const struct vq_sg *sg, uint16_t head,
+		  uint16_t *pos, bool *wrap, uint32_t size)
+{
+	struct vq_packed_desc *d = &s->desc[*pos];
+
+	d->addr = vq_le64(sg[0].addr);
+	d->len = vq_le32(sg[0].len);
+	d->id = vq_le16(head);
+	vq_set_flags_packed(s, *pos, (uint16_t)((sg[0].write ? VQ_DESC_F_WRITE : 0) |
+						vq_avail_bits(*wrap)));
+	vq_pos_add(pos, wrap, 1, size);
+}
+
 int vq_add_packed(struct vq *vq, const struct vq_sg *sg, unsigned n,
 		  void *token, const struct vq_indirect *ind, uint16_t *slots,
 		  uint32_t in_bytes)
@@ -245,6 +266,10 @@ int vq_add_packed(struct vq *vq, const struct vq_sg *sg, unsigned n,
 		vq_set_flags_packed(s, pos, (uint16_t)(VQ_DESC_F_INDIRECT |
 						       vq_avail_bits(wrap)));
 		vq_pos_add(&pos, &wrap, 1, size);
+		if (slots)
+			slots[0] = head;
+	} else if (n == 1) {
+		vq_add_one_packed(s, sg, head, &pos, &wrap, size);
 		if (slots)
 			slots[0] = head;
 	} else {
@@ -345,10 +370,11 @@ static inline __attribute__((always_inline)) int vq_complete_packed(struct vq *v
 	u->head = head;
 	u->ndesc = cs->ndesc;
 	u->indirect = ind;
-	for (unsigned j = 0; j < k; j++) {
-		u->slots[j] = id; /* private links only */
-		last = id;
+	u->slots[0] = head;
+	for (unsigned j = 1; j < k; j++) { /* private links only */
 		id = s->next[id];
+		u->slots[j] = id;
+		last = id;
 	}
 	if (s->in_order) {
 		s->cursor = vq_id_next(last, size);
@@ -553,9 +579,7 @@ int vq_dev_pop_packed(struct vq_dev *dev, struct vq_chain *c)
 	c->out_bytes = c->in_bytes = 0;
 	for (;;) {
 		const struct vq_packed_desc *d = &s->desc[pos];
-		if (++count > size)
-			return vq_dev_badf(dev, "chain longer than the queue (%u descriptors)",
-					   size);
+		count++;
 		/* Plain loads: ordered after A3. */
 		uint64_t addr = vq_le64(d->addr);
 		uint32_t len = vq_le32(d->len);
@@ -574,6 +598,9 @@ int vq_dev_pop_packed(struct vq_dev *dev, struct vq_chain *c)
 			return rc;
 		if (!(f & VQ_DESC_F_NEXT))
 			break;
+		if (count >= size) /* checked only where a chain goes on */
+			return vq_dev_badf(dev, "chain longer than the queue (%u descriptors)",
+					   size);
 		/* Relaxed: ordered by A3 on the batch's first descriptor. */
 		f = vq_le16(atomic_load_explicit(&s->desc[pos].flags,
 						 memory_order_relaxed));

@@ -48,7 +48,12 @@ approximately.
 The counts repeat exactly for one binary; they change with the compiler,
 flags and code, which is what a `count` bound in a thresholds file is for.
 SMALL should be at least twice the largest --queue-size so both runs are
-in steady state. --layout rte_ring is not supported (no packet loop to count).
+in steady state. --layout rte_ring (DPDK's ring, the ceiling) is counted
+inside its own loop, vqb_rte_ring_drive in bench/vqb_rte_ring.c: enqueue a
+burst, the inline device dequeues, verifies and returns it, dequeue; there
+is no ring/tracking/DMA split for it. callgrind honours one collection
+function per run, so --layout rte_ring is counted in a sweep of its own
+(mixed with split or packed it is refused).
 
 DPDK's EAL cannot map hugepages under valgrind: when hugetlbfs is mounted,
 vqbench runs in a private mount namespace (unshare -m, root only) where it
@@ -168,11 +173,30 @@ def read_dumps(prefix, sources=False):
     return out
 
 
+def loop_function(sweep):
+    """The function whose calls are counted: the virtqueue packet loop, or
+    rte_ring's (bench/vqb_rte_ring.c) when the sweep's layout is rte_ring.
+    callgrind takes one collection function per run, so the two never mix."""
+    layouts = []
+    for i, a in enumerate(sweep):
+        if a == "--layout" and i + 1 < len(sweep):
+            layouts += sweep[i + 1].split(",")
+        elif a.startswith("--layout="):
+            layouts += a.split("=", 1)[1].split(",")
+    if "rte_ring" not in layouts:
+        return "vqb_traffic_run_sync"
+    if set(layouts) != {"rte_ring"}:
+        die(2, f"--layout {','.join(layouts)}: count rte_ring in a sweep of its own "
+               "(callgrind collects inside one loop function per run)")
+    return "vqb_rte_ring_drive"
+
+
 def run(vqbench, n, sweep, tmp, private_ns, sources=False, device="inline"):
     prefix = os.path.join(tmp, f"cg{n}")
     out_csv = os.path.join(tmp, f"run{n}.csv")
-    cmd = ["valgrind", "--tool=callgrind", "--toggle-collect=vqb_traffic_run_sync",
-           "--dump-after=vqb_traffic_run_sync", "--cache-sim=yes", *CACHES,
+    loop = loop_function(sweep)
+    cmd = ["valgrind", "--tool=callgrind", f"--toggle-collect={loop}",
+           f"--dump-after={loop}", "--cache-sim=yes", *CACHES,
            f"--callgrind-out-file={prefix}.%p", vqbench, "--device", device,
            "--packets", str(n), "--warmup", "0", "--reps", "1", "--order", "sequential",
            "--quiet", "--csv", out_csv, *sweep]

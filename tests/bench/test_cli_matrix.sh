@@ -76,5 +76,26 @@ print([(r["layout"], r["packets"], r["mpps"], r["c2c_ns_before"], r["c2c_ns_afte
 sys.exit(0 if ok else 1)
 PY
 
+# 5. the rte_ring ceiling with the inline device (one thread: enqueue, the
+# device step dequeues, verifies or fills and returns, dequeue), TX and RX,
+# a packet count that ends in a partial burst
+"$vqb" --layout rte_ring --device inline --dir tx,rx --policy skip --descs 1 --batch 32 --packets 20001 --reps 1 --warmup 0 --quiet \
+	--csv "$tmp/ri.csv" >/dev/null 2>"$tmp/rierr"
+rc=$?
+check "rte_ring --device inline exits 0 (rc=$rc)" test $rc = 0
+check "rte_ring inline: tx and rx rows, 20001 packets each, no errors, device inline" py "$tmp/ri.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+ok = sorted(r["dir"] for r in rows) == ["rx", "tx"] and all(
+    r["layout"] == "rte_ring" and r["device"] == "inline" and int(r["packets"]) == 20001
+    and r["errors"] == "0" and r["status"] == "ok" and float(r["mpps"]) > 0 for r in rows)
+print([(r["dir"], r["device"], r["packets"], r["errors"], r["status"]) for r in rows])
+sys.exit(0 if ok else 1)
+PY
+err=$("$vqb" --layout rte_ring --device vhost-user:/nonexistent.sock --packets 100 --csv "$tmp/rv.csv" 2>&1 >/dev/null)
+rc=$?
+check "rte_ring --device vhost-user is refused, naming both allowed devices (rc=$rc)" \
+	bash -c '[ "$0" = 2 ] && grep -q "device thread) or in the driver.s thread (--device inline)" <<<"$1"' "$rc" "$err"
+
 echo "test_cli_matrix: $checks checks, $fails failed"
 [ $fails = 0 ]
