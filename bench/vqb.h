@@ -57,6 +57,7 @@ struct vqb_config {
 	int mem_node;                /* NUMA node for ring + buffers; -1 = local */
 	bool unsafe_skip;
 	char skip_rule[VQB_NAME_MAX]; /* upstream, rfc, never */
+	char indirect_extra[VQB_NAME_MAX]; /* upstream, linux-6.1 (vq_track.h: enum vq_ind_extra) */
 	uint32_t dma_mask;           /* direct backends: DMA mask bits; 64 = no limit */
 	uint32_t dma_align;          /* direct backends: bounce buffers less aligned; 1 = none */
 	bool force_bounce;           /* direct backends: bounce every mapping */

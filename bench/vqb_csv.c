@@ -64,6 +64,8 @@ const struct vqb_column vqb_columns[] = {
 	  CFG(unsafe_skip, VQB_CF_BOOL), .opt = VQB_OPT_UNSAFE_SKIP },
 	{ "skip_rule", VQB_CT_STRING, "", "--skip-rule: upstream, rfc or never", CFG(skip_rule, VQB_CF_CHARS),
 	  .opt = VQB_OPT_SKIP_RULE },
+	{ "indirect_extra", VQB_CT_STRING, "", "--indirect-extra: upstream or linux-6.1 (records of indirect entries); "
+	  "empty: older schema", CFG(indirect_extra, VQB_CF_CHARS), .opt = VQB_OPT_INDIRECT_EXTRA, .since = 5, .before = "" },
 	{ "dma_mask_bits", VQB_CT_INT, "bits", "--dma-mask of the direct backends (64: no limit)",
 	  CFG(dma_mask, VQB_CF_U32), .opt = VQB_OPT_DMA_MASK },
 	{ "dma_align", VQB_CT_INT, "bytes", "--dma-align of the direct backends (1: none; not an upstream Linux rule)", CFG(dma_align, VQB_CF_U32),

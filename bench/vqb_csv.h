@@ -30,6 +30,10 @@
  * iova_frees_per_pkt, iova_api, links_per_pkt, unlinks_per_pkt added
  * (older rows read them as empty: not measured); a bounce pool copies in
  * at every map (bytes_copied_per_pkt of RX through swiotlb).
+ * Version 5 (--indirect-extra): indirect_extra added; tracking_bytes of
+ * the policies with a record per descriptor no longer holds 19 records per
+ * slot for indirect entries: upstream counts the entries' records of the
+ * indirect chains in flight (the most at once), linux-6.1 none.
  */
 #ifndef VQB_CSV_H
 #define VQB_CSV_H
@@ -41,7 +45,7 @@
 
 #include "vqb.h"
 
-#define VQB_CSV_SCHEMA_VERSION 4
+#define VQB_CSV_SCHEMA_VERSION 5
 /* The oldest version the reader accepts. */
 #define VQB_CSV_SCHEMA_OLDEST 1
 

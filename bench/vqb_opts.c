@@ -108,6 +108,12 @@ const struct vqb_option vqb_options[VQB_OPT_COUNT] = {
 		.help = "who decides whether skip may run: upstream (dma_need_unmap after every",
 		.note = "mapping), rfc (the 2024 RFC: direct mapping and no forced bouncing,\n"
 			"asked once), never" },
+	[VQB_OPT_INDIRECT_EXTRA] = { .name = "indirect-extra", .arg = VQB_ARG_NAME, .list = true, .metavar = "LIST",
+		.def = "upstream", .name_fn = vq_ind_extra_name, CFG(indirect_extra), .label = "iextra",
+		.what = "indirect-extra mode", .group = G_AXES,
+		.help = "records of indirect entries (full, retrieve, adaptive, compact): upstream",
+		.note = "(Linux 6.13+: a record per entry, allocated with each table, counted\n"
+			"per chain in flight) or linux-6.1 (none: unmap reads the table back)" },
 	[VQB_OPT_DMA_MASK] = { .name = "dma-mask", .arg = VQB_ARG_UINT, .list = true, .metavar = "LIST",
 		.def = "64", .min = 1, .max = 64, CFG(dma_mask), .label = "mask", .group = G_AXES,
 		.help = "DMA mask in bits of the direct backends (identity, pa): buffers above it bounce",

@@ -186,12 +186,17 @@ static int traffic_params(const struct vqb_config *c, const struct vqb_env *env,
 {
 	enum vq_policy pol;
 	enum vq_skip_rule rule;
+	enum vq_ind_extra ie;
 	if (vq_policy_lookup(c->policy, &pol) < 0 || vq_skip_rule_lookup(c->skip_rule, &rule) < 0)
 		return snprintf(msg, len, "--policy %s / --skip-rule %s: unknown", c->policy, c->skip_rule), -EINVAL;
+	if (vq_ind_extra_lookup(c->indirect_extra, &ie) < 0)
+		return snprintf(msg, len, "--indirect-extra '%s': unknown (allowed: upstream, linux-6.1)",
+				c->indirect_extra), -EINVAL;
 	*tp = (struct vqb_traffic_params){
 		.cfg = vqb_run_ring_config(c),
 		.policy = pol,
 		.skip_rule = rule,
+		.ind_extra = ie,
 		.unsafe_skip = c->unsafe_skip,
 		.dma = c->dma,
 		.dma_params = vqb_run_dma_params(c),

@@ -41,6 +41,7 @@ struct vqb_traffic_params {
 	struct vq_config cfg;     /* layout, size, features (indirect/in-order/event idx) */
 	enum vq_policy policy;
 	enum vq_skip_rule skip_rule;
+	enum vq_ind_extra ind_extra; /* --indirect-extra */
 	bool unsafe_skip;
 	const char *dma;          /* backend name */
 	struct dma_params dma_params;

@@ -219,6 +219,7 @@ static int queue_setup(struct vqb_traffic *t, struct queue *q, enum dev_queue ki
 	struct vq_track_params tp = {
 		.policy = p->policy,
 		.skip_rule = p->skip_rule,
+		.ind_extra = p->ind_extra,
 		.unsafe_skip = p->unsafe_skip,
 		.arena = q->arena,
 		.arena_len = q->arena_len,
@@ -429,6 +430,7 @@ static void queue_teardown(const struct vqb_traffic_params *p, struct queue *q,
 			sum->unmaps += st.unmaps;
 			sum->syncs += st.syncs;
 			sum->sync_bufs += st.sync_bufs;
+			sum->ind_readbacks += st.ind_readbacks;
 			sum->skipped_unmaps += st.skipped_unmaps;
 			sum->readback_errors += st.readback_errors;
 			sum->tracked_chains += st.tracked_chains;

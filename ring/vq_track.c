@@ -123,9 +123,7 @@ static int adaptive_alloc(struct vq_track *t)
 		return 0;
 	/* once per queue, on the first chain that needs records (counted) */
 	t->full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_FULL(t), 0);
-	if (t->full && t->indirect_ok)
-		t->ind_full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_IND_FULL(t), 0);
-	if (!t->full || (t->indirect_ok && !t->ind_full)) {
+	if (!t->full || !vq_track_ind_alloc(t)) {
 		dma_mem_free(DMA_MEM_TRACKING, t->full, TRK_FULL(t));
 		t->full = NULL;
 		return vq_track_fail(-ENOMEM, "policy 'adaptive': no memory for the records a chain now needs");
@@ -290,15 +288,7 @@ remember_full(struct vq_track *t, uint16_t head, const struct vq_sg *sg, const u
 		}
 		return;
 	}
-	struct vq_rec_full *rec = &t->ind_full[(size_t)tidx * VQ_MAX_CHAIN];
-	for (unsigned i = 0; i < n; i++)
-		rec[i] = (struct vq_rec_full){
-			.addr = sg[i].addr,
-			.len = sg[i].len,
-			.flags = (uint16_t)((sg[i].write ? VQ_DESC_F_WRITE : 0) |
-					    (i + 1 < n ? VQ_DESC_F_NEXT : 0)),
-			.next = (uint16_t)(i + 1),
-		};
+	vq_track_ind_remember(t, tidx, sg, n); /* per --indirect-extra */
 	t->full[head] = (struct vq_rec_full){table_iova, IND_LEN(n), VQ_DESC_F_INDIRECT, 0};
 }
 
@@ -321,9 +311,7 @@ static __attribute__((noinline)) void remember_compact(struct vq_track *t, uint1
 			t->compact[slots[i]] = compact_enc(sg[i].addr, sg[i].len, sg[i].write);
 		return;
 	}
-	vq_rec_compact *rec = &t->ind_compact[(size_t)tidx * VQ_MAX_CHAIN];
-	for (unsigned i = 0; i < n; i++)
-		rec[i] = compact_enc(sg[i].addr, sg[i].len, sg[i].write);
+	vq_track_ind_remember(t, tidx, sg, n); /* per --indirect-extra */
 	t->compact[head] = compact_enc(table_iova, IND_LEN(n), 0);
 }
 
@@ -452,14 +440,12 @@ static enum dma_dir rec_dir(uint16_t flags)
 
 /* retrieve: the one call that hands the driver a completed chain's
  * address+length pairs (the indirect table's last). @return the count. */
-static unsigned retrieve_pairs(const struct vq_track *t, const struct vq_used *u, int tidx,
+static unsigned retrieve_pairs(struct vq_track *t, const struct vq_used *u, int tidx,
 			       struct vq_pair *out)
 {
 	unsigned k = 0;
 	if (u->indirect) {
-		const struct vq_rec_full *rec = &t->ind_full[(size_t)tidx * VQ_MAX_CHAIN];
-		for (unsigned i = 0; i < u->ndesc; i++)
-			out[k++] = (struct vq_pair){rec[i].addr, rec[i].len, rec_dir(rec[i].flags)};
+		k = vq_track_ind_entries(t, u, tidx, out); /* per --indirect-extra */
 		out[k++] = (struct vq_pair){t->full[u->head].addr, t->full[u->head].len, DMA_TO_DEVICE};
 		return k;
 	}
@@ -492,10 +478,7 @@ static inline __attribute__((always_inline)) void complete_chain(struct vq_track
 	case VQ_POLICY_ADAPTIVE:
 	case VQ_POLICY_IOVA: /* its fallback: full's records */ {
 		if (u->indirect) {
-			const struct vq_rec_full *rec = &t->ind_full[(size_t)tidx * VQ_MAX_CHAIN];
-			for (unsigned i = 0; i < u->ndesc; i++)
-				vq_track_unmap_one(t, rec[i].addr, rec[i].len, rec_dir(rec[i].flags));
-			vq_track_unmap_one(t, t->full[u->head].addr, t->full[u->head].len, DMA_TO_DEVICE);
+			vq_track_ind_unmap(t, u, tidx); /* per --indirect-extra */
 			break;
 		}
 		/* walk the private records by their next links, as Linux walks desc_extra */
@@ -509,10 +492,7 @@ static inline __attribute__((always_inline)) void complete_chain(struct vq_track
 	}
 	case VQ_POLICY_COMPACT:
 		if (u->indirect) {
-			const vq_rec_compact *rec = &t->ind_compact[(size_t)tidx * VQ_MAX_CHAIN];
-			for (unsigned i = 0; i < u->ndesc; i++)
-				compact_unmap(t, rec[i]);
-			compact_unmap(t, t->compact[u->head]);
+			vq_track_ind_unmap(t, u, tidx); /* per --indirect-extra */
 		} else {
 			for (unsigned i = 0; i < u->ndesc; i++)
 				compact_unmap(t, t->compact[u->slots[i]]);
@@ -587,6 +567,7 @@ void vq_track_get_stats(const struct vq_track *t, struct vq_track_stats *st)
 		.maps = c->maps, .unmaps = c->unmaps, .syncs = c->syncs, .skipped_unmaps = c->skipped_unmaps,
 		.readback_errors = c->readback_errors, .tracked_chains = c->tracked_chains,
 		.first_tracked_chain = c->first_tracked_chain, .sync_bufs = c->sync_bufs,
+		.ind_readbacks = vq_track_ind_readbacks(t),
 	};
 	if (t->policy == VQ_POLICY_IOVA && t->iova) {
 		st->links = t->iova->links;

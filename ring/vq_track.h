@@ -108,6 +108,33 @@ const char *vq_skip_rule_name(unsigned i);
 /** Skip rule by name. @return 0 or -ENOENT. */
 int vq_skip_rule_lookup(const char *name, enum vq_skip_rule *out);
 
+/* Where the records of an indirect chain's entries live (--indirect-extra;
+ * policies full, retrieve, adaptive, compact and iova's fallback, which
+ * keep a record per descriptor; vq_track_indirect.c):
+ *   upstream   records allocated with each indirect table, as Linux does
+ *              since v6.13 (virtio_ring.c: alloc_indirect_split() and
+ *              alloc_indirect_packed() put the desc_extra array after the
+ *              table, one kmalloc per chain); unmap reads the records.
+ *              vqbench takes them from a pool preallocated at create (no
+ *              allocation per packet) but counts them as the kernel's
+ *              allocation: n records per indirect chain in flight, the
+ *              most at once (tracking bytes).
+ *   linux-6.1  no record per entry: unmap reads addr/len/flags back from
+ *              the indirect table itself (6.1's detach_buf_split() and
+ *              detach_buf_packed()); only the ring slot's record of the
+ *              table. The table is memory the device reads: what unmap
+ *              is given is whatever the table holds at completion. */
+enum vq_ind_extra {
+	VQ_IND_EXTRA_UPSTREAM,
+	VQ_IND_EXTRA_LINUX61,
+	VQ_IND_EXTRA_COUNT
+};
+
+/** Name of indirect-extra mode i (CLI name), NULL past the end. */
+const char *vq_ind_extra_name(unsigned i);
+/** Indirect-extra mode by name. @return 0 or -ENOENT. */
+int vq_ind_extra_lookup(const char *name, enum vq_ind_extra *out);
+
 /** Name of policy i (the CLI name), NULL past the end. */
 const char *vq_policy_name(unsigned i);
 /** One-line description of policy i. */
@@ -135,6 +162,8 @@ struct vq_track_params {
 	void *table_ctx;
 	/* iova: most buffers in one chain (0: VQ_MAX_CHAIN); sizes the range */
 	uint32_t max_chain;
+	/* records of indirect entries: upstream (0) or linux-6.1 */
+	enum vq_ind_extra ind_extra;
 };
 
 /* One buffer to post: CPU pointer, length, direction. Device-readable
@@ -195,7 +224,8 @@ struct vq_footprint {
 	size_t ring;         /* shared ring areas */
 	size_t driver_state; /* vq's private state: free list, tokens, shadows;
 				the tracking layer's own struct */
-	size_t tracking;     /* policy records per descriptor (incl. indirect entries) */
+	size_t tracking;     /* policy records per descriptor; live queue: plus the
+				indirect entries' records (upstream: the most in flight) */
 	size_t chain_state;  /* policy state per chain */
 	size_t indirect;     /* indirect tables (whole pages) + free list, head map */
 	size_t pool_iova;    /* premapped: one IOVA per arena buffer */
@@ -223,6 +253,8 @@ struct vq_track_stats {
 	uint64_t links, unlinks;      /* iova: dma_iova_link / dma_iova_unlink calls */
 	uint64_t iova_syncs;          /* iova: dma_iova_sync calls */
 	uint64_t ranges;              /* iova: ranges dma_iova_try_alloc gave (1, or 0: fallback) */
+	uint64_t ind_readbacks;       /* linux-6.1: indirect entries unmapped from the address,
+					 length and flags read back from their table */
 };
 void vq_track_get_stats(const struct vq_track *t, struct vq_track_stats *st);
 

@@ -95,9 +95,7 @@ int vq_track_iova_create(struct vq_track *t, const struct vq_track_params *p)
 	t->retrieve = vq_iova_fallback_def.retrieve;
 	t->rec = (uint8_t)vq_iova_fallback_def.rec;
 	t->full = dma_mem_zalloc(DMA_MEM_TRACKING, n * sizeof(*t->full), 0);
-	if (t->full && t->indirect_ok)
-		t->ind_full = dma_mem_zalloc(DMA_MEM_TRACKING, n * VQ_MAX_CHAIN * sizeof(*t->ind_full), 0);
-	if (!t->full || (t->indirect_ok && !t->ind_full))
+	if (!t->full || !vq_track_ind_alloc(t)) /* indirect entries per --indirect-extra */
 		return vq_track_fail(-ENOMEM, "policy 'iova' (fallback to per-buffer mapping), queue size %zu: "
 				     "out of memory", n);
 	return 0;

@@ -13,7 +13,7 @@
 #include "vq_track_pvt.h"
 
 const struct vq_policy_def vq_policy_defs[VQ_POLICY_COUNT] = {
-	[VQ_POLICY_FULL] = {"full", "16-byte record per descriptor (Linux desc_extra), indirect entries too",
+	[VQ_POLICY_FULL] = {"full", "16-byte record per descriptor (Linux desc_extra); indirect entries per --indirect-extra",
 			    REC_FULL, .map_per_packet = true, .unmaps = true},
 	[VQ_POLICY_COMPACT] = {"compact", "8-byte record per descriptor: IOVA<2^47, len<=64 KiB, direction",
 			       REC_COMPACT, .map_per_packet = true, .unmaps = true},
@@ -124,7 +124,7 @@ int vq_track_footprint(const struct vq_config *cfg, enum vq_policy policy,
 	else if (def->lazy)
 		fp->tracking = n; /* the flag byte per chain; records come later */
 	else
-		fp->tracking = n * rec + (ind ? n * VQ_MAX_CHAIN * rec : 0);
+		fp->tracking = n * rec; /* indirect entries: per chain, live (vq_track_indirect.c) */
 	if (ind) {
 		/* the tables in whole pages (none crosses a page) */
 		fp->indirect = ((n * IND_TABLE_BYTES + 4095) & ~(size_t)4095) + n * sizeof(uint16_t) * 2;
@@ -146,21 +146,22 @@ void vq_track_footprint_live(const struct vq_track *t, struct vq_footprint *fp)
 	vq_track_footprint(cfg, t->policy, t->nbufs, fp);
 	if (t->def->lazy && t->full) {
 		size_t n = t->size, late = n * sizeof(struct vq_rec_full);
-		if (t->indirect_ok)
-			late += n * VQ_MAX_CHAIN * sizeof(struct vq_rec_full);
 		fp->tracking += late;
 		fp->total += late;
 	}
 	if (t->policy == VQ_POLICY_IOVA && t->iova && t->iova->fallback) {
 		/* no range: full's records instead of the windows' state */
 		size_t n = t->size, recs = n * sizeof(struct vq_rec_full);
-		if (t->indirect_ok)
-			recs += n * VQ_MAX_CHAIN * sizeof(struct vq_rec_full);
 		size_t windows = vq_track_iova_bytes(n) - sizeof(struct vq_track_iova);
 		fp->tracking += recs;
 		fp->chain_state -= windows;
 		fp->total += recs - windows;
 	}
+	/* upstream --indirect-extra: the indirect entries' records, the most
+	 * in flight (what the kernel's per-chain allocations held at most) */
+	size_t ind = vq_track_ind_peak(t);
+	fp->tracking += ind;
+	fp->total += ind;
 }
 
 int vq_track_check(const struct vq_config *cfg, const struct vq_track_params *p,
@@ -168,6 +169,9 @@ int vq_track_check(const struct vq_config *cfg, const struct vq_track_params *p,
 {
 	if ((unsigned)p->policy >= VQ_POLICY_COUNT)
 		return vq_track_fail(-EINVAL, "policy %d: no such policy", (int)p->policy);
+	if ((unsigned)p->ind_extra >= VQ_IND_EXTRA_COUNT)
+		return vq_track_fail(-EINVAL, "indirect-extra %d: no such mode (allowed: upstream, linux-6.1)",
+				     (int)p->ind_extra);
 	const struct vq_policy_def *def = &vq_policy_defs[p->policy];
 	if (def->split_only && cfg->layout != VQ_LAYOUT_SPLIT)
 		return vq_track_fail(-EOPNOTSUPP,

@@ -101,6 +101,7 @@ struct vq_track {
 	uint32_t buf_shift;
 	bool retrieve;  /* def's answers, continued (padding before nbufs) */
 	uint8_t rec;    /* enum rec_kind */
+	uint8_t ind_extra; /* enum vq_ind_extra (vq_track_indirect.c); padding before */
 	bool iova_owns; /* vq_track_iova_owns, set once at create */
 	size_t nbufs;
 	union {
@@ -124,6 +125,28 @@ struct vq_track {
 	uint8_t *tracked;              /* adaptive: [size], 1 = chain at head has records */
 	struct vq_track_counts st; /* vq_track_get_stats adds iova's own */
 };
+
+/* Hooks of the indirect entries' records into the data path
+ * (vq_track_indirect.c). alloc: the pool of records upstream mode takes
+ * from (ind_full or ind_compact by t->rec; not counted: its bytes are
+ * charged as chains use them); linux-6.1 allocates nothing. @return
+ * false when out of memory. free: the pool, and the charge given back. */
+bool vq_track_ind_alloc(struct vq_track *t);
+void vq_track_ind_free(struct vq_track *t);
+/* upstream: the most record bytes of indirect chains in flight at once
+ * (charged to dma_mem's tracking category); linux-6.1: 0. */
+size_t vq_track_ind_peak(const struct vq_track *t);
+/* linux-6.1: the entries read back from tables so far; upstream: 0. */
+uint64_t vq_track_ind_readbacks(const struct vq_track *t);
+/* remember: a chain of n entries went into table tidx (sg[] as mapped). */
+void vq_track_ind_remember(struct vq_track *t, int tidx, const struct vq_sg *sg, unsigned n);
+/* entries: the completed indirect chain u's entries as address+length+
+ * direction pairs (from the records, upstream; read back from the table,
+ * linux-6.1), the records released. @return the count. */
+unsigned vq_track_ind_entries(struct vq_track *t, const struct vq_used *u, int tidx, struct vq_pair *out);
+/* Unmap the completed indirect chain u's entries, then its table (the
+ * record in the head slot). */
+void vq_track_ind_unmap(struct vq_track *t, const struct vq_used *u, int tidx);
 
 /* iova (vq_track_iova.c): the range, the chains' windows. */
 struct vq_track_iova {
@@ -183,7 +206,6 @@ static inline void vq_track_unmap_one(struct vq_track *t, uint64_t iova, uint32_
 
 /* Byte sizes of the tracking state, the same in create and free. */
 #define TRK_FULL(t) ((size_t)(t)->size * sizeof(*(t)->full))
-#define TRK_IND_FULL(t) ((size_t)(t)->size * VQ_MAX_CHAIN * sizeof(*(t)->ind_full))
 #define TRK_IND_TABLES(t) (((size_t)(t)->size * IND_TABLE_BYTES + 4095) & ~(size_t)4095)
 
 #endif

@@ -29,8 +29,7 @@ static void track_free(struct vq_track *t)
 	dma_mem_free(DMA_MEM_INDIRECT, t->ind_free, n * sizeof(uint16_t));
 	dma_mem_free(DMA_MEM_INDIRECT, t->ind_of_head, n * sizeof(uint16_t));
 	dma_mem_free(DMA_MEM_TRACKING, t->ind_iova, n * sizeof(uint64_t));
-	dma_mem_free(DMA_MEM_TRACKING, t->ind_full, TRK_IND_FULL(t));
-	dma_mem_free(DMA_MEM_TRACKING, t->ind_compact, n * VQ_MAX_CHAIN * sizeof(*t->ind_compact));
+	vq_track_ind_free(t);
 	dma_mem_free(DMA_MEM_TRACKING, t->pairs, (n + 1) * VQ_MAX_CHAIN * sizeof(*t->pairs));
 	dma_mem_free(DMA_MEM_TRACKING, t->tracked, n);
 	dma_mem_free(DMA_MEM_DRIVER, t, sizeof(*t));
@@ -129,11 +128,8 @@ static bool track_alloc_indirect(struct vq_track *t, const struct vq_track_param
 	ok &= (t->ind_of_head = dma_mem_zalloc(DMA_MEM_INDIRECT, n * sizeof(uint16_t), 0)) != NULL;
 	if (t->def->table_iova_state || p->policy == VQ_POLICY_PREMAPPED)
 		ok &= (t->ind_iova = dma_mem_zalloc(DMA_MEM_TRACKING, n * sizeof(uint64_t), 0)) != NULL;
-	if (t->rec == REC_FULL && !t->lazy)
-		ok &= (t->ind_full = dma_mem_zalloc(DMA_MEM_TRACKING, TRK_IND_FULL(t), 0)) != NULL;
-	if (t->rec == REC_COMPACT)
-		ok &= (t->ind_compact = dma_mem_zalloc(DMA_MEM_TRACKING,
-						       n * VQ_MAX_CHAIN * sizeof(*t->ind_compact), 0)) != NULL;
+	if (!t->lazy) /* the entries' records, per --indirect-extra */
+		ok &= vq_track_ind_alloc(t);
 	if (ok) {
 		memset(t->ind_tables, 0, n * IND_TABLE_BYTES);
 		for (uint32_t i = 0; i < n; i++)
@@ -160,6 +156,7 @@ static void track_init(struct vq_track *t, struct vq *vq, struct dma *d, const s
 	t->rule = p->skip_rule;
 	t->size = cfg->size;
 	t->indirect_ok = vq_track_has_indirect(cfg);
+	t->ind_extra = (uint8_t)p->ind_extra;
 	t->arena = p->arena;
 	t->arena_len = p->arena_len;
 	t->buf_shift = (uint32_t)__builtin_ctz(p->buf_size);

@@ -20,7 +20,8 @@
 #   --out-dir DIR   where the CSVs and KERNEL.md go (results)
 #   --vqbench BIN   (build/release/bench/vqbench)
 #   --cache DIR     the guest kernel cache (build/qemu-cache)
-#   --logs DIR      keep the guests' serial logs there (default: discarded)
+#   --logs DIR      keep the guests' serial logs there (default: discarded;
+#                   results/kernel-logs holds the committed report's)
 #   --from-logs DIR boot no guest: read SETUP.log for every setup from DIR
 #                   (logs an earlier run kept with --logs: the kernel's
 #                   counts do not depend on vqbench, so a model change is

@@ -44,7 +44,7 @@ for r in rows:
     rates = [float(x) for x in r["queue_mpps"].split(";")] if r["queue_mpps"] else []
     mpps = float(r["mpps"])
     why = []
-    if r["schema_version"] != "4":
+    if r["schema_version"] != "5":
         why.append("schema_version " + r["schema_version"])
     if r["status"] != "ok" or r["error"]:
         why.append("status %s (%s)" % (r["status"], r["error"]))

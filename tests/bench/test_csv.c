@@ -169,9 +169,9 @@ static void older_versions(void)
 	int rc = vqb_csv_read(f, on_v1_row, &n, msg, sizeof(msg));
 	CHECK(rc == 1 && n == 1, "a version-1 file reads (rc %d: %s)", rc, msg);
 	write_version(f, 1, NULL, 2);
-	expect_refused(f, "v1 header, v2 row", "schema_version '2', this vqbench reads version 4 (and 1");
+	expect_refused(f, "v1 header, v2 row", "schema_version '2', this vqbench reads version 5 (and 1");
 	write_version(f, 2, NULL, 1);
-	expect_refused(f, "v2 header, v1 row", "schema_version '1', this vqbench reads version 4");
+	expect_refused(f, "v2 header, v1 row", "schema_version '1', this vqbench reads version 5");
 	write_version(f, 2, "queues", 2);
 	expect_refused(f, "a v2 header without queues", "column 'queues' is missing");
 	write_version(f, 1, "mpps", 1);
@@ -273,7 +273,7 @@ static void malformed(void)
 		{ "bad_int", "queue_size", "3x", "column 'queue_size': '3x' is not an int" },
 		{ "bad_bool", "unsafe", "2", "column 'unsafe': '2' is not a bool" },
 		{ "bad_float", "mpps", "1.5.2", "column 'mpps': '1.5.2' is not a float" },
-		{ "bad_schema", "schema_version", "5", "schema_version '5', this vqbench reads version 4" },
+		{ "bad_schema", "schema_version", "6", "schema_version '6', this vqbench reads version 5" },
 	};
 	for (unsigned k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		int col = vqb_csv_column(cases[k].column);
