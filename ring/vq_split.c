@@ -149,6 +149,15 @@ int vq_add_split(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
 		s->desc[head].next = 0;
 		if (slots)
 			slots[0] = head;
+	} else if (n == 1) {
+		/* The common single-buffer packet: a straight line, no link
+		 * to follow (same descriptor as the loop below writes). */
+		s->desc[i].addr = vq_le64(sg[0].addr);
+		s->desc[i].len = vq_le32(sg[0].len);
+		s->desc[i].flags = vq_le16(sg[0].write ? VQ_DESC_F_WRITE : 0);
+		s->desc[i].next = 0;
+		if (slots)
+			slots[0] = i;
 	} else {
 		for (unsigned j = 0; j < n; j++) {
 			bool more = j + 1 < n;
@@ -241,10 +250,11 @@ static inline __attribute__((always_inline)) int vq_complete_split(struct vq *vq
 	u->head = head;
 	u->ndesc = cs->ndesc;
 	u->indirect = ind;
-	for (unsigned j = 0; j < k; j++) {
-		u->slots[j] = i; /* private links: never the shared table */
-		last = i;
+	u->slots[0] = head; /* private links: never the shared table */
+	for (unsigned j = 1; j < k; j++) {
 		i = s->next[i];
+		u->slots[j] = i;
+		last = i;
 	}
 	if (s->in_order) {
 		s->cursor = (uint16_t)((last + 1) & s->mask);

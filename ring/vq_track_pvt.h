@@ -102,6 +102,7 @@ struct vq_track {
 	bool retrieve;  /* def's answers, continued (padding before nbufs) */
 	uint8_t rec;    /* enum rec_kind */
 	uint8_t ind_extra; /* enum vq_ind_extra (vq_track_indirect.c); padding before */
+	bool iova_owns; /* vq_track_iova_owns, set once at create */
 	size_t nbufs;
 	union {
 		uint64_t *buf_iova;          /* premapped: [nbufs] */
@@ -183,7 +184,7 @@ bool vq_track_iova_complete(struct vq_track *t, const struct vq_used *u);
 /* The chain goes through the IOVA API (policy iova, not its fallback). */
 static inline bool vq_track_iova_owns(const struct vq_track *t)
 {
-	return __builtin_expect(t->policy == VQ_POLICY_IOVA, 0) && !t->iova->fallback;
+	return __builtin_expect(t->iova_owns, 0);
 }
 /* Bytes the iova policy allocates per queue beyond the generic state. */
 size_t vq_track_iova_bytes(size_t size);

@@ -201,6 +201,8 @@ int vq_track_create(struct vq *vq, struct dma *d, const struct vq_track_params *
 		track_free(t);
 		return rc;
 	}
+	/* One load per check on the packet path; fallback is final here. */
+	t->iova_owns = p->policy == VQ_POLICY_IOVA && !t->iova->fallback;
 	*out = t;
 	return 0;
 }
