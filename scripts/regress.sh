@@ -6,7 +6,7 @@
 # with the newest results/thresholds-<UTC>.txt. Fails (exit 1) when a bound
 # falls short; each failed bound is one line naming its configuration.
 #
-# Usage: scripts/regress.sh [--vqbench PATH] [--thresholds FILE] [--keep DIR] [--junit FILE]
+# Usage: scripts/regress.sh [--vqbench PATH] [--thresholds FILE] [--keep DIR] [--junit FILE] [--counts FILE]
 #        scripts/regress.sh --baseline [--runs N] [--vqbench PATH]
 #   (either form also takes --allow-dirty)
 #   --vqbench PATH     the binary (default: build/release/bench/vqbench,
@@ -14,6 +14,8 @@
 #   --thresholds FILE  default: the newest results/thresholds-<UTC>.txt
 #   --keep DIR         keep the run's CSVs in DIR
 #   --junit FILE       also write the check as JUnit XML (vqbench --junit)
+#   --counts FILE      check these callgrind counts (counts.csv of an earlier
+#                      --keep DIR) instead of counting afresh
 #   --baseline         new bounds after a deliberate change of footprints, call
 #                      counts or instruction counts: run the timed benchmark
 #                      N times (--runs, default 10) and the callgrind counts
@@ -34,6 +36,9 @@
 # callgrind instructions per packet at most 2% above the baseline, per
 # configuration (a 10% regression in one policy, or in all, fails);
 # same-run rate ratios bounded by the spread of the baseline's N runs.
+# When the only bounds that fall short are timed ratios, a second timed run
+# is checked and decides (a real regression falls short again; a run in
+# which the vCPUs changed host placement does not): both checks are printed.
 # About 2 minutes on 2 cores (the check); --baseline adds N timed runs of
 # about 30 s. Exit: 0 all bounds hold, 1 one fell short or a run failed,
 # 2 bad usage, thresholds file, or a dirty tree without --allow-dirty.
@@ -45,7 +50,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # vqbench.
 if [ -f "$here/../CMakeLists.txt" ]; then cd "$here/.."; installed=0; else installed=1; fi
 
-vqb= th= keep= baseline=0 junit= allow_dirty=0 nruns=10
+vqb= th= keep= baseline=0 junit= allow_dirty=0 nruns=10 counts_in=
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--vqbench) vqb=$2; shift 2 ;;
@@ -54,13 +59,18 @@ while [ $# -gt 0 ]; do
 		--junit) junit=$2; shift 2 ;;
 		--baseline) baseline=1; shift ;;
 		--runs) nruns=$2; shift 2 ;;
+		--counts) counts_in=$2; shift 2 ;;
 		--allow-dirty) allow_dirty=1; shift ;;
-		-h|--help) sed -n '3,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-		*) echo "regress.sh: unknown argument '$1' (allowed: --vqbench PATH, --thresholds FILE, --keep DIR, --junit FILE, --baseline, --runs N, --allow-dirty)" >&2; exit 2 ;;
+		-h|--help) sed -n '3,44p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		*) echo "regress.sh: unknown argument '$1' (allowed: --vqbench PATH, --thresholds FILE, --keep DIR, --junit FILE, --counts FILE, --baseline, --runs N, --allow-dirty)" >&2; exit 2 ;;
 	esac
 done
 case "$nruns" in ''|*[!0-9]*) echo "regress.sh: --runs '$nruns' (allowed: a whole number >= 5)" >&2; exit 2 ;; esac
 [ "$nruns" -ge 5 ] || { echo "regress.sh: --runs $nruns (allowed: >= 5: the ratio bounds come from the runs' spread)" >&2; exit 2; }
+if [ -n "$counts_in" ]; then
+	[ "$baseline" = 0 ] || { echo "regress.sh: --counts with --baseline (allowed: --counts only with a check; a baseline counts afresh)" >&2; exit 2; }
+	[ -f "$counts_in" ] || { echo "regress.sh: --counts '$counts_in' is not a file (allowed: a callgrind counts CSV, e.g. counts.csv of an earlier --keep DIR)" >&2; exit 2; }
+fi
 if [ "$baseline" = 1 ] && [ "$installed" = 1 ]; then
 	echo "regress.sh: --baseline rewrites a source tree's results/; run it from a clone, not from the installed copy" >&2
 	exit 2
@@ -128,12 +138,18 @@ with open(out, "w", newline="") as f:
             w.writerow(r)
 EOF
 fi
-echo "regress.sh: callgrind counts"
-t0=$SECONDS
-"$py" "$here/callgrind-counts.py" --vqbench "$vqb" --packets 600,1600 --csv "$work/counts.csv" -- "${sweep[@]}" \
-	>"$work/counts.log" 2>&1 ||
-	{ cat "$work/counts.log"; echo "regress.sh: the callgrind counts failed" >&2; exit 1; }
-echo "regress.sh: callgrind counts: $(($(wc -l <"$work/counts.csv") - 1)) configurations, $((SECONDS - t0)) s"
+counts=$work/counts.csv
+if [ -n "$counts_in" ]; then
+	cp "$counts_in" "$counts"
+	echo "regress.sh: callgrind counts from $counts_in (--counts)"
+else
+	echo "regress.sh: callgrind counts"
+	t0=$SECONDS
+	"$py" "$here/callgrind-counts.py" --vqbench "$vqb" --packets 600,1600 --csv "$work/counts.csv" -- "${sweep[@]}" \
+		>"$work/counts.log" 2>&1 ||
+		{ cat "$work/counts.log"; echo "regress.sh: the callgrind counts failed" >&2; exit 1; }
+	echo "regress.sh: callgrind counts: $(($(wc -l <"$work/counts.csv") - 1)) configurations, $((SECONDS - t0)) s"
+fi
 
 if [ "$baseline" = 1 ]; then
 	rev=$(git describe --always --dirty --abbrev=12 2>/dev/null || echo "no revision")
@@ -156,5 +172,31 @@ if [ -n "$keep" ]; then
 	mkdir -p "$keep"
 	cp "$work/run.csv" "$work/counts.csv" "$keep/"
 fi
+# A timed ratio can fall short because the two vCPUs moved between host
+# placements inside the run (one configuration fast, its neighbour slow),
+# not because the code changed. When the only bounds that fell short are
+# timed ratios, one more timed run decides: a real regression falls short
+# again, a placement episode does not. Exact and instruction bounds never
+# get a second chance.
+check() { # RUN.csv LOG
+	local rc=0
+	"$vqb" --check "$th" ${junit:+--junit "$junit"} "$1" "$counts" >"$2" 2>&1 || rc=$?
+	cat "$2"
+	return $rc
+}
 echo "regress.sh: vqbench --check $th"
-"$vqb" --check "$th" ${junit:+--junit "$junit"} "$work/run.csv" "$work/counts.csv"
+rc=0
+check "$work/run.csv" "$work/check1.log" || rc=$?
+nfail=$(grep -c '^FAIL ' "$work/check1.log" || true)
+n=$(grep -c '^FAIL ratio ' "$work/check1.log" || true)
+if [ "$rc" = 1 ] && [ "$nfail" -gt 0 ] && [ "$nfail" = "$n" ]; then
+	echo "regress.sh: only timed ratio bounds fell short ($n); confirming with a second timed run"
+	bench "$work/run2.csv" "the confirming run"
+	[ -z "$keep" ] || cp "$work/run2.csv" "$keep/"
+	rc=0
+	check "$work/run2.csv" "$work/check2.log" || rc=$?
+	if [ "$rc" = 0 ]; then
+		echo "regress.sh: the confirming run holds every bound: the first run's $n timed ratio(s) were not repeated (a placement episode, not a regression)"
+	fi
+fi
+exit "$rc"
