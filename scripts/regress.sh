@@ -7,6 +7,7 @@
 # falls short; each failed bound is one line naming its configuration.
 #
 # Usage: scripts/regress.sh [--vqbench PATH] [--thresholds FILE] [--keep DIR] [--junit FILE] [--counts FILE]
+#                          [--timed-advisory]
 #        scripts/regress.sh --baseline [--runs N] [--vqbench PATH]
 #   (either form also takes --allow-dirty)
 #   --vqbench PATH     the binary (default: build/release/bench/vqbench,
@@ -16,6 +17,10 @@
 #   --junit FILE       also write the check as JUnit XML (vqbench --junit)
 #   --counts FILE      check these callgrind counts (counts.csv of an earlier
 #                      --keep DIR) instead of counting afresh
+#   --timed-advisory   when, after the confirming run, the only bounds short
+#                      are timed ratios, print them as ADVISORY and exit 0
+#                      (what .ci/run uses: README "Regression thresholds" says
+#                      why); exact and instruction bounds still fail the run
 #   --baseline         new bounds after a deliberate change of footprints, call
 #                      counts or instruction counts: run the timed benchmark
 #                      N times (--runs, default 10) and the callgrind counts
@@ -50,7 +55,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # vqbench.
 if [ -f "$here/../CMakeLists.txt" ]; then cd "$here/.."; installed=0; else installed=1; fi
 
-vqb= th= keep= baseline=0 junit= allow_dirty=0 nruns=10 counts_in=
+vqb= th= keep= baseline=0 junit= allow_dirty=0 nruns=10 counts_in= advisory=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--vqbench) vqb=$2; shift 2 ;;
@@ -60,9 +65,10 @@ while [ $# -gt 0 ]; do
 		--baseline) baseline=1; shift ;;
 		--runs) nruns=$2; shift 2 ;;
 		--counts) counts_in=$2; shift 2 ;;
+		--timed-advisory) advisory=1; shift ;;
 		--allow-dirty) allow_dirty=1; shift ;;
-		-h|--help) sed -n '3,44p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-		*) echo "regress.sh: unknown argument '$1' (allowed: --vqbench PATH, --thresholds FILE, --keep DIR, --junit FILE, --counts FILE, --baseline, --runs N, --allow-dirty)" >&2; exit 2 ;;
+		-h|--help) sed -n '3,49p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		*) echo "regress.sh: unknown argument '$1' (allowed: --vqbench PATH, --thresholds FILE, --keep DIR, --junit FILE, --counts FILE, --timed-advisory, --baseline, --runs N, --allow-dirty)" >&2; exit 2 ;;
 	esac
 done
 case "$nruns" in ''|*[!0-9]*) echo "regress.sh: --runs '$nruns' (allowed: a whole number >= 5)" >&2; exit 2 ;; esac
@@ -197,6 +203,12 @@ if [ "$rc" = 1 ] && [ "$nfail" -gt 0 ] && [ "$nfail" = "$n" ]; then
 	check "$work/run2.csv" "$work/check2.log" || rc=$?
 	if [ "$rc" = 0 ]; then
 		echo "regress.sh: the confirming run holds every bound: the first run's $n timed ratio(s) were not repeated (a placement episode, not a regression)"
+	fi
+	nfail=$(grep -c '^FAIL ' "$work/check2.log" || true)
+	n=$(grep -c '^FAIL ratio ' "$work/check2.log" || true)
+	if [ "$rc" = 1 ] && [ "$advisory" = 1 ] && [ "$nfail" -gt 0 ] && [ "$nfail" = "$n" ]; then
+		echo "regress.sh: ADVISORY (--timed-advisory): $n timed ratio(s) short in both runs; every exact and instruction bound holds, so the check passes"
+		rc=0
 	fi
 fi
 exit "$rc"

@@ -12,6 +12,8 @@
 #   count       the first check fails an instruction bound (and a ratio):
 #               regress.sh fails after one timed run, no second chance
 #   clean       the first check holds: one timed run, pass
+# With --timed-advisory, regression passes (ADVISORY printed) and count
+# still fails;
 # and scripts/regress-repeat.sh records the episode as a pass with its
 # retried ratio in column retried.
 set -uo pipefail
@@ -56,10 +58,11 @@ echo "# bounds" >"$tmp/th.txt"
 echo "configuration,cg_instructions_per_pkt" >"$tmp/counts.csv"
 export STUB_STATE=$tmp/state
 
-run() { # MODE -> $tmp/out, echoes regress.sh's exit code
+run() { # MODE [OPTION...] -> $tmp/out, echoes regress.sh's exit code
 	: >"$STUB_STATE"
-	(cd "$repo" && STUB_MODE=$1 bash scripts/regress.sh --vqbench "$stub" --thresholds "$tmp/th.txt" \
-		--counts "$tmp/counts.csv") >"$tmp/out" 2>&1
+	local mode=$1; shift
+	(cd "$repo" && STUB_MODE=$mode bash scripts/regress.sh --vqbench "$stub" --thresholds "$tmp/th.txt" \
+		--counts "$tmp/counts.csv" "$@") >"$tmp/out" 2>&1
 	echo $?
 }
 benches() { grep -c '^bench$' "$STUB_STATE"; }
@@ -77,6 +80,12 @@ rc=$(run count)
 check "instruction bound: regress.sh fails (exit $rc)" [ "$rc" = 1 ]
 check "instruction bound: one timed run, no second chance ($(benches))" [ "$(benches)" = 1 ]
 check "instruction bound: no confirming run announced" bash -c "! grep -q confirming '$tmp/out'"
+rc=$(run regression --timed-advisory)
+check "--timed-advisory, timed ratio short twice: exit 0 ($rc)" [ "$rc" = 0 ]
+check "--timed-advisory: says ADVISORY" grep -q "ADVISORY (--timed-advisory): 1 timed ratio(s) short in both runs" "$tmp/out"
+rc=$(run count --timed-advisory)
+check "--timed-advisory, instruction bound short: still exit 1 ($rc)" [ "$rc" = 1 ]
+check "--timed-advisory, instruction bound short: no ADVISORY" bash -c "! grep -q ADVISORY '$tmp/out'"
 rc=$(run clean)
 check "clean: regress.sh passes (exit $rc)" [ "$rc" = 0 ]
 check "clean: one timed run ($(benches))" [ "$(benches)" = 1 ]
