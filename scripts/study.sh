@@ -93,7 +93,10 @@ log=$out/study.log
 : >"$log"
 
 # Every policy and backend vqbench knows, from its --help.
-allowed() { "$vqb" --help | awk -v opt="--$1" '$1 == opt { f = 1; next } f && /allowed:/ { sub(/.*allowed: /, ""); sub(/;.*/, ""); gsub(/ /, ""); print; exit }'; }
+# (the whole help is read first: awk leaving early would stop vqbench with
+# SIGPIPE, and pipefail would end the script)
+help=$("$vqb" --help)
+allowed() { awk -v opt="--$1" '$1 == opt { f = 1; next } f && /allowed:/ { sub(/.*allowed: /, ""); sub(/;.*/, ""); gsub(/ /, ""); print; exit }' <<<"$help"; }
 policies=$(allowed policy)
 backends=$(allowed dma | tr ',' '\n' | grep -vx vfio | paste -sd,)
 
