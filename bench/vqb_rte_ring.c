@@ -119,7 +119,12 @@ static int rr_start_device(const struct vqb_config *c, const struct vqb_placemen
  * the dequeue, as vqbench's inline device does for the virtqueues.
  * Never inlined or cloned: scripts/callgrind-counts.py collects inside it
  * (vqb_traffic_run_sync's counterpart) to count rte_ring's instructions. */
-static __attribute__((noinline, noclone)) void vqb_rte_ring_drive(const struct vqb_config *c, struct rr *r,
+#ifdef __clang__ /* clang has no noclone (it warns) and needs only noinline */
+#define VQB_RR_KEEP_SYMBOL noinline
+#else
+#define VQB_RR_KEEP_SYMBOL noinline, noclone
+#endif
+static __attribute__((VQB_RR_KEEP_SYMBOL)) void vqb_rte_ring_drive(const struct vqb_config *c, struct rr *r,
 								 struct rr_drv *d, bool inline_dev)
 {
 	void *objs[512];
