@@ -145,7 +145,7 @@ static __attribute__((cold, noinline)) int add_bad_buf(unsigned n, unsigned k, u
  * negative errno with *mapped the mappings to undo. */
 static inline __attribute__((always_inline)) int
 add_map_bufs(struct vq_track *t, const struct vq_buf *bufs, unsigned n, struct vq_sg *sg,
-	     unsigned *mapped, uint32_t *in_bytes)
+	     unsigned *mapped, uint32_t *in_bytes, bool per_packet, enum vq_policy pol)
 {
 	uint64_t bytes = 0, in = 0;
 	bool seen_write = false;
@@ -162,7 +162,7 @@ add_map_bufs(struct vq_track *t, const struct vq_buf *bufs, unsigned n, struct v
 		in += w ? b->len : 0;
 		sg[k].len = b->len;
 		sg[k].write = b->write;
-		if (!t->map_per_packet) {
+		if (!per_packet) {
 			sg[k].addr = premapped_iova(t, b);
 			if (!sg[k].addr)
 				return vq_track_fail(-EINVAL, "policy 'premapped': buffer %u (%p, %u bytes) is not inside one arena buffer",
@@ -175,9 +175,9 @@ add_map_bufs(struct vq_track *t, const struct vq_buf *bufs, unsigned n, struct v
 					     t->def->name, k, b->len, dma_name(t->dma), dma_last_error());
 		t->st.maps++;
 		*mapped = k + 1;
-		if ((rc = skip_still_safe(t, k, b->cpu, b->len, sg[k].addr)) < 0)
+		if (pol == VQ_POLICY_SKIP && (rc = skip_check_unmap(t, k, b->cpu, b->len, sg[k].addr)) < 0)
 			return rc;
-		if (t->policy == VQ_POLICY_COMPACT && !compact_fits(sg[k].addr, b->len))
+		if (pol == VQ_POLICY_COMPACT && !compact_fits(sg[k].addr, b->len))
 			return vq_track_fail(-ERANGE,
 					     "policy 'compact': mapping of %u bytes at IOVA 0x%llx does not fit an 8-byte "
 					     "record (IOVA below 2^%d, length 1..%u)",
@@ -350,8 +350,9 @@ static __attribute__((noinline)) void add_ring_failed(struct vq_track *t, int rc
 		vq_track_fail(rc, "ring full");
 }
 
-int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
-		 void *token, bool indirect)
+/* The body of vq_track_add and of each step of vq_track_add_burst. */
+static inline __attribute__((always_inline)) int track_add_one(struct vq_track *t, const struct vq_buf *bufs,
+							       unsigned n, void *token, bool indirect)
 {
 	struct vq_sg sg[VQ_MAX_CHAIN];
 	uint16_t slots[VQ_MAX_CHAIN];
@@ -375,7 +376,7 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		indp = indirect ? &ind : NULL;
 		goto add;
 	}
-	if ((rc = add_map_bufs(t, bufs, n, sg, &mapped, &in_bytes)) < 0)
+	if ((rc = add_map_bufs(t, bufs, n, sg, &mapped, &in_bytes, t->map_per_packet, t->policy)) < 0)
 		goto undo;
 	if (indirect) {
 		if ((rc = add_take_table(t, &ind, &tidx, &tm)) < 0)
@@ -425,6 +426,128 @@ undo:
 	if (tidx >= 0)
 		t->ind_free[t->ind_nfree++] = (uint16_t)tidx;
 	return rc;
+}
+
+int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
+		 void *token, bool indirect)
+{
+	return track_add_one(t, bufs, n, token, indirect);
+}
+
+/* A direct chain of a burst on full, skip or premapped (pol, lay: constants
+ * where inlined, so each policy's branches fold away): track_add_one's
+ * checks, mapping, ring write and records in the same order, without the
+ * steps these policies never take (iova, adaptive, compact, indirect). */
+static inline __attribute__((always_inline)) int add_direct(struct vq_track *t, const struct vq_track_chain *c,
+							    enum vq_policy pol, enum vq_layout lay)
+{
+	struct vq_sg sg[VQ_MAX_CHAIN];
+	uint16_t slots[VQ_MAX_CHAIN];
+	unsigned n = c->n, mapped = 0;
+	uint32_t in_bytes = 0;
+	int rc;
+
+	if (n < 1 || n > VQ_MAX_CHAIN)
+		return vq_track_fail(-EINVAL, "chain of %u buffers: allowed 1..%d", n, VQ_MAX_CHAIN);
+	if (!c->token)
+		return vq_track_fail(-EINVAL, "chain of %u buffers without a token", n);
+	if ((rc = add_map_bufs(t, c->bufs, n, sg, &mapped, &in_bytes, pol != VQ_POLICY_PREMAPPED, pol)) < 0)
+		goto undo;
+	if (pol == VQ_POLICY_PREMAPPED && t->st.sync_bufs)
+		premapped_sync_for_device(t, sg, n);
+	/* vq_add_checked's checks: broken (asked once per burst: adding never
+	 * breaks a queue) and indirect (none here) */
+	rc = lay == VQ_LAYOUT_SPLIT ? vq_add_split(t->vq, sg, n, c->token, NULL, slots, in_bytes)
+				    : vq_add_packed(t->vq, sg, n, c->token, NULL, slots, in_bytes);
+	if (rc < 0) {
+		add_ring_failed(t, rc, n);
+		goto undo;
+	}
+	vq_inject_work(pol, n); /* empty unless a test defines VQ_INJECT_WORK */
+	for (unsigned i = 0; pol == VQ_POLICY_FULL && i < n; i++) { /* remember_full, direct */
+		bool more = i + 1 < n;
+		t->full[slots[i]] = (struct vq_rec_full){
+			.addr = sg[i].addr, .len = sg[i].len,
+			.flags = (uint16_t)((sg[i].write ? VQ_DESC_F_WRITE : 0) | (more ? VQ_DESC_F_NEXT : 0)),
+			.next = more ? slots[i + 1] : 0,
+		};
+	}
+	return rc;
+undo:
+	rollback(t, sg, mapped, n, -1, 0);
+	return rc;
+}
+
+/* The chains of a burst from `k` on, one policy and layout: @return the
+ * first not added (count: all), its error in *rc. */
+static inline __attribute__((always_inline)) unsigned add_burst_pol(struct vq_track *t,
+								    const struct vq_track_chain *chains,
+								    unsigned k, unsigned count, int *rc,
+								    enum vq_policy pol, enum vq_layout lay)
+{
+	for (; k < count; k++) {
+		const struct vq_track_chain *c = &chains[k];
+		*rc = c->indirect ? track_add_one(t, c->bufs, c->n, c->token, true) : add_direct(t, c, pol, lay);
+		if (*rc < 0)
+			return k;
+	}
+	*rc = 0;
+	return k;
+}
+
+/* The fast path's instances: policy x layout, chosen once per burst. */
+#define ADD_BURST_FN(name, pol, lay)                                                                    \
+	static __attribute__((noinline)) unsigned name(struct vq_track *t, const struct vq_track_chain *c, \
+						       unsigned count, int *rc)                            \
+	{                                                                                                \
+		return add_burst_pol(t, c, 0, count, rc, pol, lay);                                      \
+	}
+ADD_BURST_FN(add_burst_split_full, VQ_POLICY_FULL, VQ_LAYOUT_SPLIT)
+ADD_BURST_FN(add_burst_packed_full, VQ_POLICY_FULL, VQ_LAYOUT_PACKED)
+ADD_BURST_FN(add_burst_split_skip, VQ_POLICY_SKIP, VQ_LAYOUT_SPLIT)
+ADD_BURST_FN(add_burst_packed_skip, VQ_POLICY_SKIP, VQ_LAYOUT_PACKED)
+ADD_BURST_FN(add_burst_split_premapped, VQ_POLICY_PREMAPPED, VQ_LAYOUT_SPLIT)
+ADD_BURST_FN(add_burst_packed_premapped, VQ_POLICY_PREMAPPED, VQ_LAYOUT_PACKED)
+#undef ADD_BURST_FN
+
+typedef unsigned (*add_burst_fn)(struct vq_track *, const struct vq_track_chain *, unsigned, int *);
+
+/* The fast path for t, or NULL (every other policy: track_add_one per chain). */
+static add_burst_fn add_burst_fast(const struct vq_track *t)
+{
+	static const add_burst_fn tab[][2] = {
+		[VQ_POLICY_FULL] = {add_burst_split_full, add_burst_packed_full},
+		[VQ_POLICY_SKIP] = {add_burst_split_skip, add_burst_packed_skip},
+		[VQ_POLICY_PREMAPPED] = {add_burst_split_premapped, add_burst_packed_premapped},
+	};
+	if (t->policy >= sizeof(tab) / sizeof(tab[0]) || t->lazy || t->retrieve || vq_track_iova_owns(t))
+		return NULL;
+	return tab[t->policy][vq_get_config(t->vq)->layout == VQ_LAYOUT_PACKED];
+}
+
+int vq_track_add_burst(struct vq_track *t, const struct vq_track_chain *chains, unsigned count, int *err)
+{
+	unsigned k = 0;
+	int rc = 0;
+	add_burst_fn fast;
+
+	if (count && !chains)
+		rc = vq_track_fail(-EINVAL, "burst of %u chains without a chain array", count);
+	else if (vq_is_broken(t->vq) && count)
+		rc = vq_track_fail(-EIO, "burst of %u chains on a broken queue (%s)", count,
+				   vq_broken_reason(t->vq));
+	else if ((fast = add_burst_fast(t)) != NULL)
+		k = fast(t, chains, count, &rc);
+	for (; k < count && !rc; k++) {
+		const struct vq_track_chain *c = &chains[k];
+		rc = track_add_one(t, c->bufs, c->n, c->token, c->indirect);
+		if (rc < 0)
+			break;
+		rc = 0;
+	}
+	if (err)
+		*err = rc < 0 ? rc : 0;
+	return (int)k;
 }
 
 int vq_track_kick_prepare(struct vq_track *t)
@@ -546,6 +669,66 @@ int vq_track_get_used(struct vq_track *t, void **token, uint32_t *len)
 	*token = u.token;
 	*len = u.len;
 	return 1;
+}
+
+/* Reap up to max chains on one policy and layout (constants where
+ * inlined): complete_chain's work for a direct chain of full (unmap from
+ * the records), skip (count) or premapped (nothing); other chains and
+ * policies go through complete_chain itself. */
+static inline __attribute__((always_inline)) int used_burst_pol(struct vq_track *t, void **tokens, uint32_t *lens,
+								unsigned max, enum vq_policy pol, enum vq_layout lay)
+{
+	struct vq_used u;
+	unsigned k = 0;
+
+	while (k < max) {
+		int rc = lay == VQ_LAYOUT_SPLIT ? vq_get_used_split(t->vq, &u) : vq_get_used_packed(t->vq, &u);
+		if (rc <= 0) {
+			if (rc < 0 && !k)
+				return rc;
+			break;
+		}
+		if (pol == VQ_POLICY_COUNT || u.indirect) {
+			complete_chain(t, &u);
+		} else if (pol == VQ_POLICY_FULL) {
+			uint16_t slot = u.head; /* the records' next links, as Linux walks desc_extra */
+			for (unsigned i = 0; i < u.ndesc; i++) {
+				const struct vq_rec_full *r = &t->full[slot];
+				vq_track_unmap_one(t, r->addr, r->len, rec_dir(r->flags));
+				slot = r->next;
+			}
+		} else if (pol == VQ_POLICY_SKIP) {
+			t->st.skipped_unmaps += u.ndesc;
+		}
+		tokens[k] = u.token;
+		lens[k] = u.len;
+		k++;
+	}
+	return (int)k;
+}
+
+int vq_track_get_used_burst(struct vq_track *t, void **tokens, uint32_t *lens, unsigned max)
+{
+	if (vq_is_broken(t->vq)) /* vq_get_used's check: once, a burst stops where the queue breaks */
+		return -EIO;
+	if (max > VQ_TRACK_BURST_MAX)
+		max = VQ_TRACK_BURST_MAX;
+	bool packed = vq_get_config(t->vq)->layout == VQ_LAYOUT_PACKED;
+	enum vq_policy pol = t->lazy || t->retrieve || vq_track_iova_owns(t) ? VQ_POLICY_COUNT : t->policy;
+	switch (pol) { /* VQ_POLICY_COUNT: complete_chain for each */
+	case VQ_POLICY_FULL:
+		return packed ? used_burst_pol(t, tokens, lens, max, VQ_POLICY_FULL, VQ_LAYOUT_PACKED)
+			      : used_burst_pol(t, tokens, lens, max, VQ_POLICY_FULL, VQ_LAYOUT_SPLIT);
+	case VQ_POLICY_SKIP:
+		return packed ? used_burst_pol(t, tokens, lens, max, VQ_POLICY_SKIP, VQ_LAYOUT_PACKED)
+			      : used_burst_pol(t, tokens, lens, max, VQ_POLICY_SKIP, VQ_LAYOUT_SPLIT);
+	case VQ_POLICY_PREMAPPED:
+		return packed ? used_burst_pol(t, tokens, lens, max, VQ_POLICY_PREMAPPED, VQ_LAYOUT_PACKED)
+			      : used_burst_pol(t, tokens, lens, max, VQ_POLICY_PREMAPPED, VQ_LAYOUT_SPLIT);
+	default:
+		return packed ? used_burst_pol(t, tokens, lens, max, VQ_POLICY_COUNT, VQ_LAYOUT_PACKED)
+			      : used_burst_pol(t, tokens, lens, max, VQ_POLICY_COUNT, VQ_LAYOUT_SPLIT);
+	}
 }
 
 int vq_track_detach(struct vq_track *t, void **token)
