@@ -139,6 +139,18 @@ static __attribute__((cold, noinline)) int add_bad_buf(unsigned n, unsigned k, u
 			     len ? "is device-readable after a device-writable one" : "has length 0");
 }
 
+static __attribute__((cold, noinline)) int premapped_outside(unsigned k, const struct vq_buf *b)
+{
+	return vq_track_fail(-EINVAL, "policy 'premapped': buffer %u (%p, %u bytes) is not inside one arena buffer",
+			     k, b->cpu, b->len);
+}
+
+static __attribute__((cold, noinline)) int map_failed(struct vq_track *t, int rc, unsigned k, uint32_t len)
+{
+	return vq_track_fail(rc, "policy '%s': mapping buffer %u (%u bytes) failed on dma backend '%s': %s",
+			     t->def->name, k, len, dma_name(t->dma), dma_last_error());
+}
+
 /* Step 1 of vq_track_add: check every buffer as vq_add would (vq_add_checked
  * then does not check them again) and map it (or look it up, premapped)
  * into sg[]. @return 0 with *in_bytes the device-writable bytes, or a
@@ -165,14 +177,12 @@ add_map_bufs(struct vq_track *t, const struct vq_buf *bufs, unsigned n, struct v
 		if (!per_packet) {
 			sg[k].addr = premapped_iova(t, b);
 			if (!sg[k].addr)
-				return vq_track_fail(-EINVAL, "policy 'premapped': buffer %u (%p, %u bytes) is not inside one arena buffer",
-						     k, b->cpu, b->len);
+				return premapped_outside(k, b);
 			continue;
 		}
 		rc = dma_map(t->dma, b->cpu, b->len, buf_dir(b->write), &sg[k].addr);
 		if (rc < 0)
-			return vq_track_fail(rc, "policy '%s': mapping buffer %u (%u bytes) failed on dma backend '%s': %s",
-					     t->def->name, k, b->len, dma_name(t->dma), dma_last_error());
+			return map_failed(t, rc, k, b->len);
 		t->st.maps++;
 		*mapped = k + 1;
 		if (pol == VQ_POLICY_SKIP && (rc = skip_check_unmap(t, k, b->cpu, b->len, sg[k].addr)) < 0)
@@ -478,6 +488,48 @@ undo:
 	return rc;
 }
 
+/* add_direct for the one-buffer chain, in a straight line: the same
+ * checks, mapping, ring write and record, without the loops. */
+static inline __attribute__((always_inline)) int add_direct1(struct vq_track *t, const struct vq_track_chain *c,
+							     enum vq_policy pol, enum vq_layout lay)
+{
+	const struct vq_buf *b = c->bufs;
+	struct vq_sg sg = {.len = b->len, .write = b->write};
+	uint16_t slot;
+	int rc;
+
+	if (!c->token)
+		return vq_track_fail(-EINVAL, "chain of %u buffers without a token", 1u);
+	if (!b->len)
+		return add_bad_buf(1, 0, 0);
+	if (pol == VQ_POLICY_PREMAPPED) {
+		if (!(sg.addr = premapped_iova(t, b)))
+			return premapped_outside(0, b);
+		if (t->st.sync_bufs)
+			premapped_sync_for_device(t, &sg, 1);
+	} else {
+		if ((rc = dma_map(t->dma, b->cpu, b->len, buf_dir(b->write), &sg.addr)) < 0)
+			return map_failed(t, rc, 0, b->len);
+		t->st.maps++;
+		if (pol == VQ_POLICY_SKIP && (rc = skip_check_unmap(t, 0, b->cpu, b->len, sg.addr)) < 0)
+			goto undo;
+	}
+	uint32_t in = b->write ? b->len : 0;
+	rc = lay == VQ_LAYOUT_SPLIT ? vq_add_split(t->vq, &sg, 1, c->token, NULL, &slot, in)
+				    : vq_add_packed(t->vq, &sg, 1, c->token, NULL, &slot, in);
+	if (rc < 0) {
+		add_ring_failed(t, rc, 1);
+		goto undo;
+	}
+	vq_inject_work(pol, 1); /* empty unless a test defines VQ_INJECT_WORK */
+	if (pol == VQ_POLICY_FULL)
+		t->full[slot] = (struct vq_rec_full){sg.addr, sg.len, (uint16_t)(sg.write ? VQ_DESC_F_WRITE : 0), 0};
+	return rc;
+undo:
+	rollback(t, &sg, 1, 1, -1, 0);
+	return rc;
+}
+
 /* The chains of a burst from `k` on, one policy and layout: @return the
  * first not added (count: all), its error in *rc. */
 static inline __attribute__((always_inline)) unsigned add_burst_pol(struct vq_track *t,
@@ -487,7 +539,10 @@ static inline __attribute__((always_inline)) unsigned add_burst_pol(struct vq_tr
 {
 	for (; k < count; k++) {
 		const struct vq_track_chain *c = &chains[k];
-		*rc = c->indirect ? track_add_one(t, c->bufs, c->n, c->token, true) : add_direct(t, c, pol, lay);
+		if (c->indirect)
+			*rc = track_add_one(t, c->bufs, c->n, c->token, true);
+		else
+			*rc = c->n == 1 ? add_direct1(t, c, pol, lay) : add_direct(t, c, pol, lay);
 		if (*rc < 0)
 			return k;
 	}
@@ -715,20 +770,16 @@ int vq_track_get_used_burst(struct vq_track *t, void **tokens, uint32_t *lens, u
 		max = VQ_TRACK_BURST_MAX;
 	bool packed = vq_get_config(t->vq)->layout == VQ_LAYOUT_PACKED;
 	enum vq_policy pol = t->lazy || t->retrieve || vq_track_iova_owns(t) ? VQ_POLICY_COUNT : t->policy;
+#define USED_BURST(pol)                                                                      \
+	(packed ? used_burst_pol(t, tokens, lens, max, pol, VQ_LAYOUT_PACKED)                  \
+		: used_burst_pol(t, tokens, lens, max, pol, VQ_LAYOUT_SPLIT))
 	switch (pol) { /* VQ_POLICY_COUNT: complete_chain for each */
-	case VQ_POLICY_FULL:
-		return packed ? used_burst_pol(t, tokens, lens, max, VQ_POLICY_FULL, VQ_LAYOUT_PACKED)
-			      : used_burst_pol(t, tokens, lens, max, VQ_POLICY_FULL, VQ_LAYOUT_SPLIT);
-	case VQ_POLICY_SKIP:
-		return packed ? used_burst_pol(t, tokens, lens, max, VQ_POLICY_SKIP, VQ_LAYOUT_PACKED)
-			      : used_burst_pol(t, tokens, lens, max, VQ_POLICY_SKIP, VQ_LAYOUT_SPLIT);
-	case VQ_POLICY_PREMAPPED:
-		return packed ? used_burst_pol(t, tokens, lens, max, VQ_POLICY_PREMAPPED, VQ_LAYOUT_PACKED)
-			      : used_burst_pol(t, tokens, lens, max, VQ_POLICY_PREMAPPED, VQ_LAYOUT_SPLIT);
-	default:
-		return packed ? used_burst_pol(t, tokens, lens, max, VQ_POLICY_COUNT, VQ_LAYOUT_PACKED)
-			      : used_burst_pol(t, tokens, lens, max, VQ_POLICY_COUNT, VQ_LAYOUT_SPLIT);
+	case VQ_POLICY_FULL: return USED_BURST(VQ_POLICY_FULL);
+	case VQ_POLICY_SKIP: return USED_BURST(VQ_POLICY_SKIP);
+	case VQ_POLICY_PREMAPPED: return USED_BURST(VQ_POLICY_PREMAPPED);
+	default: return USED_BURST(VQ_POLICY_COUNT);
 	}
+#undef USED_BURST
 }
 
 int vq_track_detach(struct vq_track *t, void **token)
@@ -742,23 +793,3 @@ int vq_track_detach(struct vq_track *t, void **token)
 	*token = u.token;
 	return 1;
 }
-
-void vq_track_get_stats(const struct vq_track *t, struct vq_track_stats *st)
-{
-	const struct vq_track_counts *c = &t->st;
-	*st = (struct vq_track_stats){
-		.maps = c->maps, .unmaps = c->unmaps, .syncs = c->syncs, .skipped_unmaps = c->skipped_unmaps,
-		.readback_errors = c->readback_errors, .tracked_chains = c->tracked_chains,
-		.first_tracked_chain = c->first_tracked_chain, .sync_bufs = c->sync_bufs,
-		.ind_readbacks = vq_track_ind_readbacks(t),
-	};
-	if (t->policy == VQ_POLICY_IOVA && t->iova) {
-		st->links = t->iova->links;
-		st->unlinks = t->iova->unlinks;
-		st->iova_syncs = t->iova->iova_syncs;
-		st->ranges = t->iova->ranges;
-	}
-}
-
-struct vq *vq_track_vq(const struct vq_track *t) { return t->vq; }
-enum vq_policy vq_track_policy(const struct vq_track *t) { return t->policy; }
