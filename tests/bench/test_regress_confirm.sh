@@ -11,9 +11,12 @@
 #               after two timed runs
 #   count       the first check fails an instruction bound (and a ratio):
 #               regress.sh fails after one timed run, no second chance
-#   clean       the first check holds: one timed run, pass
+#   clean       the first check holds: one timed run, pass; the timed run
+#               is six vqbench calls (descs 1, 4 x identity, bounce, iommu;
+#               layout x policy; 10 reps of 0.05 s) whose six CSVs --check reads
 # With --timed-advisory, regression passes (ADVISORY printed) and count
 # still fails;
+# --gap and regress-repeat.sh --counts refuse bad values (exit 2);
 # and scripts/regress-repeat.sh records the episode as a pass with its
 # retried ratio in column retried.
 set -uo pipefail
@@ -105,6 +108,13 @@ check "clean: --check reads the 6 group CSVs and the counts" \
 
 rc=$( (cd "$repo" && bash scripts/regress.sh --vqbench "$stub" --counts "$tmp/nope.csv") >"$tmp/out" 2>&1; echo $?)
 check "--counts naming no file: exit 2 naming the flag and value ($rc)" \
+	bash -c "[ $rc = 2 ] && grep -q -- \"--counts '$tmp/nope.csv' is not a file\" '$tmp/out'"
+
+rc=$( (cd "$repo" && bash scripts/regress.sh --baseline --gap soon --vqbench "$stub") >"$tmp/out" 2>&1; echo $?)
+check "--gap not a number: exit 2 naming the flag and value ($rc)" \
+	bash -c "[ $rc = 2 ] && grep -q -- \"--gap 'soon' (allowed: whole seconds\" '$tmp/out'"
+rc=$( (cd "$repo" && bash scripts/regress-repeat.sh --counts "$tmp/nope.csv" --vqbench "$stub") >"$tmp/out" 2>&1; echo $?)
+check "regress-repeat.sh --counts naming no file: exit 2 naming the flag and value ($rc)" \
 	bash -c "[ $rc = 2 ] && grep -q -- \"--counts '$tmp/nope.csv' is not a file\" '$tmp/out'"
 
 # regress-repeat.sh: an episode is a pass, its retried ratio recorded.
