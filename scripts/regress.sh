@@ -50,7 +50,7 @@
 # paired rate ratios (vqbench --check pairs repetition r of the two
 # configurations of one CSV file) bounded by the spread of the baseline's
 # N runs. The timed benchmark is one vqbench per (descriptors, backend),
-# layout x policy each, 10 repetitions of 0.05 s (+1 warmup), interleaved,
+# layout x policy each, 7 repetitions of 0.05 s (+1 warmup), interleaved,
 # so the two runs of a pair are at most 7 runs apart.
 # When the only bounds that fall short are timed ratios, a second timed run
 # is checked and decides (a real regression falls short again; a run in
@@ -134,13 +134,16 @@ trap 'rm -rf "$work"' EXIT
 # sweeping layout x policy only (8 configurations, 6 where skip is
 # refused), interleaved (vqbench's default order: round r runs repetition
 # r of every configuration): a pair is at most 7 runs of 0.05 s apart,
-# not up to 39 of 0.1 s as in one 40-configuration sweep. Ten shorter
-# repetitions instead of five: a median of ten pairs shrugs off a host
-# episode that spoils a few of them. Same total time as before (~25 s).
+# not up to 39 of 0.1 s as in one 40-configuration sweep. Seven 0.05 s
+# repetitions (+1 warmup) rather than five of 0.1 s: a median of seven
+# pairs shrugs off a host episode that spoils up to three of them; each
+# repetition sets its queue and backend up afresh (the bounce pool's
+# prefault alone touches 16384 pages), so more repetitions cost set-up
+# time more than measured time.
 descs_list=(1 4)
 dma_list=(identity bounce iommu)
 sweep=(--layout split,packed --descs 1,4 --policy full,compact,skip,premapped --dma identity,bounce,iommu)
-timed=(--seconds 0.05 --reps 10 --warmup 1)
+timed=(--seconds 0.05 --reps 7 --warmup 1)
 bench() { # OUTDIR LABEL: OUTDIR/d<descs>-<dma>.csv, one per group
 	local t0=$SECONDS rows=0 d m
 	mkdir -p "$1"
@@ -161,7 +164,7 @@ runcsvs() { # OUTDIR: its CSV files, in sweep order
 }
 if [ "$baseline" = 1 ]; then
 	stamp=$(date -u +%Y%m%d-%H%M%S)
-	echo "regress.sh: --baseline: $nruns timed runs $( [ "$gap" = 0 ] || echo "$gap s apart ")(inline device, 40 configurations x 11 runs of 0.05 s each)"
+	echo "regress.sh: --baseline: $nruns timed runs $( [ "$gap" = 0 ] || echo "$gap s apart ")(inline device, 40 configurations x 8 runs of 0.05 s each)"
 	for i in $(seq 1 "$nruns"); do
 		if [ "$i" -gt 1 ] && [ "$gap" -gt 0 ]; then
 			echo "regress.sh: --gap: waiting $gap s before run $i (the runs sample more of the host's placements)"

@@ -13,7 +13,7 @@
 #               regress.sh fails after one timed run, no second chance
 #   clean       the first check holds: one timed run, pass; the timed run
 #               is six vqbench calls (descs 1, 4 x identity, bounce, iommu;
-#               layout x policy; 10 reps of 0.05 s) whose six CSVs --check reads
+#               layout x policy; 7 reps of 0.05 s) whose six CSVs --check reads
 # With --timed-advisory, regression passes (ADVISORY printed) and count
 # still fails;
 # --gap and regress-repeat.sh --counts refuse bad values (exit 2);
@@ -98,10 +98,10 @@ rc=$(run clean)
 check "clean: regress.sh passes (exit $rc)" [ "$rc" = 0 ]
 check "clean: one timed run ($(benches))" [ "$(benches)" = 1 ]
 # the groups: descs 1 and 4 x identity, bounce, iommu, layout x policy each,
-# ten 0.05 s repetitions (a ratio's pair is close in time)
+# seven 0.05 s repetitions (a ratio's pair is close in time)
 for d in 1 4; do for m in identity bounce iommu; do
-	check "clean: a vqbench call for descs $d, dma $m, 10 reps of 0.05 s" \
-		grep -q -- "^args .*--layout split,packed --descs $d --policy full,compact,skip,premapped --dma $m --seconds 0.05 --reps 10 --warmup 1 --csv .*/d$d-$m.csv" "$STUB_STATE"
+	check "clean: a vqbench call for descs $d, dma $m, 7 reps of 0.05 s" \
+		grep -q -- "^args .*--layout split,packed --descs $d --policy full,compact,skip,premapped --dma $m --seconds 0.05 --reps 7 --warmup 1 --csv .*/d$d-$m.csv" "$STUB_STATE"
 done; done
 check "clean: --check reads the 6 group CSVs and the counts" \
 	grep -q "^checkargs --check $tmp/th.txt \\(/[^ ]*/run/d[14]-[a-z]*\\.csv \\)\\{6\\}/[^ ]*counts.csv\$" "$STUB_STATE"
