@@ -7,7 +7,7 @@
 # falls short; each failed bound is one line naming its configuration.
 #
 # Usage: scripts/regress.sh [--vqbench PATH] [--thresholds FILE] [--keep DIR] [--junit FILE] [--counts FILE]
-#                          [--timed-advisory]
+#                          [--timed-advisory] [--no-rt]
 #        scripts/regress.sh --baseline [--runs N] [--gap SECONDS] [--vqbench PATH]
 #   (either form also takes --allow-dirty)
 #   --vqbench PATH     the binary (default: build/release/bench/vqbench,
@@ -18,6 +18,16 @@
 #   --junit FILE       also write the check as JUnit XML (vqbench --junit)
 #   --counts FILE      check these callgrind counts (counts.csv of an earlier
 #                      --keep DIR) instead of counting afresh
+#   --no-rt            run the timed benchmark at normal priority. By default
+#                      each timed vqbench runs under SCHED_FIFO priority 1
+#                      (chrt -f 1; it needs root or CAP_SYS_NICE, else a
+#                      notice and normal priority): the inline device's
+#                      rate is packets per wall-clock second, and on a busy
+#                      machine the scheduler's time slices, not the code,
+#                      decide which of two neighbouring 0.05 s repetitions
+#                      gets the CPU. The kernel's RT throttling still leaves
+#                      other tasks 5% of each second; the benchmark takes
+#                      about 25-60 s
 #   --timed-advisory   when, after the confirming run, the only bounds short
 #                      are timed ratios, print them as ADVISORY and exit 0
 #                      (what .ci/run uses: README "Regression thresholds" says
@@ -66,7 +76,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # vqbench.
 if [ -f "$here/../CMakeLists.txt" ]; then cd "$here/.."; installed=0; else installed=1; fi
 
-vqb= th= keep= baseline=0 junit= allow_dirty=0 nruns=10 counts_in= advisory=0 gap=0
+vqb= th= keep= baseline=0 junit= allow_dirty=0 nruns=10 counts_in= advisory=0 gap=0 rt=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--vqbench) vqb=$2; shift 2 ;;
@@ -78,9 +88,10 @@ while [ $# -gt 0 ]; do
 		--gap) gap=$2; shift 2 ;;
 		--counts) counts_in=$2; shift 2 ;;
 		--timed-advisory) advisory=1; shift ;;
+		--no-rt) rt=0; shift ;;
 		--allow-dirty) allow_dirty=1; shift ;;
-		-h|--help) sed -n '3,60p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-		*) echo "regress.sh: unknown argument '$1' (allowed: --vqbench PATH, --thresholds FILE, --keep DIR, --junit FILE, --counts FILE, --timed-advisory, --baseline, --runs N, --gap SECONDS, --allow-dirty)" >&2; exit 2 ;;
+		-h|--help) sed -n '3,70p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		*) echo "regress.sh: unknown argument '$1' (allowed: --vqbench PATH, --thresholds FILE, --keep DIR, --junit FILE, --counts FILE, --timed-advisory, --no-rt, --baseline, --runs N, --gap SECONDS, --allow-dirty)" >&2; exit 2 ;;
 	esac
 done
 case "$nruns" in ''|*[!0-9]*) echo "regress.sh: --runs '$nruns' (allowed: a whole number >= 5)" >&2; exit 2 ;; esac
@@ -144,19 +155,28 @@ descs_list=(1 4)
 dma_list=(identity bounce iommu)
 sweep=(--layout split,packed --descs 1,4 --policy full,compact,skip,premapped --dma identity,bounce,iommu)
 timed=(--seconds 0.05 --reps 7 --warmup 1)
+# SCHED_FIFO for the timed runs (--no-rt: not), when the system allows it.
+prio=()
+if [ "$rt" = 1 ]; then
+	if chrt -f 1 true 2>"$work/chrt.err"; then
+		prio=(chrt -f 1)
+	else
+		echo "regress.sh: notice: timed runs at normal priority (chrt -f 1 refused: $(head -c 200 "$work/chrt.err"); --no-rt silences this)" >&2
+	fi
+fi
 bench() { # OUTDIR LABEL: OUTDIR/d<descs>-<dma>.csv, one per group
 	local t0=$SECONDS rows=0 d m
 	mkdir -p "$1"
 	for d in "${descs_list[@]}"; do
 		for m in "${dma_list[@]}"; do
-			"$vqb" --quiet --device inline --layout split,packed --descs "$d" \
+			"${prio[@]}" "$vqb" --quiet --device inline --layout split,packed --descs "$d" \
 				--policy full,compact,skip,premapped --dma "$m" "${timed[@]}" \
 				--csv "$1/d$d-$m.csv" >"$work/run.log" 2>&1 ||
 				{ cat "$work/run.log"; echo "regress.sh: the benchmark failed ($2, descs $d, dma $m)" >&2; exit 1; }
 			rows=$((rows + $(wc -l <"$1/d$d-$m.csv") - 1))
 		done
 	done
-	echo "regress.sh: benchmark, $2: $rows rows in ${#descs_list[@]} x ${#dma_list[@]} CSV files, $((SECONDS - t0)) s"
+	echo "regress.sh: benchmark, $2: $rows rows in ${#descs_list[@]} x ${#dma_list[@]} CSV files, $((SECONDS - t0)) s$([ ${#prio[@]} = 0 ] || echo ", SCHED_FIFO")"
 }
 runcsvs() { # OUTDIR: its CSV files, in sweep order
 	local d m

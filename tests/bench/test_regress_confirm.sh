@@ -81,6 +81,14 @@ check "episode: two timed runs ($(benches))" [ "$(benches)" = 2 ]
 check "episode: it says why it ran again" grep -q "only timed ratio bounds fell short (1); confirming" "$tmp/out"
 check "episode: it says the second run held" grep -q "the confirming run holds every bound" "$tmp/out"
 check "episode: the first check's FAIL line is printed" grep -q "^FAIL ratio mpps" "$tmp/out"
+rc=$(run clean --no-rt)
+check "--no-rt: pass, and the benchmark line does not say SCHED_FIFO (exit $rc)" \
+	bash -c "[ $rc = 0 ] && grep -q '^regress.sh: benchmark, the checked run: ' '$tmp/out' && ! grep -q SCHED_FIFO '$tmp/out'"
+if chrt -f 1 true 2>/dev/null; then
+	rc=$(run clean)
+	check "by default the timed runs are SCHED_FIFO where chrt -f works (exit $rc)" \
+		grep -q '^regress.sh: benchmark, the checked run: .*, SCHED_FIFO$' "$tmp/out"
+fi
 rc=$(run regression)
 check "regression: regress.sh fails (exit $rc)" [ "$rc" = 1 ]
 check "regression: two timed runs ($(benches))" [ "$(benches)" = 2 ]
