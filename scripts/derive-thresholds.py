@@ -33,7 +33,11 @@ Bounds written (format: README "Regression thresholds"):
          with placement_changed = 1 left out), the median of those pairs.
          Over the N runs the bound is min - 2 x (median - min): the lowest
          ratio seen, lowered by twice the spread seen below the median
-         (this shared machine's tail is longer than N runs show), but never
+         (this shared machine's tail is longer than N runs show); and since
+         N runs of one ratio are a small sample, the same rule is applied
+         to the lowest run / median pooled over every ratio of its kind
+         (policy / full, or packed / split) on its backend, and the lower
+         of the two bounds is kept; never
          below median / 2: a bound that lets a 2x slowdown of the
          numerator pass catches nothing a reader would call a regression
          (such a bound says "capped" in its comment). The comment after
@@ -81,7 +85,8 @@ def derive(runs, counts, tol, note):
     w("#        depend on where buffers land, which varies: gross changes only).")
     w("# ratio: paired rate ratios (rep r of one configuration over rep r of the")
     w("#        other, one CSV file: vqbench --check); bound = min - 2 x (median - min)")
-    w("#        over the baseline's runs of each run's median pair, at least median / 2")
+    w("#        over the baseline's runs of each run's median pair, or over the runs of")
+    w("#        every ratio of its kind on its backend (relative), the lower; at least median / 2")
     w("#        (see each line's comment): from measured spread. A ratio cannot see a")
     w("#        slowdown both sides share (every policy at once): the count bounds do.")
     w("")
@@ -128,33 +133,48 @@ def derive(runs, counts, tol, note):
              if k in d and not moved(n[k]) and not moved(d[k]) and float(d[k]["mpps"]) != 0]
         return statistics.median(q) if q else None
 
-    def bound(label, num, den):
+    # Every bound's runs first: the spread of one ratio over N runs is a
+    # small sample, so each bound also takes the spread pooled over the
+    # ratios of its kind (policy / full, or packed / split) on its backend.
+    todo = []  # (label, runs' ratios, pool)
+
+    def collect(label, num, den, pool):
         rs = [ratio(rows, num, den) for rows in by_run.values()]
         if all(x is None for x in rs):
             return  # a combination vqbench refuses (skip on bounce): no rows in any run
         if any(x is None for x in rs):
             die(1, f"--runs: a run lacks usable pairs of {label}")
-        m, lo, hi = statistics.median(rs), min(rs), max(rs)
-        b = lo - 2 * (m - lo)
-        how = "bound min - 2 x (median - min)"
-        if b < m / 2:
-            b, how = m / 2, f"capped at median / 2 (min - 2 x (median - min) = {b:.3f})"
-        w(f"{label} >= {b:.3f}  # {len(rs)} runs: median {m:.3f}, min {lo:.3f}, max {hi:.3f}; "
-          f"{how}; fails a {m / b:.2f}x slowdown of the numerator alone")
+        todo.append((label, rs, pool))
 
     keys = sorted({(r["layout"], r["descs"], r["dma"]) for r in runs})
     pols = sorted({r["policy"] for r in runs} - {"full"})
     for layout, descs, dma in keys:
         base = {"layout": layout, "descs": descs, "dma": dma}
         for p in pols:
-            bound(f"ratio mpps policy={p} / policy=full where layout={layout},descs={descs},dma={dma}",
-                  dict(base, policy=p), dict(base, policy="full"))
+            collect(f"ratio mpps policy={p} / policy=full where layout={layout},descs={descs},dma={dma}",
+                    dict(base, policy=p), dict(base, policy="full"), ("policy", dma))
     layouts = {r["layout"] for r in runs}
     if {"split", "packed"} <= layouts:
         for descs, dma in sorted({(r["descs"], r["dma"]) for r in runs}):
             base = {"descs": descs, "dma": dma, "policy": "full"}
-            bound(f"ratio mpps layout=packed / layout=split where descs={descs},dma={dma},policy=full",
-                  dict(base, layout="packed"), dict(base, layout="split"))
+            collect(f"ratio mpps layout=packed / layout=split where descs={descs},dma={dma},policy=full",
+                    dict(base, layout="packed"), dict(base, layout="split"), ("layout", dma))
+    # the lowest run / median seen among a pool's ratios
+    pooled = defaultdict(lambda: 1.0)
+    for _, rs, pool in todo:
+        m = statistics.median(rs)
+        pooled[pool] = min(pooled[pool], min(rs) / m)
+    for label, rs, pool in todo:
+        m, lo, hi = statistics.median(rs), min(rs), max(rs)
+        p = pooled[pool]
+        own, pl = lo - 2 * (m - lo), m * (p - 2 * (1 - p))
+        b = min(own, pl)
+        how = (f"bound min - 2 x (median - min) = {own:.3f}, or the same from the lowest run / median of "
+               f"every {pool[0]} ratio on dma={pool[1]} ({p:.3f}) = {pl:.3f}, whichever is lower")
+        if b < m / 2:
+            b, how = m / 2, f"capped at median / 2 ({how})"
+        w(f"{label} >= {b:.3f}  # {len(rs)} runs: median {m:.3f}, min {lo:.3f}, max {hi:.3f}; "
+          f"{how}; fails a {m / b:.2f}x slowdown of the numerator alone")
     return "\n".join(out) + "\n"
 
 
