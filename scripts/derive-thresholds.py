@@ -35,8 +35,8 @@ Bounds written (format: README "Regression thresholds"):
          ratio seen, lowered by twice the spread seen below the median
          (this shared machine's tail is longer than N runs show); and since
          N runs of one ratio are a small sample, the same rule is applied
-         to the lowest run / median pooled over every ratio of its kind
-         (policy / full, or packed / split) on its backend, and the lower
+         to the lowest run / median pooled over every ratio (policy / full
+         and packed / split) on its backend, and the lower
          of the two bounds is kept; never
          below median / 2: a bound that lets a 2x slowdown of the
          numerator pass catches nothing a reader would call a regression
@@ -86,7 +86,7 @@ def derive(runs, counts, tol, note):
     w("# ratio: paired rate ratios (rep r of one configuration over rep r of the")
     w("#        other, one CSV file: vqbench --check); bound = min - 2 x (median - min)")
     w("#        over the baseline's runs of each run's median pair, or over the runs of")
-    w("#        every ratio of its kind on its backend (relative), the lower; at least median / 2")
+    w("#        every ratio on its backend (relative), the lower; at least median / 2")
     w("#        (see each line's comment): from measured spread. A ratio cannot see a")
     w("#        slowdown both sides share (every policy at once): the count bounds do.")
     w("")
@@ -134,8 +134,8 @@ def derive(runs, counts, tol, note):
         return statistics.median(q) if q else None
 
     # Every bound's runs first: the spread of one ratio over N runs is a
-    # small sample, so each bound also takes the spread pooled over the
-    # ratios of its kind (policy / full, or packed / split) on its backend.
+    # small sample, so each bound also takes the spread pooled over every
+    # ratio (policy / full and packed / split) on its backend.
     todo = []  # (label, runs' ratios, pool)
 
     def collect(label, num, den, pool):
@@ -152,13 +152,13 @@ def derive(runs, counts, tol, note):
         base = {"layout": layout, "descs": descs, "dma": dma}
         for p in pols:
             collect(f"ratio mpps policy={p} / policy=full where layout={layout},descs={descs},dma={dma}",
-                    dict(base, policy=p), dict(base, policy="full"), ("policy", dma))
+                    dict(base, policy=p), dict(base, policy="full"), dma)
     layouts = {r["layout"] for r in runs}
     if {"split", "packed"} <= layouts:
         for descs, dma in sorted({(r["descs"], r["dma"]) for r in runs}):
             base = {"descs": descs, "dma": dma, "policy": "full"}
             collect(f"ratio mpps layout=packed / layout=split where descs={descs},dma={dma},policy=full",
-                    dict(base, layout="packed"), dict(base, layout="split"), ("layout", dma))
+                    dict(base, layout="packed"), dict(base, layout="split"), dma)
     # the lowest run / median seen among a pool's ratios
     pooled = defaultdict(lambda: 1.0)
     for _, rs, pool in todo:
@@ -170,7 +170,7 @@ def derive(runs, counts, tol, note):
         own, pl = lo - 2 * (m - lo), m * (p - 2 * (1 - p))
         b = min(own, pl)
         how = (f"bound min - 2 x (median - min) = {own:.3f}, or the same from the lowest run / median of "
-               f"every {pool[0]} ratio on dma={pool[1]} ({p:.3f}) = {pl:.3f}, whichever is lower")
+               f"every ratio on dma={pool} ({p:.3f}) = {pl:.3f}, whichever is lower")
         if b < m / 2:
             b, how = m / 2, f"capped at median / 2 ({how})"
         w(f"{label} >= {b:.3f}  # {len(rs)} runs: median {m:.3f}, min {lo:.3f}, max {hi:.3f}; "
