@@ -161,6 +161,8 @@ const char *dma_name(const struct dma *d)
 	return d->ops->name;
 }
 
+static void dma_shards_free(struct dma *d);
+
 int dma_open(const char *name, const struct dma_params *p, struct dma **out)
 {
 	const struct dma_ops *ops = NULL;
@@ -222,7 +224,7 @@ int dma_open(const char *name, const struct dma_params *p, struct dma **out)
 
 	int r = ops->open(d);
 	if (r < 0) {
-		dma_free(d, d->shards, d->nshards * sizeof(*d->shards));
+		dma_shards_free(d);
 		dma_mem_free(DMA_MEM_DMA, d, ops->size);
 		return r;
 	}
@@ -231,13 +233,24 @@ int dma_open(const char *name, const struct dma_params *p, struct dma **out)
 	return 0;
 }
 
+/* Detach the shards, then free them: the free's own mem_bytes count goes
+ * to d->ctr, not into the memory it frees. */
+static void dma_shards_free(struct dma *d)
+{
+	struct dma_shard *s = d->shards;
+	size_t n = d->nshards;
+	d->shards = NULL;
+	d->nshards = 0;
+	dma_free(d, s, n * sizeof(*s));
+}
+
 void dma_close(struct dma *d)
 {
 	if (!d)
 		return;
 	if (d->ops->close)
 		d->ops->close(d);
-	dma_free(d, d->shards, d->nshards * sizeof(*d->shards));
+	dma_shards_free(d);
 	dma_mem_free(DMA_MEM_DMA, d, d->ops->size);
 }
 
