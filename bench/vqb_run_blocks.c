@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dma_mem.h"
 #include "vqb_csv.h"
 #include "vqb_run.h"
 
@@ -59,6 +60,7 @@ struct block_member {
 	const struct vqb_config *c;
 	struct vqb_traffic *t;
 	struct vqb_metrics m;
+	uint64_t tracking_bytes, footprint_bytes; /* the allocator's count over its setup */
 	int rc;
 	char msg[512];
 };
@@ -103,6 +105,11 @@ static void run_block(struct block_group *g, struct block_member *b, uint32_t ro
 	m->bytes_copied_per_pkt = (double)(d1.bytes_copied - d0.bytes_copied) / pk;
 	m->kicks_per_pkt = (double)r.kicks / pk;
 	m->calls_per_pkt = (double)r.calls / pk;
+	/* the engine's memory as its setup left it (nothing is allocated per
+	 * packet); rss is the process's, every engine's, so it stays 0 */
+	m->tracking_bytes = b->tracking_bytes;
+	m->footprint_bytes = b->footprint_bytes;
+	m->bytes_per_inflight = (double)b->footprint_bytes / ((double)c->queue_size * (c->dir == VQB_DIR_BOTH ? 2 : 1));
 	if (r.exhausted) {
 		snprintf(m->status, sizeof(m->status), "exhausted");
 		b->rc = c->unsafe_skip ? 0 : -ENOSPC;
@@ -138,10 +145,15 @@ static int group_setup(struct block_group *g, const struct vqb_env *env, char *m
 			return rc;
 		tp.launcher = NULL; /* a pthread device: started per block, the EAL's lcore is not */
 		char err[480];
+		uint64_t mem0[DMA_MEM_NCAT], mem1[DMA_MEM_NCAT];
+		dma_mem_get(mem0);
 		if ((rc = vqb_traffic_setup(&tp, &b->t, err, sizeof(err))) < 0) {
 			snprintf(msg, len, "--policy %s: setup: %s", b->c->policy, err);
 			return rc == -ENOSPC ? rc : -EINVAL;
 		}
+		dma_mem_get(mem1);
+		b->tracking_bytes = mem1[DMA_MEM_TRACKING] - mem0[DMA_MEM_TRACKING];
+		b->footprint_bytes = dma_mem_footprint(mem1, mem0);
 	}
 	return 0;
 }

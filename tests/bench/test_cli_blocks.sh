@@ -5,7 +5,8 @@
 # --packets, --queues 2, --layout rte_ring, --device vhost-user) and a small
 # real run: one row per policy per round, every block exactly --packets
 # packets, ok, rep 0..reps-1 per policy, maps/unmaps per packet as each
-# policy does them (full 1/1, skip 1/0, premapped 0/0), the round's probe in
+# policy does them (full 1/1, skip 1/0, premapped 0/0), each engine's
+# memory (one footprint per policy, full tracking more than skip), the round's probe in
 # c2c_ns_before/after (the same for a round's blocks, each round's
 # "before" the previous round's "after"), placement_changed 0 or 1.
 set -u
@@ -51,8 +52,13 @@ for r in rows:
     m, u = want[r["policy"]]
     if abs(float(r["maps_per_pkt"]) - m) > 1e-9 or abs(float(r["unmaps_per_pkt"]) - u) > 1e-9:
         bad.append(f"{r['policy']}: maps {r['maps_per_pkt']} unmaps {r['unmaps_per_pkt']}, want {m}/{u}")
+    if not int(r["footprint_bytes"]) > 0 or not int(r["tracking_bytes"]) >= 0:
+        bad.append(f"{r['policy']}: footprint {r['footprint_bytes']} tracking {r['tracking_bytes']}")
     if not float(r["ns_per_pkt"]) > 0 or r["placement_changed"] not in ("0", "1"):
         bad.append(f"{r['policy']} rep {r['rep']}: ns {r['ns_per_pkt']} moved {r['placement_changed']}")
+trk = {p: {r["tracking_bytes"] for r in rows if r["policy"] == p} for p in want}
+if any(len(v) != 1 for v in trk.values()) or not int(min(trk["full"])) > int(min(trk["skip"])):
+    bad.append(f"tracking bytes per policy {trk}: one value each, full's above skip's")
 by = {}
 for r in rows:
     by.setdefault(int(r["rep"]), set()).add((r["c2c_ns_before"], r["c2c_ns_after"]))
