@@ -558,7 +558,10 @@ static int vq_dev_indirect_packed(struct vq_dev *dev, struct vq_chain *c,
 	return 0;
 }
 
-int vq_dev_pop_packed(struct vq_dev *dev, struct vq_chain *c)
+/* Pop one chain at avail_pos without the event hint (the callers write it
+ * once per pop or once per burst). Inline: the body of both pop forms. */
+static inline __attribute__((always_inline)) int
+vq_dev_pop_one_packed(struct vq_dev *dev, struct vq_chain *c)
 {
 	struct vq_packed_dev *s = &dev->packed;
 	const uint32_t size = dev->cfg.size;
@@ -615,14 +618,50 @@ int vq_dev_pop_packed(struct vq_dev *dev, struct vq_chain *c)
 	c->ndesc = (uint16_t)count;
 	s->avail_pos = pos;
 	s->avail_wrap = wrap;
+	return w.total > VQ_DEV_MAX_SEGS ? -E2BIG : 1;
+}
+
+/* The device event hint: where the device will look next. */
+static inline void vq_dev_avail_hint_packed(struct vq_packed_dev *s)
+{
 	if (s->ev_flags == VQ_PACKED_EVENT_DESC)
 		/* Only in DESC mode, the one mode in which the driver reads
 		 * it. Relaxed: a hint that keeps kicks coming; the sleep/wake
 		 * race is closed by S6 in vq_dev_enable_kick_packed. */
 		atomic_store_explicit(&s->dev_ev->off_wrap,
-				      vq_le16(vq_off_wrap(pos, wrap)),
+				      vq_le16(vq_off_wrap(s->avail_pos, s->avail_wrap)),
 				      memory_order_relaxed);
-	return w.total > VQ_DEV_MAX_SEGS ? -E2BIG : 1;
+}
+
+int vq_dev_pop_packed(struct vq_dev *dev, struct vq_chain *c)
+{
+	int rc = vq_dev_pop_one_packed(dev, c);
+	if (rc == 1 || rc == -E2BIG)
+		vq_dev_avail_hint_packed(&dev->packed);
+	return rc;
+}
+
+/* vq_dev_pop_burst for packed: the same validation per chain; the event
+ * hint once for the burst (the driver reads it only to decide on a kick,
+ * and a burst ends before this device asks for one). */
+unsigned vq_dev_pop_burst_packed(struct vq_dev *dev, struct vq_chain *c,
+				 unsigned n, int *status)
+{
+	unsigned k = 0;
+	int rc = 1;
+
+	while (k < n) {
+		rc = vq_dev_pop_one_packed(dev, &c[k]);
+		if (rc <= 0 && rc != -E2BIG)
+			break;
+		k++;
+		if (rc == -E2BIG)
+			break;
+	}
+	if (k)
+		vq_dev_avail_hint_packed(&dev->packed);
+	*status = rc;
+	return k;
 }
 
 /* Write one used descriptor at used_pos standing for ndesc descriptors.
@@ -659,8 +698,8 @@ static void vq_dev_flush_batch_packed(struct vq_packed_dev *s, uint32_t size)
 	}
 }
 
-int vq_dev_push_packed(struct vq_dev *dev, const struct vq_chain *c,
-		       uint32_t len)
+static inline __attribute__((always_inline)) void
+vq_dev_push_one_packed(struct vq_dev *dev, const struct vq_chain *c, uint32_t len)
 {
 	struct vq_packed_dev *s = &dev->packed;
 	const uint32_t size = dev->cfg.size;
@@ -673,7 +712,7 @@ int vq_dev_push_packed(struct vq_dev *dev, const struct vq_chain *c,
 			s->batch_len = len;
 			s->batch_in = c->in_bytes;
 			s->batch_ndesc += c->ndesc;
-			return 0;
+			return;
 		}
 		vq_dev_flush_batch_packed(s, size);
 		s->batch = true;
@@ -681,11 +720,25 @@ int vq_dev_push_packed(struct vq_dev *dev, const struct vq_chain *c,
 		s->batch_len = len;
 		s->batch_in = c->in_bytes;
 		s->batch_ndesc = c->ndesc;
-		return 0;
+		return;
 	}
 	vq_dev_flush_batch_packed(s, size);
 	vq_dev_write_used_packed(s, c->id, len, c->ndesc, size);
+}
+
+int vq_dev_push_packed(struct vq_dev *dev, const struct vq_chain *c,
+		       uint32_t len)
+{
+	vq_dev_push_one_packed(dev, c, len);
 	return 0;
+}
+
+/* vq_dev_push_burst for packed: c[0..n-1] already passed vq.c's checks. */
+void vq_dev_push_burst_packed(struct vq_dev *dev, const struct vq_chain *c,
+			      const uint32_t *len, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		vq_dev_push_one_packed(dev, &c[i], len[i]);
 }
 
 int vq_dev_publish_packed(struct vq_dev *dev)

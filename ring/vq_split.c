@@ -525,7 +525,10 @@ static int vq_dev_walk_split(struct vq_dev *dev, uint16_t head,
 	return w.total > VQ_DEV_MAX_SEGS ? -E2BIG : 1;
 }
 
-int vq_dev_pop_split(struct vq_dev *dev, struct vq_chain *c)
+/* Pop one chain without the avail_event hint (the callers write it once
+ * per pop or once per burst). Inline: the body of both pop forms. */
+static inline __attribute__((always_inline)) int
+vq_dev_pop_one_split(struct vq_dev *dev, struct vq_chain *c)
 {
 	struct vq_split_dev *s = &dev->split;
 
@@ -544,12 +547,51 @@ int vq_dev_pop_split(struct vq_dev *dev, struct vq_chain *c)
 	/* Plain load: ordered after A1. */
 	uint16_t head = vq_le16(s->avail->ring[s->last_avail & s->mask]);
 	s->last_avail++;
+	return vq_dev_walk_split(dev, head, c);
+}
+
+static inline void vq_dev_avail_hint_split(struct vq_split_dev *s)
+{
 	if (s->kick_enabled && s->event_idx)
 		/* Relaxed: a hint that keeps kicks coming; the sleep/wake race
 		 * is closed by S2 in vq_dev_enable_kick_split. */
 		atomic_store_explicit(s->avail_event, vq_le16(s->last_avail),
 				      memory_order_relaxed);
-	return vq_dev_walk_split(dev, head, c);
+}
+
+int vq_dev_pop_split(struct vq_dev *dev, struct vq_chain *c)
+{
+	struct vq_split_dev *s = &dev->split;
+	uint16_t before = s->last_avail;
+	int rc = vq_dev_pop_one_split(dev, c);
+
+	if (s->last_avail != before) /* an entry was taken, valid or not */
+		vq_dev_avail_hint_split(s);
+	return rc;
+}
+
+/* vq_dev_pop_burst for split: the same validation per chain; the
+ * avail_event hint once for the burst. */
+unsigned vq_dev_pop_burst_split(struct vq_dev *dev, struct vq_chain *c,
+				unsigned n, int *status)
+{
+	struct vq_split_dev *s = &dev->split;
+	uint16_t before = s->last_avail;
+	unsigned k = 0;
+	int rc = 1;
+
+	while (k < n) {
+		rc = vq_dev_pop_one_split(dev, &c[k]);
+		if (rc <= 0 && rc != -E2BIG)
+			break;
+		k++;
+		if (rc == -E2BIG)
+			break;
+	}
+	if (s->last_avail != before)
+		vq_dev_avail_hint_split(s);
+	*status = rc;
+	return k;
 }
 
 /* Plain stores: published by R2 in vq_dev_publish_split. */
@@ -570,7 +612,8 @@ static void vq_dev_flush_batch_split(struct vq_split_dev *s)
 	}
 }
 
-int vq_dev_push_split(struct vq_dev *dev, const struct vq_chain *c, uint32_t len)
+static inline __attribute__((always_inline)) void
+vq_dev_push_one_split(struct vq_dev *dev, const struct vq_chain *c, uint32_t len)
 {
 	struct vq_split_dev *s = &dev->split;
 
@@ -583,11 +626,24 @@ int vq_dev_push_split(struct vq_dev *dev, const struct vq_chain *c, uint32_t len
 		s->batch_id = c->id;
 		s->batch_len = len;
 		s->batch_in = c->in_bytes;
-		return 0;
+		return;
 	}
 	vq_dev_flush_batch_split(s);
 	vq_dev_write_used_split(s, c->id, len);
+}
+
+int vq_dev_push_split(struct vq_dev *dev, const struct vq_chain *c, uint32_t len)
+{
+	vq_dev_push_one_split(dev, c, len);
 	return 0;
+}
+
+/* vq_dev_push_burst for split: c[0..n-1] already passed vq.c's checks. */
+void vq_dev_push_burst_split(struct vq_dev *dev, const struct vq_chain *c,
+			     const uint32_t *len, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		vq_dev_push_one_split(dev, &c[i], len[i]);
 }
 
 int vq_dev_publish_split(struct vq_dev *dev)
