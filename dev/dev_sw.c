@@ -152,8 +152,13 @@ static uint32_t serve_rx(struct dev *d, const struct vq_chain *c)
 		d->c.rx_short++;
 		want = c->in_bytes;
 	}
-	/* write the stream piece by piece straight into the buffers */
+	/* write the stream piece by piece straight into the buffers (one
+	 * writable buffer with room for it all: the common case, direct) */
 	size_t off = 0;
+	if (c->nbufs == 1 && c->buf[0].write && c->buf[0].len >= want) {
+		dev_stream_fill(c->buf[0].ptr, want, seq, 0);
+		off = want;
+	}
 	for (unsigned i = 0; i < c->nbufs && off < want; i++) {
 		const struct vq_dev_buf *b = &c->buf[i];
 		if (!b->write)
@@ -163,7 +168,9 @@ static uint32_t serve_rx(struct dev *d, const struct vq_chain *c)
 		off += k;
 	}
 	d->c.bytes[DEV_Q_RX] += off;
-	for (unsigned i = 0; d->p.late_writes && i < c->nbufs; i++)
+	if (__builtin_expect(!d->p.late_writes, 1))
+		return (uint32_t)off;
+	for (unsigned i = 0; i < c->nbufs; i++)
 		if (c->buf[i].write) {
 			if (d->nlate < DEV_LATE_MAX)
 				d->late[d->nlate++] = (struct dev_late){ c->buf[i].addr, c->buf[i].ptr,

@@ -435,13 +435,14 @@ unsigned vq_dev_pop_burst(struct vq_dev *dev, struct vq_chain *c, unsigned n,
 unsigned vq_dev_push_burst(struct vq_dev *dev, const struct vq_chain *c,
 			   const uint32_t *len, unsigned n)
 {
-	unsigned k = 0;
+	const uint32_t size = dev->cfg.size;
+	unsigned k = 0, lim = n < dev->inflight ? n : dev->inflight; /* only popped chains */
 
 	if (dev->broken)
 		return 0;
 	/* vq_dev_push's checks, chain by chain: the first refused ends it */
-	while (k < n && k < dev->inflight && len[k] <= c[k].in_bytes &&
-	       (uint32_t)c[k].ndesc - 1u < dev->cfg.size && c[k].id < dev->cfg.size)
+	while (k < lim && len[k] <= c[k].in_bytes && (uint32_t)c[k].ndesc - 1u < size &&
+	       c[k].id < size)
 		k++;
 	switch (dev->cfg.layout) {
 	case VQ_LAYOUT_SPLIT:

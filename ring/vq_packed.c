@@ -558,8 +558,7 @@ static int vq_dev_indirect_packed(struct vq_dev *dev, struct vq_chain *c,
 	return 0;
 }
 
-/* Pop one chain at avail_pos without the event hint (the callers write it
- * once per pop or once per burst). Inline: the body of both pop forms. */
+/* One chain at avail_pos, no event hint: the body of both pop forms. */
 static inline __attribute__((always_inline)) int
 vq_dev_pop_one_packed(struct vq_dev *dev, struct vq_chain *c)
 {
@@ -621,7 +620,6 @@ vq_dev_pop_one_packed(struct vq_dev *dev, struct vq_chain *c)
 	return w.total > VQ_DEV_MAX_SEGS ? -E2BIG : 1;
 }
 
-/* The device event hint: where the device will look next. */
 static inline void vq_dev_avail_hint_packed(struct vq_packed_dev *s)
 {
 	if (s->ev_flags == VQ_PACKED_EVENT_DESC)
@@ -633,35 +631,28 @@ static inline void vq_dev_avail_hint_packed(struct vq_packed_dev *s)
 				      memory_order_relaxed);
 }
 
-int vq_dev_pop_packed(struct vq_dev *dev, struct vq_chain *c)
-{
-	int rc = vq_dev_pop_one_packed(dev, c);
-	if (rc == 1 || rc == -E2BIG)
-		vq_dev_avail_hint_packed(&dev->packed);
-	return rc;
-}
-
-/* vq_dev_pop_burst for packed: the same validation per chain; the event
- * hint once for the burst (the driver reads it only to decide on a kick,
- * and a burst ends before this device asks for one). */
+/* vq_dev_pop_burst for packed: vq_dev_pop's validation per chain, the
+ * event hint once per burst. */
 unsigned vq_dev_pop_burst_packed(struct vq_dev *dev, struct vq_chain *c,
 				 unsigned n, int *status)
 {
 	unsigned k = 0;
 	int rc = 1;
 
-	while (k < n) {
-		rc = vq_dev_pop_one_packed(dev, &c[k]);
-		if (rc <= 0 && rc != -E2BIG)
-			break;
+	while (k < n && (rc = vq_dev_pop_one_packed(dev, &c[k])) == 1)
 		k++;
-		if (rc == -E2BIG)
-			break;
-	}
+	k += rc == -E2BIG; /* filled too: the burst ends with it */
 	if (k)
 		vq_dev_avail_hint_packed(&dev->packed);
 	*status = rc;
 	return k;
+}
+
+int vq_dev_pop_packed(struct vq_dev *dev, struct vq_chain *c)
+{
+	int rc;
+	vq_dev_pop_burst_packed(dev, c, 1, &rc);
+	return rc;
 }
 
 /* Write one used descriptor at used_pos standing for ndesc descriptors.
@@ -726,8 +717,7 @@ vq_dev_push_one_packed(struct vq_dev *dev, const struct vq_chain *c, uint32_t le
 	vq_dev_write_used_packed(s, c->id, len, c->ndesc, size);
 }
 
-int vq_dev_push_packed(struct vq_dev *dev, const struct vq_chain *c,
-		       uint32_t len)
+int vq_dev_push_packed(struct vq_dev *dev, const struct vq_chain *c, uint32_t len)
 {
 	vq_dev_push_one_packed(dev, c, len);
 	return 0;

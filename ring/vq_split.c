@@ -580,14 +580,9 @@ unsigned vq_dev_pop_burst_split(struct vq_dev *dev, struct vq_chain *c,
 	unsigned k = 0;
 	int rc = 1;
 
-	while (k < n) {
-		rc = vq_dev_pop_one_split(dev, &c[k]);
-		if (rc <= 0 && rc != -E2BIG)
-			break;
+	while (k < n && (rc = vq_dev_pop_one_split(dev, &c[k])) == 1)
 		k++;
-		if (rc == -E2BIG)
-			break;
-	}
+	k += rc == -E2BIG; /* filled too: the burst ends with it */
 	if (s->last_avail != before)
 		vq_dev_avail_hint_split(s);
 	*status = rc;
