@@ -689,46 +689,47 @@ static void vq_dev_flush_batch_packed(struct vq_packed_dev *s, uint32_t size)
 	}
 }
 
-static inline __attribute__((always_inline)) void
-vq_dev_push_one_packed(struct vq_dev *dev, const struct vq_chain *c, uint32_t len)
+/* vq_dev_push_burst for packed: c[0..n-1] already passed vq.c's checks.
+ * With batch_used, one used entry per run of fully used chains (the run
+ * kept in locals, stored once); a chain written short ends its run. */
+void vq_dev_push_burst_packed(struct vq_dev *dev, const struct vq_chain *c,
+			      const uint32_t *len, unsigned n)
 {
 	struct vq_packed_dev *s = &dev->packed;
 	const uint32_t size = dev->cfg.size;
 
-	if (dev->batch_used) {
-		if (s->batch && s->batch_len == s->batch_in &&
-		    s->batch_ndesc + c->ndesc <= size) {
-			/* Extend the run: the chains before are fully used. */
-			s->batch_id = c->id;
-			s->batch_len = len;
-			s->batch_in = c->in_bytes;
-			s->batch_ndesc += c->ndesc;
-			return;
-		}
+	if (!dev->batch_used) {
 		vq_dev_flush_batch_packed(s, size);
-		s->batch = true;
-		s->batch_id = c->id;
-		s->batch_len = len;
-		s->batch_in = c->in_bytes;
-		s->batch_ndesc = c->ndesc;
+		for (unsigned i = 0; i < n; i++)
+			vq_dev_write_used_packed(s, c[i].id, len[i], c[i].ndesc, size);
 		return;
 	}
-	vq_dev_flush_batch_packed(s, size);
-	vq_dev_write_used_packed(s, c->id, len, c->ndesc, size);
+	bool run = s->batch;
+	uint16_t id = s->batch_id;
+	uint32_t rlen = s->batch_len, rin = s->batch_in, nd = s->batch_ndesc;
+	for (unsigned i = 0; i < n; i++) {
+		if (!run || rlen != rin || nd + c[i].ndesc > size) {
+			if (run) /* the run ends before c[i]: its one entry */
+				vq_dev_write_used_packed(s, id, rlen, nd, size);
+			run = true;
+			nd = 0;
+		}
+		id = c[i].id;
+		rlen = len[i];
+		rin = c[i].in_bytes;
+		nd += c[i].ndesc;
+	}
+	s->batch = run;
+	s->batch_id = id;
+	s->batch_len = rlen;
+	s->batch_in = rin;
+	s->batch_ndesc = nd;
 }
 
 int vq_dev_push_packed(struct vq_dev *dev, const struct vq_chain *c, uint32_t len)
 {
-	vq_dev_push_one_packed(dev, c, len);
+	vq_dev_push_burst_packed(dev, c, &len, 1);
 	return 0;
-}
-
-/* vq_dev_push_burst for packed: c[0..n-1] already passed vq.c's checks. */
-void vq_dev_push_burst_packed(struct vq_dev *dev, const struct vq_chain *c,
-			      const uint32_t *len, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		vq_dev_push_one_packed(dev, &c[i], len[i]);
 }
 
 int vq_dev_publish_packed(struct vq_dev *dev)

@@ -607,38 +607,42 @@ static void vq_dev_flush_batch_split(struct vq_split_dev *s)
 	}
 }
 
-static inline __attribute__((always_inline)) void
-vq_dev_push_one_split(struct vq_dev *dev, const struct vq_chain *c, uint32_t len)
+/* vq_dev_push_burst for split: c[0..n-1] already passed vq.c's checks.
+ * With batch_used, one used entry per run: it stands for every chain
+ * before it, which the driver takes as fully written, so a chain written
+ * short ends its run. The run is kept in locals, stored once. */
+void vq_dev_push_burst_split(struct vq_dev *dev, const struct vq_chain *c,
+			     const uint32_t *len, unsigned n)
 {
 	struct vq_split_dev *s = &dev->split;
 
-	if (dev->batch_used) {
-		/* One entry stands for every chain before it, which the
-		 * driver takes as fully written: a short one ends the run. */
-		if (s->batch && s->batch_len != s->batch_in)
-			vq_dev_flush_batch_split(s);
-		s->batch = true;
-		s->batch_id = c->id;
-		s->batch_len = len;
-		s->batch_in = c->in_bytes;
+	if (!dev->batch_used) {
+		vq_dev_flush_batch_split(s);
+		for (unsigned i = 0; i < n; i++)
+			vq_dev_write_used_split(s, c[i].id, len[i]);
 		return;
 	}
-	vq_dev_flush_batch_split(s);
-	vq_dev_write_used_split(s, c->id, len);
+	bool run = s->batch;
+	uint16_t id = s->batch_id;
+	uint32_t rlen = s->batch_len, rin = s->batch_in;
+	for (unsigned i = 0; i < n; i++) {
+		if (run && rlen != rin) /* the run ends before c[i]: its one entry */
+			vq_dev_write_used_split(s, id, rlen);
+		run = true;
+		id = c[i].id;
+		rlen = len[i];
+		rin = c[i].in_bytes;
+	}
+	s->batch = run;
+	s->batch_id = id;
+	s->batch_len = rlen;
+	s->batch_in = rin;
 }
 
 int vq_dev_push_split(struct vq_dev *dev, const struct vq_chain *c, uint32_t len)
 {
-	vq_dev_push_one_split(dev, c, len);
+	vq_dev_push_burst_split(dev, c, &len, 1);
 	return 0;
-}
-
-/* vq_dev_push_burst for split: c[0..n-1] already passed vq.c's checks. */
-void vq_dev_push_burst_split(struct vq_dev *dev, const struct vq_chain *c,
-			     const uint32_t *len, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		vq_dev_push_one_split(dev, &c[i], len[i]);
 }
 
 int vq_dev_publish_split(struct vq_dev *dev)
