@@ -345,7 +345,8 @@ static int open_device(struct vqb_traffic *t, char *err, size_t errlen)
 		.cfg = p->cfg,
 		.dma = t->dma,
 		.cpu = p->dev_cpu,
-		.batch_used = false,
+		/* in-order: one used entry per burst, as the spec allows (2.7.9, 2.8.20) */
+		.batch_used = (p->cfg.features & VQ_FEATURE(VQ_F_IN_ORDER)) != 0,
 		.rx_payload_bytes = p->pkt_bytes,
 		.budget = p->batch,
 		.launcher = p->launcher,

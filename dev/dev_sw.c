@@ -26,6 +26,7 @@
 struct dev;
 
 #define DEV_LATE_MAX 256u
+#define DEV_BURST 32u /* chains per vq_dev_pop_burst / vq_dev_push_burst */
 
 struct dev_late {
 	uint64_t addr;
@@ -52,7 +53,9 @@ struct dev {
 	char errbuf[200];
 	uint8_t *scratch; /* TX gather buffer for scattered packets */
 	size_t scratch_len;
-	struct vq_chain chain;
+	/* serve_queue's burst: popped together, served, pushed together */
+	struct vq_chain chain[DEV_BURST];
+	uint32_t len[DEV_BURST];
 	/* late writes: completed RX chains' first writable buffer, written
 	 * again at the next poll (after the driver reaped, inline) */
 	struct dev_late *late; /* [DEV_LATE_MAX], only with late_writes */
@@ -149,8 +152,13 @@ static uint32_t serve_rx(struct dev *d, const struct vq_chain *c)
 		d->c.rx_short++;
 		want = c->in_bytes;
 	}
-	/* write the stream piece by piece straight into the buffers */
+	/* write the stream piece by piece straight into the buffers (one
+	 * writable buffer with room for it all: the common case, direct) */
 	size_t off = 0;
+	if (c->nbufs == 1 && c->buf[0].write && c->buf[0].len >= want) {
+		dev_stream_fill(c->buf[0].ptr, want, seq, 0);
+		off = want;
+	}
 	for (unsigned i = 0; i < c->nbufs && off < want; i++) {
 		const struct vq_dev_buf *b = &c->buf[i];
 		if (!b->write)
@@ -160,7 +168,9 @@ static uint32_t serve_rx(struct dev *d, const struct vq_chain *c)
 		off += k;
 	}
 	d->c.bytes[DEV_Q_RX] += off;
-	for (unsigned i = 0; d->p.late_writes && i < c->nbufs; i++)
+	if (__builtin_expect(!d->p.late_writes, 1))
+		return (uint32_t)off;
+	for (unsigned i = 0; i < c->nbufs; i++)
 		if (c->buf[i].write) {
 			if (d->nlate < DEV_LATE_MAX)
 				d->late[d->nlate++] = (struct dev_late){ c->buf[i].addr, c->buf[i].ptr,
@@ -170,11 +180,12 @@ static uint32_t serve_rx(struct dev *d, const struct vq_chain *c)
 	return (uint32_t)off;
 }
 
-static __attribute__((cold)) int push_failed(struct dev *d, enum dev_queue qi, uint32_t len)
+static __attribute__((cold)) int push_failed(struct dev *d, enum dev_queue qi,
+					     const struct vq_chain *c, uint32_t len)
 {
 	const char *why = vq_dev_broken_reason(d->q[qi]);
 	set_error(d, qi, "cannot push chain %u used (%u bytes written, %u writable, %u descriptors): %s",
-		  d->chain.id, len, d->chain.in_bytes, d->chain.ndesc, why ? why : "refused by vq_dev_push");
+		  c->id, len, c->in_bytes, c->ndesc, why ? why : "refused by vq_dev_push");
 	return -EIO;
 }
 
@@ -232,39 +243,49 @@ void dev_late_writes(struct dev *d)
 	d->nlate = 0;
 }
 
+/* Pop a burst, serve each chain, push the burst; repeat up to the budget.
+ * Every chain keeps vq_dev_pop's validation and vq_dev_push's checks (the
+ * burst forms run them per chain); counters are added once per poll. */
 static int serve_queue(struct dev *d, enum dev_queue qi)
 {
 	struct vq_dev *q = d->q[qi];
 	uint32_t budget = d->p.budget ? d->p.budget : 64;
-	int done = 0, served = 0; /* served: done but too-long chains */
+	uint32_t done = 0, served = 0; /* served: done but too-long chains */
 
 	if (!q)
 		return 0;
-	while ((uint32_t)done < budget) {
-		int rc = vq_dev_pop(q, &d->chain);
-		if (rc == 0)
-			break;
-		uint32_t len;
-		if (__builtin_expect(rc < 0, 0)) {
-			if (rc != -E2BIG) {
-				d->c.pkts[qi] += (uint64_t)served;
-				return pop_failed(d, qi, rc);
+	while (done < budget) {
+		unsigned want = budget - done < DEV_BURST ? budget - done : DEV_BURST;
+		int st;
+		unsigned got = vq_dev_pop_burst(q, d->chain, want, &st);
+		for (unsigned i = 0; i < got; i++) {
+			const struct vq_chain *c = &d->chain[i];
+			if (__builtin_expect(st == -E2BIG && i == got - 1, 0)) {
+				d->len[i] = too_long(d, qi); /* consumed: pushed, not served */
+				continue;
 			}
-			len = too_long(d, qi); /* consumed: pushed below, not served */
-		} else {
-			len = qi == DEV_Q_TX ? (serve_tx(d, &d->chain), 0u) : serve_rx(d, &d->chain);
+			d->len[i] = qi == DEV_Q_TX ? (serve_tx(d, c), 0u) : serve_rx(d, c);
 			served++;
 		}
-		if (vq_dev_push(q, &d->chain, len) < 0) {
-			d->c.pkts[qi] += (uint64_t)served;
-			return push_failed(d, qi, len);
+		if (__builtin_expect(st < 0 && st != -E2BIG, 0)) {
+			/* the chains before the invalid one were served, as
+			 * one by one; the device is broken: none is pushed */
+			d->c.pkts[qi] += served;
+			return pop_failed(d, qi, st);
 		}
-		done++;
+		unsigned pushed = vq_dev_push_burst(q, d->chain, d->len, got);
+		if (__builtin_expect(pushed < got, 0)) {
+			d->c.pkts[qi] += served;
+			return push_failed(d, qi, &d->chain[pushed], d->len[pushed]);
+		}
+		done += got;
+		if (got < want && st != -E2BIG)
+			break; /* ring empty */
 	}
-	d->c.pkts[qi] += (uint64_t)served; /* once per poll, not per chain */
+	d->c.pkts[qi] += served; /* once per poll, not per chain */
 	if (done && vq_dev_publish(q) == 1)
 		d->c.calls++;
-	return done;
+	return (int)done;
 }
 
 static int poll_once(struct dev *d)

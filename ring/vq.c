@@ -425,6 +425,52 @@ int vq_dev_push(struct vq_dev *dev, const struct vq_chain *c, uint32_t len)
 	return rc;
 }
 
+/* ---- device bursts (vq.h): one dispatch per burst, the checks of
+ * vq_dev_pop/vq_dev_push per chain ---- */
+unsigned vq_dev_pop_burst(struct vq_dev *dev, struct vq_chain *c, unsigned n,
+			  int *status)
+{
+	unsigned k = 0;
+
+	*status = -EINVAL;
+	if (dev->broken)
+		return 0;
+	switch (dev->cfg.layout) {
+	case VQ_LAYOUT_SPLIT:
+		k = vq_dev_pop_burst_split(dev, c, n, status);
+		break;
+	case VQ_LAYOUT_PACKED:
+		k = vq_dev_pop_burst_packed(dev, c, n, status);
+		break;
+	}
+	dev->inflight += k; /* an -E2BIG chain is in flight too */
+	return k;
+}
+
+unsigned vq_dev_push_burst(struct vq_dev *dev, const struct vq_chain *c,
+			   const uint32_t *len, unsigned n)
+{
+	const uint32_t size = dev->cfg.size;
+	unsigned k = 0, lim = n < dev->inflight ? n : dev->inflight; /* only popped chains */
+
+	if (dev->broken)
+		return 0;
+	/* vq_dev_push's checks, chain by chain: the first refused ends it */
+	while (k < lim && len[k] <= c[k].in_bytes && (uint32_t)c[k].ndesc - 1u < size &&
+	       c[k].id < size)
+		k++;
+	switch (dev->cfg.layout) {
+	case VQ_LAYOUT_SPLIT:
+		vq_dev_push_burst_split(dev, c, len, k);
+		break;
+	case VQ_LAYOUT_PACKED:
+		vq_dev_push_burst_packed(dev, c, len, k);
+		break;
+	}
+	dev->inflight -= k;
+	return k;
+}
+
 void vq_dev_set_batch_used(struct vq_dev *dev, bool on)
 {
 	dev->batch_used = on && vq_has(&dev->cfg, VQ_F_IN_ORDER);

@@ -276,6 +276,25 @@ void vq_dev_destroy(struct vq_dev *dev);
  *         -E2BIG (more than VQ_DEV_MAX_SEGS buffers). */
 int vq_dev_pop(struct vq_dev *dev, struct vq_chain *c);
 
+/** Burst form of vq_dev_pop(): pop up to n chains into c[0..n-1], each
+ * validated exactly as vq_dev_pop() validates one, stopping early where
+ * vq_dev_pop() would not return 1.
+ * @return chains filled (0..n); *status tells why it stopped: 1 (n filled),
+ *         0 (nothing more available), -E2BIG (the last one filled has more
+ *         buffers than VQ_DEV_MAX_SEGS: consumed, push it like the others),
+ *         -EINVAL (the chain after the ones filled is invalid, or the device
+ *         was broken before: it is broken now and pushes nothing more). */
+unsigned vq_dev_pop_burst(struct vq_dev *dev, struct vq_chain *c, unsigned n,
+			  int *status);
+
+/** Burst form of vq_dev_push(): mark c[i] used with len[i] bytes, with
+ * vq_dev_push()'s checks on each, in order.
+ * @return chains pushed: n, or the index of the first refused (broken
+ *         device, not popped, len above its in_bytes, ndesc or id out of
+ *         range); the ones before it are pushed. */
+unsigned vq_dev_push_burst(struct vq_dev *dev, const struct vq_chain *c,
+			   const uint32_t *len, unsigned n);
+
 /** Mark chain `c` used with `len` bytes written. Not visible to the driver
  * until vq_dev_publish(). With VQ_F_IN_ORDER the device may write a single
  * used entry for a run of chains: see vq_dev_set_batch_used(). */

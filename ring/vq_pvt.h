@@ -261,6 +261,14 @@ int vq_dev_push_packed(struct vq_dev *dev, const struct vq_chain *c,
 		       uint32_t len);
 int vq_dev_publish_split(struct vq_dev *dev);
 int vq_dev_publish_packed(struct vq_dev *dev);
+unsigned vq_dev_pop_burst_split(struct vq_dev *dev, struct vq_chain *c,
+				unsigned n, int *status);
+unsigned vq_dev_pop_burst_packed(struct vq_dev *dev, struct vq_chain *c,
+				 unsigned n, int *status);
+void vq_dev_push_burst_split(struct vq_dev *dev, const struct vq_chain *c,
+			     const uint32_t *len, unsigned n);
+void vq_dev_push_burst_packed(struct vq_dev *dev, const struct vq_chain *c,
+			      const uint32_t *len, unsigned n);
 bool vq_dev_enable_kick_split(struct vq_dev *dev);
 bool vq_dev_enable_kick_packed(struct vq_dev *dev);
 void vq_dev_disable_kick_split(struct vq_dev *dev);

@@ -551,7 +551,10 @@ static int vq_dev_walk_split(struct vq_dev *dev, uint16_t head,
 	return w.total > VQ_DEV_MAX_SEGS ? -E2BIG : 1;
 }
 
-int vq_dev_pop_split(struct vq_dev *dev, struct vq_chain *c)
+/* Pop one chain without the avail_event hint (the callers write it once
+ * per pop or once per burst). Inline: the body of both pop forms. */
+static inline __attribute__((always_inline)) int
+vq_dev_pop_one_split(struct vq_dev *dev, struct vq_chain *c)
 {
 	struct vq_split_dev *s = &dev->split;
 
@@ -570,12 +573,46 @@ int vq_dev_pop_split(struct vq_dev *dev, struct vq_chain *c)
 	/* Plain load: ordered after A1. */
 	uint16_t head = vq_le16(s->avail->ring[s->last_avail & s->mask]);
 	s->last_avail++;
+	return vq_dev_walk_split(dev, head, c);
+}
+
+static inline void vq_dev_avail_hint_split(struct vq_split_dev *s)
+{
 	if (s->kick_enabled && s->event_idx)
 		/* Relaxed: a hint that keeps kicks coming; the sleep/wake race
 		 * is closed by S2 in vq_dev_enable_kick_split. */
 		atomic_store_explicit(s->avail_event, vq_le16(s->last_avail),
 				      memory_order_relaxed);
-	return vq_dev_walk_split(dev, head, c);
+}
+
+int vq_dev_pop_split(struct vq_dev *dev, struct vq_chain *c)
+{
+	struct vq_split_dev *s = &dev->split;
+	uint16_t before = s->last_avail;
+	int rc = vq_dev_pop_one_split(dev, c);
+
+	if (s->last_avail != before) /* an entry was taken, valid or not */
+		vq_dev_avail_hint_split(s);
+	return rc;
+}
+
+/* vq_dev_pop_burst for split: the same validation per chain; the
+ * avail_event hint once for the burst. */
+unsigned vq_dev_pop_burst_split(struct vq_dev *dev, struct vq_chain *c,
+				unsigned n, int *status)
+{
+	struct vq_split_dev *s = &dev->split;
+	uint16_t before = s->last_avail;
+	unsigned k = 0;
+	int rc = 1;
+
+	while (k < n && (rc = vq_dev_pop_one_split(dev, &c[k])) == 1)
+		k++;
+	k += rc == -E2BIG; /* filled too: the burst ends with it */
+	if (s->last_avail != before)
+		vq_dev_avail_hint_split(s);
+	*status = rc;
+	return k;
 }
 
 /* Plain stores: published by R2 in vq_dev_publish_split. */
@@ -596,23 +633,41 @@ static void vq_dev_flush_batch_split(struct vq_split_dev *s)
 	}
 }
 
-int vq_dev_push_split(struct vq_dev *dev, const struct vq_chain *c, uint32_t len)
+/* vq_dev_push_burst for split: c[0..n-1] already passed vq.c's checks.
+ * With batch_used, one used entry per run: it stands for every chain
+ * before it, which the driver takes as fully written, so a chain written
+ * short ends its run. The run is kept in locals, stored once. */
+void vq_dev_push_burst_split(struct vq_dev *dev, const struct vq_chain *c,
+			     const uint32_t *len, unsigned n)
 {
 	struct vq_split_dev *s = &dev->split;
 
-	if (dev->batch_used) {
-		/* One entry stands for every chain before it, which the
-		 * driver takes as fully written: a short one ends the run. */
-		if (s->batch && s->batch_len != s->batch_in)
-			vq_dev_flush_batch_split(s);
-		s->batch = true;
-		s->batch_id = c->id;
-		s->batch_len = len;
-		s->batch_in = c->in_bytes;
-		return 0;
+	if (!dev->batch_used) {
+		vq_dev_flush_batch_split(s);
+		for (unsigned i = 0; i < n; i++)
+			vq_dev_write_used_split(s, c[i].id, len[i]);
+		return;
 	}
-	vq_dev_flush_batch_split(s);
-	vq_dev_write_used_split(s, c->id, len);
+	bool run = s->batch;
+	uint16_t id = s->batch_id;
+	uint32_t rlen = s->batch_len, rin = s->batch_in;
+	for (unsigned i = 0; i < n; i++) {
+		if (run && rlen != rin) /* the run ends before c[i]: its one entry */
+			vq_dev_write_used_split(s, id, rlen);
+		run = true;
+		id = c[i].id;
+		rlen = len[i];
+		rin = c[i].in_bytes;
+	}
+	s->batch = run;
+	s->batch_id = id;
+	s->batch_len = rlen;
+	s->batch_in = rin;
+}
+
+int vq_dev_push_split(struct vq_dev *dev, const struct vq_chain *c, uint32_t len)
+{
+	vq_dev_push_burst_split(dev, c, &len, 1);
 	return 0;
 }
 
