@@ -95,8 +95,8 @@ struct vqb_metrics {
 	uint64_t tracking_bytes;  /* policy records + per-chain policy state */
 	uint64_t footprint_bytes; /* everything: ring, driver state, tracking, indirect, dma, pool */
 	double bytes_per_inflight; /* footprint / queue size */
-	uint64_t rss_bytes;        /* resident set after the run */
-	int64_t rss_delta_bytes;   /* resident set growth during setup + run */
+	uint64_t rss_bytes;        /* resident set after the run; 0: not measured */
+	int64_t rss_delta_bytes;   /* resident set growth during setup + run; INT64_MIN: not measured */
 	/* hardware counters per packet: NAN where perf_event_open cannot count */
 	double hw_cycles, hw_instructions, hw_l1d_misses, hw_llc_misses, hw_dtlb_misses;
 	/* callgrind-simulated counts per packet: always NAN in vqbench itself;

@@ -129,8 +129,10 @@ const struct vqb_column vqb_columns[] = {
 	{ "footprint_bytes", VQB_CT_INT, "bytes", "all memory of the run's queues and DMA device, counted by the allocator: ring, driver state, tracking, indirect, DMA, pool",
 	  MET(footprint_bytes, VQB_CF_U64), NOOPT },
 	{ "bytes_per_inflight", VQB_CT_FLOAT, "bytes", "footprint / (queue size x rings)", MET(bytes_per_inflight, VQB_CF_F64), NOOPT },
-	{ "rss_bytes", VQB_CT_INT, "bytes", "resident set after the run", MET(rss_bytes, VQB_CF_U64), NOOPT },
-	{ "rss_delta_bytes", VQB_CT_INT, "bytes", "resident set growth during setup and run", MET(rss_delta_bytes, VQB_CF_I64), NOOPT },
+	{ "rss_bytes", VQB_CT_INT, "bytes", "resident set after the run; empty: not measured (--order blocks: one process holds every engine)",
+	  MET(rss_bytes, VQB_CF_U64), NOOPT, .flags = VQB_COL_EMPTY_ZERO },
+	{ "rss_delta_bytes", VQB_CT_INT, "bytes", "resident set growth during setup and run; empty: not measured (--order blocks)",
+	  MET(rss_delta_bytes, VQB_CF_I64), NOOPT, .flags = VQB_COL_EMPTY_MIN },
 	{ "hw_cycles_per_pkt", VQB_CT_FLOAT, "cycles", "CPU cycles (perf; queues: queue 0's driver thread); empty: not countable here", MET(hw_cycles, VQB_CF_F64), NOOPT },
 	{ "hw_instructions_per_pkt", VQB_CT_FLOAT, "instructions", "instructions (perf); empty: not countable", MET(hw_instructions, VQB_CF_F64), NOOPT },
 	{ "hw_l1d_misses_per_pkt", VQB_CT_FLOAT, "misses", "L1d misses (perf); empty: not countable", MET(hw_l1d_misses, VQB_CF_F64), NOOPT },
@@ -422,6 +424,7 @@ unsigned_out:
 		memcpy(&i64, p, sizeof(i64));
 signed_out:
 		if (!(i64 < 0 && (col->flags & VQB_COL_EMPTY_NEG)) &&
+		    !(i64 == INT64_MIN && (col->flags & VQB_COL_EMPTY_MIN)) &&
 		    !(i64 == 0 && (col->flags & VQB_COL_EMPTY_ZERO)))
 			snprintf(buf, len, "%" PRId64, i64);
 		break;

@@ -69,6 +69,7 @@ enum vqb_cfield {
 /* Column flags. */
 #define VQB_COL_EMPTY_NEG 1u  /* a negative value means "not set": empty */
 #define VQB_COL_EMPTY_ZERO 2u /* 0 means "does not apply": empty */
+#define VQB_COL_EMPTY_MIN 4u  /* INT64_MIN means "not measured": empty */
 
 struct vqb_column {
 	const char *name;   /* units in the name */

@@ -106,7 +106,10 @@ static void run_block(struct block_group *g, struct block_member *b, uint32_t ro
 	m->kicks_per_pkt = (double)r.kicks / pk;
 	m->calls_per_pkt = (double)r.calls / pk;
 	/* the engine's memory as its setup left it (nothing is allocated per
-	 * packet); rss is the process's, every engine's, so it stays 0 */
+	 * packet); rss is the process's, every engine's: not measured (the
+	 * CSV cells are empty) */
+	m->rss_bytes = 0;
+	m->rss_delta_bytes = INT64_MIN;
 	m->tracking_bytes = b->tracking_bytes;
 	m->footprint_bytes = b->footprint_bytes;
 	m->bytes_per_inflight = (double)b->footprint_bytes / ((double)c->queue_size * (c->dir == VQB_DIR_BOTH ? 2 : 1));

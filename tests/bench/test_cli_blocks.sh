@@ -54,6 +54,8 @@ for r in rows:
         bad.append(f"{r['policy']}: maps {r['maps_per_pkt']} unmaps {r['unmaps_per_pkt']}, want {m}/{u}")
     if not int(r["footprint_bytes"]) > 0 or not int(r["tracking_bytes"]) >= 0:
         bad.append(f"{r['policy']}: footprint {r['footprint_bytes']} tracking {r['tracking_bytes']}")
+    if r["rss_bytes"] != "" or r["rss_delta_bytes"] != "":
+        bad.append(f"{r['policy']} rep {r['rep']}: rss {r['rss_bytes']!r} / {r['rss_delta_bytes']!r}: not measured per block, want empty")
     if not float(r["ns_per_pkt"]) > 0 or r["placement_changed"] not in ("0", "1"):
         bad.append(f"{r['policy']} rep {r['rep']}: ns {r['ns_per_pkt']} moved {r['placement_changed']}")
 trk = {p: {r["tracking_bytes"] for r in rows if r["policy"] == p} for p in want}
