@@ -583,6 +583,8 @@ static int vu_open(const struct dev_params *p, const char *arg, void **impl)
 		rc = vu_fail(v, rc, "invalid queue configuration");
 		goto bad;
 	}
+	if ((rc = settle_setup(v)) < 0)
+		goto bad;
 	/* virtio-net's first queue pair must be complete for the backend to
 	 * start: a queue this run does not use gets an empty ring */
 	for (int q = 0; q < DEV_NQ; q++)
@@ -618,8 +620,6 @@ static int vu_open(const struct dev_params *p, const char *arg, void **impl)
 	 * enqueue, and drops what it cannot enqueue): give it time to settle
 	 * before the first packet, or the first echoed burst is lost. */
 	nanosleep(&(struct timespec){0, DEV_VU_SETTLE_MS * 1000000L}, NULL);
-	if ((rc = settle_setup(v)) < 0)
-		goto bad;
 	*impl = v;
 	return 0;
 bad:
