@@ -155,7 +155,9 @@ def read(tag, idle):
                 break
     if not pk or (not bl and not idle) or not threads:
         sys.stderr.write(f"peer-callgrind.sh: testpmd under callgrind ({tag}) gave no {key} statistics, "
-                         "no burst statistics or no dump; its log:\n" + "\n".join(log.splitlines()[-15:]) + "\n")
+                         "no burst statistics or no dump (on a busy machine its start-up under valgrind can "
+                         "take the whole run: raise DPDK_SECONDS or IDLE_SECONDS); its log:\n"
+                         + "\n".join(log.splitlines()[-15:]) + "\n")
         sys.exit(1)
     t, path = max(threads)
     n = polls_in(path)
