@@ -48,52 +48,95 @@ static uint32_t pick_descs(struct vqb_traffic *t)
 	return t->p.descs_lo + (uint32_t)(((x >> 32) * span) >> 32);
 }
 
-/* Post up to `budget` chains on q. @return posted, or -1 (err set). */
+/* Chains handed to the tracking layer per call (vq_track_add_burst). */
+#define POST_BURST 64
+
+/* Fill the payload of the packet in context ci (TX) and describe its chain. */
+static void post_prepare(struct vqb_traffic *t, struct queue *q, uint32_t ci, uint32_t n, uint64_t seq,
+			 struct vq_track_chain *c)
+{
+	struct pkt *pk = &q->pkts[ci];
+	pk->n = n;
+	pk->seq = seq;
+	pk->stream_len = DEV_NET_HDR_BYTES + t->p.pkt_bytes;
+	size_t off = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		pk->bufs[k].len = t->lens[n][k];
+		if (q->kind == DEV_Q_TX && t->fmt)
+			t->fmt->tx_fill(t->fmt, pk->bufs[k].cpu, pk->bufs[k].len, pk->seq, off);
+		else if (q->kind == DEV_Q_TX)
+			dev_stream_fill(pk->bufs[k].cpu, pk->bufs[k].len, pk->seq, off);
+		off += pk->bufs[k].len;
+	}
+	*c = (struct vq_track_chain){pk->bufs, n, pk, t->p.indirect};
+}
+
+/* A burst stopped by -ENOSPC or -ENOMEM: back-pressure while something is
+ * in flight (the queues share the backend: a chain in flight on either one
+ * frees IOVA space or bounce slots); with nothing in flight a transient
+ * failure gets a few more tries, then the run stops with the cause.
+ * @return 0 wait, -1 (err set). */
+static int post_pressure(struct vqb_traffic *t, int rc, char *err, size_t errlen)
+{
+	bool idle = true;
+	for (unsigned i = 0; i < t->nq; i++)
+		idle &= t->q[i].nfree == t->q[i].nctx;
+	if (idle && ++t->idle_map_failures > IDLE_MAP_RETRIES) {
+		t->exhausted = rc == -ENOMEM;
+		return fail(err, errlen, "%s (nothing in flight to wait for, %u tries)", vq_track_last_error(),
+			    IDLE_MAP_RETRIES + 1);
+	}
+	return 0;
+}
+
+/* Post up to `budget` chains on q, up to POST_BURST per vq_track_add_burst
+ * call, and publish once. @return posted, or -1 (err set). */
 static int post(struct vqb_traffic *t, struct queue *q, uint32_t budget, char *err, size_t errlen)
 {
+	struct vq_track_chain chains[POST_BURST];
 	uint32_t posted = 0;
-	while (posted < budget && q->nfree) {
-		uint32_t n = pick_descs(t);
-		if (vq_num_free(vq_track_vq(q->tr)) < (t->p.indirect ? 1u : n))
-			break;
-		uint32_t ci = q->fifo ? q->free_ctx[q->fifo_head] : q->free_ctx[q->nfree - 1];
-		struct pkt *pk = &q->pkts[ci];
-		pk->n = n;
-		pk->seq = q->next_seq;
-		pk->stream_len = DEV_NET_HDR_BYTES + t->p.pkt_bytes;
-		size_t off = 0;
-		for (uint32_t k = 0; k < n; k++) {
-			pk->bufs[k].len = t->lens[n][k];
-			if (q->kind == DEV_Q_TX && t->fmt)
-				t->fmt->tx_fill(t->fmt, pk->bufs[k].cpu, pk->bufs[k].len, pk->seq, off);
-			else if (q->kind == DEV_Q_TX)
-				dev_stream_fill(pk->bufs[k].cpu, pk->bufs[k].len, pk->seq, off);
-			off += pk->bufs[k].len;
-		}
-		int rc = vq_track_add(q->tr, pk->bufs, n, pk, t->p.indirect);
-		if (rc == -ENOSPC || rc == -ENOMEM) {
-			/* the queues share the backend: a chain in flight on
-			 * either one frees IOVA space or bounce slots */
-			bool idle = true;
-			for (unsigned i = 0; i < t->nq; i++)
-				idle &= t->q[i].nfree == t->q[i].nctx;
-			/* nothing in flight to wait for: a transient failure gets
-			 * a few more tries, then the run stops with the cause */
-			if (idle && ++t->idle_map_failures > IDLE_MAP_RETRIES) {
-				t->exhausted = rc == -ENOMEM;
-				return fail(err, errlen, "%s (nothing in flight to wait for, %u tries)",
-					    vq_track_last_error(), IDLE_MAP_RETRIES + 1);
+	bool pressure = false;
+
+	while (posted < budget && q->nfree && !pressure) {
+		/* as many chains as contexts, budget and free slots allow */
+		unsigned nb = 0, slots = vq_num_free(vq_track_vq(q->tr));
+		while (nb < POST_BURST && posted + nb < budget && nb < q->nfree) {
+			uint32_t n = pick_descs(t), need = t->p.indirect ? 1u : n;
+			if (slots < need)
+				break;
+			slots -= need;
+			uint32_t ci;
+			if (q->fifo) {
+				uint32_t h = q->fifo_head + nb;
+				ci = q->free_ctx[h >= q->nctx ? h - q->nctx : h];
+			} else {
+				ci = q->free_ctx[q->nfree - 1 - nb];
 			}
-			break; /* back-pressure: wait for completions, or retry */
+			post_prepare(t, q, ci, n, q->next_seq + nb, &chains[nb]);
+			nb++;
 		}
-		if (rc < 0)
+		if (!nb)
+			break;
+		int rc = 0;
+		unsigned added = (unsigned)vq_track_add_burst(q->tr, chains, nb, &rc);
+		if (added)
+			t->idle_map_failures = 0;
+		q->nfree -= added;
+		if (q->fifo) {
+			uint32_t h = q->fifo_head + added;
+			q->fifo_head = h >= q->nctx ? h - q->nctx : h;
+		}
+		q->next_seq += added;
+		posted += added;
+		if (rc == -ENOSPC || rc == -ENOMEM) {
+			if (post_pressure(t, rc, err, errlen) < 0)
+				return -1;
+			pressure = true; /* wait for completions, or retry */
+		} else if (rc < 0) {
 			return fail(err, errlen, "%s", vq_track_last_error());
-		t->idle_map_failures = 0;
-		q->nfree--;
-		if (q->fifo)
-			q->fifo_head = q->fifo_head + 1 == q->nctx ? 0 : q->fifo_head + 1;
-		q->next_seq++;
-		posted++;
+		} else if (nb < POST_BURST && posted < budget && q->nfree) {
+			break; /* no free slots for the next chain */
+		}
 	}
 	if (posted && vq_track_kick_prepare(q->tr) == 1) {
 		dev_kick(t->dev, q->kind);
@@ -102,68 +145,81 @@ static int post(struct vqb_traffic *t, struct queue *q, uint32_t budget, char *e
 	return (int)posted;
 }
 
+/* Verify one completed packet (RX: its payload) and free its context. */
+static inline __attribute__((always_inline)) void reap_one(struct vqb_traffic *t, struct queue *q, struct pkt *pk, uint32_t len)
+{
+	if (q->kind == DEV_Q_RX) /* premapped: sync for the CPU before reading */
+		vq_track_sync_for_cpu(q->tr, pk->bufs, pk->n);
+	if (q->kind == DEV_Q_RX && t->fmt) {
+		/* the device's own format (vfio: an ARP reply), byte by
+		 * byte; then poison the buffer so a chain the device
+		 * returns without writing it never passes */
+		size_t off = 0, bad = 0, want = t->fmt->rx_len;
+		for (uint32_t k = 0; k < pk->n && off < want; k++) {
+			size_t l = pk->bufs[k].len < want - off ? pk->bufs[k].len : want - off;
+			bad += t->fmt->rx_check(t->fmt, pk->bufs[k].cpu, l, off);
+			memset(pk->bufs[k].cpu, 0xa5, l);
+			off += l;
+		}
+		/* len 0: see dev_format.used_len_missing */
+		bool len_ok = len == want || (len == 0 && t->fmt->used_len_missing);
+		if (bad || off != want || !len_ok) {
+			t->errors++;
+			t->lost_bytes += bad ? bad : want;
+		}
+		q->expect_seq++;
+	} else if (q->kind == DEV_Q_RX && t->p.rx_len_only) {
+		if (len != pk->stream_len) {
+			t->errors++;
+			t->lost_bytes += pk->stream_len;
+		}
+	} else if (q->kind == DEV_Q_RX) {
+		size_t off = 0, bad = 0;
+		if (t->rx_num_buffers) {
+			/* virtio_net_hdr_v1.num_buffers (bytes 10-11, in the
+			 * first buffer: it always holds the whole header) */
+			uint8_t *h = pk->bufs[0].cpu;
+			bad += (size_t)(h[10] != (uint8_t)t->rx_num_buffers) +
+			       (size_t)(h[11] != (uint8_t)(t->rx_num_buffers >> 8));
+			h[10] = h[11] = 0;
+		}
+		for (uint32_t k = 0; k < pk->n; k++) {
+			bad += dev_stream_check(pk->bufs[k].cpu, pk->bufs[k].len, q->expect_seq, off);
+			off += pk->bufs[k].len;
+		}
+		if (bad || len != pk->stream_len) {
+			t->errors++;
+			t->lost_bytes += bad ? bad : pk->stream_len;
+		}
+		q->expect_seq++;
+	}
+	if (q->fifo) {
+		uint32_t tail = q->fifo_head + q->nfree;
+		q->free_ctx[tail >= q->nctx ? tail - q->nctx : tail] = (uint32_t)(pk - q->pkts);
+		q->nfree++;
+	} else {
+		q->free_ctx[q->nfree++] = (uint32_t)(pk - q->pkts);
+	}
+	q->done++;
+}
+
+/* Reap every completed chain of q, a burst per vq_track_get_used_burst
+ * call. @return reaped, or -1 (err set: the queue broke). */
 static int reap(struct vqb_traffic *t, struct queue *q, char *err, size_t errlen)
 {
-	void *token;
-	uint32_t len;
+	void *tokens[VQ_TRACK_BURST_MAX];
+	uint32_t lens[VQ_TRACK_BURST_MAX];
 	int rc, n = 0;
 
-	while ((rc = vq_track_get_used(q->tr, &token, &len)) == 1) {
-		struct pkt *pk = token;
-		if (q->kind == DEV_Q_RX) /* premapped: sync for the CPU before reading */
-			vq_track_sync_for_cpu(q->tr, pk->bufs, pk->n);
-		if (q->kind == DEV_Q_RX && t->fmt) {
-			/* the device's own format (vfio: an ARP reply), byte by
-			 * byte; then poison the buffer so a chain the device
-			 * returns without writing it never passes */
-			size_t off = 0, bad = 0, want = t->fmt->rx_len;
-			for (uint32_t k = 0; k < pk->n && off < want; k++) {
-				size_t l = pk->bufs[k].len < want - off ? pk->bufs[k].len : want - off;
-				bad += t->fmt->rx_check(t->fmt, pk->bufs[k].cpu, l, off);
-				memset(pk->bufs[k].cpu, 0xa5, l);
-				off += l;
-			}
-			/* len 0: see dev_format.used_len_missing */
-			bool len_ok = len == want || (len == 0 && t->fmt->used_len_missing);
-			if (bad || off != want || !len_ok) {
-				t->errors++;
-				t->lost_bytes += bad ? bad : want;
-			}
-			q->expect_seq++;
-		} else if (q->kind == DEV_Q_RX && t->p.rx_len_only) {
-			if (len != pk->stream_len) {
-				t->errors++;
-				t->lost_bytes += pk->stream_len;
-			}
-		} else if (q->kind == DEV_Q_RX) {
-			size_t off = 0, bad = 0;
-			if (t->rx_num_buffers) {
-				/* virtio_net_hdr_v1.num_buffers (bytes 10-11, in the
-				 * first buffer: it always holds the whole header) */
-				uint8_t *h = pk->bufs[0].cpu;
-				bad += (size_t)(h[10] != (uint8_t)t->rx_num_buffers) +
-				       (size_t)(h[11] != (uint8_t)(t->rx_num_buffers >> 8));
-				h[10] = h[11] = 0;
-			}
-			for (uint32_t k = 0; k < pk->n; k++) {
-				bad += dev_stream_check(pk->bufs[k].cpu, pk->bufs[k].len, q->expect_seq, off);
-				off += pk->bufs[k].len;
-			}
-			if (bad || len != pk->stream_len) {
-				t->errors++;
-				t->lost_bytes += bad ? bad : pk->stream_len;
-			}
-			q->expect_seq++;
+	while ((rc = vq_track_get_used_burst(q->tr, tokens, lens, VQ_TRACK_BURST_MAX)) > 0) {
+		for (int i = 0; i < rc; i++)
+			reap_one(t, q, tokens[i], lens[i]);
+		n += rc;
+		if (rc < VQ_TRACK_BURST_MAX) {
+			/* drained, or broken after rc chains: say so now */
+			rc = vq_is_broken(vq_track_vq(q->tr)) ? -EIO : 0;
+			break;
 		}
-		if (q->fifo) {
-			uint32_t tail = q->fifo_head + q->nfree;
-			q->free_ctx[tail >= q->nctx ? tail - q->nctx : tail] = (uint32_t)(pk - q->pkts);
-			q->nfree++;
-		} else {
-			q->free_ctx[q->nfree++] = (uint32_t)(pk - q->pkts);
-		}
-		q->done++;
-		n++;
 	}
 	if (rc < 0)
 		return fail(err, errlen, "%s queue broken: %s", q->kind == DEV_Q_TX ? "tx" : "rx",

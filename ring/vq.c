@@ -228,6 +228,21 @@ int vq_get_used(struct vq *vq, struct vq_used *u)
 	return -EINVAL;
 }
 
+int vq_get_used_burst(struct vq *vq, struct vq_used *u, unsigned max)
+{
+	if (vq->broken)
+		return -EIO;
+	if (!u || !max)
+		return max ? -EINVAL : 0;
+	switch (vq->cfg.layout) {
+	case VQ_LAYOUT_SPLIT:
+		return vq_get_used_burst_split(vq, u, max);
+	case VQ_LAYOUT_PACKED:
+		return vq_get_used_burst_packed(vq, u, max);
+	}
+	return -EINVAL;
+}
+
 bool vq_enable_cb(struct vq *vq)
 {
 	if (vq->broken)

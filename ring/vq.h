@@ -175,6 +175,16 @@ struct vq_used {
  *         before; the reason is in vq_broken_reason()). */
 int vq_get_used(struct vq *vq, struct vq_used *u);
 
+/** Take up to max completed chains in one call, in the order vq_get_used()
+ * would return them, into u[0..count-1], with every check vq_get_used()
+ * makes, per used entry. A queue found broken after k > 0 chains were
+ * taken returns k (those chains are complete and theirs to the caller);
+ * the next call returns -EIO. Counters move exactly as for count calls of
+ * vq_get_used().
+ * @return count (0..max; 0: nothing completed or max == 0), -EINVAL (u NULL
+ *         with max > 0), -EIO (broken before the first chain). */
+int vq_get_used_burst(struct vq *vq, struct vq_used *u, unsigned max);
+
 /** Ask for (true) or suppress (false) used-buffer notifications from the
  * device (flags, or used_event / packed driver event with EVENT_IDX).
  * Returns true when enabling found completions already pending. */

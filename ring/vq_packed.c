@@ -227,7 +227,8 @@ vq_add_one_packed(struct vq_packed_drv *s, const struct vq_sg *sg, uint16_t head
 	vq_pos_add(pos, wrap, 1, size);
 }
 
-int vq_add_packed(struct vq *vq, const struct vq_sg *sg, unsigned n,
+/* always_inline: the one-chain and burst callers (vq.c, vq_track.c) inline it under LTO */
+__attribute__((always_inline)) inline int vq_add_packed(struct vq *vq, const struct vq_sg *sg, unsigned n,
 		  void *token, const struct vq_indirect *ind, uint16_t *slots,
 		  uint32_t in_bytes)
 {
@@ -397,7 +398,8 @@ static inline __attribute__((always_inline)) int vq_complete_packed(struct vq *v
 	return 1;
 }
 
-int vq_get_used_packed(struct vq *vq, struct vq_used *u)
+/* always_inline: the one-chain and burst callers (vq.c, vq_track.c) inline it under LTO */
+__attribute__((always_inline)) inline int vq_get_used_packed(struct vq *vq, struct vq_used *u)
 {
 	struct vq_packed_drv *s = &vq->packed;
 	const uint32_t size = vq->cfg.size;
@@ -455,6 +457,23 @@ int vq_get_used_packed(struct vq *vq, struct vq_used *u)
 					  vq->chain[s->cursor].in_bytes, u);
 	}
 	return vq_complete_packed(vq, (uint16_t)id, len, u);
+}
+
+/* Driver side, burst: as vq_get_used_burst_split (vq_split.c). */
+int vq_get_used_burst_packed(struct vq *vq, struct vq_used *u, unsigned max)
+{
+	unsigned k = 0;
+
+	while (k < max) {
+		int rc = vq_get_used_packed(vq, &u[k]);
+		if (rc <= 0) {
+			if (rc < 0 && !k)
+				return rc;
+			break;
+		}
+		k++;
+	}
+	return (int)k;
 }
 
 bool vq_enable_cb_packed(struct vq *vq)

@@ -239,6 +239,10 @@ int vq_kick_prepare_split(struct vq *vq);
 int vq_kick_prepare_packed(struct vq *vq);
 int vq_get_used_split(struct vq *vq, struct vq_used *u);
 int vq_get_used_packed(struct vq *vq, struct vq_used *u);
+/* Burst reaps (vq_get_used_burst): up to max chains, the count, or -EIO
+ * when the first one found the queue broken. */
+int vq_get_used_burst_split(struct vq *vq, struct vq_used *u, unsigned max);
+int vq_get_used_burst_packed(struct vq *vq, struct vq_used *u, unsigned max);
 bool vq_enable_cb_split(struct vq *vq);
 bool vq_enable_cb_packed(struct vq *vq);
 void vq_disable_cb_split(struct vq *vq);

@@ -123,7 +123,8 @@ static void vq_fill_indirect_split(void *table, const struct vq_sg *sg,
 	}
 }
 
-int vq_add_split(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
+/* always_inline: the one-chain and burst callers (vq.c, vq_track.c) inline it under LTO */
+__attribute__((always_inline)) inline int vq_add_split(struct vq *vq, const struct vq_sg *sg, unsigned n, void *token,
 		 const struct vq_indirect *ind, uint16_t *slots, uint32_t in_bytes)
 {
 	struct vq_split_drv *s = &vq->split;
@@ -274,7 +275,7 @@ static inline __attribute__((always_inline)) int vq_complete_split(struct vq *vq
 	return 1;
 }
 
-int vq_get_used_split(struct vq *vq, struct vq_used *u)
+static inline __attribute__((always_inline)) int get_used_split_one(struct vq *vq, struct vq_used *u)
 {
 	struct vq_split_drv *s = &vq->split;
 	uint32_t size = vq->cfg.size;
@@ -325,6 +326,31 @@ int vq_get_used_split(struct vq *vq, struct vq_used *u)
 					 vq->chain[s->cursor].in_bytes, u);
 	}
 	return vq_complete_split(vq, (uint16_t)id, len, u);
+}
+
+/* always_inline: the one-chain and burst callers (vq.c, vq_track.c) inline it under LTO */
+__attribute__((always_inline)) inline int vq_get_used_split(struct vq *vq, struct vq_used *u)
+{
+	return get_used_split_one(vq, u);
+}
+
+/* One call per burst: the same checks per used entry as vq_get_used_split
+ * (it is the same code, inlined); a queue that breaks after k > 0 chains
+ * returns k, and the next call -EIO. */
+int vq_get_used_burst_split(struct vq *vq, struct vq_used *u, unsigned max)
+{
+	unsigned k = 0;
+
+	while (k < max) {
+		int rc = get_used_split_one(vq, &u[k]);
+		if (rc <= 0) {
+			if (rc < 0 && !k)
+				return rc;
+			break;
+		}
+		k++;
+	}
+	return (int)k;
 }
 
 bool vq_enable_cb_split(struct vq *vq)

@@ -139,13 +139,25 @@ static __attribute__((cold, noinline)) int add_bad_buf(unsigned n, unsigned k, u
 			     len ? "is device-readable after a device-writable one" : "has length 0");
 }
 
+static __attribute__((cold, noinline)) int premapped_outside(unsigned k, const struct vq_buf *b)
+{
+	return vq_track_fail(-EINVAL, "policy 'premapped': buffer %u (%p, %u bytes) is not inside one arena buffer",
+			     k, b->cpu, b->len);
+}
+
+static __attribute__((cold, noinline)) int map_failed(struct vq_track *t, int rc, unsigned k, uint32_t len)
+{
+	return vq_track_fail(rc, "policy '%s': mapping buffer %u (%u bytes) failed on dma backend '%s': %s",
+			     t->def->name, k, len, dma_name(t->dma), dma_last_error());
+}
+
 /* Step 1 of vq_track_add: check every buffer as vq_add would (vq_add_checked
  * then does not check them again) and map it (or look it up, premapped)
  * into sg[]. @return 0 with *in_bytes the device-writable bytes, or a
  * negative errno with *mapped the mappings to undo. */
 static inline __attribute__((always_inline)) int
 add_map_bufs(struct vq_track *t, const struct vq_buf *bufs, unsigned n, struct vq_sg *sg,
-	     unsigned *mapped, uint32_t *in_bytes)
+	     unsigned *mapped, uint32_t *in_bytes, bool per_packet, enum vq_policy pol)
 {
 	uint64_t bytes = 0, in = 0;
 	bool seen_write = false;
@@ -162,22 +174,20 @@ add_map_bufs(struct vq_track *t, const struct vq_buf *bufs, unsigned n, struct v
 		in += w ? b->len : 0;
 		sg[k].len = b->len;
 		sg[k].write = b->write;
-		if (!t->map_per_packet) {
+		if (!per_packet) {
 			sg[k].addr = premapped_iova(t, b);
 			if (!sg[k].addr)
-				return vq_track_fail(-EINVAL, "policy 'premapped': buffer %u (%p, %u bytes) is not inside one arena buffer",
-						     k, b->cpu, b->len);
+				return premapped_outside(k, b);
 			continue;
 		}
 		rc = dma_map(t->dma, b->cpu, b->len, buf_dir(b->write), &sg[k].addr);
 		if (rc < 0)
-			return vq_track_fail(rc, "policy '%s': mapping buffer %u (%u bytes) failed on dma backend '%s': %s",
-					     t->def->name, k, b->len, dma_name(t->dma), dma_last_error());
+			return map_failed(t, rc, k, b->len);
 		t->st.maps++;
 		*mapped = k + 1;
-		if ((rc = skip_still_safe(t, k, b->cpu, b->len, sg[k].addr)) < 0)
+		if (pol == VQ_POLICY_SKIP && (rc = skip_check_unmap(t, k, b->cpu, b->len, sg[k].addr)) < 0)
 			return rc;
-		if (t->policy == VQ_POLICY_COMPACT && !compact_fits(sg[k].addr, b->len))
+		if (pol == VQ_POLICY_COMPACT && !compact_fits(sg[k].addr, b->len))
 			return vq_track_fail(-ERANGE,
 					     "policy 'compact': mapping of %u bytes at IOVA 0x%llx does not fit an 8-byte "
 					     "record (IOVA below 2^%d, length 1..%u)",
@@ -350,8 +360,9 @@ static __attribute__((noinline)) void add_ring_failed(struct vq_track *t, int rc
 		vq_track_fail(rc, "ring full");
 }
 
-int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
-		 void *token, bool indirect)
+/* The body of vq_track_add and of each step of vq_track_add_burst. */
+static inline __attribute__((always_inline)) int track_add_one(struct vq_track *t, const struct vq_buf *bufs,
+							       unsigned n, void *token, bool indirect)
 {
 	struct vq_sg sg[VQ_MAX_CHAIN];
 	uint16_t slots[VQ_MAX_CHAIN];
@@ -375,7 +386,7 @@ int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		indp = indirect ? &ind : NULL;
 		goto add;
 	}
-	if ((rc = add_map_bufs(t, bufs, n, sg, &mapped, &in_bytes)) < 0)
+	if ((rc = add_map_bufs(t, bufs, n, sg, &mapped, &in_bytes, t->map_per_packet, t->policy)) < 0)
 		goto undo;
 	if (indirect) {
 		if ((rc = add_take_table(t, &ind, &tidx, &tm)) < 0)
@@ -425,6 +436,173 @@ undo:
 	if (tidx >= 0)
 		t->ind_free[t->ind_nfree++] = (uint16_t)tidx;
 	return rc;
+}
+
+int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
+		 void *token, bool indirect)
+{
+	return track_add_one(t, bufs, n, token, indirect);
+}
+
+/* A direct chain of a burst on full, skip or premapped (pol, lay: constants
+ * where inlined, so each policy's branches fold away): track_add_one's
+ * checks, mapping, ring write and records in the same order, without the
+ * steps these policies never take (iova, adaptive, compact, indirect). */
+static inline __attribute__((always_inline)) int add_direct(struct vq_track *t, const struct vq_track_chain *c,
+							    enum vq_policy pol, enum vq_layout lay)
+{
+	struct vq_sg sg[VQ_MAX_CHAIN];
+	uint16_t slots[VQ_MAX_CHAIN];
+	unsigned n = c->n, mapped = 0;
+	uint32_t in_bytes = 0;
+	int rc;
+
+	if (n < 1 || n > VQ_MAX_CHAIN)
+		return vq_track_fail(-EINVAL, "chain of %u buffers: allowed 1..%d", n, VQ_MAX_CHAIN);
+	if (!c->token)
+		return vq_track_fail(-EINVAL, "chain of %u buffers without a token", n);
+	if ((rc = add_map_bufs(t, c->bufs, n, sg, &mapped, &in_bytes, pol != VQ_POLICY_PREMAPPED, pol)) < 0)
+		goto undo;
+	if (pol == VQ_POLICY_PREMAPPED && t->st.sync_bufs)
+		premapped_sync_for_device(t, sg, n);
+	/* vq_add_checked's checks: broken (asked once per burst: adding never
+	 * breaks a queue) and indirect (none here) */
+	rc = lay == VQ_LAYOUT_SPLIT ? vq_add_split(t->vq, sg, n, c->token, NULL, slots, in_bytes)
+				    : vq_add_packed(t->vq, sg, n, c->token, NULL, slots, in_bytes);
+	if (rc < 0) {
+		add_ring_failed(t, rc, n);
+		goto undo;
+	}
+	vq_inject_work(pol, n); /* empty unless a test defines VQ_INJECT_WORK */
+	for (unsigned i = 0; pol == VQ_POLICY_FULL && i < n; i++) { /* remember_full, direct */
+		bool more = i + 1 < n;
+		t->full[slots[i]] = (struct vq_rec_full){
+			.addr = sg[i].addr, .len = sg[i].len,
+			.flags = (uint16_t)((sg[i].write ? VQ_DESC_F_WRITE : 0) | (more ? VQ_DESC_F_NEXT : 0)),
+			.next = more ? slots[i + 1] : 0,
+		};
+	}
+	return rc;
+undo:
+	rollback(t, sg, mapped, n, -1, 0);
+	return rc;
+}
+
+/* add_direct for the one-buffer chain, in a straight line: the same
+ * checks, mapping, ring write and record, without the loops. */
+static inline __attribute__((always_inline)) int add_direct1(struct vq_track *t, const struct vq_track_chain *c,
+							     enum vq_policy pol, enum vq_layout lay)
+{
+	const struct vq_buf *b = c->bufs;
+	struct vq_sg sg = {.len = b->len, .write = b->write};
+	uint16_t slot;
+	int rc;
+
+	if (!c->token)
+		return vq_track_fail(-EINVAL, "chain of %u buffers without a token", 1u);
+	if (!b->len)
+		return add_bad_buf(1, 0, 0);
+	if (pol == VQ_POLICY_PREMAPPED) {
+		if (!(sg.addr = premapped_iova(t, b)))
+			return premapped_outside(0, b);
+		if (t->st.sync_bufs)
+			premapped_sync_for_device(t, &sg, 1);
+	} else {
+		if ((rc = dma_map(t->dma, b->cpu, b->len, buf_dir(b->write), &sg.addr)) < 0)
+			return map_failed(t, rc, 0, b->len);
+		t->st.maps++;
+		if (pol == VQ_POLICY_SKIP && (rc = skip_check_unmap(t, 0, b->cpu, b->len, sg.addr)) < 0)
+			goto undo;
+	}
+	uint32_t in = b->write ? b->len : 0;
+	rc = lay == VQ_LAYOUT_SPLIT ? vq_add_split(t->vq, &sg, 1, c->token, NULL, &slot, in)
+				    : vq_add_packed(t->vq, &sg, 1, c->token, NULL, &slot, in);
+	if (rc < 0) {
+		add_ring_failed(t, rc, 1);
+		goto undo;
+	}
+	vq_inject_work(pol, 1); /* empty unless a test defines VQ_INJECT_WORK */
+	if (pol == VQ_POLICY_FULL)
+		t->full[slot] = (struct vq_rec_full){sg.addr, sg.len, (uint16_t)(sg.write ? VQ_DESC_F_WRITE : 0), 0};
+	return rc;
+undo:
+	rollback(t, &sg, 1, 1, -1, 0);
+	return rc;
+}
+
+/* The chains of a burst from `k` on, one policy and layout: @return the
+ * first not added (count: all), its error in *rc. */
+static inline __attribute__((always_inline)) unsigned add_burst_pol(struct vq_track *t,
+								    const struct vq_track_chain *chains,
+								    unsigned k, unsigned count, int *rc,
+								    enum vq_policy pol, enum vq_layout lay)
+{
+	for (; k < count; k++) {
+		const struct vq_track_chain *c = &chains[k];
+		if (c->indirect)
+			*rc = track_add_one(t, c->bufs, c->n, c->token, true);
+		else
+			*rc = c->n == 1 ? add_direct1(t, c, pol, lay) : add_direct(t, c, pol, lay);
+		if (*rc < 0)
+			return k;
+	}
+	*rc = 0;
+	return k;
+}
+
+/* The fast path's instances: policy x layout, chosen once per burst. */
+#define ADD_BURST_FN(name, pol, lay)                                                                    \
+	static __attribute__((noinline)) unsigned name(struct vq_track *t, const struct vq_track_chain *c, \
+						       unsigned count, int *rc)                            \
+	{                                                                                                \
+		return add_burst_pol(t, c, 0, count, rc, pol, lay);                                      \
+	}
+ADD_BURST_FN(add_burst_split_full, VQ_POLICY_FULL, VQ_LAYOUT_SPLIT)
+ADD_BURST_FN(add_burst_packed_full, VQ_POLICY_FULL, VQ_LAYOUT_PACKED)
+ADD_BURST_FN(add_burst_split_skip, VQ_POLICY_SKIP, VQ_LAYOUT_SPLIT)
+ADD_BURST_FN(add_burst_packed_skip, VQ_POLICY_SKIP, VQ_LAYOUT_PACKED)
+ADD_BURST_FN(add_burst_split_premapped, VQ_POLICY_PREMAPPED, VQ_LAYOUT_SPLIT)
+ADD_BURST_FN(add_burst_packed_premapped, VQ_POLICY_PREMAPPED, VQ_LAYOUT_PACKED)
+#undef ADD_BURST_FN
+
+typedef unsigned (*add_burst_fn)(struct vq_track *, const struct vq_track_chain *, unsigned, int *);
+
+/* The fast path for t, or NULL (every other policy: track_add_one per chain). */
+static add_burst_fn add_burst_fast(const struct vq_track *t)
+{
+	static const add_burst_fn tab[][2] = {
+		[VQ_POLICY_FULL] = {add_burst_split_full, add_burst_packed_full},
+		[VQ_POLICY_SKIP] = {add_burst_split_skip, add_burst_packed_skip},
+		[VQ_POLICY_PREMAPPED] = {add_burst_split_premapped, add_burst_packed_premapped},
+	};
+	if (t->policy >= sizeof(tab) / sizeof(tab[0]) || t->lazy || t->retrieve || vq_track_iova_owns(t))
+		return NULL;
+	return tab[t->policy][vq_get_config(t->vq)->layout == VQ_LAYOUT_PACKED];
+}
+
+int vq_track_add_burst(struct vq_track *t, const struct vq_track_chain *chains, unsigned count, int *err)
+{
+	unsigned k = 0;
+	int rc = 0;
+	add_burst_fn fast;
+
+	if (count && !chains)
+		rc = vq_track_fail(-EINVAL, "burst of %u chains without a chain array", count);
+	else if (vq_is_broken(t->vq) && count)
+		rc = vq_track_fail(-EIO, "burst of %u chains on a broken queue (%s)", count,
+				   vq_broken_reason(t->vq));
+	else if ((fast = add_burst_fast(t)) != NULL)
+		k = fast(t, chains, count, &rc);
+	for (; k < count && !rc; k++) {
+		const struct vq_track_chain *c = &chains[k];
+		rc = track_add_one(t, c->bufs, c->n, c->token, c->indirect);
+		if (rc < 0)
+			break;
+		rc = 0;
+	}
+	if (err)
+		*err = rc < 0 ? rc : 0;
+	return (int)k;
 }
 
 int vq_track_kick_prepare(struct vq_track *t)
@@ -548,6 +726,62 @@ int vq_track_get_used(struct vq_track *t, void **token, uint32_t *len)
 	return 1;
 }
 
+/* Reap up to max chains on one policy and layout (constants where
+ * inlined): complete_chain's work for a direct chain of full (unmap from
+ * the records), skip (count) or premapped (nothing); other chains and
+ * policies go through complete_chain itself. */
+static inline __attribute__((always_inline)) int used_burst_pol(struct vq_track *t, void **tokens, uint32_t *lens,
+								unsigned max, enum vq_policy pol, enum vq_layout lay)
+{
+	struct vq_used u;
+	unsigned k = 0;
+
+	while (k < max) {
+		int rc = lay == VQ_LAYOUT_SPLIT ? vq_get_used_split(t->vq, &u) : vq_get_used_packed(t->vq, &u);
+		if (rc <= 0) {
+			if (rc < 0 && !k)
+				return rc;
+			break;
+		}
+		if (pol == VQ_POLICY_COUNT || u.indirect) {
+			complete_chain(t, &u);
+		} else if (pol == VQ_POLICY_FULL) {
+			uint16_t slot = u.head; /* the records' next links, as Linux walks desc_extra */
+			for (unsigned i = 0; i < u.ndesc; i++) {
+				const struct vq_rec_full *r = &t->full[slot];
+				vq_track_unmap_one(t, r->addr, r->len, rec_dir(r->flags));
+				slot = r->next;
+			}
+		} else if (pol == VQ_POLICY_SKIP) {
+			t->st.skipped_unmaps += u.ndesc;
+		}
+		tokens[k] = u.token;
+		lens[k] = u.len;
+		k++;
+	}
+	return (int)k;
+}
+
+int vq_track_get_used_burst(struct vq_track *t, void **tokens, uint32_t *lens, unsigned max)
+{
+	if (vq_is_broken(t->vq)) /* vq_get_used's check: once, a burst stops where the queue breaks */
+		return -EIO;
+	if (max > VQ_TRACK_BURST_MAX)
+		max = VQ_TRACK_BURST_MAX;
+	bool packed = vq_get_config(t->vq)->layout == VQ_LAYOUT_PACKED;
+	enum vq_policy pol = t->lazy || t->retrieve || vq_track_iova_owns(t) ? VQ_POLICY_COUNT : t->policy;
+#define USED_BURST(pol)                                                                      \
+	(packed ? used_burst_pol(t, tokens, lens, max, pol, VQ_LAYOUT_PACKED)                  \
+		: used_burst_pol(t, tokens, lens, max, pol, VQ_LAYOUT_SPLIT))
+	switch (pol) { /* VQ_POLICY_COUNT: complete_chain for each */
+	case VQ_POLICY_FULL: return USED_BURST(VQ_POLICY_FULL);
+	case VQ_POLICY_SKIP: return USED_BURST(VQ_POLICY_SKIP);
+	case VQ_POLICY_PREMAPPED: return USED_BURST(VQ_POLICY_PREMAPPED);
+	default: return USED_BURST(VQ_POLICY_COUNT);
+	}
+#undef USED_BURST
+}
+
 int vq_track_detach(struct vq_track *t, void **token)
 {
 	struct vq_used u;
@@ -559,23 +793,3 @@ int vq_track_detach(struct vq_track *t, void **token)
 	*token = u.token;
 	return 1;
 }
-
-void vq_track_get_stats(const struct vq_track *t, struct vq_track_stats *st)
-{
-	const struct vq_track_counts *c = &t->st;
-	*st = (struct vq_track_stats){
-		.maps = c->maps, .unmaps = c->unmaps, .syncs = c->syncs, .skipped_unmaps = c->skipped_unmaps,
-		.readback_errors = c->readback_errors, .tracked_chains = c->tracked_chains,
-		.first_tracked_chain = c->first_tracked_chain, .sync_bufs = c->sync_bufs,
-		.ind_readbacks = vq_track_ind_readbacks(t),
-	};
-	if (t->policy == VQ_POLICY_IOVA && t->iova) {
-		st->links = t->iova->links;
-		st->unlinks = t->iova->unlinks;
-		st->iova_syncs = t->iova->iova_syncs;
-		st->ranges = t->iova->ranges;
-	}
-}
-
-struct vq *vq_track_vq(const struct vq_track *t) { return t->vq; }
-enum vq_policy vq_track_policy(const struct vq_track *t) { return t->policy; }

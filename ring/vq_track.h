@@ -207,6 +207,41 @@ void vq_track_destroy(struct vq_track *t);
 int vq_track_add(struct vq_track *t, const struct vq_buf *bufs, unsigned n,
 		 void *token, bool indirect);
 
+/* One chain of a burst (vq_track_add_burst): vq_track_add's arguments. */
+struct vq_track_chain {
+	const struct vq_buf *bufs;
+	unsigned n;
+	void *token;
+	bool indirect;
+};
+
+/** Map and add chains[0..count-1] in one call, in order, each exactly as
+ * vq_track_add() would (every check per chain, every counter as count
+ * calls would move it; the chains are not published until
+ * vq_track_kick_prepare()). The burst stops at the first chain that cannot
+ * be added: that chain leaves nothing mapped, the ones before it stay added
+ * (the ring consistent, their records kept), the ones after it are not
+ * tried. A broken queue (-EIO) or chains == NULL with count > 0 (-EINVAL)
+ * add nothing.
+ * @return the number of chains added (0..count); *err (if err != NULL)
+ *         receives 0 when all were added, else the error of chain
+ *         chains[return] as vq_track_add() returns it (-ENOSPC ring full,
+ *         -ENOMEM map failed, -ERANGE, -EPERM, -EINVAL, -EIO);
+ *         vq_track_last_error() names it. */
+int vq_track_add_burst(struct vq_track *t, const struct vq_track_chain *chains, unsigned count, int *err);
+
+/* Most chains vq_track_get_used_burst() takes per call. */
+#define VQ_TRACK_BURST_MAX 64
+
+/** Take up to max (at most VQ_TRACK_BURST_MAX) completed chains in one
+ * call and unmap each per policy, as max calls of vq_track_get_used()
+ * would: tokens[i] and lens[i] for i < count. A queue found broken after
+ * k > 0 chains returns k (those are complete and unmapped); the next call
+ * returns -EIO.
+ * @return count (0..max), -EIO (broken before the first chain; see
+ *         vq_broken_reason). */
+int vq_track_get_used_burst(struct vq_track *t, void **tokens, uint32_t *lens, unsigned max);
+
 /** Publish; @return 1 notify the device, 0 not, -EIO. */
 int vq_track_kick_prepare(struct vq_track *t);
 

@@ -3,7 +3,7 @@
  * vq_track_setup.c - a tracking queue's set-up and teardown: the policy's
  * records and indirect tables allocated (counted by dma_mem), premapped's
  * arena mapped once, and everything unmapped and freed at destroy. The
- * per-packet path is in vq_track.c.
+ * per-packet path is in vq_track.c; the counters and accessors are here.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -221,3 +221,23 @@ void vq_track_destroy(struct vq_track *t)
 		vq_track_iova_destroy(t);
 	track_free(t);
 }
+
+void vq_track_get_stats(const struct vq_track *t, struct vq_track_stats *st)
+{
+	const struct vq_track_counts *c = &t->st;
+	*st = (struct vq_track_stats){
+		.maps = c->maps, .unmaps = c->unmaps, .syncs = c->syncs, .skipped_unmaps = c->skipped_unmaps,
+		.readback_errors = c->readback_errors, .tracked_chains = c->tracked_chains,
+		.first_tracked_chain = c->first_tracked_chain, .sync_bufs = c->sync_bufs,
+		.ind_readbacks = vq_track_ind_readbacks(t),
+	};
+	if (t->policy == VQ_POLICY_IOVA && t->iova) {
+		st->links = t->iova->links;
+		st->unlinks = t->iova->unlinks;
+		st->iova_syncs = t->iova->iova_syncs;
+		st->ranges = t->iova->ranges;
+	}
+}
+
+struct vq *vq_track_vq(const struct vq_track *t) { return t->vq; }
+enum vq_policy vq_track_policy(const struct vq_track *t) { return t->policy; }
