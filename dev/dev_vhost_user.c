@@ -23,6 +23,7 @@
 #include "dev_pvt.h"
 #include "dev_shm.h"
 #include "dev_vhost_user.h"
+#include "dev_vu_settle.h"
 
 /* ---- wire format ---- */
 
@@ -257,6 +258,9 @@ struct vu {
 	bool dead;
 	uint32_t polls;
 	uint64_t kicks, calls;
+	bool settle;                      /* VQB_VU_SETTLE=1 (dev_vu_settle.h) */
+	struct dev_vu_watch w[DEV_NQ];
+	struct dev_vu_settle_stats sst;
 	const char *error;
 	char errbuf[360];
 };
@@ -537,6 +541,23 @@ static int setup_vring(struct vu *v, int idx, void *ring)
 
 static void vu_close(void *impl);
 
+/* VQB_VU_SETTLE=1: the measurement mode of dev_vu_settle.h. */
+static int settle_setup(struct vu *v)
+{
+	const char *e = getenv("VQB_VU_SETTLE");
+	if (!e || !*e || !strcmp(e, "0"))
+		return 0;
+	if (strcmp(e, "1") != 0)
+		return vu_fail(v, -EINVAL, "VQB_VU_SETTLE='%.40s' (allowed: 0 or 1)", e);
+	for (int q = 0; q < DEV_NQ; q++) {
+		int rc = dev_vu_watch_init(&v->w[q], &v->p.cfg, v->p.ring[q]);
+		if (rc < 0)
+			return vu_fail(v, rc, "VQB_VU_SETTLE=1: invalid queue configuration");
+	}
+	v->settle = true;
+	return 0;
+}
+
 static int vu_open(const struct dev_params *p, const char *arg, void **impl)
 {
 	struct vu *v = calloc(1, sizeof(*v));
@@ -562,6 +583,8 @@ static int vu_open(const struct dev_params *p, const char *arg, void **impl)
 		rc = vu_fail(v, rc, "invalid queue configuration");
 		goto bad;
 	}
+	if ((rc = settle_setup(v)) < 0)
+		goto bad;
 	/* virtio-net's first queue pair must be complete for the backend to
 	 * start: a queue this run does not use gets an empty ring */
 	for (int q = 0; q < DEV_NQ; q++)
@@ -630,6 +653,8 @@ static int vu_poll(void *impl)
 	struct vu *v = impl;
 	if (v->dead)
 		return -EIO;
+	if (v->settle)
+		dev_vu_settle(v->w, DEV_NQ, &v->sst);
 	if ((++v->polls & 1023) != 0)
 		return 0;
 	struct pollfd pf = {.fd = v->sock, .events = POLLIN | POLLRDHUP};
@@ -674,6 +699,10 @@ static void vu_close(void *impl)
 	}
 	if (v->sock >= 0)
 		close(v->sock);
+	if (v->settle)
+		fprintf(stderr, "vhost-user '%s': VQB_VU_SETTLE=1: %u polls, %llu waited for the backend, "
+			"%llu of them ended by a still ring (%u us)\n", v->path, v->polls,
+			(unsigned long long)v->sst.waits, (unsigned long long)v->sst.quiet, DEV_VU_SETTLE_QUIET_US);
 	for (int i = 0; i < 2; i++) {
 		if (v->kickfd[i] >= 0)
 			close(v->kickfd[i]);

@@ -41,9 +41,12 @@ total), command. scripts/perf_report.py renders it.
 
 --device vhost-user:SOCKET counts vqbench's loop against a running vhost-user
 backend instead (scripts/vhost-backend.sh; scripts/peer-callgrind.sh starts
-one): only vqbench's side is counted, and its loop's polling of a backend
-that is not ready yet is part of the count, so those counts repeat only
-approximately.
+one): only vqbench's side is counted. vqbench runs with VQB_VU_SETTLE=1:
+before each reap the device waits until the backend has consumed every
+chain posted (dev/dev_vu_settle.h), inside dev_vu_settle, which a second
+--toggle-collect leaves out; so every poll finds a whole burst, idle polls
+of a backend that is not ready (descheduled) are not counted, and the
+counts repeat. The per-poll cost is still in them.
 
 The counts repeat exactly for one binary; they change with the compiler,
 flags and code, which is what a `count` bound in a thresholds file is for.
@@ -195,7 +198,12 @@ def run(vqbench, n, sweep, tmp, private_ns, sources=False, device="inline"):
     prefix = os.path.join(tmp, f"cg{n}")
     out_csv = os.path.join(tmp, f"run{n}.csv")
     loop = loop_function(sweep)
-    cmd = ["valgrind", "--tool=callgrind", f"--toggle-collect={loop}",
+    # vhost-user: the device waits for the backend to catch up before each
+    # reap (VQB_VU_SETTLE=1, dev/dev_vu_settle.h), in dev_vu_settle, which a
+    # second toggle leaves out of the count: idle polls and partial bursts
+    # drop out, so the counts repeat
+    settle = [] if device == "inline" else ["--toggle-collect=dev_vu_settle*"]
+    cmd = ["valgrind", "--tool=callgrind", f"--toggle-collect={loop}", *settle,
            f"--dump-after={loop}", "--cache-sim=yes", *CACHES,
            f"--callgrind-out-file={prefix}.%p", vqbench, "--device", device,
            "--packets", str(n), "--warmup", "0", "--reps", "1", "--order", "sequential",
@@ -204,7 +212,8 @@ def run(vqbench, n, sweep, tmp, private_ns, sources=False, device="inline"):
         # A private mount namespace where hugetlbfs is unmounted: the EAL
         # then takes --no-huge (it cannot map hugepages under valgrind).
         cmd = ["unshare", "-m", "sh", "-c", 'umount -a -t hugetlbfs && exec "$@"', "sh", *cmd]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = dict(os.environ, VQB_VU_SETTLE="1") if settle else None
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     if p.returncode != 0:
         tail = "\n".join(p.stdout.splitlines()[-15:])
         die(1, f"vqbench --packets {n} under callgrind exited {p.returncode}:\n{tail}")

@@ -15,21 +15,30 @@
 #       testpmd --forward-mode=rxonly receive them
 #   tx: the backend consumes (rxonly); vqbench --dir tx and testpmd
 #       --forward-mode=txonly send
+# Both sides are counted for whole bursts only, with the idle polls taken
+# out, so the counts repeat to within a fraction of a percent run to run
+# (under valgrind both loops are far slower than the native backend, which on
+# a busy machine still leaves most polls of testpmd empty):
 # vqbench: scripts/callgrind-counts.py --device vhost-user:SOCKET (its loop,
-#   two run lengths, the difference per packet), and from the same dumps the
-#   instructions per packet by source file (BY_SOURCE CSV).
-# DPDK: dpdk-testpmd under callgrind with --separate-threads=yes and
-#   --no-huge (the EAL cannot map hugepages under valgrind), for
-#   DPDK_SECONDS; the forwarding lcore's thread (the busiest thread but the
-#   main one, whose EAL start-up would dominate) divided by the packets
-#   testpmd's final statistics report
-#   for the direction. That thread runs only the forwarding loop (rx burst
-#   or tx burst, mbuf alloc/free, polling), so its start-up is negligible
-#   against millions of packets. Debian's DPDK is stripped: no per-function
-#   split on that side.
-# Under valgrind both programs run far slower than the native backend, so
-# their loops rarely find the ring empty (tx: full); any polling that does
-# happen is in the count on both sides.
+#   two run lengths, the difference per packet), with VQB_VU_SETTLE=1: before
+#   each reap the device waits for the backend to consume every chain posted,
+#   in dev_vu_settle, which callgrind leaves out (dev/dev_vu_settle.h); from
+#   the same dumps the instructions per packet by source file (BY_SOURCE CSV).
+# DPDK: dpdk-testpmd under callgrind with --separate-threads=yes,
+#   --no-huge (the EAL cannot map hugepages under valgrind) and
+#   --record-burst-stats, for DPDK_SECONDS; the forwarding lcore's thread
+#   (the busiest thread but the main one, whose EAL start-up would dominate).
+#   Its empty polls (bursts that received, or sent, nothing: testpmd's burst
+#   statistics, exact when every burst is empty or whole) cost what one poll
+#   costs in an idle run of IDLE_SECONDS against a backend that never lets a
+#   burst succeed (rx: it sends nothing; tx: it never empties the ring);
+#   per packet = (thread instructions - empty polls x that cost) / packets.
+#   That thread runs only the forwarding loop (rx burst or tx burst, mbuf
+#   alloc/free, polling), so its start-up is negligible against millions of
+#   packets. Debian's DPDK is stripped: no per-function split on that side.
+# CSV: dir, layout, in_order, side, instructions_per_pkt, packets,
+#   instructions, command, then (testpmd rows) polls, idle_polls,
+#   idle_instructions_per_poll, idle_exact (1: the empty polls are exact).
 #
 # Environment:
 #   DIRS          rx,tx (default rx,tx)
@@ -37,13 +46,14 @@
 #   IN_ORDER      off,on (default both)
 #   CG_PACKETS    vqbench SMALL,LARGE packets (4000,24000)
 #   DPDK_SECONDS  wall seconds testpmd runs under valgrind (60)
+#   IDLE_SECONDS  wall seconds of testpmd's idle run per cell (20)
 #   RESULTS_DIR   results
 #   OUT           RESULTS_DIR/peer-callgrind-<UTC>.csv
 #   BY_SOURCE     OUT's directory/peer-callgrind-annotate-<UTC>.csv
 # Needs root, hugepages for the backend (scripts/hugepages.sh), dpdk-testpmd
 # and valgrind. Exit: 0 ok, 1 a run failed, 2 bad usage or missing tools.
 set -euo pipefail
-case "${1:-}" in -h|--help) sed -n '4,44p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '4,54p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 cd "$(dirname "$0")/.."
 [ $# -le 1 ] || { echo "peer-callgrind.sh: too many arguments (usage: scripts/peer-callgrind.sh [VQBENCH])" >&2; exit 2; }
 vqb=${1:-build/release/bench/vqbench}
@@ -52,6 +62,7 @@ layouts=${LAYOUTS:-split,packed}
 inorders=${IN_ORDER:-off,on}
 cg_packets=${CG_PACKETS:-4000,24000}
 dsecs=${DPDK_SECONDS:-60}
+isecs=${IDLE_SECONDS:-20}
 results=${RESULTS_DIR:-results}
 stamp=$(date -u +%Y%m%d-%H%M%S)
 out=${OUT:-$results/peer-callgrind-$stamp.csv}
@@ -62,6 +73,7 @@ for l in ${layouts//,/ }; do case "$l" in split|packed) ;; *) echo "peer-callgri
 for i in ${inorders//,/ }; do case "$i" in off|on) ;; *) echo "peer-callgrind.sh: IN_ORDER='$inorders': '$i' (allowed: off, on)" >&2; exit 2 ;; esac; done
 [[ $cg_packets =~ ^[0-9]+,[0-9]+$ ]] || { echo "peer-callgrind.sh: CG_PACKETS='$cg_packets' is not SMALL,LARGE" >&2; exit 2; }
 [[ $dsecs =~ ^[1-9][0-9]*$ ]] || { echo "peer-callgrind.sh: DPDK_SECONDS='$dsecs' is not a whole number of seconds >= 1" >&2; exit 2; }
+[[ $isecs =~ ^[1-9][0-9]*$ ]] || { echo "peer-callgrind.sh: IDLE_SECONDS='$isecs' is not a whole number of seconds >= 1" >&2; exit 2; }
 [ -x "$vqb" ] || { echo "peer-callgrind.sh: no vqbench at '$vqb' (build it: scripts/build.sh, or give its path)" >&2; exit 2; }
 for t in valgrind dpdk-testpmd; do
 	command -v "$t" >/dev/null || { echo "peer-callgrind.sh: $t not found (scripts/install-deps.sh)" >&2; exit 2; }
@@ -72,44 +84,110 @@ tmp=$(mktemp -d -t vqb_peercg.XXXXXX)
 sock="$tmp/vhost.sock"
 trap 'scripts/vhost-backend.sh stop "$sock" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
 
-# dpdk_count DIR PACKED IN_ORDER -> "instructions_per_pkt packets thread_instructions"
-dpdk_count() {
-	local dir=$1 packed=$2 inorder=$3 mode=rxonly key=RX
-	[ "$dir" = tx ] && { mode=txonly; key=TX; }
-	rm -f "$tmp"/tp.*
-	timeout -s INT "$dsecs" valgrind --tool=callgrind --separate-threads=yes \
-		--callgrind-out-file="$tmp/tp.%p" dpdk-testpmd --lcores '0@1,1@0' --no-pci --no-huge -m 512 \
+# dpdk_run DIR PACKED IN_ORDER SECONDS TAG: testpmd under callgrind for
+# SECONDS against the backend at $sock, with --record-burst-stats; its log
+# and its dumps (one per thread) go to $tmp/TAG/
+dpdk_run() {
+	local dir=$1 packed=$2 inorder=$3 secs=$4 tag=$5 mode=rxonly
+	[ "$dir" = tx ] && mode=txonly
+	rm -rf "${tmp:?}/$tag" && mkdir -p "$tmp/$tag"
+	timeout -s INT "$secs" valgrind --tool=callgrind --separate-threads=yes \
+		--callgrind-out-file="$tmp/$tag/tp.%p" dpdk-testpmd --lcores '0@1,1@0' --no-pci --no-huge -m 512 \
 		--single-file-segments --file-prefix="vqbpcg$$" \
 		--vdev "net_virtio_user0,path=$sock,queues=1,packed_vq=$packed,in_order=$inorder,queue_size=1024" -- \
 		--nb-cores=1 --rxd=1024 --txd=1024 --burst=32 --total-num-mbufs=8192 --forward-mode=$mode \
-		--txpkts=64 --stats-period 10 --no-lsc-interrupt </dev/null >"$tmp/dpdk.log" 2>&1 || true
+		--txpkts=64 --stats-period 10 --no-lsc-interrupt --record-burst-stats </dev/null >"$tmp/$tag/log" 2>&1 || true
 	rm -rf "/var/run/dpdk/vqbpcg$$" 2>/dev/null || true
-	python3 - "$tmp" "$key" <<'EOF'
+}
+
+# dpdk_count DIR RUN_TAG IDLE_TAG -> "instructions_per_pkt packets
+# thread_instructions polls idle_polls idle_instructions_per_poll exact"
+dpdk_count() {
+	python3 - "$tmp" "$@" <<'EOF'
 import glob, re, sys
-tmp, key = sys.argv[1], sys.argv[2]
-log = open(f"{tmp}/dpdk.log", errors="replace").read()
-# the accumulated statistics testpmd prints when it stops
-m = re.findall(rf"{key}-packets:\s+(\d+)\s+{key}-dropped", log)
-threads = []
-# one dump per thread (tp.PID-TT); thread 01 is the main lcore (EAL
-# start-up, then idle): the forwarding lcore is the busiest of the others
-for path in glob.glob(f"{tmp}/tp.*"):
-    if path.endswith("-01"):
-        continue
+tmp, d, run_tag, idle_tag = sys.argv[1:]
+key = "RX" if d == "rx" else "TX"
+
+def polls_in(path):
+    """The most calls of one call record from outside DPDK's virtio PMD
+    into it in a dump: its rx or tx burst function, called once per poll
+    (the library is stripped, so it is found by its object, not its name;
+    the loaded run checks the count against testpmd's burst statistics)."""
+    names, ob, cob, best = {}, "", None, 0
+
+    def name(spec):
+        m = re.match(r"\((\d+)\)(?: (.*))?$", spec.strip())
+        if not m:
+            return spec.strip()
+        if m.group(2) is not None:
+            names[m.group(1)] = m.group(2)
+        return names.get(m.group(1), "")
     for line in open(path):
-        if line.startswith(("summary:", "totals:")):
-            threads.append(int(line.split()[1]))
-            break
-if not m or not threads or int(m[-1]) == 0:
-    sys.stderr.write("peer-callgrind.sh: testpmd under callgrind gave no packet count or no dump; its log:\n"
-                     + "\n".join(log.splitlines()[-15:]) + "\n")
+        if line.startswith("ob="):
+            ob, cob = name(line[3:]), None
+        elif line.startswith("fn="):
+            cob = None
+        elif line.startswith("cob="):
+            cob = name(line[4:])
+        elif line.startswith("calls="):
+            # a call into the PMD from outside it (testpmd's loop)
+            if cob is not None and "librte_net_virtio" in cob and "librte_net_virtio" not in ob:
+                best = max(best, int(line.split()[0][6:]))
+            cob = None
+    return best
+
+
+def read(tag, idle):
+    log = open(f"{tmp}/{tag}/log", errors="replace").read()
+    # the accumulated statistics testpmd prints when it stops (an idle RX
+    # run prints no stream statistics: nothing was received)
+    pk = re.findall(rf"{key}-packets:\s+(\d+)\s+{key}-dropped", log)
+    bl = re.findall(rf"{key}-bursts : (\d+) \[([^\]]*)\]", log)
+    threads = []
+    # one dump per thread (tp.PID-TT); thread 01 is the main lcore (EAL
+    # start-up, then idle): the forwarding lcore is the busiest of the others
+    for path in glob.glob(f"{tmp}/{tag}/tp.*"):
+        if path.endswith("-01"):
+            continue
+        for line in open(path):
+            if line.startswith(("summary:", "totals:")):
+                threads.append((int(line.split()[1]), path))
+                break
+    if not pk or (not bl and not idle) or not threads:
+        sys.stderr.write(f"peer-callgrind.sh: testpmd under callgrind ({tag}) gave no {key} statistics, "
+                         "no burst statistics or no dump (on a busy machine its start-up under valgrind can "
+                         "take the whole run: raise DPDK_SECONDS or IDLE_SECONDS); its log:\n"
+                         + "\n".join(log.splitlines()[-15:]) + "\n")
+        sys.exit(1)
+    t, path = max(threads)
+    n = polls_in(path)
+    if bl and int(bl[-1][0]) != n:
+        sys.stderr.write(f"peer-callgrind.sh: testpmd ({tag}): {bl[-1][0]} bursts in its statistics, "
+                         f"{n} calls into the PMD's burst function in the dump\n")
+        sys.exit(1)
+    spread = {int(c): int(p) for p, c in re.findall(r"(\d+)% of (\d+) pkts", bl[-1][1])} if bl else {}
+    return int(pk[-1]), n, spread, bool(bl) and "others" in bl[-1][1], t
+
+
+p, n, spread, others, t = read(run_tag, False)
+ip, idle_n, _, _, idle_t = read(idle_tag, True)
+# tx: the idle run first fills the ring it never sees emptied (up to the
+# queue size, 1024); rx: it receives nothing
+if p == 0 or idle_n == 0 or ip > (1024 if d == "tx" else 0):
+    sys.stderr.write(f"peer-callgrind.sh: testpmd {d}: {p} packets in the loaded run, {ip} packets and "
+                     f"{idle_n} bursts in the idle run (need > 0, {'<= 1024' if d == 'tx' else '0'} and > 0)\n")
     sys.exit(1)
-pk = int(m[-1])
-print(f"{max(threads) / pk:.1f} {pk} {max(threads)}")
+e = idle_t / idle_n
+# every burst either empty or a whole 32: the empty ones are exactly the
+# bursts left over (testpmd prints the spread in whole percent only, so
+# otherwise the empty share is known to 1%)
+exact = not others and set(spread) <= {0, 32} and p % 32 == 0
+idle = n - p // 32 if exact else round(n * spread.get(0, 0) / 100)
+print(f"{(t - idle * e) / p:.1f} {p} {t} {n} {idle} {e:.1f} {int(exact)}")
 EOF
 }
 
-echo "dir,layout,in_order,side,instructions_per_pkt,packets,instructions,command" >"$out"
+echo "dir,layout,in_order,side,instructions_per_pkt,packets,instructions,command,polls,idle_polls,idle_instructions_per_poll,idle_exact" >"$out"
 first_src=1
 for dir in ${dirs//,/ }; do
 	scripts/vhost-backend.sh start "$sock" "$([ "$dir" = rx ] && echo txonly || echo rxonly)" 1 >/dev/null
@@ -124,7 +202,7 @@ for dir in ${dirs//,/ }; do
 			{ echo "peer-callgrind.sh: vqbench $dir $layout in-order=$inorder under callgrind failed:" >&2; tail -n 15 "$tmp/vqb.log" >&2; exit 1; }
 		v=$(python3 -c "import csv,sys; r=next(csv.DictReader(open(sys.argv[1]))); print(r['cg_instructions_per_pkt'])" "$tmp/vqb.csv")
 		vcmd="scripts/callgrind-counts.py --packets $cg_packets --device vhost-user:SOCKET -- ${sweep[*]}"
-		echo "$dir,$layout,$io,vqbench,$v,,,$vcmd" >>"$out"
+		echo "$dir,$layout,$io,vqbench,$v,,,\"$vcmd\",,,," >>"$out"
 		python3 - "$tmp/vqb-src.csv" "$src_out" "$dir" "$layout" "$io" "$first_src" <<'EOF'
 import csv, sys
 src, out, d, layout, io, first = sys.argv[1:]
@@ -139,11 +217,25 @@ with open(out, "w" if first == "1" else "a", newline="") as f:
                     if "--device " in r["command"] else r["command"]])
 EOF
 		first_src=0
-		read -r dp dpk dins < <(dpdk_count "$dir" "$packed" "$io") ||
+		dpdk_run "$dir" "$packed" "$io" "$dsecs" "run-$layout-$io"
+		echo "peer-callgrind.sh: $dir $layout in-order=$inorder: vqbench $v instructions/packet; testpmd's loaded run done"
+	done
+	done
+	scripts/vhost-backend.sh stop "$sock" >/dev/null
+	# The idle runs: a backend that never fills the RX ring (rxonly) or
+	# never empties the TX ring (txonly) makes every burst of testpmd's
+	# loop an empty one, which gives the cost of one empty poll.
+	scripts/vhost-backend.sh start "$sock" "$([ "$dir" = rx ] && echo rxonly || echo txonly)" 1 >/dev/null
+	for layout in ${layouts//,/ }; do
+	for inorder in ${inorders//,/ }; do
+		packed=$([ "$layout" = packed ] && echo 1 || echo 0)
+		io=$([ "$inorder" = on ] && echo 1 || echo 0)
+		dpdk_run "$dir" "$packed" "$io" "$isecs" "idle-$layout-$io"
+		read -r dp dpk dins dn didle de dex < <(dpdk_count "$dir" "run-$layout-$io" "idle-$layout-$io") ||
 			{ echo "peer-callgrind.sh: testpmd $dir $layout in-order=$inorder failed" >&2; exit 1; }
-		dcmd="valgrind --tool=callgrind --separate-threads=yes dpdk-testpmd --no-huge ... net_virtio_user0,packed_vq=$packed,in_order=$io,queue_size=1024 -- --forward-mode=$([ "$dir" = rx ] && echo rxonly || echo txonly) --burst=32 --txpkts=64 (${dsecs}s; forwarding thread / packets)"
-		echo "$dir,$layout,$io,dpdk-testpmd,$dp,$dpk,$dins,$dcmd" >>"$out"
-		echo "peer-callgrind.sh: $dir $layout in-order=$inorder: vqbench $v, dpdk-testpmd $dp instructions/packet ($dpk packets)"
+		dcmd="valgrind --tool=callgrind --separate-threads=yes dpdk-testpmd --no-huge ... net_virtio_user0,packed_vq=$packed,in_order=$io,queue_size=1024 -- --forward-mode=$([ "$dir" = rx ] && echo rxonly || echo txonly) --burst=32 --txpkts=64 --record-burst-stats (${dsecs}s; the forwarding thread's instructions minus its empty polls at their cost in a ${isecs}s idle run; over the packets)"
+		echo "$dir,$layout,$io,dpdk-testpmd,$dp,$dpk,$dins,\"$dcmd\",$dn,$didle,$de,$dex" >>"$out"
+		echo "peer-callgrind.sh: $dir $layout in-order=$inorder: dpdk-testpmd $dp instructions/packet ($dpk packets; $didle of $dn polls empty, $de instructions each)"
 	done
 	done
 	scripts/vhost-backend.sh stop "$sock" >/dev/null

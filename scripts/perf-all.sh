@@ -13,7 +13,7 @@
 #                                before (BEFORE, built) and after
 #   4. scripts/peer-dpdk.sh      DPDK virtio-user vs vqbench     peer-dpdk-<UTC>.csv
 #      scripts/peer-callgrind.sh the same loops counted (DIRS,   peer-callgrind-<UTC>.csv
-#                                default rx here)
+#                                default rx,tx)
 #                                (root, hugepages, dpdk-testpmd; PEER=0 skips both)
 #   5. scripts/perf-pages.sh, scripts/perf-queues.sh, when present
 #   6. scripts/perf_report.py    RESULTS_DIR/PERFORMANCE.md
@@ -66,7 +66,7 @@ step perf-tracking.sh scripts/perf-tracking.sh "$vqb"
 step perf-attrib.sh scripts/perf-attrib.sh "$vqb"
 if [ "$peer" = 1 ]; then
 	step peer-dpdk.sh scripts/peer-dpdk.sh "$vqb"
-	step peer-callgrind.sh env DIRS="${DIRS:-rx}" scripts/peer-callgrind.sh "$vqb"
+	step peer-callgrind.sh env DIRS="${DIRS:-rx,tx}" scripts/peer-callgrind.sh "$vqb"
 else
 	echo "perf-all.sh: peer-dpdk.sh and peer-callgrind.sh skipped (PEER=0); the report takes the newest CSVs there are"
 fi

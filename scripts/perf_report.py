@@ -623,9 +623,10 @@ def peercg_section(md, path):
     md.append(f"Source: `{os.path.basename(path)}` ({len(rows)} rows), made by `scripts/peer-callgrind.sh`: "
               "instructions per packet of vqbench's packet loop (`scripts/callgrind-counts.py --device "
               "vhost-user:...`, two run lengths) and of testpmd's forwarding thread (its instructions over the "
-              "packets it reports), both against the same DPDK vhost-user backend running natively. Both "
-              "counts include whatever polling of the backend the loop did, so they repeat only "
-              "approximately.\n")
+              "packets it reports), both against the same DPDK vhost-user backend running natively. Idle "
+              "polls are out of both counts (vqbench waits for the backend outside the counted code, "
+              "testpmd's empty bursts are subtracted at their cost in an idle run), so both repeat; "
+              "the per-burst cost of a poll that finds a whole burst is in them.\n")
     cells = {}
     for r in rows:
         cells.setdefault((r["dir"], r["layout"], r["in_order"]), {})[r["side"]] = num(r["instructions_per_pkt"])
