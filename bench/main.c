@@ -138,7 +138,8 @@ static int check_plan(struct vqb_plan *p)
 
 	for (size_t i = 0; i < p->n;) {
 		msg[0] = '\0';
-		if (vqb_run_check(&p->cfg[i], msg, sizeof(msg)) >= 0) {
+		if (vqb_run_check(&p->cfg[i], msg, sizeof(msg)) >= 0 &&
+		    (p->order != VQB_ORDER_BLOCKS || vqb_run_blocks_check(&p->cfg[i], msg, sizeof(msg)) >= 0)) {
 			i++;
 			continue;
 		}
@@ -225,9 +226,49 @@ static void run_info(struct vqb_run_info *info, const struct vqb_env *env)
 	snprintf(info->kernel, sizeof(info->kernel), "%s", env->kernel);
 }
 
+/* --order blocks: each block's row, as sweep writes a run's. */
+struct block_sink {
+	struct vqb_csv *csv, *json;
+	struct vqb_report *rep;
+	struct vqb_run_info info;
+	const struct vqb_plan *p;
+};
+
+static int block_row(void *ctx, const struct vqb_step *s, struct vqb_metrics *m, int rc, const char *why)
+{
+	struct block_sink *k = ctx;
+	char msg[512];
+	const struct vqb_config *cfg = &k->p->cfg[s->cfg];
+	vqb_report_progress(k->rep, s);
+	if (!s->warmup) {
+		vqb_csv_stamp(&k->info);
+		if (vqb_csv_write_row(k->csv, &k->info, cfg, m, msg, sizeof(msg)) < 0 ||
+		    (k->json && vqb_csv_write_row(k->json, &k->info, cfg, m, msg, sizeof(msg)) < 0)) {
+			fprintf(stderr, "vqbench: %s\n", msg);
+			return -EIO;
+		}
+	}
+	snprintf(msg, sizeof(msg), "%s", why);
+	vqb_report_result(k->rep, s, m, rc, msg);
+	return 0;
+}
+
+static int sweep_blocks(struct vqb_plan *p, struct vqb_csv *csv, struct vqb_csv *json,
+			const struct vqb_env *env, struct vqb_report *rep)
+{
+	struct block_sink k = { .csv = csv, .json = json, .rep = rep, .p = p };
+	run_info(&k.info, env);
+	int rc = vqb_run_blocks(p, env, block_row, &k);
+	unsigned failed = vqb_report_finish(rep);
+	return rc == -EIO || failed ? VQB_EXIT_FAIL : VQB_EXIT_OK;
+}
+
 static int sweep(struct vqb_plan *p, struct vqb_csv *csv, struct vqb_csv *json,
 		 const struct vqb_env *env, struct vqb_report *rep)
 {
+	if (p->order == VQB_ORDER_BLOCKS)
+		return sweep_blocks(p, csv, json, env, rep);
+
 	struct vqb_run_info info;
 	struct vqb_metrics m;
 	struct vqb_step s;

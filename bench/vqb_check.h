@@ -17,9 +17,15 @@
  *       by PCT percent of NUMBER (deterministic counts, e.g. the callgrind
  *       columns cg_* written by scripts/callgrind-counts.py)
  *   ratio METRIC SEL_NUM / SEL_DEN [where SEL] OP NUMBER
- *       median of METRIC over the rows matching SEL and SEL_NUM, divided
- *       by the median over the rows matching SEL and SEL_DEN, both from the
- *       same CSV files (the same run): e.g. skip/full pps, packed/split pps
+ *       paired: each row matching SEL and SEL_NUM pairs with the row
+ *       matching SEL and SEL_DEN of the same CSV file and the same rep
+ *       (under --order interleave, repetition r of both configurations
+ *       runs in round r of the sweep: close in time); the bound holds the
+ *       median of the pairs' ratios METRIC_num / METRIC_den. A pair with
+ *       a row flagged placement_changed = 1 (the vCPUs moved during it),
+ *       or a denominator of 0, is left out; rows without a partner are
+ *       not used; the line counts both. No usable pair: the bound falls
+ *       short. E.g. skip/full pps, packed/split pps
  *
  * OP is ==, <= or >=. With tol, "<= B tol 5%" holds up to B * 1.05, ">= B"
  * down to B * 0.95, "== B" within B +- 5%. Noisy absolute measurements

@@ -21,17 +21,26 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The median of the n values at v (sorted in place); NAN for none. */
+static double median_of(double *v, size_t n)
+{
+	if (!n)
+		return NAN;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The median of a side's values. */
 static double median(const struct side *sd)
 {
-	double *v = malloc(sd->n * sizeof(*v));
+	double *v = malloc((sd->n ? sd->n : 1) * sizeof(*v));
 	double m;
 
 	if (!v)
 		return NAN;
 	for (size_t i = 0; i < sd->n; i++)
 		v[i] = sd->s[i].v;
-	qsort(v, sd->n, sizeof(*v), cmp_double);
-	m = sd->n % 2 ? v[sd->n / 2] : (v[sd->n / 2 - 1] + v[sd->n / 2]) / 2;
+	m = median_of(v, sd->n);
 	free(v);
 	return m;
 }
@@ -195,30 +204,100 @@ static void eval_count(const struct vqb_check *c, const struct bound *b, struct 
 	r->verdict = ok ? VQB_CHECK_OK : VQB_CHECK_FAIL;
 }
 
-/* ratio: the numerator's median over the denominator's. */
+/* The pairing of a ratio's rows: numerator row and denominator row of one
+ * CSV file with the same rep (under --order interleave, the two runs of
+ * one round of the sweep, close in time). */
+struct pairing {
+	double *q;        /* the paired ratios (numerator / denominator) */
+	size_t n;         /* pairs used */
+	size_t moved;     /* pairs left out: a row with placement_changed = 1 */
+	size_t zero;      /* pairs left out: the denominator row's value is 0 */
+	size_t unpaired;  /* rows of either side with no partner */
+};
+
+static int pair_rows(const struct side *num, const struct side *den, struct pairing *p)
+{
+	bool *used = calloc(den->n ? den->n : 1, sizeof(*used));
+
+	memset(p, 0, sizeof(*p));
+	p->q = malloc((num->n ? num->n : 1) * sizeof(*p->q));
+	if (!used || !p->q) {
+		free(used);
+		free(p->q);
+		p->q = NULL;
+		return -1;
+	}
+	for (size_t i = 0; i < num->n; i++) {
+		const struct sample *a = &num->s[i];
+		size_t j = 0;
+		while (j < den->n && (used[j] || a->rep < 0 || den->s[j].rep != a->rep || den->s[j].file != a->file))
+			j++;
+		if (j == den->n) {
+			p->unpaired++;
+			continue;
+		}
+		used[j] = true;
+		if (a->moved || den->s[j].moved)
+			p->moved++;
+		else if (!(den->s[j].v != 0))
+			p->zero++;
+		else
+			p->q[p->n++] = a->v / den->s[j].v;
+	}
+	for (size_t j = 0; j < den->n; j++)
+		p->unpaired += !used[j];
+	free(used);
+	return 0;
+}
+
+/* "; 1 pair left out (placement_changed); 2 rows unpaired" for what the
+ * pairing did not use, at buf. */
+static void pairing_notes(const struct pairing *p, char *buf, size_t len)
+{
+	size_t pos = 0;
+
+	buf[0] = '\0';
+	if (p->moved)
+		pos += (size_t)snprintf(buf + pos, len - pos, "; %zu pair%s left out (placement_changed)", p->moved,
+					p->moved == 1 ? "" : "s");
+	if (p->zero && pos < len)
+		pos += (size_t)snprintf(buf + pos, len - pos, "; %zu pair%s left out (denominator 0)", p->zero,
+					p->zero == 1 ? "" : "s");
+	if (p->unpaired && pos < len)
+		snprintf(buf + pos, len - pos, "; %zu row%s without a partner of the same file and rep", p->unpaired,
+			 p->unpaired == 1 ? "" : "s");
+}
+
+/* ratio: the median of the paired ratios (rep r of the numerator over rep
+ * r of the denominator, both from one CSV file). */
 static void eval_ratio(const struct vqb_check *c, const struct bound *b, struct vqb_check_result *r)
 {
 	const char *mname = vqb_columns[b->metric].name;
-	double num = median(&b->side[0]), den = median(&b->side[1]);
+	struct pairing p;
+	char notes[256];
 
 	side_rows(c, &b->side[0], "numerator ", r->rows, sizeof(r->rows));
 	side_rows(c, &b->side[1], " / denominator ", r->rows, sizeof(r->rows));
-	if (!(den != 0)) {
-		snprintf(r->text, sizeof(r->text), "the denominator's median %s is 0; expected %s", mname,
-			 r->expected);
+	if (pair_rows(&b->side[0], &b->side[1], &p) < 0) {
+		snprintf(r->text, sizeof(r->text), "out of memory pairing the rows; expected %s", r->expected);
 		return;
 	}
-	double q = num / den;
+	pairing_notes(&p, notes, sizeof(notes));
+	if (!p.n) {
+		snprintf(r->text, sizeof(r->text),
+			 "no usable pair of rows (a numerator row pairs with the denominator row of the same CSV "
+			 "file and rep; %zu / %zu rows)%s; expected %s", b->side[0].n, b->side[1].n, notes,
+			 r->expected);
+		free(p.q);
+		return;
+	}
+	double q = median_of(p.q, p.n), lo = p.q[0], hi = p.q[p.n - 1]; /* sorted by median_of */
 	bool ok = holds(b->op, q, b->limit, 0);
 	r->value = q;
-	if (ok)
-		snprintf(r->text, sizeof(r->text), "%.4g %s (%s medians %.6g / %.6g of %zu / %zu rows)", q,
-			 r->expected, mname, num, den, b->side[0].n, b->side[1].n);
-	else
-		snprintf(r->text, sizeof(r->text),
-			 "measured %.4g, expected %s (%s medians %.6g / %.6g of %zu / %zu rows)", q,
-			 r->expected, mname, num, den, b->side[0].n, b->side[1].n);
+	snprintf(r->text, sizeof(r->text), "%s%.4g%s %s (%s: median of %zu paired ratios, %.4g..%.4g%s)",
+		 ok ? "" : "measured ", q, ok ? "" : ", expected", r->expected, mname, p.n, lo, hi, notes);
 	r->verdict = ok ? VQB_CHECK_OK : VQB_CHECK_FAIL;
+	free(p.q);
 }
 
 void vqb_check_result(const struct vqb_check *c, size_t i, struct vqb_check_result *r)

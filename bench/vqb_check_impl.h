@@ -48,6 +48,8 @@ struct sample {
 	unsigned file;
 	unsigned long line;
 	char *key; /* the configuration's parameters */
+	long rep;  /* the row's repetition (CSV rep); -1: empty */
+	bool moved; /* CSV placement_changed = 1: the vCPUs changed host placement */
 };
 
 /* The rows of one side of a bound (a ratio has two). */

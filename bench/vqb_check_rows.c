@@ -56,9 +56,16 @@ static void row_key(const struct vqb_csv_rec *r, char *key, size_t len)
 		}
 }
 
-/* Append value v of row (file, line) with configuration key to sd. */
-static int side_add(struct side *sd, double v, unsigned file, unsigned long line, const char *key)
+/* Append value v of row r (file) with configuration key to sd, with the
+ * row's repetition and placement flag (what a ratio pairs and excludes by). */
+static int side_add(struct side *sd, double v, unsigned file, const struct vqb_csv_rec *r, const char *key)
 {
+	static int rep_col = -2, moved_col = -2;
+
+	if (rep_col == -2) {
+		rep_col = vqb_csv_column("rep");
+		moved_col = vqb_csv_column("placement_changed");
+	}
 	if (sd->n == sd->cap) {
 		size_t cap = sd->cap ? sd->cap * 2 : 8;
 		struct sample *ns = realloc(sd->s, cap * sizeof(*ns));
@@ -73,7 +80,9 @@ static int side_add(struct side *sd, double v, unsigned file, unsigned long line
 		return -ENOMEM;
 	smp->v = v;
 	smp->file = file;
-	smp->line = line;
+	smp->line = r->line;
+	smp->rep = rep_col >= 0 && !r->cell[rep_col].empty ? (long)r->cell[rep_col].f : -1;
+	smp->moved = moved_col >= 0 && !r->cell[moved_col].empty && r->cell[moved_col].f != 0;
 	sd->n++;
 	return 0;
 }
@@ -101,7 +110,7 @@ static int add_row(const struct vqb_csv_rec *r, void *arg)
 		for (unsigned s = 0; s < b->nsides; s++) {
 			if (!sel_match(&b->side[s].sel, r))
 				continue;
-			int rc = side_add(&b->side[s], m->f, fd->file, r->line, key);
+			int rc = side_add(&b->side[s], m->f, fd->file, r, key);
 			if (rc < 0)
 				return rc;
 		}

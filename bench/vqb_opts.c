@@ -26,7 +26,7 @@ static const char *const dir_names[] = { "tx", "rx", "both", NULL };
 static const char *const device_names[] = { "thread", "inline", "vhost-user:PATH", "vfio:BDF", NULL };
 static const char *const iommu_names[] = { "strict", "lazy", "passthrough", "untrusted", NULL };
 static const char *const pages_names[] = { "2m", "4k", NULL };
-static const char *const order_names[] = { "interleave", "sequential", NULL };
+static const char *const order_names[] = { "interleave", "sequential", "blocks", NULL };
 static const char *const format_names[] = { "text", "markdown", "csv", "json", NULL };
 /* The documented names, used only while the library's own table is empty. */
 static const char *const policy_fallback[] = { "full", "compact", "readback", "skip", "premapped", NULL };
@@ -173,7 +173,10 @@ const struct vqb_option vqb_options[VQB_OPT_COUNT] = {
 		.def = "interleave", .names = order_names, OPTS(order), .group = G_PLACE,
 		.help = "interleave: repetition r of every configuration, then r+1 (ratios",
 		.note = "come from neighbouring runs); sequential: all repetitions of one\n"
-			"configuration, then the next" },
+			"configuration, then the next; blocks: the policies of one configuration\n"
+			"set up once, then rounds of one block of --packets packets per policy,\n"
+			"back to back, order rotating (a row per block, rep = round, c2c probed\n"
+			"around each round; scripts/perf-tracking.sh pairs them)" },
 	[VQB_OPT_CSV] = { .name = "csv", .arg = VQB_ARG_PATH, .metavar = "FILE",
 		.def = NULL, OPTS(csv_path), .group = G_OUT,
 		.help = "CSV file, one row per repetition ('-': stdout; the table goes to stderr)",

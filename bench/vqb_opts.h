@@ -168,7 +168,7 @@ struct vqb_values {
 /* Most positional arguments (CSV files after --check FILE). */
 #define VQB_ARGS_MAX 32
 
-enum vqb_order { VQB_ORDER_INTERLEAVE, VQB_ORDER_SEQUENTIAL };
+enum vqb_order { VQB_ORDER_INTERLEAVE, VQB_ORDER_SEQUENTIAL, VQB_ORDER_BLOCKS };
 enum vqb_format { VQB_FORMAT_TEXT, VQB_FORMAT_MARKDOWN, VQB_FORMAT_CSV, VQB_FORMAT_JSON };
 
 /* Everything the command line said. */

@@ -181,7 +181,7 @@ static int run_place(const struct vqb_config *c, struct vqb_placement *pl, struc
 
 /* The traffic engine's parameters for c on a software device (the
  * vhost-user and vfio devices change some: device_params). */
-static int traffic_params(const struct vqb_config *c, const struct vqb_env *env, const struct vqb_placement *pl,
+int vqb_run_traffic_params(const struct vqb_config *c, const struct vqb_env *env, const struct vqb_placement *pl,
 			  const struct vqb_metrics *m, struct vqb_traffic_params *tp, char *msg, size_t len)
 {
 	enum vq_policy pol;
@@ -578,7 +578,7 @@ int vqb_run_once(const struct vqb_config *c, const struct vqb_env *env, struct v
 	}
 	struct vqb_traffic_params tp;
 	struct run_device dev;
-	if ((rc = traffic_params(c, env, &pl, m, &tp, msg, len)) < 0 ||
+	if ((rc = vqb_run_traffic_params(c, env, &pl, m, &tp, msg, len)) < 0 ||
 	    (rc = device_params(c, &dev, &tp, msg, len)) < 0)
 		return rc;
 	snprintf(m->memory, sizeof(m->memory), "%s", tp.mem ? tp.mem->name : "4k-pages");

@@ -7,6 +7,9 @@
 
 #include "vqb.h"
 #include "vqb_env.h"
+#include "vqb_place.h"
+#include "vqb_plan.h"
+#include "vqb_traffic.h"
 #include "dma.h"
 #include "vq.h"
 
@@ -30,5 +33,31 @@ struct vq_config vqb_run_ring_config(const struct vqb_config *cfg);
  * damage), -ENOSPC otherwise. */
 int vqb_run_once(const struct vqb_config *cfg, const struct vqb_env *env,
 		 struct vqb_metrics *m, char *msg, size_t msglen);
+
+/** The traffic engine's parameters for cfg on a software device, placed
+ * as pl says (m: its rep seeds the payload). @return 0 or -EINVAL (msg). */
+int vqb_run_traffic_params(const struct vqb_config *cfg, const struct vqb_env *env,
+			   const struct vqb_placement *pl, const struct vqb_metrics *m,
+			   struct vqb_traffic_params *tp, char *msg, size_t msglen);
+
+/* --order blocks (vqb_run_blocks.c): the configurations that differ only
+ * in --policy form a group; each group's queues are set up once, then
+ * warmup + reps rounds, each round one block of --packets packets per
+ * policy, back to back, the policy order rotating by one every round. A
+ * round is bracketed by a short core-to-core probe (driver CPU and the
+ * second CPU): its rows carry c2c_ns_before/after and placement_changed
+ * (the probe moved by more than 1.5x), so a consumer pairs the policies'
+ * blocks of one round (same rep) and drops moved rounds. */
+
+/** Why cfg cannot run in blocks ("--order blocks: ..."), or 0. */
+int vqb_run_blocks_check(const struct vqb_config *cfg, char *msg, size_t msglen);
+
+/** One block's row (step: its configuration, round and warmup flag). */
+typedef int (*vqb_blocks_row_fn)(void *ctx, const struct vqb_step *s, struct vqb_metrics *m, int rc,
+				 const char *msg);
+
+/** Run every group of p in blocks; emit each block's row. @return 0, or
+ * the first negative value emit returned, or -EINTR (stop requested). */
+int vqb_run_blocks(const struct vqb_plan *p, const struct vqb_env *env, vqb_blocks_row_fn emit, void *ctx);
 
 #endif

@@ -161,6 +161,8 @@ const char *dma_name(const struct dma *d)
 	return d->ops->name;
 }
 
+static void dma_shards_free(struct dma *d);
+
 int dma_open(const char *name, const struct dma_params *p, struct dma **out)
 {
 	const struct dma_ops *ops = NULL;
@@ -207,9 +209,22 @@ int dma_open(const char *name, const struct dma_params *p, struct dma **out)
 	d->shared = d->p.cpus > 1;
 	/* The backend's own state beyond the common struct is its memory. */
 	dma_ctr_add(d, DMA_C_mem_bytes, ops->size - sizeof(struct dma));
+	if (d->shared) {
+		unsigned n = 1;
+		while (n < d->p.cpus)
+			n <<= 1;
+		d->shards = dma_zalloc(d, n * sizeof(*d->shards));
+		if (!d->shards) {
+			dma_mem_free(DMA_MEM_DMA, d, ops->size);
+			return dma_err_name(name, -ENOMEM, "cannot allocate %u counter "
+					    "shards of %zu bytes", n, sizeof(struct dma_shard));
+		}
+		d->nshards = n;
+	}
 
 	int r = ops->open(d);
 	if (r < 0) {
+		dma_shards_free(d);
 		dma_mem_free(DMA_MEM_DMA, d, ops->size);
 		return r;
 	}
@@ -218,12 +233,24 @@ int dma_open(const char *name, const struct dma_params *p, struct dma **out)
 	return 0;
 }
 
+/* Detach the shards, then free them: the free's own mem_bytes count goes
+ * to d->ctr, not into the memory it frees. */
+static void dma_shards_free(struct dma *d)
+{
+	struct dma_shard *s = d->shards;
+	size_t n = d->nshards;
+	d->shards = NULL;
+	d->nshards = 0;
+	dma_free(d, s, n * sizeof(*s));
+}
+
 void dma_close(struct dma *d)
 {
 	if (!d)
 		return;
 	if (d->ops->close)
 		d->ops->close(d);
+	dma_shards_free(d);
 	dma_mem_free(DMA_MEM_DMA, d, d->ops->size);
 }
 
@@ -280,6 +307,42 @@ __attribute__((always_inline)) inline int dma_map(struct dma *d, void *cpu, size
 	return dma_map_slow(d, cpu, len, dir, iova);
 }
 
+/* A shared device's map, counted in this CPU's shard (dma_pvt.h): maps,
+ * live and the shard's own peak, on lines no other CPU writes. */
+static void dma_shard_map(struct dma_shard *s)
+{
+	atomic_fetch_add_explicit(&s->ctr[DMA_C_maps], 1, memory_order_relaxed);
+	uint64_t live = atomic_fetch_add_explicit(&s->ctr[DMA_C_live], 1, memory_order_relaxed) + 1;
+	uint64_t peak = atomic_load_explicit(&s->ctr[DMA_C_peak_live], memory_order_relaxed);
+	while (live > peak &&
+	       !atomic_compare_exchange_weak_explicit(&s->ctr[DMA_C_peak_live], &peak, live,
+						      memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+/* Lower one shard's live if it has a mapping; false if it had none. */
+static bool dma_shard_live_dec(struct dma_shard *s)
+{
+	uint64_t live = atomic_load_explicit(&s->ctr[DMA_C_live], memory_order_relaxed);
+	while (live && !atomic_compare_exchange_weak_explicit(&s->ctr[DMA_C_live], &live, live - 1,
+							      memory_order_relaxed, memory_order_relaxed))
+		;
+	return live != 0;
+}
+
+/* A shared device's unmap: this CPU's shard, else (a mapping another CPU
+ * made, or an unmap of nothing) the first shard with a live mapping. */
+static void dma_shard_unmap(struct dma *d)
+{
+	struct dma_shard *own = dma_shard_of(d);
+	atomic_fetch_add_explicit(&own->ctr[DMA_C_unmaps], 1, memory_order_relaxed);
+	if (dma_shard_live_dec(own))
+		return;
+	for (unsigned i = 0; i < d->nshards; i++)
+		if (&d->shards[i] != own && dma_shard_live_dec(&d->shards[i]))
+			return;
+}
+
 static int dma_map_slow(struct dma *d, void *cpu, size_t len, enum dma_dir dir, uint64_t *iova)
 {
 	int r;
@@ -308,19 +371,11 @@ static int dma_map_slow(struct dma *d, void *cpu, size_t len, enum dma_dir dir, 
 	}
 	if (d->ops->no_api) /* an address lookup, not a DMA API call */
 		return 0;
-	dma_ctr_add(d, DMA_C_maps, 1);
 	if (d->shared) {
-		/* several queues: the live count is theirs together, the peak
-		 * a maximum raised by whoever sees a new one */
-		uint64_t live = atomic_fetch_add_explicit(&d->ctr[DMA_C_live], 1,
-							  memory_order_relaxed) + 1;
-		uint64_t peak = dma_ctr_get(d, DMA_C_peak_live);
-		while (live > peak &&
-		       !atomic_compare_exchange_weak_explicit(&d->ctr[DMA_C_peak_live], &peak, live,
-							      memory_order_relaxed, memory_order_relaxed))
-			;
+		dma_shard_map(dma_shard_of(d));
 		return 0;
 	}
+	dma_ctr_add(d, DMA_C_maps, 1);
 	dma_live_inc(d);
 	return 0;
 }
@@ -351,17 +406,15 @@ static int dma_unmap_slow(struct dma *d, uint64_t iova, size_t len, enum dma_dir
 	int r = d->ops->unmap(d, iova, len, dir);
 	if (r < 0 || d->ops->no_api)
 		return r;
-	dma_ctr_add(d, DMA_C_unmaps, 1);
 	/* Backends whose unmap checks nothing (identity, noncoherent) accept
 	 * unmaps of nothing; live does not go below zero for them. */
 	if (d->shared) {
-		uint64_t live = dma_ctr_get(d, DMA_C_live);
-		while (live && !atomic_compare_exchange_weak_explicit(&d->ctr[DMA_C_live], &live, live - 1,
-								      memory_order_relaxed, memory_order_relaxed))
-			;
-	} else if (dma_ctr_get(d, DMA_C_live)) {
-		dma_ctr_sub(d, DMA_C_live, 1);
+		dma_shard_unmap(d);
+		return 0;
 	}
+	dma_ctr_add(d, DMA_C_unmaps, 1);
+	if (dma_ctr_get(d, DMA_C_live))
+		dma_ctr_sub(d, DMA_C_live, 1);
 	return 0;
 }
 
@@ -456,7 +509,7 @@ const char *dma_reason_str(unsigned reasons)
 
 uint64_t dma_held_mappings(const struct dma *d)
 {
-	return d->ops->held ? d->ops->held(d) : dma_ctr_get(d, DMA_C_bounce_live);
+	return d->ops->held ? d->ops->held(d) : dma_ctr_read(d, DMA_C_bounce_live);
 }
 
 uint64_t dma_owed_lines(const struct dma *d)
@@ -466,7 +519,7 @@ uint64_t dma_owed_lines(const struct dma *d)
 
 void dma_get_counters(const struct dma *d, struct dma_counters *c)
 {
-#define DMA_X(n) c->n = dma_ctr_get(d, DMA_C_##n);
+#define DMA_X(n) c->n = dma_ctr_read(d, DMA_C_##n);
 	DMA_COUNTER_LIST(DMA_X)
 #undef DMA_X
 	c->iova_allocs = c->iova_frees = c->iotlb_timer_flushes = 0;

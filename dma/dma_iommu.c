@@ -330,7 +330,7 @@ static int iommu_map(struct dma *d, void *cpu, size_t len, enum dma_dir dir,
 			       (unsigned long long)m->iova.npages,
 			       (unsigned long long)(m->iova.npages >> 8),
 			       (unsigned long long)dma_iova_allocated(&m->iova),
-			       (unsigned long long)dma_ctr_get(d, DMA_C_live));
+			       (unsigned long long)dma_ctr_read(d, DMA_C_live));
 	iommu_ctr_add(d, &m->iova_allocs, 1);
 	uint64_t perm = (dir & DMA_TO_DEVICE ? PTE_R : 0) |
 			(dir & DMA_FROM_DEVICE ? PTE_W : 0);
@@ -581,7 +581,7 @@ static bool iommu_need_sync(const struct dma *d, uint64_t iova)
  * so does each IOVA-API range; passthrough mappings hold nothing. */
 static uint64_t iommu_held(const struct dma *d)
 {
-	return d->p.passthrough ? 0 : dma_ctr_get(d, DMA_C_live) + iova_ctr_get(d, IOVA_RANGES);
+	return d->p.passthrough ? 0 : dma_ctr_read(d, DMA_C_live) + iova_ctr_get(d, IOVA_RANGES);
 }
 
 /* ---- The IOVA two-step API (dma_iova_api.c; drivers/iommu/dma-iommu.c) ---- */
@@ -600,7 +600,7 @@ static int iommu_iova_alloc(struct dma *d, struct dma_iova_state *st, size_t siz
 			       "%llu ranges live", 1ull << order, size, (unsigned long long)m->iova.npages,
 			       (unsigned long long)(m->iova.npages >> 8),
 			       (unsigned long long)dma_iova_allocated(&m->iova),
-			       (unsigned long long)dma_ctr_get(d, DMA_C_live),
+			       (unsigned long long)dma_ctr_read(d, DMA_C_live),
 			       (unsigned long long)iova_ctr_get(d, IOVA_RANGES));
 	st->addr = (uint64_t)pfn << DMA_PAGE_SHIFT;
 	st->size = size;

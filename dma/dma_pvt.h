@@ -15,8 +15,21 @@
  *   driver thread: everything except the three below;
  *   device thread: faults, stale_hits;
  *   both:          debug_reports (fetch_add).
- * A device shared by several queues (d->shared: params.cpus > 1) has many
- * writers per counter: every add is a relaxed fetch_add then.
+ * A device shared by several queues (d->shared: params.cpus > 1) keeps its
+ * counters in shards instead (struct dma_shard, one per CPU number, each on
+ * cache lines of its own): a thread adds to the shard of its CPU
+ * (dma_this_cpu), so two queues on two cores never write the same line per
+ * buffer, as Linux's dma-direct keeps no shared per-device state. Adds are
+ * relaxed fetch_adds (two threads may stand for one CPU number); a read
+ * sums d->ctr (what was counted before the shards existed, and
+ * debug_reports) and every shard, modulo 2^64, so a sub on another shard
+ * than its add still sums exactly. live: each shard stays >= 0 (an unmap
+ * lowers its own shard, else the first other shard that has a mapping:
+ * another CPU's mapping or none), so the sum is exact. peak_live of a
+ * shared device: the sum of every shard's own peak, an upper bound of the
+ * true peak of the sum, never below it; exact when one shard does all the
+ * mapping or the shards peak at the same moment (tests/dma/dma_shared.c
+ * checks both cases and the bound).
  * Relaxed is enough: a counter orders nothing, it is read for reporting, and
  * its value is exact once every user is quiescent.
  *
@@ -145,7 +158,21 @@ struct dma {
 	_Atomic uint64_t map_calls; /* dma_map calls so far, counted while
 				     * fault injection is armed (fail_map_at) */
 	_Atomic uint64_t ctr[DMA_C_N];
+	/* A shared device's counter shards (dma_open), nshards of them, a
+	 * power of two >= params.cpus; NULL for one queue (see top). */
+	struct dma_shard *shards;
+	unsigned nshards;
 };
+
+/* One CPU's counters on a shared device: its own cache lines. */
+struct dma_shard {
+	_Alignas(64) _Atomic uint64_t ctr[DMA_C_N];
+};
+
+static inline struct dma_shard *dma_shard_of(struct dma *d)
+{
+	return &d->shards[dma_this_cpu() & (d->nshards - 1)];
+}
 
 #define DMA_PRIV(type, d) ((type *)(void *)(d))
 #define DMA_CPRIV(type, d) ((const type *)(const void *)(d))
@@ -162,7 +189,8 @@ extern const struct dma_ops dma_identity_ops, dma_pa_ops, dma_iommu_ops,
 static inline void dma_ctr_add(struct dma *d, enum dma_ctr c, uint64_t n)
 {
 	if (d->shared) {
-		atomic_fetch_add_explicit(&d->ctr[c], n, memory_order_relaxed);
+		_Atomic uint64_t *p = d->shards ? &dma_shard_of(d)->ctr[c] : &d->ctr[c];
+		atomic_fetch_add_explicit(p, n, memory_order_relaxed);
 		return;
 	}
 	uint64_t v = atomic_load_explicit(&d->ctr[c], memory_order_relaxed);
@@ -172,23 +200,36 @@ static inline void dma_ctr_add(struct dma *d, enum dma_ctr c, uint64_t n)
 static inline void dma_ctr_sub(struct dma *d, enum dma_ctr c, uint64_t n)
 {
 	if (d->shared) {
-		atomic_fetch_sub_explicit(&d->ctr[c], n, memory_order_relaxed);
+		_Atomic uint64_t *p = d->shards ? &dma_shard_of(d)->ctr[c] : &d->ctr[c];
+		atomic_fetch_sub_explicit(p, n, memory_order_relaxed);
 		return;
 	}
 	uint64_t v = atomic_load_explicit(&d->ctr[c], memory_order_relaxed);
 	atomic_store_explicit(&d->ctr[c], v - n, memory_order_relaxed);
 }
 
-/* Counter with writers on both threads (debug_reports). */
+/* Counter with writers on both threads (debug_reports): in d->ctr even
+ * on a shared device. */
 static inline void dma_ctr_add_shared(struct dma *d, enum dma_ctr c,
 				      uint64_t n)
 {
 	atomic_fetch_add_explicit(&d->ctr[c], n, memory_order_relaxed);
 }
 
+/* The counter of a device with one queue (its hot paths read it). */
 static inline uint64_t dma_ctr_get(const struct dma *d, enum dma_ctr c)
 {
 	return atomic_load_explicit(&d->ctr[c], memory_order_relaxed);
+}
+
+/* The counter's value on any device: d->ctr plus every shard (see top).
+ * For reporting and slow paths: it reads every shard's line. */
+static inline uint64_t dma_ctr_read(const struct dma *d, enum dma_ctr c)
+{
+	uint64_t v = dma_ctr_get(d, c);
+	for (unsigned i = 0; i < d->nshards; i++)
+		v += atomic_load_explicit(&d->shards[i].ctr[c], memory_order_relaxed);
+	return v;
 }
 
 /* ---- device state and locks (dma.c) ---- */

@@ -225,7 +225,7 @@ static unsigned vfio_need_unmap(const struct dma *d)
 /* Each mapping holds an IOVA and pinned pages. */
 static uint64_t vfio_held(const struct dma *d)
 {
-	return dma_ctr_get(d, DMA_C_live);
+	return dma_ctr_read(d, DMA_C_live);
 }
 
 const struct dma_ops dma_vfio_ops = {

@@ -5,14 +5,17 @@
 # --policy full (16 bytes per descriptor, unmap on completion) against skip
 # (nothing kept, no unmap) and premapped (buffers mapped once), on split and
 # packed rings, 1 descriptor per packet, --dma identity, same two cores.
-# The policies run interleaved in rounds: each round is one vqbench process
-# per device (--order interleave: split full, skip, premapped, then packed),
-# the policy order rotating by one each round (full skip premapped, skip
-# premapped full, premapped full skip, ...) so none always runs first.
-# Writes one CSV row per round x device x layout: the three ns/pkt and the
-# differences skip - full, premapped - full, premapped - skip (ns); the
-# report (scripts/perf_report.py) gives min/median/max over the rounds and a
-# bootstrap 95% interval of the median difference.
+# The policies run as neighbours in time: one vqbench process per device
+# with --order blocks sets the six engines (split and packed x full, skip,
+# premapped) up once, then runs BLOCKS rounds; a round is one block of
+# BLOCK_PACKETS packets per policy, back to back (a few ms each), the policy
+# order rotating by one each round. A core-to-core probe brackets every
+# round (placement_changed: it moved by more than 1.5x). Writes the blocks
+# (a vqbench CSV, BLOCKS_OUT) and one row per round x device x layout (OUT):
+# the three ns/pkt and the paired differences skip - full, premapped - full,
+# premapped - skip (ns) inside the round. The report (scripts/perf_report.py)
+# drops rounds with a placement change (and counts them) and gives the
+# median paired difference with a bootstrap 95% interval of the median.
 #
 # Then the exact counts, independent of noise: scripts/callgrind-counts.py
 # runs the same configurations with --device inline under callgrind and
@@ -21,26 +24,29 @@
 # (--by-source: where each policy's instructions go, module by module).
 #
 # Environment:
-#   ROUNDS           rounds (PAIRS if set, else 5; fewer than 5 is a smoke run)
-#   SECONDS_PER_RUN  seconds per measured run (1)
-#   WARMUP           warmup runs of each configuration per process (1)
+#   BLOCKS           measured rounds (400; fewer than 50 is a smoke run)
+#   BLOCK_PACKETS    packets per block (20000: ~5 ms at 250 ns/pkt)
+#   WARMUP           warmup rounds, discarded (5)
 #   DEVICES          comma-separated: inline, thread (inline,thread)
-#   CORES            driver and device CPU (0,1)
+#   CORES            driver and device CPU (0,1); inline probes the second
 #   COUNTS           1: run the callgrind counts (default), 0: skip them
 #   CG_PACKETS       SMALL,LARGE packets of the two callgrind runs (2000,12000)
 #   RESULTS_DIR      where the CSVs go by default (results)
-#   OUT              the CSV (RESULTS_DIR/perf-tracking-<UTC>.csv)
+#   OUT              the rounds CSV (RESULTS_DIR/perf-tracking-<UTC>.csv)
+#   BLOCKS_OUT       the blocks CSV (OUT's directory/perf-tracking-blocks-<UTC>.csv)
 #   COUNTS_OUT       the counts CSV (OUT's directory/perf-tracking-counts-<UTC>.csv)
 #   ANNOTATE_OUT     the by-source CSV (OUT's directory/perf-annotate-<UTC>.csv)
+# (PAIRS, ROUNDS and SECONDS_PER_RUN, other scripts' settings that
+# perf-all.sh passes on, are not used here.)
 # Exit: 0 ok, 1 a run or the counts failed, 2 bad usage.
 set -euo pipefail
-case "${1:-}" in -h|--help) sed -n '4,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '4,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 cd "$(dirname "$0")/.."
 [ $# -le 1 ] || { echo "perf-tracking.sh: too many arguments (usage: scripts/perf-tracking.sh [VQBENCH])" >&2; exit 2; }
 vqb=${1:-build/release/bench/vqbench}
-rounds=${ROUNDS:-${PAIRS:-5}}
-secs=${SECONDS_PER_RUN:-1}
-warmup=${WARMUP:-1}
+blocks=${BLOCKS:-400}
+block_packets=${BLOCK_PACKETS:-20000}
+warmup=${WARMUP:-5}
 devices=${DEVICES:-inline,thread}
 cores=${CORES:-0,1}
 counts=${COUNTS:-1}
@@ -48,15 +54,15 @@ cg_packets=${CG_PACKETS:-2000,12000}
 results=${RESULTS_DIR:-results}
 stamp=$(date -u +%Y%m%d-%H%M%S)
 out=${OUT:-$results/perf-tracking-$stamp.csv}
+ostamp=$(basename "$out" .csv); ostamp=${ostamp#perf-tracking-}
+blocks_out=${BLOCKS_OUT:-$(dirname "$out")/perf-tracking-blocks-$ostamp.csv}
 counts_out=${COUNTS_OUT:-$(dirname "$out")/perf-tracking-counts-$stamp.csv}
 annotate_out=${ANNOTATE_OUT:-$(dirname "$out")/perf-annotate-$stamp.csv}
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
 
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "perf-tracking.sh: ROUNDS='$rounds' is not a whole number >= 1" >&2; exit 2; }
-if ! [[ $secs =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ ]] || ! "$py" -c "import sys; sys.exit(not 0 < float(sys.argv[1]) <= 3600)" "$secs"; then
-	echo "perf-tracking.sh: SECONDS_PER_RUN='$secs' is not a number of seconds > 0 and <= 3600" >&2; exit 2
-fi
+[[ $blocks =~ ^[1-9][0-9]*$ ]] && [ "$blocks" -le 100000 ] || { echo "perf-tracking.sh: BLOCKS='$blocks' is not a whole number 1..100000" >&2; exit 2; }
+[[ $block_packets =~ ^[1-9][0-9]*$ ]] || { echo "perf-tracking.sh: BLOCK_PACKETS='$block_packets' is not a whole number >= 1" >&2; exit 2; }
 [[ $warmup =~ ^[0-9]+$ ]] || { echo "perf-tracking.sh: WARMUP='$warmup' is not a whole number >= 0" >&2; exit 2; }
 for d in ${devices//,/ }; do
 	case "$d" in thread|inline) ;; *) echo "perf-tracking.sh: DEVICES='$devices': '$d' is not a device (allowed: inline, thread)" >&2; exit 2 ;; esac
@@ -66,7 +72,7 @@ done
 case "$counts" in 0|1) ;; *) echo "perf-tracking.sh: COUNTS='$counts' (allowed: 0, 1)" >&2; exit 2 ;; esac
 [[ $cg_packets =~ ^[0-9]+,[0-9]+$ ]] || { echo "perf-tracking.sh: CG_PACKETS='$cg_packets' is not SMALL,LARGE" >&2; exit 2; }
 [ -x "$vqb" ] || { echo "perf-tracking.sh: no vqbench at '$vqb' (build it: scripts/build.sh, or give its path)" >&2; exit 2; }
-[ "$rounds" -ge 5 ] || echo "perf-tracking.sh: ROUNDS=$rounds: fewer than 5 rounds is a smoke run, not a measurement" >&2
+[ "$blocks" -ge 50 ] || echo "perf-tracking.sh: BLOCKS=$blocks: fewer than 50 rounds is a smoke run, not a measurement" >&2
 mkdir -p "$(dirname "$out")" "$(dirname "$counts_out")"
 tmp=$(mktemp -d -t vqb_tracking.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -76,13 +82,13 @@ policies=(full skip premapped)
 fixed=(--layout split,packed --descs 1 --dma identity --batch 32 --queue-size 256 --pkt-bytes 64 --dir tx)
 sweep_txt="--layout split,packed --descs 1 --policy full,skip,premapped --dma identity --batch 32 --queue-size 256 --pkt-bytes 64 --dir tx"
 cg_cmd="scripts/callgrind-counts.py --packets $cg_packets -- $sweep_txt"
-command="ROUNDS=$rounds SECONDS_PER_RUN=$secs WARMUP=$warmup DEVICES=$devices CORES=$cores COUNTS=$counts CG_PACKETS=$cg_packets scripts/perf-tracking.sh"
+command="BLOCKS=$blocks BLOCK_PACKETS=$block_packets WARMUP=$warmup DEVICES=$devices CORES=$cores COUNTS=$counts CG_PACKETS=$cg_packets scripts/perf-tracking.sh"
 
 "$py" - "$out" <<'EOF'
 import csv, sys
 csv.writer(open(sys.argv[1], "w", newline=""), lineterminator="\n").writerow([
     "round", "device", "layout", "descs", "dma", "batch", "queue_size", "pkt_bytes", "driver_cpu",
-    "device_cpu", "seconds_per_run", "policy_order",
+    "device_cpu", "block_packets", "policy_order",
     "full_mpps", "skip_mpps", "premapped_mpps",
     "full_ns_per_pkt", "skip_ns_per_pkt", "premapped_ns_per_pkt",
     "skip_minus_full_ns", "premapped_minus_full_ns", "premapped_minus_skip_ns",
@@ -91,51 +97,66 @@ csv.writer(open(sys.argv[1], "w", newline=""), lineterminator="\n").writerow([
 EOF
 
 failed=0
-for r in $(seq 1 "$rounds"); do
-	k=$(((r - 1) % 3))
-	order=("${policies[@]:$k}" "${policies[@]:0:$k}")
-	order_csv=$(IFS=,; echo "${order[*]}")
-	for dev in ${devices//,/ }; do
-		rm -f "$tmp/r.csv"
-		args=("${fixed[@]}" --policy "$order_csv" --device "$dev")
-		"$vqb" "${args[@]}" --seconds "$secs" --reps 1 --warmup "$warmup" --order interleave --cores "$cores" -q \
-			--csv "$tmp/r.csv" >"$tmp/r.log" 2>&1 || {
-			echo "perf-tracking.sh: vqbench ${args[*]} failed:" >&2
-			tail -5 "$tmp/r.log" >&2
-			failed=1
-		}
-		"$py" - "$out" "$tmp/r.csv" "$r" "$dev" "$secs" "${order[*]}" "$sweep_txt --device $dev" "$command" \
-			"$([ "$counts" = 1 ] && echo "$cg_cmd")" <<'EOF' || failed=1
+first=1
+for dev in ${devices//,/ }; do
+	rm -f "$tmp/b.csv"
+	args=("${fixed[@]}" --policy full,skip,premapped --device "$dev")
+	echo "perf-tracking.sh: $dev: $blocks rounds (+$warmup warmup) of 3 blocks of $block_packets packets"
+	"$vqb" "${args[@]}" --order blocks --packets "$block_packets" --reps "$blocks" --warmup "$warmup" \
+		--cores "$cores" -q --csv "$tmp/b.csv" >"$tmp/b.log" 2>&1 || {
+		echo "perf-tracking.sh: vqbench ${args[*]} --order blocks failed:" >&2
+		tail -5 "$tmp/b.log" >&2
+		failed=1
+	}
+	"$py" - "$out" "$tmp/b.csv" "$blocks_out" "$first" "$dev" "$block_packets" "$warmup" "$sweep_txt --device $dev" \
+		"$command" "$([ "$counts" = 1 ] && echo "$cg_cmd")" <<'EOF' || failed=1
 import csv, os, sys
-out, path, rnd, dev, secs, order, vargs, command, cg_cmd = sys.argv[1:]
+from collections import defaultdict
+out, path, bout, first, dev, bp, warm, vargs, command, cg_cmd = sys.argv[1:]
 rows = list(csv.DictReader(open(path, newline=""))) if os.path.exists(path) else []
+if rows:  # the blocks: every device's rows in one vqbench CSV
+    with open(bout, "w" if first == "1" else "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()), lineterminator="\n")
+        if first == "1":
+            w.writeheader()
+        w.writerows(rows)
+pols = ["full", "skip", "premapped"]
+g = defaultdict(dict)
+for r in rows:
+    g[(r["layout"], int(r["rep"]))][r["policy"]] = r
 bad = 0
+w = csv.writer(open(out, "a", newline=""), lineterminator="\n")
 for lay in ("split", "packed"):
-    got = {r["policy"]: r for r in rows if r["layout"] == lay}
-    runs = [got[p] for p in order.split() if p in got]
-    ok = all(p in got and got[p]["status"] == "ok" and got[p]["errors"] == "0" for p in order.split())
-    ns = {p: float(got[p]["ns_per_pkt"]) for p in got if ok}
-    g = lambda p, k: got[p][k] if p in got else ""
-    d = lambda a, b: "%.3f" % (ns[a] - ns[b]) if ok else ""
-    m = runs[0] if runs else {}
-    moved = "1" if any(x.get("placement_changed") == "1" for x in runs) else ("0" if ok else "")
-    csv.writer(open(out, "a", newline=""), lineterminator="\n").writerow([
-        rnd, dev, lay, m.get("descs", ""), m.get("dma", ""), m.get("batch", ""), m.get("queue_size", ""),
-        m.get("pkt_bytes", ""), m.get("driver_cpu", ""), m.get("device_cpu", ""), secs, order,
-        g("full", "mpps"), g("skip", "mpps"), g("premapped", "mpps"),
-        g("full", "ns_per_pkt"), g("skip", "ns_per_pkt"), g("premapped", "ns_per_pkt"),
-        d("skip", "full"), d("premapped", "full"), d("premapped", "skip"),
-        runs[0].get("c2c_ns_before", "") if runs else "", runs[-1].get("c2c_ns_after", "") if runs else "",
-        moved, "ok" if ok else "failed", m.get("host", ""), m.get("cpu_model", ""), m.get("kernel", ""),
-        m.get("git_rev", ""), vargs, command, cg_cmd])
-    print(f"perf-tracking.sh: round {rnd} {dev} {lay} ({order}): skip - full {d('skip', 'full') or '-'} ns, "
-          f"premapped - full {d('premapped', 'full') or '-'} ns" + (", placement changed" if moved == "1" else "")
-          + ("" if ok else ", FAILED"))
-    bad |= not ok
+    reps = sorted(k[1] for k in g if k[0] == lay)
+    nok = nmoved = 0
+    for rep in reps:
+        got = g[(lay, rep)]
+        k = (int(warm) + rep) % 3  # vqb_run_blocks: round r runs members (r + j) % n
+        order = [pols[(k + j) % 3] for j in range(3)]
+        ok = all(p in got and got[p]["status"] == "ok" and got[p]["errors"] == "0" for p in pols)
+        ns = {p: float(got[p]["ns_per_pkt"]) for p in pols} if ok else {}
+        d = lambda a, b: "%.3f" % (ns[a] - ns[b]) if ok else ""
+        m = got.get("full") or next(iter(got.values()))
+        gv = lambda p, c: got[p][c] if p in got else ""
+        moved = m.get("placement_changed", "")
+        w.writerow([rep + 1, dev, lay, m.get("descs", ""), m.get("dma", ""), m.get("batch", ""),
+                    m.get("queue_size", ""), m.get("pkt_bytes", ""), m.get("driver_cpu", ""), m.get("device_cpu", ""),
+                    bp, " ".join(order), gv("full", "mpps"), gv("skip", "mpps"), gv("premapped", "mpps"),
+                    gv("full", "ns_per_pkt"), gv("skip", "ns_per_pkt"), gv("premapped", "ns_per_pkt"),
+                    d("skip", "full"), d("premapped", "full"), d("premapped", "skip"),
+                    m.get("c2c_ns_before", ""), m.get("c2c_ns_after", ""), moved, "ok" if ok else "failed",
+                    m.get("host", ""), m.get("cpu_model", ""), m.get("kernel", ""), m.get("git_rev", ""),
+                    vargs, command, cg_cmd])
+        nok += ok
+        nmoved += moved == "1"
+        bad |= not ok
+    print(f"perf-tracking.sh: {dev} {lay}: {len(reps)} rounds, {nok} ok, {nmoved} with a placement change")
+    bad |= not reps
 sys.exit(1 if bad else 0)
 EOF
-	done
+	first=0
 done
+echo "perf-tracking.sh: wrote $blocks_out"
 echo "perf-tracking.sh: wrote $out"
 
 if [ "$counts" = 1 ]; then

@@ -9,7 +9,13 @@
  *      more instructions than the tolerance) fails exactly those bounds,
  *      each line naming the metric, the selection, the bound and the value;
  *   4. a bound that matches no row, or a median over two configurations,
- *      fails; an exact bound may span configurations.
+ *      fails; an exact bound may span configurations;
+ *   5. a ratio pairs rep r of its numerator with rep r of its denominator
+ *      in one CSV file and bounds the median of the paired ratios (a
+ *      placement change in the middle of a round, which moves the two
+ *      medians apart, does not fail it); a pair with placement_changed is
+ *      left out, rows without a partner are unused, and the line counts
+ *      both; rows of two files never pair (the bound falls short).
  */
 #include <errno.h>
 #include <math.h>
@@ -191,7 +197,7 @@ static void test_check(const char *dir)
 	CHECK(failed == 0, "the good CSV passes every bound, %zu failed:\n%s", failed, out);
 	CHECK(strstr(out, "check: 6 of 6 bounds hold"), "summary line says all 6 hold:\n%s", out);
 	want_line(out, "ok   ratio mpps policy=skip / policy=full where layout=split",
-		  (const char *const[]){ "1.2", ">= 1.1", "3 / 3 rows", NULL });
+		  (const char *const[]){ "1.2", ">= 1.1", "median of 3 paired ratios", NULL });
 	printf("ok: the good CSV passes all 6 bounds (exact, count, ratio)\n");
 
 	failed = run_check(thresholds, bad, out, sizeof(out));
@@ -227,6 +233,104 @@ static void test_check(const char *dir)
 	unlink(bad);
 }
 
+/* Split, policy full and skip, rep 0..n-1 of each, into path: mpps of rep
+ * r from full[r] and skip[r] (< 0: no row), placement_changed from moved. */
+static void write_pairs(const char *path, const double *full, const double *skip, const bool *moved, unsigned n)
+{
+	struct vqb_csv *csv;
+	char msg[512];
+	struct vqb_run_info info = { .vqbench_version = "test", .git_rev = "x", .host = "h",
+				     .cpu_model = "cpu", .kernel = "k" };
+
+	REQUIRE(vqb_csv_open(path, &csv, msg, sizeof(msg)) == 0, "open %s: %s", path, msg);
+	vqb_csv_stamp(&info);
+	for (unsigned rep = 0; rep < n; rep++)
+		for (int p = 0; p < 2; p++) {
+			double v = p ? skip[rep] : full[rep];
+			if (v < 0)
+				continue;
+			struct vqb_config cfg = { .layout = VQB_LAYOUT_SPLIT, .queue_size = 256,
+						  .descs_kind = VQB_DESCS_FIXED, .descs_lo = 1, .descs_hi = 1,
+						  .pkt_bytes = 64, .event_idx = true, .batch = 32,
+						  .device = VQB_DEV_INLINE, .seconds = 0.05, .reps = n,
+						  .cores = { 0, 1 }, .ncores = 2, .queues = 1,
+						  .mem_node = -1, .index = (unsigned)p };
+			snprintf(cfg.policy, sizeof(cfg.policy), "%s", p ? "skip" : "full");
+			snprintf(cfg.dma, sizeof(cfg.dma), "identity");
+			struct vqb_metrics m;
+			vqb_metrics_clear(&m);
+			m.rep = rep;
+			m.packets = 1000;
+			m.mpps = v;
+			m.placement_changed = moved && p && moved[rep];
+			REQUIRE(vqb_csv_write_row(csv, &info, &cfg, &m, msg, sizeof(msg)) == 0, "%s", msg);
+		}
+	REQUIRE(vqb_csv_close(csv) == 0, "close %s", path);
+}
+
+/* Check text against the CSV files; return failures, output in out. */
+static size_t run_check_files(const char *text, const char *const *csvs, char *out, size_t outlen)
+{
+	struct vqb_check *c = NULL;
+	char msg[1024];
+	size_t failed;
+
+	REQUIRE(vqb_check_parse("th.txt", text, &c, msg, sizeof(msg)) == 0, "thresholds parse: %s", msg);
+	for (; *csvs; csvs++)
+		REQUIRE(vqb_check_add_csv(c, *csvs, msg, sizeof(msg)) > 0, "read %s: %s", *csvs, msg);
+	FILE *f = fmemopen(out, outlen, "w");
+	REQUIRE(f, "fmemopen");
+	failed = vqb_check_eval(c, f);
+	fclose(f);
+	vqb_check_free(c);
+	return failed;
+}
+
+static void test_paired(const char *dir)
+{
+	static const char bound[] = "ratio mpps policy=skip / policy=full >= 1.1\n";
+	/* the host slows everything 2x in round 2, between full's run and skip's:
+	 * the medians (10 / 6) say 0.6, every round but that one says 1.2 */
+	static const double full[] = { 10, 10, 10, 5, 5, 8 }, skip[] = { 12, 12, 6, 6, 6, -1 };
+	static const bool moved[] = { false, false, true, false, false, false };
+	char a[512], b[512], out[4096];
+
+	snprintf(a, sizeof(a), "%s/pairs.csv", dir);
+	write_pairs(a, full, skip, NULL, 5);
+	size_t failed = run_check_files(bound, (const char *const[]){ a, NULL }, out, sizeof(out));
+	CHECK(failed == 0, "paired ratios hold where the medians' ratio (0.6) would not:\n%s", out);
+	want_line(out, "ok   ratio mpps policy=skip / policy=full",
+		  (const char *const[]){ "1.2 >= 1.1", "median of 5 paired ratios", "0.6..1.2", NULL });
+	CHECK(!strstr(out, "left out") && !strstr(out, "without a partner"), "nothing left out:\n%s", out);
+	printf("ok: a ratio bounds the median of rep-by-rep pairs (a mid-round slowdown is one pair of five)\n");
+
+	write_pairs(a, full, skip, moved, 6);
+	failed = run_check_files(bound, (const char *const[]){ a, NULL }, out, sizeof(out));
+	CHECK(failed == 0, "placement_changed pair left out:\n%s", out);
+	want_line(out, "ok   ratio mpps policy=skip / policy=full",
+		  (const char *const[]){ "median of 4 paired ratios", "1.2..1.2",
+					 "1 pair left out (placement_changed)",
+					 "1 row without a partner of the same file and rep", NULL });
+	write_pairs(a, full, (const double[]){ 5, 5, 6, 2.5, 2.5, -1 }, moved, 6);
+	failed = run_check_files(bound, (const char *const[]){ a, NULL }, out, sizeof(out));
+	CHECK(failed == 1, "a slower numerator in every pair fails:\n%s", out);
+	want_line(out, "FAIL ratio mpps policy=skip / policy=full",
+		  (const char *const[]){ "measured 0.5", "expected >= 1.1", "median of 4 paired ratios",
+					 "1 pair left out (placement_changed)", NULL });
+	printf("ok: a pair with placement_changed is left out and counted; an unpaired row is counted\n");
+
+	snprintf(b, sizeof(b), "%s/pairs-b.csv", dir);
+	write_pairs(a, full, (const double[]){ -1, -1, -1, -1, -1 }, NULL, 5);
+	write_pairs(b, (const double[]){ -1, -1, -1, -1, -1 }, skip, NULL, 5);
+	failed = run_check_files(bound, (const char *const[]){ a, b, NULL }, out, sizeof(out));
+	CHECK(failed == 1, "rows of two files do not pair:\n%s", out);
+	want_line(out, "FAIL ratio mpps policy=skip / policy=full",
+		  (const char *const[]){ "no usable pair of rows", "5 / 5 rows", "10 rows without a partner", NULL });
+	printf("ok: rows of two CSV files never pair: the bound falls short and says why\n");
+	unlink(a);
+	unlink(b);
+}
+
 int main(void)
 {
 	char dir[] = "vqb_test_check.XXXXXX"; /* in CTest's working directory */
@@ -234,6 +338,7 @@ int main(void)
 	test_parser();
 	REQUIRE(mkdtemp(dir), "mkdtemp");
 	test_check(dir);
+	test_paired(dir);
 	rmdir(dir);
 	return t_done("test_check");
 }

@@ -8,7 +8,14 @@
 #     one FAIL line naming the metric, the configuration, the expected and
 #     the measured value; a ratio bound out of reach fails the same way;
 #   - a bad thresholds file exits 2 naming file:line; a missing or foreign
-#     CSV exits 2; --check with no CSV exits 2.
+#     CSV exits 2; --check with no CSV exits 2;
+#   - with SCRIPTS_DIR (third argument): scripts/derive-thresholds.py
+#     derives a ratio bound from each baseline run's median of rep-by-rep
+#     ratios (a pair flagged placement_changed left out), min - 2 x
+#     (median - min) of its own runs or of the runs pooled over its kind
+#     and backend, whichever is lower, capped at median / 2 (and says so);
+#     vqbench --check
+#     holds a run to those bounds: a numerator 0.6 x its neighbour fails.
 set -uo pipefail
 vqb=$1
 thresholds=$2
@@ -80,6 +87,79 @@ check "a CSV of another schema exits 2 (got $rc)" test $rc = 2
 "$vqb" --check "$tmp/exact.txt" >"$tmp/nocsv.out" 2>&1
 rc=$?
 check "--check with no CSV exits 2 (got $rc)" test $rc = 2
+
+if [ -n "${3:-}" ]; then
+scripts=$3
+# A baseline of 5 runs from the short run's rows (split and packed, descs 1,
+# identity and bounce, full and premapped, reps 0 and 1): premapped / full pairs at
+# 1.20 + 0.01 x run on split and 1.22 in every run on packed, whatever the
+# rep's base rate (packed's own spread is 0: its bound comes from the
+# spread pooled over the ratios on its backend, split's); in run 1
+# rep 1's premapped row is flagged placement_changed and 3x slower (left
+# out: else that run's median pair would be 0.81); packed / split at 1.0,
+# but on bounce 0.3 in run 4 (spread wide enough for the median / 2 cap of
+# every bounce ratio: the pool).
+python3 - "$tmp/run.csv" "$tmp/base.csv" "$tmp/counts.csv" "$tmp/slow.csv" <<'EOF'
+import csv, sys
+src, base, counts, slow = sys.argv[1:5]
+rows = [r for r in csv.DictReader(open(src, newline=""))
+        if r["descs"] == "1" and r["dma"] in ("identity", "bounce") and r["policy"] in ("full", "premapped")]
+cols = list(rows[0])
+out = []
+for run in range(5):
+    for r in rows:
+        r = dict(r, baseline_run=str(run))
+        rate = 10.0 if r["rep"] == "0" else 4.0
+        if r["layout"] == "packed" and r["dma"] == "bounce":
+            rate *= 0.3 if run == 4 else 1.0
+        if r["policy"] == "premapped":
+            rate *= 1.20 + 0.01 * run if r["layout"] == "split" else 1.22
+            if run == 1 and r["rep"] == "1":
+                rate /= 3
+                r["placement_changed"] = "1"
+        r["mpps"] = repr(rate)
+        out.append(r)
+with open(base, "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=cols + ["baseline_run"], lineterminator="\n")
+    w.writeheader()
+    w.writerows(out)
+with open(counts, "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=cols, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow(dict(r, cg_instructions_per_pkt="100", cg_d1_misses_per_pkt="1"))
+# a run whose premapped rows are 0.6 x as fast as their full neighbours
+with open(slow, "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=cols, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow(dict(r, mpps=repr(5.0 * (0.6 if r["policy"] == "premapped" else 1.0))))
+EOF
+python3 "$scripts/derive-thresholds.py" --runs "$tmp/base.csv" --counts "$tmp/counts.csv" --out "$tmp/derived.txt" \
+	>"$tmp/derive.log" 2>&1
+rc=$?
+check "derive-thresholds.py on a 5-run baseline (exit $rc)" test $rc = 0
+[ $rc = 0 ] || cat "$tmp/derive.log" >&2
+check "paired premapped/full bound: min 1.200 - 2 x (1.220 - 1.200) = 1.160 (the flagged pair left out)" \
+	grep -q "^ratio mpps policy=premapped / policy=full where layout=split,descs=1,dma=identity >= 1.160  # 5 runs: median 1.220, min 1.200, max 1.240; bound min - 2 x (median - min) = 1.160, or the same from the lowest run / median of every ratio on dma=identity (0.984) = 1.160, whichever is lower; fails a 1.05x slowdown" "$tmp/derived.txt"
+check "packed, no spread of its own: the pooled spread sets its bound (1.22 x (0.984 - 2 x 0.016) = 1.160)" \
+	grep -q "^ratio mpps policy=premapped / policy=full where layout=packed,descs=1,dma=identity >= 1.160  # 5 runs: median 1.220, min 1.220, max 1.220; bound min - 2 x (median - min) = 1.220, or the same .* = 1.160, whichever is lower" "$tmp/derived.txt"
+check "packed/split on bounce, spread 0.3..1.0: capped at median / 2 and says so" \
+	grep -q "^ratio mpps layout=packed / layout=split where descs=1,dma=bounce,policy=full >= 0.500  # 5 runs: median 1.000, min 0.300, max 1.000; capped at median / 2 (bound min - 2 x (median - min) = -1.100, .*); fails a 2.00x slowdown" "$tmp/derived.txt"
+check "premapped/full on bounce, no spread of its own, capped by its backend's pool" \
+	grep -q "^ratio mpps policy=premapped / policy=full where layout=split,descs=1,dma=bounce >= 0.610  # 5 runs: median 1.220, .*(0.300) = .*; fails a 2.00x slowdown" "$tmp/derived.txt"
+check "packed/split on identity: its pool (lowest 0.984 of median) sets 0.951" \
+	grep -q "^ratio mpps layout=packed / layout=split where descs=1,dma=identity,policy=full >= 0.951 " "$tmp/derived.txt"
+grep '^ratio' "$tmp/derived.txt" >"$tmp/ratios.txt"
+"$vqb" --check "$tmp/ratios.txt" "$tmp/slow.csv" >"$tmp/slow.out" 2>&1
+rc=$?
+check "vqbench --check: premapped at 0.6 x its full neighbour fails the derived bound (exit $rc)" test $rc = 1
+check "the failing line names the bound, the measured paired median and the pairs" \
+	grep -q "^FAIL ratio mpps policy=premapped / policy=full where layout=split,descs=1,dma=identity: measured 0.6, expected >= 1.16 (mpps: median of 2 paired ratios" "$tmp/slow.out"
+check "packed/split at 1.0 holds its capped bound" \
+	grep -q "^ok   ratio mpps layout=packed / layout=split where descs=1,dma=bounce,policy=full: 1 >= 0.5 (mpps: median of 2 paired ratios" "$tmp/slow.out"
+[ $fails = 0 ] || cat "$tmp/derived.txt" "$tmp/slow.out" >&2
+fi
 
 echo "test_check_cli: $checks checks, $fails failed"
 [ $fails = 0 ]

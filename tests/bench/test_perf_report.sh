@@ -4,7 +4,10 @@
 # test_perf_report.sh PERF_REPORT_PY - scripts/perf_report.py on small
 # synthetic CSVs (2 pairs or rounds each) in a temporary results directory:
 # the newest CSV of each kind is used, the medians of the per-pair ratios,
-# the tracking differences with min/median/max and a bootstrap interval, the
+# the tracking's paired differences with min/median/max and a bootstrap
+# interval (known values give the known interval and half-width; a round
+# with a placement change is dropped and counted, a failed one counted; the
+# blocks CSV is not taken for the rounds CSV), the
 # callgrind deltas against full, the peer cells with their explanations, the
 # cache-line budget, the machine and command lines, a generic section for a
 # perf-pages CSV, a line naming the script for each missing kind, the same
@@ -28,15 +31,17 @@ b_args="--layout rte_ring --in-order on --descs 1 --policy skip --dma identity -
 	echo "1,packed,rte_ring,1,1,skip,identity,32,256,64,thread,thread,0,1,0.5,5,10,200,100,2.0000,800,200,4.0,\"600,1600\",0.03125,0.03125,300,310,0,290,300,0,0,ok,$m,abc,$a_args,$b_args,\"$cmdc\""
 	echo "2,packed,rte_ring,1,1,skip,identity,32,256,64,thread,thread,0,1,0.5,4,12,250,83.3333,3.0000,800,200,4.0,\"600,1600\",0.03125,0.03125,300,900,1,290,300,0,1,ok,$m,abc,$a_args,$b_args,\"$cmdc\""
 } >"$r/perf-ceiling-20990101-000000.csv"
-cmdt="ROUNDS=2 SECONDS_PER_RUN=0.5 WARMUP=0 DEVICES=inline CORES=0,1 COUNTS=1 CG_PACKETS=600,1600 scripts/perf-tracking.sh"
+cmdt="BLOCKS=2 BLOCK_PACKETS=20000 WARMUP=0 DEVICES=inline CORES=0,1 COUNTS=1 CG_PACKETS=600,1600 scripts/perf-tracking.sh"
 cgc="scripts/callgrind-counts.py --packets 600,1600 -- --layout split,packed --descs 1 --policy full,skip,premapped"
 {
-	echo "round,device,layout,descs,dma,batch,queue_size,pkt_bytes,driver_cpu,device_cpu,seconds_per_run,policy_order,full_mpps,skip_mpps,premapped_mpps,full_ns_per_pkt,skip_ns_per_pkt,premapped_ns_per_pkt,skip_minus_full_ns,premapped_minus_full_ns,premapped_minus_skip_ns,c2c_ns_before,c2c_ns_after,placement_changed,status,host,cpu_model,kernel,git_rev,vqbench_args,command,counts_command"
-	echo "1,inline,split,1,identity,32,256,64,0,0,0.5,full skip premapped,10,10.4,11.1,100,96,90,-4.000,-10.000,-6.000,,,0,ok,$m,abc,x,\"$cmdt\",\"$cgc\""
-	echo "1,inline,packed,1,identity,32,256,64,0,0,0.5,full skip premapped,9,9.5,10,110,107,100,-3.000,-10.000,-7.000,,,0,ok,$m,abc,x,\"$cmdt\",\"$cgc\""
-	echo "2,inline,split,1,identity,32,256,64,0,0,0.5,skip premapped full,10,10.6,11.4,101,95,89,-6.000,-12.000,-6.000,,,0,ok,$m,abc,x,\"$cmdt\",\"$cgc\""
-	echo "2,inline,packed,1,identity,32,256,64,0,0,0.5,skip premapped full,9,9.4,10,111,106,100,-5.000,-11.000,-6.000,,,1,ok,$m,abc,x,\"$cmdt\",\"$cgc\""
+	echo "round,device,layout,descs,dma,batch,queue_size,pkt_bytes,driver_cpu,device_cpu,block_packets,policy_order,full_mpps,skip_mpps,premapped_mpps,full_ns_per_pkt,skip_ns_per_pkt,premapped_ns_per_pkt,skip_minus_full_ns,premapped_minus_full_ns,premapped_minus_skip_ns,c2c_ns_before,c2c_ns_after,placement_changed,status,host,cpu_model,kernel,git_rev,vqbench_args,command,counts_command"
+	echo "1,inline,split,1,identity,32,256,64,0,0,20000,full skip premapped,10,10.4,11.1,100,96,90,-4.000,-10.000,-6.000,,,0,ok,$m,abc,x,\"$cmdt\",\"$cgc\""
+	echo "1,inline,packed,1,identity,32,256,64,0,0,20000,full skip premapped,9,9.5,10,110,107,100,-3.000,-10.000,-7.000,,,0,ok,$m,abc,x,\"$cmdt\",\"$cgc\""
+	echo "2,inline,split,1,identity,32,256,64,0,0,20000,skip premapped full,10,10.6,11.4,101,95,89,-6.000,-12.000,-6.000,,,0,ok,$m,abc,x,\"$cmdt\",\"$cgc\""
+	echo "2,inline,packed,1,identity,32,256,64,0,0,20000,skip premapped full,9,9.4,10,111,106,100,-5.000,-11.000,-6.000,,,1,ok,$m,abc,x,\"$cmdt\",\"$cgc\""
+	echo "3,inline,split,1,identity,32,256,64,0,0,20000,premapped full skip,,,,,,,,,,,,,failed,$m,abc,x,\"$cmdt\",\"$cgc\""
 } >"$r/perf-tracking-20990101-000000.csv"
+echo "not,a,rounds,csv" >"$r/perf-tracking-blocks-20991231-000000.csv" # newer, never the rounds CSV
 {
 	echo "host,cpu_model,kernel,layout,descs,dma,policy,maps_per_pkt,unmaps_per_pkt,cg_instructions_per_pkt,cg_d1_misses_per_pkt,cg_ll_misses_per_pkt"
 	echo "$m,split,1,identity,full,1,1,1000,2.5,0.1"
@@ -137,10 +142,10 @@ check "budget: names the callgrind count of packed skip" has "1030 instructions 
 check "machine line" has "host \`testhost\`, CPU \`Test CPU 9000\`, kernel \`6.1.0-test\`"
 # tracking
 check "tracking: command" has "\`$cmdt\`"
-check "tracking: inline split skip−full -4,-6: min/median/max" grep -qF "| inline | split | skip − full | -4.0 -6.0 | -6.00 | -5.00 | -4.00 | -6.00 .. -4.00 | 100.5 | 0 of 2 |" "$md"
-check "tracking: inline split premapped−full median -11" grep -qF "| inline | split | premapped − full | -10.0 -12.0 | -12.00 | -11.00 | -10.00 |" "$md"
-check "tracking: inline packed premapped−skip, 1 round flagged" grep -qF "| inline | packed | premapped − skip | -7.0 -6.0 | -7.00 | -6.50 | -6.00 | -7.00 .. -6.00 | 110.5 | 1 of 2 |" "$md"
-check "tracking: smoke-run note" has "Only 2 round(s): a smoke run"
+check "tracking: inline split skip−full -4,-6: interval -6..-4, half-width 1, failed round counted, callgrind Δ" grep -qF "| inline | split | skip − full | 2 | 0 of 2 | 1 | -6.00 | -5.00 | -4.00 | -6.00 .. -4.00 | ±1.00 | 100.5 | -50.0 | -6.00 .. -4.00 |" "$md"
+check "tracking: inline split premapped−full median -11" grep -qF "| inline | split | premapped − full | 2 | 0 of 2 | 1 | -12.00 | -11.00 | -10.00 | -12.00 .. -10.00 | ±1.00 | 100.5 | -100.0 | -12.00 .. -10.00 |" "$md"
+check "tracking: inline packed premapped−skip, the moved round dropped and counted" grep -qF "| inline | packed | premapped − skip | 1 | 1 of 2 | 0 | -7.00 | -7.00 | -7.00 | – | – | 110.0 | -30.0 | -7.00 .. -6.00 |" "$md"
+check "tracking: smoke-run note" has "Only 2 round(s) per layout: a smoke run"
 check "counts: command from the tracking CSV of the same stamp" has "\`$cgc\`"
 check "counts: split skip -50 instructions, -0.25 D1" grep -qF "| split | 1 | identity | skip | 950.0 | -50.0 | 2.250 | -0.250 | 0.1000 | +0.0000 | 1 | 0 |" "$md"
 check "counts: packed premapped -100 instructions" grep -qF "| packed | 1 | identity | premapped | 1000.0 | -100.0 | 2.500 | -0.500 | 0.2000 | +0.0000 | 0 | 0 |" "$md"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # test_perf_scripts.sh VQBENCH SCRIPTS_DIR - scripts/perf-ceiling.sh and
-# scripts/perf-tracking.sh for real, short (one pair or round of 0.1 s, the
+# scripts/perf-tracking.sh for real, short (one pair of 0.1 s; two rounds of blocks, the
 # inline device), into a temporary directory (OUT, RESULTS_DIR): exit 0,
 # the CSV header exactly as documented, one ok row per pair / round x layout
 # with numeric rates and a ratio (or differences) that agrees with its ns
@@ -42,7 +42,7 @@ HEAD = {
                 "placement_changed", "status", "host", "cpu_model", "kernel", "git_rev",
                 "vqbench_args", "rte_ring_args", "command"],
     "tracking": ["round", "device", "layout", "descs", "dma", "batch", "queue_size", "pkt_bytes", "driver_cpu",
-                 "device_cpu", "seconds_per_run", "policy_order", "full_mpps", "skip_mpps", "premapped_mpps",
+                 "device_cpu", "block_packets", "policy_order", "full_mpps", "skip_mpps", "premapped_mpps",
                  "full_ns_per_pkt", "skip_ns_per_pkt", "premapped_ns_per_pkt", "skip_minus_full_ns",
                  "premapped_minus_full_ns", "premapped_minus_skip_ns", "c2c_ns_before", "c2c_ns_after",
                  "placement_changed", "status", "host", "cpu_model", "kernel", "git_rev", "vqbench_args",
@@ -137,14 +137,20 @@ if [ "$counts" = 1 ]; then
 		grep -q ',"600,1600",' "$tmp/r/perf-ceiling-20990101-000000.csv"
 fi
 
-# perf-tracking.sh: one round, inline, with the callgrind counts if possible
-PAIRS=1 SECONDS_PER_RUN=0.1 WARMUP=0 DEVICES=inline COUNTS=$counts CG_PACKETS=600,1600 \
+# perf-tracking.sh: two rounds of blocks, inline, with the callgrind counts if possible
+BLOCKS=2 BLOCK_PACKETS=2000 WARMUP=0 DEVICES=inline COUNTS=$counts CG_PACKETS=600,1600 \
 	OUT="$tmp/r/perf-tracking-20990101-000000.csv" bash "$scripts/perf-tracking.sh" "$vqb" >"$tmp/track.log" 2>&1
 rc=$?
 cat "$tmp/track.log"
-check "perf-tracking.sh PAIRS=1 DEVICES=inline exits 0 (got $rc)" test $rc = 0
-check "perf-tracking.sh: CSV header, 2 ok rows (split, packed), differences = ns columns" \
-	csvcheck "$tmp/r/perf-tracking-20990101-000000.csv" tracking 2
+check "perf-tracking.sh BLOCKS=2 DEVICES=inline exits 0 (got $rc)" test $rc = 0
+check "perf-tracking.sh: CSV header, 4 ok rows (split, packed x 2 rounds), differences = ns columns" \
+	csvcheck "$tmp/r/perf-tracking-20990101-000000.csv" tracking 4
+check "perf-tracking.sh: the blocks CSV next to OUT, 12 blocks of 2000 packets" "$py" - \
+	"$tmp/r/perf-tracking-blocks-20990101-000000.csv" <<'EOF'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+sys.exit(0 if len(rows) == 12 and all(r["packets"] == "2000" and r["status"] == "ok" for r in rows) else 1)
+EOF
 if [ $counts = 1 ]; then
 	cf=$(ls "$tmp"/r/perf-tracking-counts-*.csv 2>/dev/null | head -1)
 	check "perf-tracking.sh: counts CSV next to OUT" test -n "$cf"
@@ -224,7 +230,8 @@ done <<'CASES'
 perf-ceiling.sh PAIRS 0
 perf-ceiling.sh SECONDS_PER_RUN -1
 perf-ceiling.sh DEVICE vfio
-perf-tracking.sh ROUNDS x
+perf-tracking.sh BLOCKS x
+perf-tracking.sh BLOCK_PACKETS 0
 perf-tracking.sh DEVICES inline,foo
 perf-tracking.sh COUNTS 2
 perf-attrib.sh CG_PACKETS x

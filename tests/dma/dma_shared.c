@@ -13,10 +13,17 @@
  *     128 slots stays one area.
  *  3. IOVA per-CPU caches: an IOVA freed on CPU 0 is reused by CPU 0 (LIFO)
  *     and not handed to CPU 1, whose cache is its own.
+ *  4. Counter shards (identity, 3 CPUs: 4 shards): maps, unmaps and live sum
+ *     exactly over the CPUs, also when a CPU unmaps another's mapping or
+ *     unmaps nothing (live stays 0); peak_live is the sum of each CPU's own
+ *     peak: exact when one CPU maps (5), the documented upper bound when two
+ *     CPUs peak at different times (true peak 4, reported 4 + 3 = 7).
  */
 #include <pthread.h>
 
 #include "dma_tcommon.h"
+
+#define U(x) ((unsigned long long)(x))
 
 struct queue_arg {
 	struct dma *d;
@@ -173,12 +180,56 @@ static void iova_caches(uint8_t *arena)
 	       (unsigned long long)y);
 }
 
+static void shards(uint8_t *arena)
+{
+	struct dma_params p = TP(.cpus = 3);
+	struct dma *d;
+	uint64_t io[8];
+	REQUIRE(dma_open("identity", &p, &d) == 0, "open: %s", dma_last_error());
+	dma_set_this_cpu(0);
+	for (unsigned i = 0; i < 5; i++)
+		REQUIRE(dma_map(d, arena + 64 * i, 64, DMA_TO_DEVICE, &io[i]) == 0, "map: %s",
+			dma_last_error());
+	struct dma_counters c = t_ctr(d);
+	CHECK(c.maps == 5 && c.live == 5 && c.peak_live == 5, "one CPU: maps %llu live %llu peak %llu "
+	      "(want 5, 5, 5)", U(c.maps), U(c.live), U(c.peak_live));
+	dma_set_this_cpu(2); /* unmaps CPU 0's mappings: live of the sum drops */
+	for (unsigned i = 0; i < 5; i++)
+		dma_unmap(d, io[i], 64, DMA_TO_DEVICE);
+	dma_unmap(d, io[0], 64, DMA_TO_DEVICE); /* nothing: live stays 0 */
+	c = t_ctr(d);
+	CHECK(c.unmaps == 6 && c.live == 0 && c.peak_live == 5, "cross-CPU unmaps: unmaps %llu live %llu "
+	      "peak %llu (want 6, 0, 5)", U(c.unmaps), U(c.live), U(c.peak_live));
+	dma_close(d);
+
+	REQUIRE(dma_open("identity", &p, &d) == 0, "open: %s", dma_last_error());
+	dma_set_this_cpu(0);
+	for (unsigned i = 0; i < 4; i++)
+		dma_map(d, arena + 64 * i, 64, DMA_TO_DEVICE, &io[i]);
+	for (unsigned i = 0; i < 4; i++)
+		dma_unmap(d, io[i], 64, DMA_TO_DEVICE);
+	dma_set_this_cpu(1);
+	for (unsigned i = 0; i < 3; i++)
+		dma_map(d, arena + 64 * i, 64, DMA_TO_DEVICE, &io[i]);
+	c = t_ctr(d);
+	CHECK(c.maps == 7 && c.unmaps == 4 && c.live == 3 && c.peak_live == 7 && c.peak_live >= 4,
+	      "two CPUs peaking apart: maps %llu unmaps %llu live %llu peak %llu (want 7, 4, 3; peak the "
+	      "bound 4 + 3 = 7 >= the true 4)", U(c.maps), U(c.unmaps), U(c.live), U(c.peak_live));
+	for (unsigned i = 0; i < 3; i++)
+		dma_unmap(d, io[i], 64, DMA_TO_DEVICE);
+	dma_close(d);
+	dma_set_this_cpu(0);
+	printf("shards: sums exact across CPUs and cross-CPU unmaps; peak_live exact for one CPU, the "
+	       "sum of the CPUs' peaks otherwise\n");
+}
+
 int main(void)
 {
 	uint8_t *arena = t_arena();
 	need_unmap_shared(arena);
 	areas(arena);
 	iova_caches(arena);
+	shards(arena);
 	t_arena_free(arena);
 	return t_done("dma_shared");
 }
