@@ -100,7 +100,9 @@ static int post(struct vqb_traffic *t, struct queue *q, uint32_t budget, char *e
 	while (posted < budget && q->nfree && !pressure) {
 		/* as many chains as contexts, budget and free slots allow */
 		unsigned nb = 0, slots = vq_num_free(vq_track_vq(q->tr));
-		while (nb < POST_BURST && posted + nb < budget && nb < q->nfree) {
+		unsigned lim = budget - posted < POST_BURST ? budget - posted : POST_BURST;
+		lim = q->nfree < lim ? q->nfree : lim;
+		while (nb < lim) {
 			uint32_t n = pick_descs(t), need = t->p.indirect ? 1u : n;
 			if (slots < need)
 				break;
