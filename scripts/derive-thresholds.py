@@ -23,9 +23,10 @@ Bounds written (format: README "Regression thresholds"):
          and unmaps per packet per configuration (equal in every run, else
          an error: they are exact by construction)
   count  callgrind instructions per packet per configuration <= the
-         baseline's, tol PCT%; simulated D1 misses <= 2 x + 2 (they
-         depend on where the buffers land, which varies between runs: a
-         bound against a gross change only)
+         baseline's, tol PCT%; simulated D1 misses <= 2 x + 4 (they
+         depend on where the buffers land, which varies between runs: in
+         three count sweeps of one binary a configuration's D1 misses per
+         packet moved by more than two; a bound against a gross change only)
   ratio  paired rate ratios: each policy / policy=full, and packed /
          split, for every (layout, descs, dma) of the runs. Each run gives
          one ratio as --check computes it: repetition r of the numerator
@@ -81,7 +82,7 @@ def derive(runs, counts, tol, note):
     w("# exact: footprints and DMA calls per packet are exact by construction.")
     w(f"# count: callgrind instructions per packet at most {tol:g}% above the baseline")
     w("#        (the counts repeat exactly for one binary; a 10% regression in one")
-    w("#        configuration fails its bound); simulated D1 misses <= 2 x + 2 (they")
+    w("#        configuration fails its bound); simulated D1 misses <= 2 x + 4 (they")
     w("#        depend on where buffers land, which varies: gross changes only).")
     w("# ratio: paired rate ratios (rep r of one configuration over rep r of the")
     w("#        other, one CSV file: vqbench --check); bound = min - 2 x (median - min)")
@@ -117,7 +118,7 @@ def derive(runs, counts, tol, note):
     for k, rs in cg.items():
         w(f"count cg_instructions_per_pkt where {k} <= {med(rs, 'cg_instructions_per_pkt'):.1f} tol {tol:g}%")
         d1 = med(rs, "cg_d1_misses_per_pkt")
-        w(f"count cg_d1_misses_per_pkt where {k} <= {d1 * 2 + 2:.2f}")
+        w(f"count cg_d1_misses_per_pkt where {k} <= {d1 * 2 + 4:.2f}")
 
     def moved(r):
         return r.get("placement_changed", "") not in ("", "0")
