@@ -151,7 +151,7 @@ static int group_setup(struct block_group *g, const struct vqb_env *env, char *m
 		uint64_t mem0[DMA_MEM_NCAT], mem1[DMA_MEM_NCAT];
 		dma_mem_get(mem0);
 		if ((rc = vqb_traffic_setup(&tp, &b->t, err, sizeof(err))) < 0) {
-			snprintf(msg, len, "--policy %s: setup: %s", b->c->policy, err);
+			snprintf(msg, len, "--policy %.32s: setup: %.440s", b->c->policy, err);
 			return rc == -ENOSPC ? rc : -EINVAL;
 		}
 		dma_mem_get(mem1);
