@@ -147,7 +147,10 @@ struct dma_counters {
 	uint64_t bounced;             /* mappings that went through a bounce slot */
 	uint64_t bounce_live;         /* bounce mappings holding slots now: on a direct
 					 backend, the only mappings whose unmap does something */
-	uint64_t live, peak_live;     /* mappings currently / at most live */
+	uint64_t live, peak_live;     /* mappings currently / at most live; on a device shared by
+				       * several CPUs, peak_live is the sum of each CPU shard's own
+				       * peak: never below the true peak, exact when one CPU maps
+				       * (dma_pvt.h) */
 	uint64_t faults;              /* device accesses refused by translate */
 	uint64_t stale_hits;          /* iommu lazy: device used an unmapped IOVA via a stale IOTLB entry */
 	uint64_t debug_reports;       /* debug: misuse reports */
