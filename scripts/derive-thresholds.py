@@ -137,7 +137,7 @@ def derive(runs, counts, tol, note):
     # Every bound's runs first: the spread of one ratio over N runs is a
     # small sample, so each bound also takes the spread pooled over every
     # ratio (policy / full and packed / split) on its backend.
-    todo = []  # (label, runs' ratios, pool)
+    ratio_rows = []  # (label, runs' ratios, pool)
 
     def collect(label, num, den, pool):
         rs = [ratio(rows, num, den) for rows in by_run.values()]
@@ -145,7 +145,7 @@ def derive(runs, counts, tol, note):
             return  # a combination vqbench refuses (skip on bounce): no rows in any run
         if any(x is None for x in rs):
             die(1, f"--runs: a run lacks usable pairs of {label}")
-        todo.append((label, rs, pool))
+        ratio_rows.append((label, rs, pool))
 
     keys = sorted({(r["layout"], r["descs"], r["dma"]) for r in runs})
     pols = sorted({r["policy"] for r in runs} - {"full"})
@@ -162,10 +162,10 @@ def derive(runs, counts, tol, note):
                     dict(base, layout="packed"), dict(base, layout="split"), dma)
     # the lowest run / median seen among a pool's ratios
     pooled = defaultdict(lambda: 1.0)
-    for _, rs, pool in todo:
+    for _, rs, pool in ratio_rows:
         m = statistics.median(rs)
         pooled[pool] = min(pooled[pool], min(rs) / m)
-    for label, rs, pool in todo:
+    for label, rs, pool in ratio_rows:
         m, lo, hi = statistics.median(rs), min(rs), max(rs)
         p = pooled[pool]
         own, pl = lo - 2 * (m - lo), m * (p - 2 * (1 - p))
