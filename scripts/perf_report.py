@@ -47,6 +47,7 @@ from collections import defaultdict
 
 from perf_report_util import (KINDS, REPO, die, f, first, load, machine, med, missing, newest,
                               num, nums, source, table)
+from perf_report_targets import AIM, TARGET_RING, TARGET_RX_VHOST, TARGET_TOTAL, attrib_part, targets_section
 from perf_report_tracking import BOOT_SEED, tracking_section
 
 LINE = 64           # cache line, bytes
@@ -54,12 +55,7 @@ PACKED_DESC = 16    # virtio 1.x packed descriptor: addr 8, len 4, id 2, flags 2
 RTE_SLOT = 8        # rte_ring entry: one pointer
 NET_HDR = 12        # virtio-net header before the payload (dev/dev_payload.h)
 RR_SEQ = 8          # rte_ring run: sequence number before the stream (bench/vqb_rte_ring.c)
-AIM = 2.5           # issue 20, target 3: vqbench packed in-order skip over rte_ring, at most
 
-# Issue 20's instruction targets (callgrind, per packet)
-TARGET_TOTAL = 700      # TX, 1 descriptor, full, identity, inline: the whole loop
-TARGET_RING = 400       # the same without the payload fill/check and the traffic loop
-TARGET_RX_VHOST = 300   # vqbench's RX loop against the vhost backend
 
 
 # ---- the ceiling: vqbench packed against rte_ring ----
@@ -101,7 +97,7 @@ def ceiling_section(md, path, counts_rows):
     if not path:
         missing(md, "ceiling")
         return
-    rows = load(path)
+    rows = load(path, need=("pair", "vqbench_ns_per_pkt", "rte_ring_ns_per_pkt", "ratio_ns_vqbench_over_rte_ring"))
     source(md, path, rows, KINDS["ceiling"][1])
     md.append(f"Side A, vqbench: `vqbench {first(rows, 'vqbench_args')}`; side B, rte_ring: "
               f"`vqbench {first(rows, 'rte_ring_args')}`; A, B, A, B, ... one process per run, "
@@ -246,7 +242,7 @@ def peer_section(md, path, explanations, prev_path=None):
     if not path:
         missing(md, "peer")
         return
-    rows = load(path)
+    rows = load(path, need=("dir", "layout", "in_order", "segments", "ratio_vqbench_over_dpdk"))
     cmd, note = first(rows, "command"), ""
     if not cmd:
         pairs = max((int(num(r.get("pair")) or 0) for r in rows), default=0)
@@ -321,7 +317,7 @@ def annotate_section(md, path):
     if not path:
         missing(md, "annotate")
         return
-    rows = load(path)
+    rows = load(path, need=("layout", "policy", "source", "instructions_per_pkt"))
     cmd = first(rows, "command")
     md.append(f"Source: `{os.path.basename(path)}` ({len(rows)} rows), made by `{cmd or KINDS['annotate'][1]}`.\n")
     md.append("Instructions per packet inside the packet loop (driver, tracking, DMA backend and the inline "
@@ -349,21 +345,13 @@ def annotate_section(md, path):
 
 # ---- before and after, by source file (perf-attrib.sh) ----
 
-def attrib_part(src):
-    """The part of issue 20's target a source file counts in."""
-    if src == "dev/dev_payload.h":
-        return "payload fill and check"
-    if src.startswith("bench/"):
-        return "traffic loop"
-    return "ring + tracking + DMA + device"
-
-
 def attrib_section(md, path):
     md.append("## Where one packet's instructions go, before and after (callgrind)\n")
     if not path:
         missing(md, "attrib")
         return
-    rows = load(path)
+    rows = load(path, need=("side", "revision", "layout", "policy", "descs", "dma", "dir", "source", "instructions_per_pkt",
+                             "total_instructions_per_pkt"))
     md.append(f"Source: `{os.path.basename(path)}` ({len(rows)} rows), made by `{first(rows, 'command')}`.\n")
     revs = {r["side"]: r["revision"] for r in rows}
     md.append(f"Before: revision `{revs.get('before', '?')[:12]}`; after: `{revs.get('after', '?')[:12]}` "
@@ -419,7 +407,7 @@ def peercg_section(md, path):
     if not path:
         missing(md, "peercg")
         return
-    rows = load(path)
+    rows = load(path, need=("dir", "layout", "in_order", "side", "instructions_per_pkt"))
     md.append(f"Source: `{os.path.basename(path)}` ({len(rows)} rows), made by `scripts/peer-callgrind.sh`: "
               "instructions per packet of vqbench's packet loop (`scripts/callgrind-counts.py --device "
               "vhost-user:...`, two run lengths) and of testpmd's forwarding thread (its instructions over the "
@@ -593,9 +581,11 @@ def main(argv):
     md.append("| comparison | CSV | commit (`git_rev` of its rows) |\n|---|---|---|\n" + "".join(
         f"| {KINDS[k][1]} ({k}) | {('`' + os.path.basename(paths[k]) + '`') if paths[k] else 'none'} "
         f"| {revs(paths[k])} |\n" for k in KINDS))
+    at = len(md)  # the targets' verdicts go here, once the tracking intervals are known
+    summary = {}
     counts_rows = load(paths["counts"]) if paths["counts"] else []
     ceiling_section(md, paths["ceiling"], counts_rows)
-    tracking_section(md, paths["tracking"], paths["counts"], rng)
+    tracking_section(md, paths["tracking"], paths["counts"], rng, summary)
     prev_peer = None
     if paths["peer"] and not opts["--peer"]:
         older = sorted((p for p in glob.glob(os.path.join(results, KINDS["peer"][0]))
@@ -607,6 +597,7 @@ def main(argv):
     peercg_section(md, paths["peercg"])
     pages_section(md, paths["pages"])
     queues_section(md, paths["queues"])
+    md[at:at] = targets_section(paths, summary)
     text = "\n".join(md)
     try:
         with open(out, "w") as fh:

@@ -23,9 +23,11 @@ def bootstrap_median_ci(values, rng):
     return meds[int(0.025 * BOOT_N)], meds[int(math.ceil(0.975 * BOOT_N)) - 1]
 
 
-def tracking_table(rows, rng, crow):
+def tracking_table(rows, rng, crow, summary=None):
     """Per device and layout: the paired differences over the rounds that
-    are ok and did not move, their median and its bootstrap interval."""
+    are ok and did not move, their median and its bootstrap interval; each
+    difference's median, half-width and callgrind delta also go into
+    summary[(device, layout, difference)] (the targets' verdicts)."""
     g = defaultdict(list)
     for r in rows:
         g[(r["device"], r["layout"])].append(r)
@@ -48,6 +50,8 @@ def tracking_table(rows, rng, crow):
                 v = nums(used, col)
                 lo, hi = bootstrap_median_ci(v, rng)
                 half = (hi - lo) / 2 if lo is not None else None
+                if summary is not None:
+                    summary[(dev, lay, name)] = {"median": med(v), "half": half, "cg": cg_delta(lay, name)}
                 alo, ahi = bootstrap_median_ci(nums(ok, col), rng)
                 lines.append([dev, lay, name, str(len(v)), f"{len(ok) - len(used)} of {len(ok)}",
                               str(len(rs) - len(ok)), f(min(v) if v else None, "%+.2f"), f(med(v), "%+.2f"),
@@ -61,12 +65,13 @@ def tracking_table(rows, rng, crow):
                   "95% interval, every ok round (none dropped)"], lines)
 
 
-def tracking_section(md, path, counts_path, rng):
+def tracking_section(md, path, counts_path, rng, summary=None):
     md.append("## What tracking costs per packet: full, skip, premapped\n")
     if not path:
         missing(md, "tracking")
     else:
-        rows = load(path)
+        rows = load(path, need=("device", "layout", "status", "skip_minus_full_ns", "premapped_minus_full_ns",
+                                "premapped_minus_skip_ns", "full_ns_per_pkt"))
         source(md, path, rows, KINDS["tracking"][1])
         md.append("Each device runs one vqbench process with `--order blocks`: the six engines (split and "
                   "packed x full, skip, premapped) are set up once, then each round runs one block of "
@@ -77,7 +82,7 @@ def tracking_section(md, path, counts_path, rng):
                   "The interval is a bootstrap 95% interval of the median paired difference "
                   f"({BOOT_N} resamples, fixed seed {BOOT_SEED}); its half-width is what target 5 "
                   "(within ±1 ns on the inline device) is judged on.\n")
-        md.append(tracking_table(rows, rng, load(counts_path) if counts_path else None))
+        md.append(tracking_table(rows, rng, load(counts_path) if counts_path else None, summary))
         n = max((sum(r.get("status") == "ok" for r in rows if (r["device"], r["layout"]) == k)
                  for k in {(r["device"], r["layout"]) for r in rows}), default=0)
         if n < 50:
@@ -86,7 +91,7 @@ def tracking_section(md, path, counts_path, rng):
     if not counts_path:
         missing(md, "counts")
         return []
-    crow = load(counts_path)
+    crow = load(counts_path, need=("layout", "policy", "cg_instructions_per_pkt"))
     cmd = ""
     stamp = os.path.basename(counts_path)[len("perf-tracking-counts-"):]
     twin = os.path.join(os.path.dirname(counts_path), "perf-tracking-" + stamp)

@@ -30,12 +30,21 @@ def die(text):
     sys.exit(2)
 
 
-def load(path):
+def load(path, need=()):
+    """The rows of a CSV; exit 2 naming the file when it cannot be read or
+    lacks a column of need (a CSV from an older script, or not that kind)."""
     try:
         with open(path, newline="") as f:
-            return list(csv.DictReader(f))
+            r = csv.DictReader(f)
+            rows = list(r)
+            head = r.fieldnames or []
     except (OSError, csv.Error, UnicodeDecodeError) as e:
         die(f"cannot read '{path}': {getattr(e, 'strerror', None) or e}")
+    lack = [c for c in need if c not in head]
+    if lack:
+        die(f"'{path}' has no column {', '.join(lack)} (columns: {', '.join(head) or 'none'}): not the CSV "
+            "its name says, or written by an older script; rerun the script that makes it")
+    return rows
 
 
 def newest(results, kind):
