@@ -50,6 +50,7 @@ from perf_report_util import (KINDS, REPO, die, f, first, load, machine, med, mi
 from perf_report_targets import AIM, TARGET_RING, TARGET_RX_VHOST, TARGET_TOTAL, attrib_part, targets_section
 from perf_report_tracking import BOOT_SEED, tracking_section
 
+ISSUE20_START = "ad403d7f9289"  # scripts/perf-attrib.sh's default BEFORE
 LINE = 64           # cache line, bytes
 PACKED_DESC = 16    # virtio 1.x packed descriptor: addr 8, len 4, id 2, flags 2
 RTE_SLOT = 8        # rte_ring entry: one pointer
@@ -354,7 +355,9 @@ def attrib_section(md, path):
                              "total_instructions_per_pkt"))
     md.append(f"Source: `{os.path.basename(path)}` ({len(rows)} rows), made by `{first(rows, 'command')}`.\n")
     revs = {r["side"]: r["revision"] for r in rows}
-    md.append(f"Before: revision `{revs.get('before', '?')[:12]}`; after: `{revs.get('after', '?')[:12]}` "
+    start = " (perf-attrib.sh's default BEFORE: main before issue 20's hot-path work, the issue's starting point)" \
+        if revs.get("before", "").startswith(ISSUE20_START) else ""
+    md.append(f"Before: revision `{revs.get('before', '?')[:12]}`{start}; after: `{revs.get('after', '?')[:12]}` "
               "(the tree perf-attrib.sh ran in). Both built with the release preset (-O2, link-time "
               "optimisation) and counted by the same script on the same sweep: instructions per packet inside "
               "the packet loop, by the source file they were compiled from. The parts are issue 20's: "

@@ -85,15 +85,22 @@ def target2(attrib_path, peercg_path):
                                        "instructions_per_pkt", "total_instructions_per_pkt"))
         after = [r for r in rows if r["side"] == "after"]
         ok = bool(after)
-        for lay in sorted({r["layout"] for r in after}, key=lambda x: (x != "split", x)):
-            rs = [r for r in after if r["layout"] == lay]
-            total = num(rs[0].get("total_instructions_per_pkt"))
+
+        def sums(rs):
+            total = num(rs[0].get("total_instructions_per_pkt")) if rs else None
             part = sum(num(r["instructions_per_pkt"]) or 0.0 for r in rs
                        if attrib_part(r["source"]) == "ring + tracking + DMA + device")
+            return total, part
+        for lay in sorted({r["layout"] for r in after}, key=lambda x: (x != "split", x)):
+            rs = [r for r in after if r["layout"] == lay]
+            total, part = sums(rs)
+            brs = [r for r in rows if r["side"] == "before" and r["layout"] == lay and r["policy"] == rs[0]["policy"]]
+            btotal, bpart = sums(brs)
             good = total is not None and total <= TARGET_TOTAL and part <= TARGET_RING
             ok = ok and good
+            before = (f"; before, at `{brs[0]['revision'][:12]}`: {f(btotal, '%.1f')} and {bpart:.1f}" if brs else "")
             parts.append(f"TX {lay} {rs[0]['policy']}: {f(total, '%.1f')} instructions per packet (≤ {TARGET_TOTAL}), "
-                         f"part {part:.1f} (≤ {TARGET_RING})")
+                         f"part {part:.1f} (≤ {TARGET_RING}){before}")
         if not after:
             parts.append(f"TX: no 'after' rows in {src(attrib_path)}")
     if not peercg_path:
