@@ -271,5 +271,12 @@ check "missing directory named" grep -q "nope" "$tmp/e2"
 "$py" "$report" --results "$r" --ceiling "$tmp/none.csv" >/dev/null 2>"$tmp/e3"; rc=$?
 check "missing --ceiling file exits 2 (got $rc)" test $rc = 2
 
+# callgrind_dump.Names, the name-compression reader callgrind-counts.py and peer-callgrind.sh share
+check "callgrind_dump.Names: '(ID) NAME' defines, '(ID)' refers back, a plain name is itself, an unknown ID is empty" \
+	"$py" -c "import sys; sys.path.insert(0, sys.argv[1]); from callgrind_dump import Names
+n, m = Names(), Names()
+assert n('(3) /usr/lib/librte_net_virtio.so.23') == '/usr/lib/librte_net_virtio.so.23'
+assert n(' (3) ') == '/usr/lib/librte_net_virtio.so.23' and m('(3)') == '' and n('plain') == 'plain' and n('(9)') == ''" \
+	"$(dirname "$report")"
 echo "test_perf_report: $checks checks, $fails failed"
 [ $fails = 0 ]
