@@ -10,7 +10,7 @@
 #                                 5 pairs + callgrind ratio
 #   2. scripts/perf-tracking.sh   full vs skip vs premapped,       perf-tracking-<UTC>.csv,     2-4
 #                                 1000 rounds of paired blocks     perf-tracking-counts-,
-#                                 per device + callgrind counts    perf-annotate-<UTC>.csv
+#                                 inline, 300 thread + callgrind   perf-annotate-<UTC>.csv
 #   3. scripts/perf-attrib.sh     instructions by source file,     perf-attrib-<UTC>.csv         3
 #                                 BEFORE built from git, and now
 #   4. scripts/peer-dpdk.sh       DPDK virtio-user vs vqbench,     peer-dpdk-<UTC>.csv          16

@@ -32,6 +32,10 @@
 #
 # Environment:
 #   BLOCKS           measured rounds (1000; fewer than 50 is a smoke run)
+#   THREAD_BLOCKS    measured rounds of the thread device (300: its rounds
+#                    take ~5x the inline ones, and issue 20's interval
+#                    target is the inline device's; its kicks per packet
+#                    need no more)
 #   BLOCK_PACKETS    packets per block (20000: ~5 ms at 250 ns/pkt)
 #   WARMUP           warmup rounds, discarded (5)
 #   DEVICES          comma-separated: inline, thread (inline,thread)
@@ -53,6 +57,7 @@ cd "$(dirname "$0")/.."
 [ $# -le 1 ] || { echo "perf-tracking.sh: too many arguments (usage: scripts/perf-tracking.sh [VQBENCH])" >&2; exit 2; }
 vqb=${1:-build/release/bench/vqbench}
 blocks=${BLOCKS:-1000}
+thread_blocks=${THREAD_BLOCKS:-300}
 block_packets=${BLOCK_PACKETS:-20000}
 warmup=${WARMUP:-5}
 devices=${DEVICES:-inline,thread}
@@ -70,6 +75,7 @@ py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
 
 [[ $blocks =~ ^[1-9][0-9]*$ ]] && [ "$blocks" -le 100000 ] || { echo "perf-tracking.sh: BLOCKS='$blocks' is not a whole number 1..100000" >&2; exit 2; }
+[[ $thread_blocks =~ ^[1-9][0-9]*$ ]] && [ "$thread_blocks" -le 100000 ] || { echo "perf-tracking.sh: THREAD_BLOCKS='$thread_blocks' is not a whole number 1..100000" >&2; exit 2; }
 [[ $block_packets =~ ^[1-9][0-9]*$ ]] || { echo "perf-tracking.sh: BLOCK_PACKETS='$block_packets' is not a whole number >= 1" >&2; exit 2; }
 [[ $warmup =~ ^[0-9]+$ ]] || { echo "perf-tracking.sh: WARMUP='$warmup' is not a whole number >= 0" >&2; exit 2; }
 for d in ${devices//,/ }; do
@@ -80,7 +86,7 @@ done
 case "$counts" in 0|1) ;; *) echo "perf-tracking.sh: COUNTS='$counts' (allowed: 0, 1)" >&2; exit 2 ;; esac
 [[ $cg_packets =~ ^[0-9]+,[0-9]+$ ]] || { echo "perf-tracking.sh: CG_PACKETS='$cg_packets' is not SMALL,LARGE" >&2; exit 2; }
 [ -x "$vqb" ] || { echo "perf-tracking.sh: no vqbench at '$vqb' (build it: scripts/build.sh, or give its path)" >&2; exit 2; }
-[ "$blocks" -ge 50 ] || echo "perf-tracking.sh: BLOCKS=$blocks: fewer than 50 rounds is a smoke run, not a measurement" >&2
+[ "$blocks" -ge 50 ] && [ "$thread_blocks" -ge 50 ] || echo "perf-tracking.sh: BLOCKS=$blocks, THREAD_BLOCKS=$thread_blocks: fewer than 50 rounds is a smoke run, not a measurement" >&2
 mkdir -p "$(dirname "$out")" "$(dirname "$counts_out")"
 tmp=$(mktemp -d -t vqb_tracking.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -90,7 +96,7 @@ policies=(full skip premapped)
 fixed=(--layout split,packed --descs 1 --dma identity --batch 32 --queue-size 256 --pkt-bytes 64 --dir tx)
 sweep_txt="--layout split,packed --descs 1 --policy full,skip,premapped --dma identity --batch 32 --queue-size 256 --pkt-bytes 64 --dir tx"
 cg_cmd="scripts/callgrind-counts.py --packets $cg_packets -- $sweep_txt"
-command="BLOCKS=$blocks BLOCK_PACKETS=$block_packets WARMUP=$warmup DEVICES=$devices CORES=$cores COUNTS=$counts CG_PACKETS=$cg_packets scripts/perf-tracking.sh"
+command="BLOCKS=$blocks THREAD_BLOCKS=$thread_blocks BLOCK_PACKETS=$block_packets WARMUP=$warmup DEVICES=$devices CORES=$cores COUNTS=$counts CG_PACKETS=$cg_packets scripts/perf-tracking.sh"
 
 "$py" - "$out" <<'EOF'
 import csv, sys
@@ -109,9 +115,11 @@ first=1
 for dev in ${devices//,/ }; do
 	rm -f "$tmp/b.csv"
 	args=("${fixed[@]}" --policy full,skip,premapped --device "$dev")
-	echo "perf-tracking.sh: $dev: $blocks rounds (+$warmup warmup) of 6 blocks (split, packed x 3 policies) of $block_packets packets, started $(date -u +%H:%M:%S) UTC"
+	n=$blocks
+	[ "$dev" = thread ] && n=$thread_blocks
+	echo "perf-tracking.sh: $dev: $n rounds (+$warmup warmup) of 6 blocks (split, packed x 3 policies) of $block_packets packets, started $(date -u +%H:%M:%S) UTC"
 	t0=$SECONDS
-	"$vqb" "${args[@]}" --order blocks --packets "$block_packets" --reps "$blocks" --warmup "$warmup" \
+	"$vqb" "${args[@]}" --order blocks --packets "$block_packets" --reps "$n" --warmup "$warmup" \
 		--cores "$cores" -q --csv "$tmp/b.csv" >"$tmp/b.log" 2>&1 || {
 		echo "perf-tracking.sh: vqbench ${args[*]} --order blocks failed:" >&2
 		tail -5 "$tmp/b.log" >&2

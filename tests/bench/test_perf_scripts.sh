@@ -238,6 +238,7 @@ perf-ceiling.sh SECONDS_PER_RUN -1
 perf-ceiling.sh DEVICE vfio
 perf-tracking.sh BLOCKS x
 perf-tracking.sh BLOCK_PACKETS 0
+perf-tracking.sh THREAD_BLOCKS 0
 perf-tracking.sh DEVICES inline,foo
 perf-tracking.sh COUNTS 2
 perf-attrib.sh CG_PACKETS x
