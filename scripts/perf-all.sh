@@ -88,7 +88,7 @@ total=$((4 + ${#pq[@]})) plan="1.5+3+3"
 [ "$peer" = 1 ] && { total=$((total + 2)); plan="$plan+16+9"; }
 for _ in "${pq[@]}"; do plan="$plan+1"; done
 plan="$plan+0.5"
-echo "perf-all.sh: $total steps, about $plan = $(echo "$plan" | tr + '\n' | awk '{s += $1} END {print s}') minutes on the 2-vCPU VM; started $(date -u +%H:%M:%S) UTC"
+echo "perf-all.sh: $total steps, about $plan = $(echo "$plan" | tr + '\n' | awk '{s += $1} END {print s}') minutes with the defaults on the 2-vCPU VM; started $(date -u +%H:%M:%S) UTC"
 step() { # step NAME EXPECTED_MINUTES COMMAND...
 	n=$((n + 1))
 	echo "perf-all.sh: [$n/$total] $1 (about $2 min), at $(date -u +%H:%M:%S) UTC, $((SECONDS / 60)) min into the run"
