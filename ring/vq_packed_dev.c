@@ -66,23 +66,22 @@ static int vq_dev_indirect_packed(struct vq_dev *dev, struct vq_chain *c,
 	return 0;
 }
 
-/* One chain at avail_pos, no event hint: the body of both pop forms. */
-static inline __attribute__((always_inline)) int
-vq_dev_pop_one_packed(struct vq_dev *dev, struct vq_chain *c)
+/* A chain of several descriptors, or an indirect one, whose first
+ * descriptor (flags f, available) is at *pos: walked and validated; *pos and
+ * *wrap move past it only when it is taken (1 or -E2BIG). Out of the burst
+ * loop: the common single-descriptor chain does not carry its registers. */
+static __attribute__((noinline)) int
+vq_dev_pop_chain_packed(struct vq_dev *dev, struct vq_chain *c, uint16_t *ppos,
+			bool *pwrap, uint16_t f)
 {
 	struct vq_packed_dev *s = &dev->packed;
 	const uint32_t size = dev->cfg.size;
-	uint16_t pos = s->avail_pos, id = 0;
-	bool wrap = s->avail_wrap;
+	uint16_t pos = *ppos, id = 0;
+	bool wrap = *pwrap;
 	struct vq_dev_walk w = { 0, false, 0 };
 	uint32_t count = 0;
 	int rc;
 
-	/* A3: pairs with R3 in vq_kick_prepare_packed. */
-	uint16_t f = vq_le16(atomic_load_explicit(&s->desc[pos].flags,
-						  memory_order_acquire));
-	if (!vq_is_avail(f, wrap))
-		return 0;
 	c->ndesc = 0;
 	c->nbufs = 0;
 	c->indirect = false;
@@ -111,7 +110,7 @@ vq_dev_pop_one_packed(struct vq_dev *dev, struct vq_chain *c)
 		if (count >= size) /* checked only where a chain goes on */
 			return vq_dev_badf(dev, "chain longer than the queue (%u descriptors)",
 					   size);
-		/* Relaxed: ordered by A3 on the batch's first descriptor. */
+		/* Relaxed: ordered by A3 on the chain's first descriptor. */
 		f = vq_le16(atomic_load_explicit(&s->desc[pos].flags,
 						 memory_order_relaxed));
 		if (!vq_is_avail(f, wrap))
@@ -123,9 +122,41 @@ vq_dev_pop_one_packed(struct vq_dev *dev, struct vq_chain *c)
 				   id, size);
 	c->id = id;
 	c->ndesc = (uint16_t)count;
-	s->avail_pos = pos;
-	s->avail_wrap = wrap;
+	*ppos = pos;
+	*pwrap = wrap;
 	return w.total > VQ_DEV_MAX_SEGS ? -E2BIG : 1;
+}
+
+/* One chain at *pos, no event hint: the body of both pop forms. A chain of
+ * one descriptor (neither NEXT nor INDIRECT) takes one path with the same
+ * checks (vq_dev_one_buf: translation; then the buffer id); any other goes
+ * through vq_dev_pop_chain_packed. @return as vq_dev_pop. */
+static inline __attribute__((always_inline)) int
+vq_dev_pop_one_packed(struct vq_dev *dev, struct vq_chain *c, uint16_t *pos,
+		      bool *wrap)
+{
+	struct vq_packed_dev *s = &dev->packed;
+	const uint32_t size = dev->cfg.size;
+
+	/* A3: pairs with R3 in vq_kick_prepare_packed. */
+	uint16_t f = vq_le16(atomic_load_explicit(&s->desc[*pos].flags,
+						  memory_order_acquire));
+	if (!vq_is_avail(f, *wrap))
+		return 0;
+	if (__builtin_expect(f & (VQ_DESC_F_NEXT | VQ_DESC_F_INDIRECT), 0))
+		return vq_dev_pop_chain_packed(dev, c, pos, wrap, f);
+	/* Plain loads: ordered after A3. */
+	const struct vq_packed_desc *d = &s->desc[*pos];
+	uint16_t id = vq_le16(d->id);
+	if (vq_dev_one_buf(dev, c, vq_le64(d->addr), vq_le32(d->len),
+			   f & VQ_DESC_F_WRITE))
+		return -EINVAL;
+	if (id >= size)
+		return vq_dev_badf(dev, "buffer id %u out of range (queue size %u)",
+				   id, size);
+	c->id = id;
+	vq_pos_add(pos, wrap, 1, size);
+	return 1;
 }
 
 static inline void vq_dev_avail_hint_packed(struct vq_packed_dev *s)
@@ -144,14 +175,20 @@ static inline void vq_dev_avail_hint_packed(struct vq_packed_dev *s)
 unsigned vq_dev_pop_burst_packed(struct vq_dev *dev, struct vq_chain *c,
 				 unsigned n, int *status)
 {
+	struct vq_packed_dev *s = &dev->packed;
+	uint16_t pos = s->avail_pos; /* in registers for the burst */
+	bool wrap = s->avail_wrap;
 	unsigned k = 0;
 	int rc = 1;
 
-	while (k < n && (rc = vq_dev_pop_one_packed(dev, &c[k])) == 1)
+	while (k < n && (rc = vq_dev_pop_one_packed(dev, &c[k], &pos, &wrap)) == 1)
 		k++;
 	k += rc == -E2BIG; /* filled too: the burst ends with it */
-	if (k)
-		vq_dev_avail_hint_packed(&dev->packed);
+	if (k) {
+		s->avail_pos = pos;
+		s->avail_wrap = wrap;
+		vq_dev_avail_hint_packed(s);
+	}
 	*status = rc;
 	return k;
 }

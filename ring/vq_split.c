@@ -485,8 +485,8 @@ void vq_dev_fini_split(struct vq_dev *dev) { (void)dev; }
 /* Walk the chain at `head`, following NEXT and one level of INDIRECT. Every
  * index is bounds-checked before use and every walk is bounded by the size
  * of the table it runs in, so loops end as errors. */
-static int vq_dev_walk_split(struct vq_dev *dev, uint16_t head,
-			     struct vq_chain *c)
+static __attribute__((noinline)) int vq_dev_walk_split(struct vq_dev *dev, uint16_t head,
+							     struct vq_chain *c)
 {
 	const struct vq_split_dev *s = &dev->split;
 	const uint32_t size = dev->cfg.size;
@@ -573,7 +573,21 @@ vq_dev_pop_one_split(struct vq_dev *dev, struct vq_chain *c)
 	/* Plain load: ordered after A1. */
 	uint16_t head = vq_le16(s->avail->ring[s->last_avail & s->mask]);
 	s->last_avail++;
-	return vq_dev_walk_split(dev, head, c);
+	/* A chain of one descriptor (neither NEXT nor INDIRECT) on one path
+	 * with vq_dev_walk_split's checks for it: the head index, then
+	 * vq_dev_one_buf (translation); any other chain is walked. */
+	if (__builtin_expect(head >= dev->cfg.size, 0))
+		return vq_dev_badf(dev, "descriptor index %u out of range (queue size %u)",
+				   head, dev->cfg.size);
+	const struct vq_split_desc *d = &s->desc[head];
+	uint16_t f = vq_le16(d->flags);
+	if (__builtin_expect(f & (VQ_DESC_F_NEXT | VQ_DESC_F_INDIRECT), 0))
+		return vq_dev_walk_split(dev, head, c);
+	if (vq_dev_one_buf(dev, c, vq_le64(d->addr), vq_le32(d->len),
+			   f & VQ_DESC_F_WRITE))
+		return -EINVAL;
+	c->id = head;
+	return 1;
 }
 
 static inline void vq_dev_avail_hint_split(struct vq_split_dev *s)
