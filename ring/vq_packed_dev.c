@@ -67,17 +67,17 @@ static int vq_dev_indirect_packed(struct vq_dev *dev, struct vq_chain *c,
 }
 
 /* A chain of several descriptors, or an indirect one, whose first
- * descriptor (flags f, available) is at *pos: walked and validated; *pos and
- * *wrap move past it only when it is taken (1 or -E2BIG). Out of the burst
- * loop: the common single-descriptor chain does not carry its registers. */
+ * descriptor (flags f, available) is at pos: walked and validated;
+ * avail_pos/avail_wrap move past it only when it is taken (1 or -E2BIG).
+ * Out of the burst loop, taking pos by value: the common single-descriptor
+ * chain keeps its position in registers. */
 static __attribute__((noinline)) int
-vq_dev_pop_chain_packed(struct vq_dev *dev, struct vq_chain *c, uint16_t *ppos,
-			bool *pwrap, uint16_t f)
+vq_dev_pop_chain_packed(struct vq_dev *dev, struct vq_chain *c, uint16_t pos,
+			bool wrap, uint16_t f)
 {
 	struct vq_packed_dev *s = &dev->packed;
 	const uint32_t size = dev->cfg.size;
-	uint16_t pos = *ppos, id = 0;
-	bool wrap = *pwrap;
+	uint16_t id = 0;
 	struct vq_dev_walk w = { 0, false, 0 };
 	uint32_t count = 0;
 	int rc;
@@ -122,8 +122,8 @@ vq_dev_pop_chain_packed(struct vq_dev *dev, struct vq_chain *c, uint16_t *ppos,
 				   id, size);
 	c->id = id;
 	c->ndesc = (uint16_t)count;
-	*ppos = pos;
-	*pwrap = wrap;
+	s->avail_pos = pos;
+	s->avail_wrap = wrap;
 	return w.total > VQ_DEV_MAX_SEGS ? -E2BIG : 1;
 }
 
@@ -143,8 +143,14 @@ vq_dev_pop_one_packed(struct vq_dev *dev, struct vq_chain *c, uint16_t *pos,
 						  memory_order_acquire));
 	if (!vq_is_avail(f, *wrap))
 		return 0;
-	if (__builtin_expect(f & (VQ_DESC_F_NEXT | VQ_DESC_F_INDIRECT), 0))
-		return vq_dev_pop_chain_packed(dev, c, pos, wrap, f);
+	if (__builtin_expect(f & (VQ_DESC_F_NEXT | VQ_DESC_F_INDIRECT), 0)) {
+		s->avail_pos = *pos; /* unchanged if the chain is refused */
+		s->avail_wrap = *wrap;
+		int rc = vq_dev_pop_chain_packed(dev, c, *pos, *wrap, f);
+		*pos = s->avail_pos;
+		*wrap = s->avail_wrap;
+		return rc;
+	}
 	/* Plain loads: ordered after A3. */
 	const struct vq_packed_desc *d = &s->desc[*pos];
 	uint16_t id = vq_le16(d->id);
@@ -245,8 +251,28 @@ void vq_dev_push_burst_packed(struct vq_dev *dev, const struct vq_chain *c,
 
 	if (!dev->batch_used) {
 		vq_dev_flush_batch_packed(s, size);
-		for (unsigned i = 0; i < n; i++)
-			vq_dev_write_used_packed(s, c[i].id, len[i], c[i].ndesc, size);
+		if (!n)
+			return;
+		/* the first may become the held-back head (R4); the rest are
+		 * stored as vq_dev_write_used_packed does, with the position
+		 * in registers for the burst */
+		vq_dev_write_used_packed(s, c[0].id, len[0], c[0].ndesc, size);
+		uint16_t pos = s->used_pos;
+		bool wrap = s->used_wrap;
+		for (unsigned i = 1; i < n; i++) {
+			struct vq_packed_desc *d = &s->desc[pos];
+			d->id = vq_le16(c[i].id);
+			d->len = vq_le32(len[i]);
+			/* Relaxed: the driver reads it only after A4 on the
+			 * first used descriptor of this publish (head_pending). */
+			atomic_store_explicit(&d->flags,
+					      vq_le16((uint16_t)(vq_used_bits(wrap) |
+								 (len[i] ? VQ_DESC_F_WRITE : 0))),
+					      memory_order_relaxed);
+			vq_pos_add(&pos, &wrap, c[i].ndesc, size);
+		}
+		s->used_pos = pos;
+		s->used_wrap = wrap;
 		return;
 	}
 	bool run = s->batch;
