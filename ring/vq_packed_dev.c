@@ -275,14 +275,25 @@ void vq_dev_push_burst_packed(struct vq_dev *dev, const struct vq_chain *c,
 		s->used_wrap = wrap;
 		return;
 	}
+	if (!n)
+		return;
 	bool run = s->batch;
 	uint16_t id = s->batch_id;
 	uint32_t rlen = s->batch_len, rin = s->batch_in, nd = s->batch_ndesc;
-	for (unsigned i = 0; i < n; i++) {
-		if (!run || rlen != rin || nd + c[i].ndesc > size) {
-			if (run) /* the run ends before c[i]: its one entry */
-				vq_dev_write_used_packed(s, id, rlen, nd, size);
-			run = true;
+	if (!run) /* c[0] starts the run: the loop below needs one open */
+		nd = 0;
+	else if (rlen != rin || nd + c[0].ndesc > size) {
+		vq_dev_write_used_packed(s, id, rlen, nd, size); /* ends before c[0] */
+		nd = 0;
+	}
+	id = c[0].id;
+	rlen = len[0];
+	rin = c[0].in_bytes;
+	nd += c[0].ndesc;
+	for (unsigned i = 1; i < n; i++) {
+		if (rlen != rin || nd + c[i].ndesc > size) {
+			/* the run ends before c[i]: its one entry */
+			vq_dev_write_used_packed(s, id, rlen, nd, size);
 			nd = 0;
 		}
 		id = c[i].id;
@@ -290,7 +301,7 @@ void vq_dev_push_burst_packed(struct vq_dev *dev, const struct vq_chain *c,
 		rin = c[i].in_bytes;
 		nd += c[i].ndesc;
 	}
-	s->batch = run;
+	s->batch = true;
 	s->batch_id = id;
 	s->batch_len = rlen;
 	s->batch_in = rin;
