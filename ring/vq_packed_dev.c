@@ -141,9 +141,11 @@ vq_dev_pop_one_packed(struct vq_dev *dev, struct vq_chain *c, uint16_t *pos,
 	/* A3: pairs with R3 in vq_kick_prepare_packed. */
 	uint16_t f = vq_le16(atomic_load_explicit(&s->desc[*pos].flags,
 						  memory_order_acquire));
-	if (!vq_is_avail(f, *wrap))
-		return 0;
-	if (__builtin_expect(f & (VQ_DESC_F_NEXT | VQ_DESC_F_INDIRECT), 0)) {
+	/* one test for the common case: available, neither NEXT nor INDIRECT */
+	if (__builtin_expect((f & (VQ_PACKED_AU | VQ_DESC_F_NEXT | VQ_DESC_F_INDIRECT)) !=
+			     vq_avail_bits(*wrap), 0)) {
+		if (!vq_is_avail(f, *wrap))
+			return 0;
 		s->avail_pos = *pos; /* unchanged if the chain is refused */
 		s->avail_wrap = *wrap;
 		int rc = vq_dev_pop_chain_packed(dev, c, *pos, *wrap, f);
