@@ -558,6 +558,23 @@ static int settle_setup(struct vu *v)
 	return 0;
 }
 
+/* VQB_VU_START_MS: the pause after the set-up (default DEV_VU_SETTLE_MS). */
+static int start_pause(struct vu *v, unsigned *ms)
+{
+	const char *e = getenv("VQB_VU_START_MS");
+	*ms = DEV_VU_SETTLE_MS;
+	if (!e || !*e)
+		return 0;
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(e, &end, 10);
+	if (*e < '0' || *e > '9' || *end || errno || n > DEV_VU_START_MS_MAX)
+		return vu_fail(v, -EINVAL, "VQB_VU_START_MS='%.40s' (allowed: 0..%u milliseconds)", e,
+			       DEV_VU_START_MS_MAX);
+	*ms = (unsigned)n;
+	return 0;
+}
+
 static int vu_open(const struct dev_params *p, const char *arg, void **impl)
 {
 	struct vu *v = calloc(1, sizeof(*v));
@@ -583,7 +600,8 @@ static int vu_open(const struct dev_params *p, const char *arg, void **impl)
 		rc = vu_fail(v, rc, "invalid queue configuration");
 		goto bad;
 	}
-	if ((rc = settle_setup(v)) < 0)
+	unsigned start_ms;
+	if ((rc = settle_setup(v)) < 0 || (rc = start_pause(v, &start_ms)) < 0)
 		goto bad;
 	/* virtio-net's first queue pair must be complete for the backend to
 	 * start: a queue this run does not use gets an empty ring */
@@ -615,11 +633,11 @@ static int vu_open(const struct dev_params *p, const char *arg, void **impl)
 			if ((rc = set_msg(v, &m, NULL, 0)) < 0)
 				goto bad;
 		}
-	/* A backend attaches its queues asynchronously after the last message
-	 * (DPDK's vhost PMD lets its forwarding loop dequeue before it may
-	 * enqueue, and drops what it cannot enqueue): give it time to settle
-	 * before the first packet, or the first echoed burst is lost. */
-	nanosleep(&(struct timespec){0, DEV_VU_SETTLE_MS * 1000000L}, NULL);
+	/* A backend may attach its queues after it acked the last message
+	 * (DPDK's vhost PMD allows dequeue a moment before enqueue on a
+	 * backend that already forwards): pause before the first packet. */
+	if (start_ms)
+		nanosleep(&(struct timespec){start_ms / 1000, (long)(start_ms % 1000) * 1000000L}, NULL);
 	*impl = v;
 	return 0;
 bad:

@@ -72,8 +72,10 @@ enum dev_vu_request {
 #define DEV_VU_MAX_MSG (DEV_VU_HDR_BYTES + 8u + 32u * DEV_VU_MAX_REGIONS)
 /* Longest wait for one reply or one send. */
 #define DEV_VU_TIMEOUT_MS 5000
-/* Pause after the set-up, before the first packet (see vu_open). */
+/* Pause after the set-up, before the first packet (see vu_open); the
+ * environment variable VQB_VU_START_MS (0..DEV_VU_START_MS_MAX) replaces it. */
 #define DEV_VU_SETTLE_MS 200
+#define DEV_VU_START_MS_MAX 60000
 
 /* virtio-net vring numbers. */
 #define DEV_VU_RXQ 0
