@@ -466,7 +466,10 @@ static int connect_sock(struct vu *v)
 }
 
 /* Features: VERSION_1 and every ring feature the queue configuration uses
- * are required; MRG_RXBUF and PROTOCOL_FEATURES are taken when offered. */
+ * are required; MRG_RXBUF, INDIRECT_DESC and PROTOCOL_FEATURES are taken
+ * when offered, as DPDK's virtio PMD takes them (INDIRECT_DESC unused
+ * unless the configuration uses tables: the same features as DPDK's driver
+ * against the same backend, whatever the chain shape). */
 static int negotiate(struct vu *v)
 {
 	uint64_t offered, need = v->p.cfg.features | VQ_FEATURE(VQ_F_VERSION_1);
@@ -481,7 +484,8 @@ static int negotiate(struct vu *v)
 			       "the backend does not offer %s (feature bit %u), which this queue configuration needs "
 			       "(offered 0x%llx)", n ? n : "a feature", b, (unsigned long long)offered);
 	}
-	v->features = need | (offered & (VQ_FEATURE(DEV_VU_F_MRG_RXBUF) | VQ_FEATURE(DEV_VU_F_PROTOCOL_FEATURES)));
+	v->features = need | (offered & (VQ_FEATURE(DEV_VU_F_MRG_RXBUF) | VQ_FEATURE(VQ_F_INDIRECT_DESC) |
+					 VQ_FEATURE(DEV_VU_F_PROTOCOL_FEATURES)));
 	if (v->features & VQ_FEATURE(DEV_VU_F_PROTOCOL_FEATURES)) {
 		uint64_t pf;
 		if ((rc = get_u64(v, DEV_VU_GET_PROTOCOL_FEATURES, &pf)) < 0)

@@ -10,8 +10,8 @@
  * buffers live in (dev_shm.h). What it does, in order: connect to PATH;
  * SET_OWNER; GET_FEATURES and check that the backend offers VERSION_1 and
  * every ring feature the queue configuration uses (RING_PACKED, IN_ORDER,
- * EVENT_IDX, INDIRECT_DESC), acking MRG_RXBUF and PROTOCOL_FEATURES when
- * offered; GET/SET_PROTOCOL_FEATURES (REPLY_ACK, so every set-message is
+ * EVENT_IDX, INDIRECT_DESC), acking MRG_RXBUF, INDIRECT_DESC and
+ * PROTOCOL_FEATURES when offered; GET/SET_PROTOCOL_FEATURES (REPLY_ACK, so every set-message is
  * acknowledged); SET_FEATURES; SET_MEM_TABLE (one region per memfd, guest
  * physical address = user address = this process's address); per vring (0 =
  * RX, 1 = TX, as virtio-net numbers them; a queue the run does not use gets
