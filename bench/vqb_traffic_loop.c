@@ -84,7 +84,7 @@ static inline uint32_t next_ctx(const struct post_burst *b, unsigned nb)
  * same n costs a seq, the fill and the chain entry. */
 static inline __attribute__((always_inline)) void post_prepare(const struct vqb_traffic *t,
 								const struct post_burst *b, unsigned nb,
-								uint32_t n, struct vq_track_chain *c)
+								uint32_t n, struct vq_track_chain *c, bool tx1)
 {
 	uint32_t ci = next_ctx(b, nb);
 	struct pkt *pk = &b->pkts[ci];
@@ -97,7 +97,9 @@ static inline __attribute__((always_inline)) void post_prepare(const struct vqb_
 			pk->bufs[k].len = t->lens[n][k];
 	}
 	pk->seq = seq;
-	if (b->fill) {
+	if (tx1) /* (a constant where inlined) TX, one buffer, the numbered stream */
+		dev_stream_fill(pk->bufs[0].cpu, pk->bufs[0].len, seq, 0);
+	else if (b->fill) {
 		if (b->fmt) {
 			size_t off = 0;
 			for (uint32_t k = 0; k < n; k++) {
@@ -137,8 +139,12 @@ static inline __attribute__((always_inline)) unsigned post_fill(struct vqb_traff
 		unsigned fit = need == 1 ? *slots : *slots / need;
 		if (fit < lim)
 			lim = fit;
-		for (; nb < lim; nb++)
-			post_prepare(t, &b, nb, n, &chains[nb]);
+		if (n == 1 && b.fill && !b.fmt) /* the common TX packet: no per-chain fill tests */
+			for (; nb < lim; nb++)
+				post_prepare(t, &b, nb, 1, &chains[nb], true);
+		else
+			for (; nb < lim; nb++)
+				post_prepare(t, &b, nb, n, &chains[nb], false);
 		*slots -= nb * need;
 		return nb;
 	}
@@ -147,7 +153,7 @@ static inline __attribute__((always_inline)) unsigned post_fill(struct vqb_traff
 		if (*slots < need)
 			break;
 		*slots -= need;
-		post_prepare(t, &b, nb, n, &chains[nb]);
+		post_prepare(t, &b, nb, n, &chains[nb], false);
 		nb++;
 	}
 	return nb;
