@@ -144,13 +144,17 @@ static inline __attribute__((always_inline)) int used_burst_pol(struct vq_track 
 								unsigned max, enum vq_policy pol, enum vq_layout lay)
 {
 	struct vq_used u;
+	struct vq_packed_reap pr; /* packed: the ring's used side in locals for the burst */
 	unsigned k = 0;
 
+	if (lay == VQ_LAYOUT_PACKED)
+		vq_reap_begin_packed(t->vq, &pr);
 	while (k < max) {
-		int rc = lay == VQ_LAYOUT_SPLIT ? vq_get_used_split(t->vq, &u) : vq_get_used_packed(t->vq, &u);
+		int rc = lay == VQ_LAYOUT_SPLIT ? vq_get_used_split(t->vq, &u)
+						: vq_reap_one_packed(t->vq, &pr, &u, pol == VQ_POLICY_COUNT);
 		if (rc <= 0) {
 			if (rc < 0 && !k)
-				return rc;
+				return rc; /* nothing completed: nothing to write back */
 			break;
 		}
 		if (pol == VQ_POLICY_COUNT || u.indirect) {
@@ -169,6 +173,8 @@ static inline __attribute__((always_inline)) int used_burst_pol(struct vq_track 
 		lens[k] = u.len;
 		k++;
 	}
+	if (lay == VQ_LAYOUT_PACKED)
+		vq_reap_end_packed(t->vq, &pr);
 	return (int)k;
 }
 
