@@ -72,7 +72,7 @@ struct vq {
 	struct vq_config cfg;
 	struct vq_chain_state *chain; /* [size] */
 	uint32_t num_free;
-	uint32_t num_added; /* chains added since the last publish */
+	uint32_t num_added; /* chains added since the last publish (packed; split: avail_idx - avail_pub) */
 	bool broken;
 	uint16_t gen;       /* publishes so far, mod 2^16 (re-tagged, see below) */
 	union {
