@@ -51,24 +51,112 @@ static uint32_t pick_descs(struct vqb_traffic *t)
 /* Chains handed to the tracking layer per call (vq_track_add_burst). */
 #define POST_BURST 64
 
-/* Fill the payload of the packet in context ci (TX) and describe its chain. */
-static void post_prepare(struct vqb_traffic *t, struct queue *q, uint32_t ci, uint32_t n, uint64_t seq,
-			 struct vq_track_chain *c)
+/* What a burst's chains share, read once per burst (the stores into the
+ * contexts and the chain array would otherwise make the compiler reload
+ * each per chain). */
+struct post_burst {
+	struct pkt *pkts;
+	const uint32_t *free_ctx;
+	uint32_t nctx, head;   /* FIFO: the ring's size and its head */
+	uint32_t top;          /* LIFO: index of the stack's top */
+	bool fifo;
+	bool fill;             /* TX: fill the payload */
+	bool indirect;
+	const struct dev_format *fmt; /* TX fill in the device's format, or NULL */
+	uint64_t seq;          /* the burst's first packet */
+	uint32_t stream_len;
+};
+
+/* The context the nb-th chain of this burst takes (not yet taken off). */
+static inline uint32_t next_ctx(const struct post_burst *b, unsigned nb)
 {
-	struct pkt *pk = &q->pkts[ci];
-	pk->n = n;
-	pk->seq = seq;
-	pk->stream_len = DEV_NET_HDR_BYTES + t->p.pkt_bytes;
-	size_t off = 0;
-	for (uint32_t k = 0; k < n; k++) {
-		pk->bufs[k].len = t->lens[n][k];
-		if (q->kind == DEV_Q_TX && t->fmt)
-			t->fmt->tx_fill(t->fmt, pk->bufs[k].cpu, pk->bufs[k].len, pk->seq, off);
-		else if (q->kind == DEV_Q_TX)
-			dev_stream_fill(pk->bufs[k].cpu, pk->bufs[k].len, pk->seq, off);
-		off += pk->bufs[k].len;
+	if (b->fifo) {
+		uint32_t h = b->head + nb;
+		return b->free_ctx[h >= b->nctx ? h - b->nctx : h];
 	}
-	*c = (struct vq_track_chain){pk->bufs, n, pk, t->p.indirect};
+	return b->free_ctx[b->top - nb];
+}
+
+/* Describe the packet in context ci as the nb-th chain of the burst, n
+ * buffers, and (TX) fill its payload. The chain's lengths depend on n
+ * alone: they are written only when n differs from the context's last
+ * post (always on its first, pk->n 0), so a context reposted with the
+ * same n costs a seq, the fill and the chain entry. */
+static inline __attribute__((always_inline)) void post_prepare(const struct vqb_traffic *t,
+								const struct post_burst *b, unsigned nb,
+								uint32_t n, struct vq_track_chain *c, bool tx1)
+{
+	uint32_t ci = next_ctx(b, nb);
+	struct pkt *pk = &b->pkts[ci];
+	uint64_t seq = b->seq + nb;
+	if (pk->n != n) {
+		pk->n = n;
+		pk->ci = ci;
+		pk->stream_len = b->stream_len;
+		for (uint32_t k = 0; k < n; k++)
+			pk->bufs[k].len = t->lens[n][k];
+	}
+	pk->seq = seq;
+	if (tx1) /* (a constant where inlined) TX, one buffer, the numbered stream */
+		dev_stream_fill(pk->bufs[0].cpu, pk->bufs[0].len, seq, 0);
+	else if (b->fill) {
+		if (b->fmt) {
+			size_t off = 0;
+			for (uint32_t k = 0; k < n; k++) {
+				b->fmt->tx_fill(b->fmt, pk->bufs[k].cpu, pk->bufs[k].len, seq, off);
+				off += pk->bufs[k].len;
+			}
+		} else if (n == 1) {
+			dev_stream_fill(pk->bufs[0].cpu, pk->bufs[0].len, seq, 0);
+		} else {
+			size_t off = 0;
+			for (uint32_t k = 0; k < n; k++) {
+				dev_stream_fill(pk->bufs[k].cpu, pk->bufs[k].len, seq, off);
+				off += pk->bufs[k].len;
+			}
+		}
+	}
+	*c = (struct vq_track_chain){pk->bufs, n, pk, b->indirect};
+}
+
+/* Prepare up to lim chains into chains[] within *slots free ring
+ * descriptors. fixed (a constant where inlined): every chain has
+ * descs_lo buffers, so how many fit is known before the loop; otherwise
+ * each chain's count is drawn (pick_descs) and the burst ends at the
+ * first that does not fit. @return chains prepared. */
+static inline __attribute__((always_inline)) unsigned post_fill(struct vqb_traffic *t, const struct queue *q,
+								struct vq_track_chain *chains, unsigned lim,
+								unsigned *slots, bool fixed)
+{
+	const struct post_burst b = {
+		.pkts = q->pkts, .free_ctx = q->free_ctx, .nctx = q->nctx, .head = q->fifo_head,
+		.top = q->nfree - 1, .fifo = q->fifo, .fill = q->kind == DEV_Q_TX, .indirect = t->p.indirect,
+		.fmt = t->fmt, .seq = q->next_seq, .stream_len = DEV_NET_HDR_BYTES + t->p.pkt_bytes,
+	};
+	unsigned nb = 0;
+	if (fixed) {
+		uint32_t n = t->p.descs_lo, need = b.indirect ? 1u : n;
+		unsigned fit = need == 1 ? *slots : *slots / need;
+		if (fit < lim)
+			lim = fit;
+		if (n == 1 && b.fill && !b.fmt) /* the common TX packet: no per-chain fill tests */
+			for (; nb < lim; nb++)
+				post_prepare(t, &b, nb, 1, &chains[nb], true);
+		else
+			for (; nb < lim; nb++)
+				post_prepare(t, &b, nb, n, &chains[nb], false);
+		*slots -= nb * need;
+		return nb;
+	}
+	while (nb < lim) {
+		uint32_t n = pick_descs(t), need = b.indirect ? 1u : n;
+		if (*slots < need)
+			break;
+		*slots -= need;
+		post_prepare(t, &b, nb, n, &chains[nb], false);
+		nb++;
+	}
+	return nb;
 }
 
 /* A burst stopped by -ENOSPC or -ENOMEM: back-pressure while something is
@@ -99,24 +187,11 @@ static int post(struct vqb_traffic *t, struct queue *q, uint32_t budget, char *e
 
 	while (posted < budget && q->nfree && !pressure) {
 		/* as many chains as contexts, budget and free slots allow */
-		unsigned nb = 0, slots = vq_num_free(vq_track_vq(q->tr));
+		unsigned slots = vq_num_free(vq_track_vq(q->tr));
 		unsigned lim = budget - posted < POST_BURST ? budget - posted : POST_BURST;
 		lim = q->nfree < lim ? q->nfree : lim;
-		while (nb < lim) {
-			uint32_t n = pick_descs(t), need = t->p.indirect ? 1u : n;
-			if (slots < need)
-				break;
-			slots -= need;
-			uint32_t ci;
-			if (q->fifo) {
-				uint32_t h = q->fifo_head + nb;
-				ci = q->free_ctx[h >= q->nctx ? h - q->nctx : h];
-			} else {
-				ci = q->free_ctx[q->nfree - 1 - nb];
-			}
-			post_prepare(t, q, ci, n, q->next_seq + nb, &chains[nb]);
-			nb++;
-		}
+		unsigned nb = t->p.descs_lo == t->p.descs_hi ? post_fill(t, q, chains, lim, &slots, true)
+							     : post_fill(t, q, chains, lim, &slots, false);
 		if (!nb)
 			break;
 		int rc = 0;
@@ -147,12 +222,13 @@ static int post(struct vqb_traffic *t, struct queue *q, uint32_t budget, char *e
 	return (int)posted;
 }
 
-/* Verify one completed packet (RX: its payload) and free its context. */
-static inline __attribute__((always_inline)) void reap_one(struct vqb_traffic *t, struct queue *q, struct pkt *pk, uint32_t len)
+/* Verify one completed RX packet: its payload (or, rx_len_only, its
+ * length), counting errors and lost bytes. */
+static inline __attribute__((always_inline)) void reap_rx_one(struct vqb_traffic *t, struct queue *q, struct pkt *pk,
+								uint32_t len)
 {
-	if (q->kind == DEV_Q_RX) /* premapped: sync for the CPU before reading */
-		vq_track_sync_for_cpu(q->tr, pk->bufs, pk->n);
-	if (q->kind == DEV_Q_RX && t->fmt) {
+	vq_track_sync_for_cpu(q->tr, pk->bufs, pk->n); /* premapped: sync for the CPU before reading */
+	if (t->fmt) {
 		/* the device's own format (vfio: an ARP reply), byte by
 		 * byte; then poison the buffer so a chain the device
 		 * returns without writing it never passes */
@@ -170,12 +246,12 @@ static inline __attribute__((always_inline)) void reap_one(struct vqb_traffic *t
 			t->lost_bytes += bad ? bad : want;
 		}
 		q->expect_seq++;
-	} else if (q->kind == DEV_Q_RX && t->p.rx_len_only) {
+	} else if (t->p.rx_len_only) {
 		if (len != pk->stream_len) {
 			t->errors++;
 			t->lost_bytes += pk->stream_len;
 		}
-	} else if (q->kind == DEV_Q_RX) {
+	} else {
 		size_t off = 0, bad = 0;
 		if (t->rx_num_buffers) {
 			/* virtio_net_hdr_v1.num_buffers (bytes 10-11, in the
@@ -195,14 +271,31 @@ static inline __attribute__((always_inline)) void reap_one(struct vqb_traffic *t
 		}
 		q->expect_seq++;
 	}
+}
+
+/* Verify (RX) the n completed packets tokens[] and put their contexts
+ * back on the free stack or ring, in completion order; one count. TX has
+ * nothing to verify here: the device checked every payload byte. */
+static inline __attribute__((always_inline)) void reap_burst(struct vqb_traffic *t, struct queue *q, void *const *tokens,
+							       const uint32_t *lens, unsigned n)
+{
+	if (q->kind == DEV_Q_RX)
+		for (unsigned i = 0; i < n; i++)
+			reap_rx_one(t, q, tokens[i], lens[i]);
 	if (q->fifo) {
 		uint32_t tail = q->fifo_head + q->nfree;
-		q->free_ctx[tail >= q->nctx ? tail - q->nctx : tail] = (uint32_t)(pk - q->pkts);
-		q->nfree++;
+		for (unsigned i = 0; i < n; i++, tail++) {
+			if (tail >= q->nctx)
+				tail -= q->nctx;
+			q->free_ctx[tail] = ((const struct pkt *)tokens[i])->ci;
+		}
 	} else {
-		q->free_ctx[q->nfree++] = (uint32_t)(pk - q->pkts);
+		uint32_t *top = q->free_ctx + q->nfree;
+		for (unsigned i = 0; i < n; i++)
+			top[i] = ((const struct pkt *)tokens[i])->ci;
 	}
-	q->done++;
+	q->nfree += n;
+	q->done += n;
 }
 
 /* Reap every completed chain of q, a burst per vq_track_get_used_burst
@@ -214,8 +307,7 @@ static int reap(struct vqb_traffic *t, struct queue *q, char *err, size_t errlen
 	int rc, n = 0;
 
 	while ((rc = vq_track_get_used_burst(q->tr, tokens, lens, VQ_TRACK_BURST_MAX)) > 0) {
-		for (int i = 0; i < rc; i++)
-			reap_one(t, q, tokens[i], lens[i]);
+		reap_burst(t, q, tokens, lens, (unsigned)rc);
 		n += rc;
 		if (rc < VQ_TRACK_BURST_MAX) {
 			/* drained, or broken after rc chains: say so now */

@@ -21,10 +21,15 @@
 /* Map failures in a row with nothing in flight before a run gives up. */
 #define IDLE_MAP_RETRIES 8u
 
+/* One packet context. n, stream_len, ci and bufs[].len describe the chain
+ * of the context's last post: written when n changes (post_prepare), so a
+ * context posted again with the same n only gets a new seq (and, TX, its
+ * payload). */
 struct pkt {
 	uint64_t seq;
-	uint32_t n;
+	uint32_t n;          /* buffers; 0: never posted */
 	uint32_t stream_len;
+	uint32_t ci;         /* own index in queue.pkts (put back on free_ctx) */
 	struct vq_buf bufs[VQ_MAX_CHAIN];
 };
 

@@ -97,7 +97,8 @@ int vq_init_split(struct vq *vq)
 	s->mask = (uint16_t)(n - 1);
 	s->in_order = vq_has(&vq->cfg, VQ_F_IN_ORDER);
 	s->event_idx = vq_has(&vq->cfg, VQ_F_EVENT_IDX);
-	s->cb_enabled = true; /* zeroed ring: flags 0, used_event 0 */
+	/* callbacks on (zeroed ring: flags 0, used_event 0) */
+	s->used_hint = s->event_idx;
 	return 0;
 }
 
@@ -192,7 +193,6 @@ __attribute__((always_inline)) inline int vq_add_split(struct vq *vq, const stru
 	cs->flags = ind ? VQ_CHAIN_INDIRECT : 0;
 	cs->gen = vq->gen; /* unpublished until vq_kick_prepare */
 	vq->num_free -= k;
-	vq->num_added++;
 	vq->stats.added++;
 	return head;
 }
@@ -210,7 +210,8 @@ int vq_kick_prepare_split(struct vq *vq)
 	atomic_store_explicit(&s->avail->idx, vq_le16(new_idx),
 			      memory_order_seq_cst);
 	s->avail_pub = new_idx;
-	s->pub_inflight += vq->num_added;
+	/* every add advanced avail_idx by one: the chains added since old */
+	s->pub_inflight += (uint16_t)(new_idx - old);
 	vq_gen_advance(vq);
 	vq->stats.publishes++;
 	if (s->event_idx) {
@@ -229,35 +230,42 @@ int vq_kick_prepare_split(struct vq *vq)
 	return need;
 }
 
-/* Return chain `head` (in flight, published) to the caller and free it. */
-static inline __attribute__((always_inline)) int vq_complete_split(struct vq *vq, uint16_t head, uint32_t len,
-			     struct vq_used *u)
+/* Return chain `head` (its state cs) to the caller and free it; last_used
+ * is s->last_used as it now stands (the used_event hint), in_order
+ * s->in_order (both read once by the caller). checked (a
+ * constant where inlined): the caller has already seen that head is an
+ * in-flight, published chain (token set, tag older than vq->gen), which
+ * also means pub_inflight >= 1; otherwise (the chains an in-order batch
+ * entry completes by position) both are checked here. */
+static inline __attribute__((always_inline)) int vq_complete_split(struct vq *vq, struct vq_chain_state *cs,
+								   uint16_t head, uint32_t len, uint16_t last_used,
+								   bool in_order, struct vq_used *u, bool checked)
 {
 	struct vq_split_drv *s = &vq->split;
-	struct vq_chain_state *cs = &vq->chain[head];
+	void *token = cs->token;
 
-	if (!cs->token)
+	if (!checked && !token)
 		return vq_badf(vq, "in-order: next chain (head %u) is not in flight",
 			       head);
-	if (!s->pub_inflight)
+	if (!checked && !s->pub_inflight)
 		return vq_badf(vq, "used entry completes chain %u, never published",
 			       head);
+	unsigned ndesc = cs->ndesc;
 	bool ind = cs->flags & VQ_CHAIN_INDIRECT;
-	unsigned k = ind ? 1 : cs->ndesc;
-	uint16_t i = head, last = head;
+	unsigned k = ind ? 1 : ndesc;
+	uint16_t last = head;
 
-	u->token = cs->token;
+	u->token = token;
 	u->len = len;
 	u->head = head;
-	u->ndesc = cs->ndesc;
+	u->ndesc = (uint8_t)ndesc;
 	u->indirect = ind;
 	u->slots[0] = head; /* private links: never the shared table */
 	for (unsigned j = 1; j < k; j++) {
-		i = s->next[i];
-		u->slots[j] = i;
-		last = i;
+		last = s->next[last];
+		u->slots[j] = last;
 	}
-	if (s->in_order) {
+	if (in_order) {
 		s->cursor = (uint16_t)((last + 1) & s->mask);
 	} else {
 		s->next[last] = s->free_head;
@@ -267,33 +275,47 @@ static inline __attribute__((always_inline)) int vq_complete_split(struct vq *vq
 	vq->num_free += k;
 	s->pub_inflight--;
 	vq->stats.completed++;
-	if (s->cb_enabled && s->event_idx)
+	if (s->used_hint)
 		/* Relaxed: a hint that keeps notifications coming; the
 		 * sleep/wake race is closed by S4 in vq_enable_cb_split. */
-		atomic_store_explicit(s->used_event, vq_le16(s->last_used),
+		atomic_store_explicit(s->used_event, vq_le16(last_used),
 				      memory_order_relaxed);
 	return 1;
+}
+
+/* The next chain of an in-order batch entry (s->batch): every chain up to
+ * the one the entry names, in ring order. */
+static inline __attribute__((always_inline)) int get_used_split_batch(struct vq *vq, struct vq_used *u)
+{
+	struct vq_split_drv *s = &vq->split;
+	uint16_t head = s->cursor;
+	struct vq_chain_state *cs = &vq->chain[head];
+	uint32_t len = cs->in_bytes; /* skipped: fully used */
+
+	if (head == s->batch_last) {
+		len = s->batch_len;
+		s->batch = false;
+	}
+	return vq_complete_split(vq, cs, head, len, s->last_used, true, u, false);
 }
 
 static inline __attribute__((always_inline)) int get_used_split_one(struct vq *vq, struct vq_used *u)
 {
 	struct vq_split_drv *s = &vq->split;
-	uint32_t size = vq->cfg.size;
+	bool in_order = s->in_order;
 
-	if (s->batch) {
-		uint16_t head = s->cursor;
-		uint32_t len = vq->chain[head].in_bytes; /* skipped: fully used */
-		if (head == s->batch_last) {
-			len = s->batch_len;
-			s->batch = false;
-		}
-		return vq_complete_split(vq, head, len, u);
-	}
-	if (s->last_used == s->used_seen) {
+	if (in_order && s->batch) /* only in order */
+		return get_used_split_batch(vq, u);
+
+	const struct vq_split_used *used = s->used;
+	uint32_t size = vq->cfg.size;
+	uint16_t last = s->last_used;
+
+	if (last == s->used_seen) {
 		/* A2: pairs with R2 in vq_dev_publish_split. */
-		uint16_t idx = vq_le16(atomic_load_explicit(&s->used->idx,
+		uint16_t idx = vq_le16(atomic_load_explicit(&used->idx,
 							    memory_order_acquire));
-		uint16_t moved = (uint16_t)(idx - s->last_used);
+		uint16_t moved = (uint16_t)(idx - last);
 		if (!moved)
 			return 0;
 		if (moved > s->pub_inflight)
@@ -302,13 +324,13 @@ static inline __attribute__((always_inline)) int get_used_split_one(struct vq *v
 		s->used_seen = idx;
 	}
 	/* Plain loads: ordered after A2. */
-	const struct vq_split_used_elem *e = &s->used->ring[s->last_used & s->mask];
+	const struct vq_split_used_elem *e = &used->ring[last & s->mask];
 	uint32_t id = vq_le32(e->id), len = vq_le32(e->len);
 
 	if (id >= size)
 		return vq_badf(vq, "used id %u out of range (queue size %u)", id,
 			       size);
-	const struct vq_chain_state *cs = &vq->chain[id];
+	struct vq_chain_state *cs = &vq->chain[id];
 	if (!cs->token || vq_unpublished(vq, cs))
 		return vq_badf(vq, cs->token ? "used id %u is not in flight: added but not yet published"
 					     : "used id %u is not an in-flight head (double completion?)",
@@ -316,16 +338,18 @@ static inline __attribute__((always_inline)) int get_used_split_one(struct vq *v
 	if (len > cs->in_bytes)
 		return vq_badf(vq, "used len %u exceeds the %u device-writable bytes of chain %u",
 			       len, cs->in_bytes, id);
-	s->last_used++;
-	if (s->in_order && id != s->cursor) {
+	last++;
+	s->last_used = last;
+	if (in_order && id != s->cursor) {
 		/* One entry for a batch: the chains before `id` are done. */
+		uint16_t head = s->cursor;
 		s->batch = true;
 		s->batch_last = (uint16_t)id;
 		s->batch_len = len;
-		return vq_complete_split(vq, s->cursor,
-					 vq->chain[s->cursor].in_bytes, u);
+		return vq_complete_split(vq, &vq->chain[head], head, vq->chain[head].in_bytes, last, true, u,
+					 false);
 	}
-	return vq_complete_split(vq, (uint16_t)id, len, u);
+	return vq_complete_split(vq, cs, (uint16_t)id, len, last, in_order, u, true);
 }
 
 /* always_inline: the one-chain and burst callers (vq.c, vq_track.c) inline it under LTO */
@@ -357,7 +381,7 @@ bool vq_enable_cb_split(struct vq *vq)
 {
 	struct vq_split_drv *s = &vq->split;
 
-	s->cb_enabled = true;
+	s->used_hint = s->event_idx;
 	if (s->event_idx) {
 		/* S4: pairs with S3 in vq_dev_publish_split. */
 		atomic_store_explicit(s->used_event, vq_le16(s->last_used),
@@ -379,7 +403,7 @@ void vq_disable_cb_split(struct vq *vq)
 {
 	struct vq_split_drv *s = &vq->split;
 
-	s->cb_enabled = false;
+	s->used_hint = false;
 	if (s->event_idx) {
 		/* Relaxed: advisory; an index already passed means no
 		 * notification for the next 65535 entries (spec: flags stay 0
@@ -485,8 +509,8 @@ void vq_dev_fini_split(struct vq_dev *dev) { (void)dev; }
 /* Walk the chain at `head`, following NEXT and one level of INDIRECT. Every
  * index is bounds-checked before use and every walk is bounded by the size
  * of the table it runs in, so loops end as errors. */
-static int vq_dev_walk_split(struct vq_dev *dev, uint16_t head,
-			     struct vq_chain *c)
+static __attribute__((noinline)) int vq_dev_walk_split(struct vq_dev *dev, uint16_t head,
+							     struct vq_chain *c)
 {
 	const struct vq_split_dev *s = &dev->split;
 	const uint32_t size = dev->cfg.size;
@@ -552,28 +576,44 @@ static int vq_dev_walk_split(struct vq_dev *dev, uint16_t head,
 }
 
 /* Pop one chain without the avail_event hint (the callers write it once
- * per pop or once per burst). Inline: the body of both pop forms. */
+ * per pop or once per burst). Inline: the body of both pop forms; *last
+ * and *seen are the burst's last_avail and avail_seen, in registers. */
 static inline __attribute__((always_inline)) int
-vq_dev_pop_one_split(struct vq_dev *dev, struct vq_chain *c)
+vq_dev_pop_one_split(struct vq_dev *dev, struct vq_chain *c, uint16_t *last,
+		     uint16_t *seen)
 {
 	struct vq_split_dev *s = &dev->split;
 
-	if (s->last_avail == s->avail_seen) {
+	if (*last == *seen) {
 		/* A1: pairs with R1 in vq_kick_prepare_split. */
 		uint16_t idx = vq_le16(atomic_load_explicit(&s->avail->idx,
 							    memory_order_acquire));
-		uint16_t moved = (uint16_t)(idx - s->last_avail);
+		uint16_t moved = (uint16_t)(idx - *last);
 		if (!moved)
 			return 0;
 		if (moved > dev->cfg.size)
 			return vq_dev_badf(dev, "avail idx jumped by %u (queue size %u)",
 					   moved, dev->cfg.size);
-		s->avail_seen = idx;
+		*seen = idx;
 	}
 	/* Plain load: ordered after A1. */
-	uint16_t head = vq_le16(s->avail->ring[s->last_avail & s->mask]);
-	s->last_avail++;
-	return vq_dev_walk_split(dev, head, c);
+	uint16_t head = vq_le16(s->avail->ring[*last & s->mask]);
+	(*last)++;
+	/* A chain of one descriptor (neither NEXT nor INDIRECT) on one path
+	 * with vq_dev_walk_split's checks for it: the head index, then
+	 * vq_dev_one_buf (translation); any other chain is walked. */
+	if (__builtin_expect(head >= dev->cfg.size, 0))
+		return vq_dev_badf(dev, "descriptor index %u out of range (queue size %u)",
+				   head, dev->cfg.size);
+	const struct vq_split_desc *d = &s->desc[head];
+	uint16_t f = vq_le16(d->flags);
+	if (__builtin_expect(f & (VQ_DESC_F_NEXT | VQ_DESC_F_INDIRECT), 0))
+		return vq_dev_walk_split(dev, head, c);
+	if (vq_dev_one_buf(dev, c, vq_le64(d->addr), vq_le32(d->len),
+			   f & VQ_DESC_F_WRITE))
+		return -EINVAL;
+	c->id = head;
+	return 1;
 }
 
 static inline void vq_dev_avail_hint_split(struct vq_split_dev *s)
@@ -585,34 +625,34 @@ static inline void vq_dev_avail_hint_split(struct vq_split_dev *s)
 				      memory_order_relaxed);
 }
 
-int vq_dev_pop_split(struct vq_dev *dev, struct vq_chain *c)
-{
-	struct vq_split_dev *s = &dev->split;
-	uint16_t before = s->last_avail;
-	int rc = vq_dev_pop_one_split(dev, c);
-
-	if (s->last_avail != before) /* an entry was taken, valid or not */
-		vq_dev_avail_hint_split(s);
-	return rc;
-}
-
-/* vq_dev_pop_burst for split: the same validation per chain; the
- * avail_event hint once for the burst. */
+/* vq_dev_pop_burst for split: the same validation per chain; last_avail
+ * and avail_seen in registers, stored once; the avail_event hint once for
+ * the burst, when an entry was taken (valid or not). */
 unsigned vq_dev_pop_burst_split(struct vq_dev *dev, struct vq_chain *c,
 				unsigned n, int *status)
 {
 	struct vq_split_dev *s = &dev->split;
-	uint16_t before = s->last_avail;
+	uint16_t before = s->last_avail, last = before, seen = s->avail_seen;
 	unsigned k = 0;
 	int rc = 1;
 
-	while (k < n && (rc = vq_dev_pop_one_split(dev, &c[k])) == 1)
+	while (k < n && (rc = vq_dev_pop_one_split(dev, &c[k], &last, &seen)) == 1)
 		k++;
 	k += rc == -E2BIG; /* filled too: the burst ends with it */
-	if (s->last_avail != before)
+	s->avail_seen = seen;
+	if (last != before) {
+		s->last_avail = last;
 		vq_dev_avail_hint_split(s);
+	}
 	*status = rc;
 	return k;
+}
+
+int vq_dev_pop_split(struct vq_dev *dev, struct vq_chain *c)
+{
+	int rc;
+	vq_dev_pop_burst_split(dev, c, 1, &rc);
+	return rc;
 }
 
 /* Plain stores: published by R2 in vq_dev_publish_split. */
@@ -644,8 +684,14 @@ void vq_dev_push_burst_split(struct vq_dev *dev, const struct vq_chain *c,
 
 	if (!dev->batch_used) {
 		vq_dev_flush_batch_split(s);
-		for (unsigned i = 0; i < n; i++)
-			vq_dev_write_used_split(s, c[i].id, len[i]);
+		uint16_t idx = s->used_idx; /* in a register for the burst */
+		for (unsigned i = 0; i < n; i++, idx++) {
+			/* Plain stores: published by R2 in vq_dev_publish_split. */
+			struct vq_split_used_elem *e = &s->used->ring[idx & s->mask];
+			e->id = vq_le32(c[i].id);
+			e->len = vq_le32(len[i]);
+		}
+		s->used_idx = idx;
 		return;
 	}
 	bool run = s->batch;

@@ -64,7 +64,8 @@ struct vq_split_drv {
 	uint16_t cursor;     /* in order: head of the oldest in-flight chain */
 	uint16_t batch_last; /* in-order batch: head named by the used entry */
 	bool batch;          /* expanding an in-order batch used entry */
-	bool in_order, event_idx, cb_enabled;
+	bool in_order, event_idx;
+	bool used_hint;      /* callbacks enabled and event_idx: store used_event per completion */
 	uint32_t batch_len;    /* len of that used entry */
 	uint32_t pub_inflight; /* chains published and not yet completed */
 };
