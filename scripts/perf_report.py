@@ -255,7 +255,8 @@ def peer_section(md, path, explanations, prev_path=None):
               "hugepages reserved). DPDK's `dpdk-testpmd` with a `net_virtio_user` port and vqbench "
               "`--device vhost-user` (`--policy premapped --dma identity`) against the same DPDK vhost "
               "backend, alternating DPDK, vqbench, ...; ratio = vqbench Mpps ÷ DPDK Mpps in the same "
-              "pair (above 1: vqbench is faster).\n")
+              "pair (above 1: vqbench is faster). A pair whose core-to-core round trip moved by more than 1.5x "
+              "(column `placement_changed`) is left out of the medians and counted.\n")
     md.append(f"Machine: {machine(rows)}.\n")
     ex, have = explanations
     g = defaultdict(list)
@@ -275,12 +276,14 @@ def peer_section(md, path, explanations, prev_path=None):
         rs = g[k]
         key = f"{k[0]} {k[1]} in_order={k[2]} segs={k[3]}"
         used.add(key)
-        rat = nums(rs, "ratio_vqbench_over_dpdk")
-        prat = nums(prev.get(key, []), "ratio_vqbench_over_dpdk")
+        moved = sum(r.get("placement_changed") == "1" for r in rs)
+        rat = nums([r for r in rs if r.get("placement_changed") != "1"], "ratio_vqbench_over_dpdk")
+        prat = nums([r for r in prev.get(key, []) if r.get("placement_changed") != "1"], "ratio_vqbench_over_dpdk")
         lines.append([f"`{key}`", first(rs, "dpdk_tx_chain"), f(med(nums(rs, "dpdk_mpps"))),
                       f(med(nums(rs, "vqbench_mpps"))), f(med(rat)),
                       f"{min(rat):.3f} .. {max(rat):.3f}" if rat else "–",
-                      f"{len(rat)} of {len(rs)}", " ".join(f"{x:.3f}" for x in rat) or "–"]
+                      f"{len(rat)} of {len(rs)}" + (f" ({moved} left out: placement changed)" if moved else ""),
+                      " ".join(f"{x:.3f}" for x in rat) or "–"]
                      + ([f(med(prat)) if prat else "–"] if prev_path else [])
                      + [render_explanation(key, ex.get(key, ""), {
                          "ratio": f(med(rat)) if rat else "–",

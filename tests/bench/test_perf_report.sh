@@ -253,6 +253,7 @@ EOF
 md=$tmp/peer12.md
 check "target 1 met: 12 cells, 5 usable pairs each, 12 flagged pairs excluded" has "**met**: 12 of 12 cells at or above 1 (target: all 12); lowest median ratio 1.100"
 check "target 1 met: the exclusions counted" has "every cell has at least 5 usable pairs; 12 pair(s) with a placement change excluded."
+check "peer table: the flagged pair left out of the cell's median and counted" has "| 1.100 | 1.100 .. 1.100 | 5 of 6 (1 left out: placement changed) |"
 
 # a CSV without the columns its kind needs: exit 2 and a message naming the file and the column, no traceback
 r4=$tmp/badcols
