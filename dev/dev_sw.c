@@ -127,9 +127,8 @@ __attribute__((format(printf, 3, 4))) static void set_error(struct dev *d, enum 
  * checked where it lies; a scattered one is gathered first, so the check
  * runs word by word over the whole stream instead of byte by byte over
  * pieces that end inside a word. */
-static void serve_tx(struct dev *d, const struct vq_chain *c)
+static bool serve_tx(struct dev *d, const struct vq_chain *c, uint64_t seq)
 {
-	uint64_t seq = d->next_seq[DEV_Q_TX]++;
 	size_t n, bad;
 	if (c->nbufs && !c->buf[0].write && c->buf[0].len == c->out_bytes) {
 		n = c->out_bytes;
@@ -139,9 +138,23 @@ static void serve_tx(struct dev *d, const struct vq_chain *c)
 		n = vq_dev_read(c, 0, d->scratch, n);
 		bad = dev_stream_check(d->scratch, n, seq, 0);
 	}
-	if (n < DEV_NET_HDR_BYTES + 8 || bad)
-		d->c.tx_errors++;
-	d->c.bytes[DEV_Q_TX] += c->out_bytes;
+	return n < DEV_NET_HDR_BYTES + 8 || bad;
+}
+
+/* serve_tx over c[0..n-1], each checked against its own packet number;
+ * the sequence, tx_errors and bytes are added once for the burst. TX
+ * writes nothing: every len is 0. */
+static void serve_tx_burst(struct dev *d, const struct vq_chain *c, uint32_t *len, unsigned n)
+{
+	uint64_t seq = d->next_seq[DEV_Q_TX], errors = 0, bytes = 0;
+	for (unsigned i = 0; i < n; i++) {
+		errors += serve_tx(d, &c[i], seq + i);
+		bytes += c[i].out_bytes;
+		len[i] = 0;
+	}
+	d->next_seq[DEV_Q_TX] = seq + n;
+	d->c.tx_errors += errors;
+	d->c.bytes[DEV_Q_TX] += bytes;
 }
 
 static uint32_t serve_rx(struct dev *d, const struct vq_chain *c)
@@ -258,15 +271,16 @@ static int serve_queue(struct dev *d, enum dev_queue qi)
 		unsigned want = budget - done < DEV_BURST ? budget - done : DEV_BURST;
 		int st;
 		unsigned got = vq_dev_pop_burst(q, d->chain, want, &st);
-		for (unsigned i = 0; i < got; i++) {
-			const struct vq_chain *c = &d->chain[i];
-			if (__builtin_expect(st == -E2BIG && i == got - 1, 0)) {
-				d->len[i] = too_long(d, qi); /* consumed: pushed, not served */
-				continue;
-			}
-			d->len[i] = qi == DEV_Q_TX ? (serve_tx(d, c), 0u) : serve_rx(d, c);
-			served++;
-		}
+		/* -E2BIG: the last one filled is too long (got >= 1) */
+		unsigned full = got - (st == -E2BIG);
+		if (qi == DEV_Q_TX)
+			serve_tx_burst(d, d->chain, d->len, full);
+		else
+			for (unsigned i = 0; i < full; i++)
+				d->len[i] = serve_rx(d, &d->chain[i]);
+		served += full;
+		if (__builtin_expect(full < got, 0))
+			d->len[full] = too_long(d, qi); /* consumed: pushed, not served */
 		if (__builtin_expect(st < 0 && st != -E2BIG, 0)) {
 			/* the chains before the invalid one were served, as
 			 * one by one; the device is broken: none is pushed */

@@ -466,7 +466,10 @@ static int connect_sock(struct vu *v)
 }
 
 /* Features: VERSION_1 and every ring feature the queue configuration uses
- * are required; MRG_RXBUF and PROTOCOL_FEATURES are taken when offered. */
+ * are required; MRG_RXBUF, INDIRECT_DESC and PROTOCOL_FEATURES are taken
+ * when offered, as DPDK's virtio PMD takes them (INDIRECT_DESC unused
+ * unless the configuration uses tables: the same features as DPDK's driver
+ * against the same backend, whatever the chain shape). */
 static int negotiate(struct vu *v)
 {
 	uint64_t offered, need = v->p.cfg.features | VQ_FEATURE(VQ_F_VERSION_1);
@@ -481,7 +484,8 @@ static int negotiate(struct vu *v)
 			       "the backend does not offer %s (feature bit %u), which this queue configuration needs "
 			       "(offered 0x%llx)", n ? n : "a feature", b, (unsigned long long)offered);
 	}
-	v->features = need | (offered & (VQ_FEATURE(DEV_VU_F_MRG_RXBUF) | VQ_FEATURE(DEV_VU_F_PROTOCOL_FEATURES)));
+	v->features = need | (offered & (VQ_FEATURE(DEV_VU_F_MRG_RXBUF) | VQ_FEATURE(VQ_F_INDIRECT_DESC) |
+					 VQ_FEATURE(DEV_VU_F_PROTOCOL_FEATURES)));
 	if (v->features & VQ_FEATURE(DEV_VU_F_PROTOCOL_FEATURES)) {
 		uint64_t pf;
 		if ((rc = get_u64(v, DEV_VU_GET_PROTOCOL_FEATURES, &pf)) < 0)
@@ -558,6 +562,23 @@ static int settle_setup(struct vu *v)
 	return 0;
 }
 
+/* VQB_VU_START_MS: the pause after the set-up (default DEV_VU_SETTLE_MS). */
+static int start_pause(struct vu *v, unsigned *ms)
+{
+	const char *e = getenv("VQB_VU_START_MS");
+	*ms = DEV_VU_SETTLE_MS;
+	if (!e || !*e)
+		return 0;
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(e, &end, 10);
+	if (*e < '0' || *e > '9' || *end || errno || n > DEV_VU_START_MS_MAX)
+		return vu_fail(v, -EINVAL, "VQB_VU_START_MS='%.40s' (allowed: 0..%u milliseconds)", e,
+			       DEV_VU_START_MS_MAX);
+	*ms = (unsigned)n;
+	return 0;
+}
+
 static int vu_open(const struct dev_params *p, const char *arg, void **impl)
 {
 	struct vu *v = calloc(1, sizeof(*v));
@@ -583,7 +604,8 @@ static int vu_open(const struct dev_params *p, const char *arg, void **impl)
 		rc = vu_fail(v, rc, "invalid queue configuration");
 		goto bad;
 	}
-	if ((rc = settle_setup(v)) < 0)
+	unsigned start_ms;
+	if ((rc = settle_setup(v)) < 0 || (rc = start_pause(v, &start_ms)) < 0)
 		goto bad;
 	/* virtio-net's first queue pair must be complete for the backend to
 	 * start: a queue this run does not use gets an empty ring */
@@ -615,11 +637,11 @@ static int vu_open(const struct dev_params *p, const char *arg, void **impl)
 			if ((rc = set_msg(v, &m, NULL, 0)) < 0)
 				goto bad;
 		}
-	/* A backend attaches its queues asynchronously after the last message
-	 * (DPDK's vhost PMD lets its forwarding loop dequeue before it may
-	 * enqueue, and drops what it cannot enqueue): give it time to settle
-	 * before the first packet, or the first echoed burst is lost. */
-	nanosleep(&(struct timespec){0, DEV_VU_SETTLE_MS * 1000000L}, NULL);
+	/* A backend may attach its queues after it acked the last message
+	 * (DPDK's vhost PMD allows dequeue a moment before enqueue on a
+	 * backend that already forwards): pause before the first packet. */
+	if (start_ms)
+		nanosleep(&(struct timespec){start_ms / 1000, (long)(start_ms % 1000) * 1000000L}, NULL);
 	*impl = v;
 	return 0;
 bad:

@@ -10,8 +10,8 @@
  * buffers live in (dev_shm.h). What it does, in order: connect to PATH;
  * SET_OWNER; GET_FEATURES and check that the backend offers VERSION_1 and
  * every ring feature the queue configuration uses (RING_PACKED, IN_ORDER,
- * EVENT_IDX, INDIRECT_DESC), acking MRG_RXBUF and PROTOCOL_FEATURES when
- * offered; GET/SET_PROTOCOL_FEATURES (REPLY_ACK, so every set-message is
+ * EVENT_IDX, INDIRECT_DESC), acking MRG_RXBUF, INDIRECT_DESC and
+ * PROTOCOL_FEATURES when offered; GET/SET_PROTOCOL_FEATURES (REPLY_ACK, so every set-message is
  * acknowledged); SET_FEATURES; SET_MEM_TABLE (one region per memfd, guest
  * physical address = user address = this process's address); per vring (0 =
  * RX, 1 = TX, as virtio-net numbers them; a queue the run does not use gets
@@ -72,8 +72,10 @@ enum dev_vu_request {
 #define DEV_VU_MAX_MSG (DEV_VU_HDR_BYTES + 8u + 32u * DEV_VU_MAX_REGIONS)
 /* Longest wait for one reply or one send. */
 #define DEV_VU_TIMEOUT_MS 5000
-/* Pause after the set-up, before the first packet (see vu_open). */
+/* Pause after the set-up, before the first packet (see vu_open); the
+ * environment variable VQB_VU_START_MS (0..DEV_VU_START_MS_MAX) replaces it. */
 #define DEV_VU_SETTLE_MS 200
+#define DEV_VU_START_MS_MAX 60000
 
 /* virtio-net vring numbers. */
 #define DEV_VU_RXQ 0

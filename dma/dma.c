@@ -75,21 +75,21 @@ const char *dma_last_error(void)
 /* The CPU a thread stands for: set by its owner, else numbered on first
  * use. Relaxed: the number only has to be unique-ish, it orders nothing. */
 static _Atomic unsigned dma_cpu_next;
-static _Thread_local unsigned dma_cpu_id;
-static _Thread_local bool dma_cpu_set;
+_Thread_local unsigned dma_tls_cpu_id; /* read inline: dma_this_cpu_inline */
+_Thread_local bool dma_tls_cpu_set;
 
 void dma_set_this_cpu(unsigned cpu)
 {
-	dma_cpu_id = cpu;
-	dma_cpu_set = true;
+	dma_tls_cpu_id = cpu;
+	dma_tls_cpu_set = true;
 }
 
 unsigned dma_this_cpu(void)
 {
-	if (!dma_cpu_set)
+	if (!dma_tls_cpu_set)
 		dma_set_this_cpu(atomic_fetch_add_explicit(&dma_cpu_next, 1,
 							   memory_order_relaxed));
-	return dma_cpu_id;
+	return dma_tls_cpu_id;
 }
 
 void *dma_zalloc(struct dma *d, size_t n)
@@ -228,6 +228,7 @@ int dma_open(const char *name, const struct dma_params *p, struct dma **out)
 		dma_mem_free(DMA_MEM_DMA, d, ops->size);
 		return r;
 	}
+	d->fast_va_shared = d->fast_va && d->shared && !d->p.fail_map_at;
 	d->fast_va = d->fast_va && !d->shared && !d->p.fail_map_at;
 	*out = d;
 	return 0;
@@ -345,6 +346,14 @@ static void dma_shard_unmap(struct dma *d)
 
 static int dma_map_slow(struct dma *d, void *cpu, size_t len, enum dma_dir dir, uint64_t *iova)
 {
+	/* fast_va_shared (dma_open): the backend's map would return cpu;
+	 * counted in this CPU's shard as below. A bad argument goes on for
+	 * its error. */
+	if (d->fast_va_shared && dma_map_args_ok(cpu, len, dir)) {
+		*iova = (uintptr_t)cpu;
+		dma_shard_map(dma_shard_of(d));
+		return 0;
+	}
 	int r;
 	uint64_t call = 0, at = d->p.fail_map_at;
 	if (!at) {
@@ -403,6 +412,10 @@ static int dma_unmap_slow(struct dma *d, uint64_t iova, size_t len, enum dma_dir
 		return dma_err(d, -EINVAL,
 			       "unmap: bad argument iova 0x%llx len %zu dir %d",
 			       (unsigned long long)iova, len, (int)dir);
+	if (d->fast_va_shared) { /* the backend's unmap does nothing */
+		dma_shard_unmap(d);
+		return 0;
+	}
 	int r = d->ops->unmap(d, iova, len, dir);
 	if (r < 0 || d->ops->no_api)
 		return r;
@@ -452,6 +465,10 @@ bool dma_translate_is_identity(const struct dma *d)
 
 unsigned dma_need_unmap_reason(const struct dma *d)
 {
+	/* a direct backend's own answer (its need_unmap hook is this same
+	 * function), without the indirect call: asked after every mapping */
+	if (d->direct_need_unmap)
+		return dma_direct_need_unmap(d);
 	return d->ops->need_unmap(d);
 }
 

@@ -24,6 +24,7 @@ static int identity_open(struct dma *d)
 	/* nothing can bounce: map is the CPU address, unmap a no-op */
 	d->fast_va = r == 0 && !id->db.on;
 	d->va_translate = true;
+	d->direct_need_unmap = true; /* identity_need_unmap */
 	return r;
 }
 
@@ -79,7 +80,7 @@ static void *identity_translate(struct dma *d, uint64_t iova, size_t len,
  * answers for all of them from then on (dma_need_unmap). */
 static unsigned identity_need_unmap(const struct dma *d)
 {
-	return dma_dev_bounced(d) ? DMA_R_BOUNCE : 0;
+	return dma_direct_need_unmap(d);
 }
 
 /* dma_direct_need_sync(): only an address in the bounce pool (swiotlb's

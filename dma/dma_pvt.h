@@ -155,6 +155,15 @@ struct dma {
 	bool fast_va;
 	/* Set by the backend's open: translate returns the address itself. */
 	bool va_translate;
+	/* Set by dma_open for a shared device whose backend set fast_va
+	 * (identity without a bounce pool) and injects no failure: map/unmap
+	 * skip the backend's hooks, which do nothing but return the address,
+	 * and count in this CPU's shard as the full path does. */
+	bool fast_va_shared;
+	/* Set by a direct backend's open (identity): its need_unmap is
+	 * dma_direct_need_unmap(), which dma_need_unmap_reason answers
+	 * without the indirect call. */
+	bool direct_need_unmap;
 	_Atomic uint64_t map_calls; /* dma_map calls so far, counted while
 				     * fault injection is armed (fail_map_at) */
 	_Atomic uint64_t ctr[DMA_C_N];
@@ -169,9 +178,21 @@ struct dma_shard {
 	_Alignas(64) _Atomic uint64_t ctr[DMA_C_N];
 };
 
+/* dma_this_cpu()'s state (dma.c), read inline: a shared device looks up
+ * this CPU's shard per mapping and per unmap. Thread-local: no other
+ * thread reads or writes it. */
+extern _Thread_local unsigned dma_tls_cpu_id;
+extern _Thread_local bool dma_tls_cpu_set;
+
+/* dma_this_cpu(), without a call once the thread has its number. */
+static inline unsigned dma_this_cpu_inline(void)
+{
+	return __builtin_expect(dma_tls_cpu_set, 1) ? dma_tls_cpu_id : dma_this_cpu();
+}
+
 static inline struct dma_shard *dma_shard_of(struct dma *d)
 {
-	return &d->shards[dma_this_cpu() & (d->nshards - 1)];
+	return &d->shards[dma_this_cpu_inline() & (d->nshards - 1)];
 }
 
 #define DMA_PRIV(type, d) ((type *)(void *)(d))
@@ -247,6 +268,14 @@ static inline void dma_dev_set_bounced(struct dma *d)
 static inline bool dma_dev_bounced(const struct dma *d)
 {
 	return atomic_load_explicit(&d->bounced, memory_order_relaxed);
+}
+
+/* need_unmap of a direct backend (no IOMMU): only a bounce ever made on
+ * this device makes unmap necessary, as Linux's dma_need_unmap() answers
+ * from dma_skip_sync for dma-direct. */
+static inline unsigned dma_direct_need_unmap(const struct dma *d)
+{
+	return dma_dev_bounced(d) ? DMA_R_BOUNCE : 0;
 }
 
 /* A lock only a shared device takes: one queue's device runs lock-free.

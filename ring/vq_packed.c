@@ -255,21 +255,49 @@ int vq_kick_prepare_packed(struct vq *vq)
 	return need;
 }
 
-static inline __attribute__((always_inline)) int vq_complete_packed(struct vq *vq, uint16_t head, uint32_t len,
-			      struct vq_used *u)
+/* The used side's hostile-device refusals, out of line (each marks the
+ * queue broken and returns -EIO); cs is NULL for an id out of range. */
+static __attribute__((cold, noinline)) int vq_used_flags_bad(struct vq *vq, uint16_t pos,
+							     uint16_t f, bool wrap)
+{
+	bool a = f & VQ_DESC_F_AVAIL, us = f & VQ_DESC_F_USED;
+	if (a != us)
+		return vq_badf(vq, "descriptor %u: AVAIL=%d USED=%d with wrap counter %d",
+			       pos, a, us, wrap);
+	return vq_badf(vq, "descriptor %u: used with wrap %d, expected wrap counter %d",
+		       pos, a, wrap);
+}
+
+static __attribute__((cold, noinline)) int vq_used_id_bad(struct vq *vq, uint32_t id,
+							  const struct vq_chain_state *cs)
+{
+	if (!cs)
+		return vq_badf(vq, "used buffer id %u out of range (queue size %u)",
+			       id, vq->cfg.size);
+	return vq_badf(vq, cs->token ? "used buffer id %u is not in flight: added but not yet published"
+				     : "used buffer id %u is not in flight (double completion?)",
+		       id);
+}
+
+/* Complete the chain at `head` (its token checked by the caller when
+ * `checked`; u->slots past the first filled when `slots`: constants where
+ * inlined). */
+static inline __attribute__((always_inline)) int
+vq_complete_packed(struct vq *vq, struct vq_packed_reap *r, uint16_t head, uint32_t len,
+		   struct vq_used *u, bool checked, bool slots)
 {
 	struct vq_packed_drv *s = &vq->packed;
 	const uint32_t size = vq->cfg.size;
 	struct vq_chain_state *cs = &vq->chain[head];
 
-	if (!cs->token)
+	if (!checked && !cs->token)
 		return vq_badf(vq, "in-order: next chain (id %u) is not in flight",
 			       head);
 	bool ind = cs->flags & VQ_CHAIN_INDIRECT;
 	unsigned k = ind ? 1 : cs->ndesc;
-	if (k > s->descs_pub)
+	if (k > r->descs_pub)
 		return vq_badf(vq, "used chain %u skips %u descriptors, only %u published",
-			       head, k, s->descs_pub);
+			       head, k, r->descs_pub);
 	uint16_t id = head, last = head;
 
 	u->token = cs->token;
@@ -280,71 +308,96 @@ static inline __attribute__((always_inline)) int vq_complete_packed(struct vq *v
 	u->slots[0] = head;
 	for (unsigned j = 1; j < k; j++) { /* private links only */
 		id = s->next[id];
-		u->slots[j] = id;
+		if (slots)
+			u->slots[j] = id;
 		last = id;
 	}
 	if (s->in_order) {
-		s->cursor = vq_id_next(last, size);
+		r->cursor = vq_id_next(last, size);
 	} else {
-		s->next[last] = s->free_head;
-		s->free_head = head;
+		s->next[last] = r->free_head;
+		r->free_head = head;
 	}
 	cs->token = NULL;
-	vq->num_free += k;
-	s->descs_pub -= k;
-	vq_pos_add(&s->used_pos, &s->used_wrap, k, size);
-	vq->stats.completed++;
-	if (s->ev_flags == VQ_PACKED_EVENT_DESC)
-		/* Only in DESC mode, the one mode in which the device reads
-		 * it. Relaxed: a hint that keeps notifications coming; the
-		 * sleep/wake race is closed by S8 in vq_enable_cb_packed. */
-		atomic_store_explicit(&s->drv_ev->off_wrap,
-				      vq_le16(vq_off_wrap(s->used_pos, s->used_wrap)),
-				      memory_order_relaxed);
+	r->num_free += k;
+	r->descs_pub -= k;
+	vq_pos_add(&r->pos, &r->wrap, k, size);
+	r->done++;
 	return 1;
 }
 
-/* always_inline: the one-chain and burst callers (vq.c, vq_track.c) inline it under LTO */
-__attribute__((always_inline)) inline int vq_get_used_packed(struct vq *vq, struct vq_used *u)
+/* always_inline: vq_get_used_packed and the tracking layer's burst reap
+ * (vq_track.c) inline the three under LTO. */
+__attribute__((always_inline)) inline void vq_reap_begin_packed(struct vq *vq, struct vq_packed_reap *r)
+{
+	const struct vq_packed_drv *s = &vq->packed;
+
+	r->pos = s->used_pos;
+	r->wrap = s->used_wrap;
+	r->free_head = s->free_head;
+	r->cursor = s->cursor;
+	r->descs_pub = s->descs_pub;
+	r->num_free = vq->num_free;
+	r->done = 0;
+}
+
+__attribute__((always_inline)) inline void vq_reap_end_packed(struct vq *vq, const struct vq_packed_reap *r)
+{
+	struct vq_packed_drv *s = &vq->packed;
+
+	if (!r->done)
+		return; /* nothing moved */
+	s->used_pos = r->pos;
+	s->used_wrap = r->wrap;
+	s->free_head = r->free_head;
+	s->cursor = r->cursor;
+	s->descs_pub = r->descs_pub;
+	vq->num_free = r->num_free;
+	vq->stats.completed += r->done;
+	if (s->ev_flags == VQ_PACKED_EVENT_DESC)
+		/* Only in DESC mode, the one mode in which the device reads
+		 * it; once per reap, at the position after its last chain (a
+		 * lagging hint asks for a notification early: spurious, never
+		 * lost). Relaxed: a hint that keeps notifications coming; the
+		 * sleep/wake race is closed by S8 in vq_enable_cb_packed. */
+		atomic_store_explicit(&s->drv_ev->off_wrap,
+				      vq_le16(vq_off_wrap(r->pos, r->wrap)),
+				      memory_order_relaxed);
+}
+
+__attribute__((always_inline)) inline int vq_reap_one_packed(struct vq *vq, struct vq_packed_reap *r,
+							     struct vq_used *u, bool slots)
 {
 	struct vq_packed_drv *s = &vq->packed;
 	const uint32_t size = vq->cfg.size;
 
 	if (s->batch) {
-		uint16_t head = s->cursor;
+		uint16_t head = r->cursor;
 		uint32_t len = vq->chain[head].in_bytes; /* skipped: fully used */
 		if (head == s->batch_last) {
 			len = s->batch_len;
 			s->batch = false;
 		}
-		return vq_complete_packed(vq, head, len, u);
+		return vq_complete_packed(vq, r, head, len, u, false, slots);
 	}
-	if (!s->descs_pub)
+	if (!r->descs_pub)
 		return 0; /* nothing the device may have used */
 
-	const struct vq_packed_desc *d = &s->desc[s->used_pos];
+	const struct vq_packed_desc *d = &s->desc[r->pos];
 	/* A4: pairs with R4 in vq_dev_publish_packed. */
 	uint16_t f = vq_le16(atomic_load_explicit(&d->flags, memory_order_acquire));
-	bool a = f & VQ_DESC_F_AVAIL, us = f & VQ_DESC_F_USED;
-	if (a != us) {
-		if (a == s->used_wrap)
+	if ((f & VQ_PACKED_AU) != vq_used_bits(r->wrap)) {
+		if ((f & VQ_PACKED_AU) == vq_avail_bits(r->wrap))
 			return 0; /* still available: not used yet */
-		return vq_badf(vq, "descriptor %u: AVAIL=%d USED=%d with wrap counter %d",
-			       s->used_pos, a, us, s->used_wrap);
+		return vq_used_flags_bad(vq, r->pos, f, r->wrap);
 	}
-	if (a != s->used_wrap)
-		return vq_badf(vq, "descriptor %u: used with wrap %d, expected wrap counter %d",
-			       s->used_pos, a, s->used_wrap);
 	/* Plain loads: ordered after A4. */
 	uint32_t id = vq_le16(d->id);
 	if (id >= size)
-		return vq_badf(vq, "used buffer id %u out of range (queue size %u)",
-			       id, size);
+		return vq_used_id_bad(vq, id, NULL);
 	const struct vq_chain_state *cs = &vq->chain[id];
 	if (!cs->token || vq_unpublished(vq, cs))
-		return vq_badf(vq, cs->token ? "used buffer id %u is not in flight: added but not yet published"
-					     : "used buffer id %u is not in flight (double completion?)",
-			       id);
+		return vq_used_id_bad(vq, id, cs);
 	/* The spec makes len meaningful only with WRITE set, but devices
 	 * (QEMU 7.2) fill it without setting WRITE, and Linux and DPDK read
 	 * it regardless: read it whenever the chain had device-writable
@@ -354,24 +407,37 @@ __attribute__((always_inline)) inline int vq_get_used_packed(struct vq *vq, stru
 	if (len > cs->in_bytes)
 		return vq_badf(vq, "used len %u exceeds the %u device-writable bytes of buffer %u",
 			       len, cs->in_bytes, id);
-	if (s->in_order && id != s->cursor) {
+	if (s->in_order && id != r->cursor) {
 		/* One used descriptor for a batch ending with `id`. */
 		s->batch = true;
 		s->batch_last = (uint16_t)id;
 		s->batch_len = len;
-		return vq_complete_packed(vq, s->cursor,
-					  vq->chain[s->cursor].in_bytes, u);
+		return vq_complete_packed(vq, r, r->cursor,
+					  vq->chain[r->cursor].in_bytes, u, false, slots);
 	}
-	return vq_complete_packed(vq, (uint16_t)id, len, u);
+	return vq_complete_packed(vq, r, (uint16_t)id, len, u, true, slots);
+}
+
+/* always_inline: the one-chain caller (vq.c) inlines it under LTO */
+__attribute__((always_inline)) inline int vq_get_used_packed(struct vq *vq, struct vq_used *u)
+{
+	struct vq_packed_reap r;
+
+	vq_reap_begin_packed(vq, &r);
+	int rc = vq_reap_one_packed(vq, &r, u, true);
+	vq_reap_end_packed(vq, &r);
+	return rc;
 }
 
 /* Driver side, burst: as vq_get_used_burst_split (vq_split.c). */
 int vq_get_used_burst_packed(struct vq *vq, struct vq_used *u, unsigned max)
 {
+	struct vq_packed_reap r;
 	unsigned k = 0;
 
+	vq_reap_begin_packed(vq, &r);
 	while (k < max) {
-		int rc = vq_get_used_packed(vq, &u[k]);
+		int rc = vq_reap_one_packed(vq, &r, &u[k], true);
 		if (rc <= 0) {
 			if (rc < 0 && !k)
 				return rc;
@@ -379,6 +445,7 @@ int vq_get_used_burst_packed(struct vq *vq, struct vq_used *u, unsigned max)
 		}
 		k++;
 	}
+	vq_reap_end_packed(vq, &r);
 	return (int)k;
 }
 

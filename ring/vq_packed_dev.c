@@ -66,23 +66,22 @@ static int vq_dev_indirect_packed(struct vq_dev *dev, struct vq_chain *c,
 	return 0;
 }
 
-/* One chain at avail_pos, no event hint: the body of both pop forms. */
-static inline __attribute__((always_inline)) int
-vq_dev_pop_one_packed(struct vq_dev *dev, struct vq_chain *c)
+/* A chain of several descriptors, or an indirect one, whose first
+ * descriptor (flags f, available) is at pos: walked and validated;
+ * avail_pos/avail_wrap move past it only when it is taken (1 or -E2BIG).
+ * Out of the burst loop, taking pos by value: the common single-descriptor
+ * chain keeps its position in registers. */
+static __attribute__((noinline)) int
+vq_dev_pop_chain_packed(struct vq_dev *dev, struct vq_chain *c, uint16_t pos,
+			bool wrap, uint16_t f)
 {
 	struct vq_packed_dev *s = &dev->packed;
 	const uint32_t size = dev->cfg.size;
-	uint16_t pos = s->avail_pos, id = 0;
-	bool wrap = s->avail_wrap;
+	uint16_t id = 0;
 	struct vq_dev_walk w = { 0, false, 0 };
 	uint32_t count = 0;
 	int rc;
 
-	/* A3: pairs with R3 in vq_kick_prepare_packed. */
-	uint16_t f = vq_le16(atomic_load_explicit(&s->desc[pos].flags,
-						  memory_order_acquire));
-	if (!vq_is_avail(f, wrap))
-		return 0;
 	c->ndesc = 0;
 	c->nbufs = 0;
 	c->indirect = false;
@@ -111,7 +110,7 @@ vq_dev_pop_one_packed(struct vq_dev *dev, struct vq_chain *c)
 		if (count >= size) /* checked only where a chain goes on */
 			return vq_dev_badf(dev, "chain longer than the queue (%u descriptors)",
 					   size);
-		/* Relaxed: ordered by A3 on the batch's first descriptor. */
+		/* Relaxed: ordered by A3 on the chain's first descriptor. */
 		f = vq_le16(atomic_load_explicit(&s->desc[pos].flags,
 						 memory_order_relaxed));
 		if (!vq_is_avail(f, wrap))
@@ -126,6 +125,46 @@ vq_dev_pop_one_packed(struct vq_dev *dev, struct vq_chain *c)
 	s->avail_pos = pos;
 	s->avail_wrap = wrap;
 	return w.total > VQ_DEV_MAX_SEGS ? -E2BIG : 1;
+}
+
+/* One chain at *pos, no event hint: the body of both pop forms. A chain of
+ * one descriptor (neither NEXT nor INDIRECT) takes one path with the same
+ * checks (vq_dev_one_buf: translation; then the buffer id); any other goes
+ * through vq_dev_pop_chain_packed. @return as vq_dev_pop. */
+static inline __attribute__((always_inline)) int
+vq_dev_pop_one_packed(struct vq_dev *dev, struct vq_chain *c, uint16_t *pos,
+		      bool *wrap)
+{
+	struct vq_packed_dev *s = &dev->packed;
+	const uint32_t size = dev->cfg.size;
+
+	/* A3: pairs with R3 in vq_kick_prepare_packed. */
+	uint16_t f = vq_le16(atomic_load_explicit(&s->desc[*pos].flags,
+						  memory_order_acquire));
+	/* one test for the common case: available, neither NEXT nor INDIRECT */
+	if (__builtin_expect((f & (VQ_PACKED_AU | VQ_DESC_F_NEXT | VQ_DESC_F_INDIRECT)) !=
+			     vq_avail_bits(*wrap), 0)) {
+		if (!vq_is_avail(f, *wrap))
+			return 0;
+		s->avail_pos = *pos; /* unchanged if the chain is refused */
+		s->avail_wrap = *wrap;
+		int rc = vq_dev_pop_chain_packed(dev, c, *pos, *wrap, f);
+		*pos = s->avail_pos;
+		*wrap = s->avail_wrap;
+		return rc;
+	}
+	/* Plain loads: ordered after A3. */
+	const struct vq_packed_desc *d = &s->desc[*pos];
+	uint16_t id = vq_le16(d->id);
+	if (vq_dev_one_buf(dev, c, vq_le64(d->addr), vq_le32(d->len),
+			   f & VQ_DESC_F_WRITE))
+		return -EINVAL;
+	if (id >= size)
+		return vq_dev_badf(dev, "buffer id %u out of range (queue size %u)",
+				   id, size);
+	c->id = id;
+	vq_pos_add(pos, wrap, 1, size);
+	return 1;
 }
 
 static inline void vq_dev_avail_hint_packed(struct vq_packed_dev *s)
@@ -144,14 +183,20 @@ static inline void vq_dev_avail_hint_packed(struct vq_packed_dev *s)
 unsigned vq_dev_pop_burst_packed(struct vq_dev *dev, struct vq_chain *c,
 				 unsigned n, int *status)
 {
+	struct vq_packed_dev *s = &dev->packed;
+	uint16_t pos = s->avail_pos; /* in registers for the burst */
+	bool wrap = s->avail_wrap;
 	unsigned k = 0;
 	int rc = 1;
 
-	while (k < n && (rc = vq_dev_pop_one_packed(dev, &c[k])) == 1)
+	while (k < n && (rc = vq_dev_pop_one_packed(dev, &c[k], &pos, &wrap)) == 1)
 		k++;
 	k += rc == -E2BIG; /* filled too: the burst ends with it */
-	if (k)
-		vq_dev_avail_hint_packed(&dev->packed);
+	if (k) {
+		s->avail_pos = pos;
+		s->avail_wrap = wrap;
+		vq_dev_avail_hint_packed(s);
+	}
 	*status = rc;
 	return k;
 }
@@ -208,18 +253,49 @@ void vq_dev_push_burst_packed(struct vq_dev *dev, const struct vq_chain *c,
 
 	if (!dev->batch_used) {
 		vq_dev_flush_batch_packed(s, size);
-		for (unsigned i = 0; i < n; i++)
-			vq_dev_write_used_packed(s, c[i].id, len[i], c[i].ndesc, size);
+		if (!n)
+			return;
+		/* the first may become the held-back head (R4); the rest are
+		 * stored as vq_dev_write_used_packed does, with the position
+		 * in registers for the burst */
+		vq_dev_write_used_packed(s, c[0].id, len[0], c[0].ndesc, size);
+		uint16_t pos = s->used_pos;
+		bool wrap = s->used_wrap;
+		for (unsigned i = 1; i < n; i++) {
+			struct vq_packed_desc *d = &s->desc[pos];
+			d->id = vq_le16(c[i].id);
+			d->len = vq_le32(len[i]);
+			/* Relaxed: the driver reads it only after A4 on the
+			 * first used descriptor of this publish (head_pending). */
+			atomic_store_explicit(&d->flags,
+					      vq_le16((uint16_t)(vq_used_bits(wrap) |
+								 (len[i] ? VQ_DESC_F_WRITE : 0))),
+					      memory_order_relaxed);
+			vq_pos_add(&pos, &wrap, c[i].ndesc, size);
+		}
+		s->used_pos = pos;
+		s->used_wrap = wrap;
 		return;
 	}
+	if (!n)
+		return;
 	bool run = s->batch;
 	uint16_t id = s->batch_id;
 	uint32_t rlen = s->batch_len, rin = s->batch_in, nd = s->batch_ndesc;
-	for (unsigned i = 0; i < n; i++) {
-		if (!run || rlen != rin || nd + c[i].ndesc > size) {
-			if (run) /* the run ends before c[i]: its one entry */
-				vq_dev_write_used_packed(s, id, rlen, nd, size);
-			run = true;
+	if (!run) /* c[0] starts the run: the loop below needs one open */
+		nd = 0;
+	else if (rlen != rin || nd + c[0].ndesc > size) {
+		vq_dev_write_used_packed(s, id, rlen, nd, size); /* ends before c[0] */
+		nd = 0;
+	}
+	id = c[0].id;
+	rlen = len[0];
+	rin = c[0].in_bytes;
+	nd += c[0].ndesc;
+	for (unsigned i = 1; i < n; i++) {
+		if (rlen != rin || nd + c[i].ndesc > size) {
+			/* the run ends before c[i]: its one entry */
+			vq_dev_write_used_packed(s, id, rlen, nd, size);
 			nd = 0;
 		}
 		id = c[i].id;
@@ -227,7 +303,7 @@ void vq_dev_push_burst_packed(struct vq_dev *dev, const struct vq_chain *c,
 		rin = c[i].in_bytes;
 		nd += c[i].ndesc;
 	}
-	s->batch = run;
+	s->batch = true;
 	s->batch_id = id;
 	s->batch_len = rlen;
 	s->batch_in = rin;

@@ -58,6 +58,30 @@ struct vq_packed_drv {
 	uint32_t descs_pub;   /* published and not yet seen used */
 };
 
+/* A reap in progress (vq_reap_*_packed, vq_packed.c): the used side's
+ * positions and counts in locals for the length of a burst, so the acquire
+ * of each used descriptor's flags does not force them back to memory.
+ * vq_reap_end_packed writes them back; between begin and end nothing else
+ * may touch the queue. */
+struct vq_packed_reap {
+	uint32_t descs_pub; /* struct vq_packed_drv's, as they move */
+	uint32_t num_free;  /* struct vq's */
+	uint32_t done;      /* chains completed: added to stats.completed */
+	uint16_t pos;       /* used_pos */
+	uint16_t free_head;
+	uint16_t cursor;
+	bool wrap;          /* used_wrap */
+};
+struct vq;
+struct vq_used;
+void vq_reap_begin_packed(struct vq *vq, struct vq_packed_reap *r);
+/* slots: fill u->slots (else only slots[0], the head: the tracking layer's
+ * full, skip and premapped paths read no other).
+ * @return 1 (u filled), 0 (nothing completed), -EIO (the device broke the
+ * queue: the reason is in vq_broken_reason()). */
+int vq_reap_one_packed(struct vq *vq, struct vq_packed_reap *r, struct vq_used *u, bool slots);
+void vq_reap_end_packed(struct vq *vq, const struct vq_packed_reap *r);
+
 /* Device-private packed state (inside struct vq_dev). */
 struct vq_packed_dev {
 	struct vq_packed_desc *desc;

@@ -173,6 +173,32 @@ vq_dev_walk_buf(struct vq_dev *dev, struct vq_chain *c, struct vq_dev_walk *w,
 	return 0;
 }
 
+/* Device side: the whole walk of a chain of one descriptor (neither NEXT nor
+ * INDIRECT), the common case, on one path: vq_dev_walk_buf's checks for its
+ * one buffer (translation; the readable-after-writable and 2^32-byte checks
+ * cannot fire for a single buffer of at most 2^32 - 1 bytes), then every
+ * field of c. The caller still checks the buffer id (packed) or the head
+ * index (split). @return 0 or -EINVAL (device broken). */
+static inline __attribute__((always_inline)) int
+vq_dev_one_buf(struct vq_dev *dev, struct vq_chain *c, uint64_t addr, uint32_t len,
+	       bool write)
+{
+	void *p = dev->tr_identity && len && addr + len - 1 >= addr
+			  ? (void *)(uintptr_t)addr
+			  : dev->translate(dev->tr_ctx, addr, len, write ? 1 : 0);
+	if (!p)
+		return vq_dev_badf(dev, "buffer 0x%llx+%u not translatable for %s",
+				   (unsigned long long)addr, len,
+				   write ? "write" : "read");
+	c->ndesc = 1;
+	c->nbufs = 1;
+	c->indirect = false;
+	c->out_bytes = write ? 0 : len;
+	c->in_bytes = write ? len : 0;
+	c->buf[0] = (struct vq_dev_buf){ p, addr, len, write };
+	return 0;
+}
+
 static inline bool vq_has(const struct vq_config *cfg, unsigned bit)
 {
 	return (cfg->features & VQ_FEATURE(bit)) != 0;

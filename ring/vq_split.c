@@ -509,8 +509,8 @@ void vq_dev_fini_split(struct vq_dev *dev) { (void)dev; }
 /* Walk the chain at `head`, following NEXT and one level of INDIRECT. Every
  * index is bounds-checked before use and every walk is bounded by the size
  * of the table it runs in, so loops end as errors. */
-static int vq_dev_walk_split(struct vq_dev *dev, uint16_t head,
-			     struct vq_chain *c)
+static __attribute__((noinline)) int vq_dev_walk_split(struct vq_dev *dev, uint16_t head,
+							     struct vq_chain *c)
 {
 	const struct vq_split_dev *s = &dev->split;
 	const uint32_t size = dev->cfg.size;
@@ -576,28 +576,44 @@ static int vq_dev_walk_split(struct vq_dev *dev, uint16_t head,
 }
 
 /* Pop one chain without the avail_event hint (the callers write it once
- * per pop or once per burst). Inline: the body of both pop forms. */
+ * per pop or once per burst). Inline: the body of both pop forms; *last
+ * and *seen are the burst's last_avail and avail_seen, in registers. */
 static inline __attribute__((always_inline)) int
-vq_dev_pop_one_split(struct vq_dev *dev, struct vq_chain *c)
+vq_dev_pop_one_split(struct vq_dev *dev, struct vq_chain *c, uint16_t *last,
+		     uint16_t *seen)
 {
 	struct vq_split_dev *s = &dev->split;
 
-	if (s->last_avail == s->avail_seen) {
+	if (*last == *seen) {
 		/* A1: pairs with R1 in vq_kick_prepare_split. */
 		uint16_t idx = vq_le16(atomic_load_explicit(&s->avail->idx,
 							    memory_order_acquire));
-		uint16_t moved = (uint16_t)(idx - s->last_avail);
+		uint16_t moved = (uint16_t)(idx - *last);
 		if (!moved)
 			return 0;
 		if (moved > dev->cfg.size)
 			return vq_dev_badf(dev, "avail idx jumped by %u (queue size %u)",
 					   moved, dev->cfg.size);
-		s->avail_seen = idx;
+		*seen = idx;
 	}
 	/* Plain load: ordered after A1. */
-	uint16_t head = vq_le16(s->avail->ring[s->last_avail & s->mask]);
-	s->last_avail++;
-	return vq_dev_walk_split(dev, head, c);
+	uint16_t head = vq_le16(s->avail->ring[*last & s->mask]);
+	(*last)++;
+	/* A chain of one descriptor (neither NEXT nor INDIRECT) on one path
+	 * with vq_dev_walk_split's checks for it: the head index, then
+	 * vq_dev_one_buf (translation); any other chain is walked. */
+	if (__builtin_expect(head >= dev->cfg.size, 0))
+		return vq_dev_badf(dev, "descriptor index %u out of range (queue size %u)",
+				   head, dev->cfg.size);
+	const struct vq_split_desc *d = &s->desc[head];
+	uint16_t f = vq_le16(d->flags);
+	if (__builtin_expect(f & (VQ_DESC_F_NEXT | VQ_DESC_F_INDIRECT), 0))
+		return vq_dev_walk_split(dev, head, c);
+	if (vq_dev_one_buf(dev, c, vq_le64(d->addr), vq_le32(d->len),
+			   f & VQ_DESC_F_WRITE))
+		return -EINVAL;
+	c->id = head;
+	return 1;
 }
 
 static inline void vq_dev_avail_hint_split(struct vq_split_dev *s)
@@ -609,34 +625,34 @@ static inline void vq_dev_avail_hint_split(struct vq_split_dev *s)
 				      memory_order_relaxed);
 }
 
-int vq_dev_pop_split(struct vq_dev *dev, struct vq_chain *c)
-{
-	struct vq_split_dev *s = &dev->split;
-	uint16_t before = s->last_avail;
-	int rc = vq_dev_pop_one_split(dev, c);
-
-	if (s->last_avail != before) /* an entry was taken, valid or not */
-		vq_dev_avail_hint_split(s);
-	return rc;
-}
-
-/* vq_dev_pop_burst for split: the same validation per chain; the
- * avail_event hint once for the burst. */
+/* vq_dev_pop_burst for split: the same validation per chain; last_avail
+ * and avail_seen in registers, stored once; the avail_event hint once for
+ * the burst, when an entry was taken (valid or not). */
 unsigned vq_dev_pop_burst_split(struct vq_dev *dev, struct vq_chain *c,
 				unsigned n, int *status)
 {
 	struct vq_split_dev *s = &dev->split;
-	uint16_t before = s->last_avail;
+	uint16_t before = s->last_avail, last = before, seen = s->avail_seen;
 	unsigned k = 0;
 	int rc = 1;
 
-	while (k < n && (rc = vq_dev_pop_one_split(dev, &c[k])) == 1)
+	while (k < n && (rc = vq_dev_pop_one_split(dev, &c[k], &last, &seen)) == 1)
 		k++;
 	k += rc == -E2BIG; /* filled too: the burst ends with it */
-	if (s->last_avail != before)
+	s->avail_seen = seen;
+	if (last != before) {
+		s->last_avail = last;
 		vq_dev_avail_hint_split(s);
+	}
 	*status = rc;
 	return k;
+}
+
+int vq_dev_pop_split(struct vq_dev *dev, struct vq_chain *c)
+{
+	int rc;
+	vq_dev_pop_burst_split(dev, c, 1, &rc);
+	return rc;
 }
 
 /* Plain stores: published by R2 in vq_dev_publish_split. */
@@ -668,8 +684,14 @@ void vq_dev_push_burst_split(struct vq_dev *dev, const struct vq_chain *c,
 
 	if (!dev->batch_used) {
 		vq_dev_flush_batch_split(s);
-		for (unsigned i = 0; i < n; i++)
-			vq_dev_write_used_split(s, c[i].id, len[i]);
+		uint16_t idx = s->used_idx; /* in a register for the burst */
+		for (unsigned i = 0; i < n; i++, idx++) {
+			/* Plain stores: published by R2 in vq_dev_publish_split. */
+			struct vq_split_used_elem *e = &s->used->ring[idx & s->mask];
+			e->id = vq_le32(c[i].id);
+			e->len = vq_le32(len[i]);
+		}
+		s->used_idx = idx;
 		return;
 	}
 	bool run = s->batch;

@@ -75,6 +75,8 @@ import subprocess
 import sys
 import tempfile
 
+from callgrind_dump import Names
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHES = ["--I1=32768,8,64", "--D1=32768,8,64", "--LL=33554432,16,64"]
 BLANK = ["elapsed_s", "mpps", "gbps", "ns_per_pkt", "cycles_per_pkt", "hw_cycles_per_pkt",
@@ -125,16 +127,7 @@ def by_source(dump):
     inclusive cost and is skipped, so nothing counts twice. Read from the
     dump itself: callgrind_annotate credits the callers still on the stack
     with the whole dump from the second --dump-after dump on."""
-    names, cur, skip, out = {}, "libc / other", False, {}
-
-    def resolve(spec):
-        m = re.match(r"\((\d+)\)(?: (.*))?$", spec.strip())
-        if not m:
-            return spec.strip()
-        if m.group(2) is not None:
-            names[m.group(1)] = m.group(2)
-        return names.get(m.group(1), "")
-
+    resolve, cur, skip, out = Names(), "libc / other", False, {}
     with open(dump) as f:
         for line in f:
             c = line[:1]

@@ -105,6 +105,8 @@ dpdk_run() {
 dpdk_count() {
 	python3 - "$tmp" "$@" <<'EOF'
 import glob, re, sys
+sys.path.insert(0, "scripts")  # the repository's top (peer-callgrind.sh runs there)
+from callgrind_dump import Names
 tmp, d, run_tag, idle_tag = sys.argv[1:]
 key = "RX" if d == "rx" else "TX"
 
@@ -113,15 +115,7 @@ def polls_in(path):
     into it in a dump: its rx or tx burst function, called once per poll
     (the library is stripped, so it is found by its object, not its name;
     the loaded run checks the count against testpmd's burst statistics)."""
-    names, ob, cob, best = {}, "", None, 0
-
-    def name(spec):
-        m = re.match(r"\((\d+)\)(?: (.*))?$", spec.strip())
-        if not m:
-            return spec.strip()
-        if m.group(2) is not None:
-            names[m.group(1)] = m.group(2)
-        return names.get(m.group(1), "")
+    name, ob, cob, best = Names(), "", None, 0
     for line in open(path):
         if line.startswith("ob="):
             ob, cob = name(line[3:]), None

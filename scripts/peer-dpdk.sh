@@ -17,7 +17,12 @@
 # headroom: one descriptor, as vqbench --descs 1. With 4 it needs the header
 # plus 4 segments: vqbench --descs 5 (header + 4 x 16 bytes) is that chain;
 # DPDK writes it as a direct chain on split in-order and into an indirect
-# table otherwise (INDIRECT_DESC negotiated); column dpdk_tx_chain says which.
+# table otherwise (INDIRECT_DESC negotiated), and vqbench does the same
+# (--indirect on in those cells); columns dpdk_tx_chain and vqbench_tx_chain
+# say which. Columns dpdk_features and vqbench_features are the virtio
+# features the backend logged as negotiated with each side in that pair
+# (same configuration: they must be equal; a pair where they differ is
+# reported on stderr).
 # vqbench runs --policy premapped (DPDK's model: buffers mapped once) with
 # --dma identity; its RX against a generator checks lengths only.
 #
@@ -69,8 +74,15 @@ dpdk_run() { # dpdk_run DIR PACKED IN_ORDER SEGS -> Mpps
 	rate "$tmp/dpdk.log" $key
 }
 
-vqb_run() { # vqb_run DIR LAYOUT IN_ORDER DESCS -> Mpps
-	"$vqb" --device "vhost-user:$sock" --layout "$2" --in-order "$3" --descs "$4" --pkt-bytes 64 \
+# features N: the virtio features (hex) the backend logged as negotiated
+# after its first N such lines (the newest connection's), "" if none since
+features() {
+	{ grep -o "negotiated Virtio features: 0x[0-9a-f]*" "$sock.log" || true; } | tail -n +$(($1 + 1)) | tail -n 1 | sed 's/.* //'
+}
+nfeatures() { grep -c "negotiated Virtio features" "$sock.log" || true; }
+
+vqb_run() { # vqb_run DIR LAYOUT IN_ORDER DESCS INDIRECT -> Mpps
+	"$vqb" --device "vhost-user:$sock" --layout "$2" --in-order "$3" --descs "$4" --indirect "$5" --pkt-bytes 64 \
 		--queue-size 1024 --batch 32 --event-idx off --dir "$1" --policy premapped --dma identity \
 		--seconds "$secs" --reps 1 --warmup 0 --cores 0,1 -q --csv "$tmp/vqb.csv" >"$tmp/vqb.out" 2>&1 || true
 	python3 - "$tmp/vqb.csv" "$tmp/machine" <<'EOF'
@@ -85,7 +97,7 @@ EOF
 }
 
 machine() { if [ -s "$tmp/machine" ]; then cat "$tmp/machine"; else echo ",,"; fi; }
-echo "dir,layout,in_order,segments,vqbench_descs,dpdk_tx_chain,vqbench_policy,pkt_bytes,queue_size,pair,dpdk_mpps,vqbench_mpps,ratio_vqbench_over_dpdk,vqbench_rx_check,seconds_per_run,host,cpu_model,kernel" >"$out"
+echo "dir,layout,in_order,segments,vqbench_descs,dpdk_tx_chain,vqbench_tx_chain,vqbench_policy,pkt_bytes,queue_size,pair,dpdk_mpps,vqbench_mpps,ratio_vqbench_over_dpdk,vqbench_rx_check,dpdk_features,vqbench_features,seconds_per_run,host,cpu_model,kernel" >"$out"
 for dir in tx rx; do
 	scripts/vhost-backend.sh start "$sock" "$([ $dir = tx ] && echo rxonly || echo txonly)" 1 >/dev/null
 	for layout in split packed; do
@@ -95,18 +107,23 @@ for dir in tx rx; do
 		packed=$([ $layout = packed ] && echo 1 || echo 0)
 		io=$([ $inorder = on ] && echo 1 || echo 0)
 		descs=$([ $segs = 4 ] && echo 5 || echo 1)
-		chain="header in headroom (1 desc)"
-		[ $dir = rx ] && chain="rx: 1 buffer per packet"
+		chain="header in headroom (1 desc)" vchain="header and payload in one buffer (1 desc)" ind=off
+		[ $dir = rx ] && chain="rx: 1 buffer per packet" vchain=$chain
 		if [ $dir = tx ] && [ $segs = 4 ]; then
-			chain="indirect table (1 desc + 5 entries)"
-			[ $layout = split ] && [ $inorder = on ] && chain="direct chain (5 descs)"
+			chain="indirect table (1 desc + 5 entries)" vchain=$chain ind=on
+			[ $layout = split ] && [ $inorder = on ] && chain="direct chain (5 descs)" vchain=$chain ind=off
 		fi
 		check=$([ $dir = rx ] && echo "length only (foreign payload)" || echo "n/a (backend consumes)")
 		for p in $(seq 1 "$pairs"); do
+			n0=$(nfeatures)
 			d=$(dpdk_run $dir $packed $io $segs)
-			v=$(vqb_run $dir $layout $inorder $descs)
+			dfeat=$(features "$n0")
+			n0=$(nfeatures)
+			v=$(vqb_run $dir $layout $inorder $descs $ind)
+			vfeat=$(features "$n0")
+			[ "$dfeat" = "$vfeat" ] || echo "peer-dpdk.sh: $dir $layout in-order=$inorder segs=$segs pair $p: the backend negotiated features ${dfeat:-?} with DPDK, ${vfeat:-?} with vqbench: not the same configuration" >&2
 			ratio=$(python3 -c "import sys; a,b=sys.argv[1:]; print('%.3f' % (float(b)/float(a)) if a and b else '')" "$d" "$v")
-			echo "$dir,$layout,$io,$segs,$descs,$chain,premapped,64,1024,$p,$d,$v,$ratio,$check,$secs,$(machine)" >>"$out"
+			echo "$dir,$layout,$io,$segs,$descs,$chain,$vchain,premapped,64,1024,$p,$d,$v,$ratio,$check,$dfeat,$vfeat,$secs,$(machine)" >>"$out"
 			echo "peer-dpdk.sh: $dir $layout in-order=$inorder segs=$segs pair $p: dpdk $d Mpps, vqbench $v Mpps, ratio $ratio"
 		done
 	done

@@ -33,132 +33,30 @@ batch and packet size in the ceiling CSV); the prose states no measurement.
 Ratios are medians of per-pair ratios (each pair ran back to back). The
 bootstrap interval resamples the rounds with a fixed seed, so the same CSV
 gives the same file. Exit: 0 ok, 2 bad usage or an unreadable CSV.
+
+Modules beside it: scripts/perf_report_util.py (the CSV kinds, reading,
+tables) and scripts/perf_report_tracking.py (the tracking section).
 """
-import csv
 import glob
 import math
 import os
 import random
 import re
-import statistics
 import sys
 from collections import defaultdict
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from perf_report_util import (KINDS, REPO, die, f, first, load, machine, med, missing, newest,
+                              num, nums, source, table)
+from perf_report_targets import AIM, TARGET_RING, TARGET_RX_VHOST, TARGET_TOTAL, attrib_part, targets_section
+from perf_report_tracking import BOOT_SEED, tracking_section
+
+ISSUE20_START = "ad403d7f9289"  # scripts/perf-attrib.sh's default BEFORE
 LINE = 64           # cache line, bytes
 PACKED_DESC = 16    # virtio 1.x packed descriptor: addr 8, len 4, id 2, flags 2
 RTE_SLOT = 8        # rte_ring entry: one pointer
 NET_HDR = 12        # virtio-net header before the payload (dev/dev_payload.h)
 RR_SEQ = 8          # rte_ring run: sequence number before the stream (bench/vqb_rte_ring.c)
-BOOT_N = 10000      # bootstrap resamples
-BOOT_SEED = 1       # fixed: the same CSV gives the same interval
-AIM = 2.5           # issue 20, target 3: vqbench packed in-order skip over rte_ring, at most
 
-KINDS = {  # kind: (glob, script)
-    "peer": ("peer-dpdk-*.csv", "scripts/peer-dpdk.sh"),
-    "ceiling": ("perf-ceiling-*.csv", "scripts/perf-ceiling.sh"),
-    "tracking": ("perf-tracking-*.csv", "scripts/perf-tracking.sh"),
-    "counts": ("perf-tracking-counts-*.csv", "scripts/perf-tracking.sh"),
-    "pages": ("perf-pages-*.csv", "scripts/perf-pages.sh"),
-    "queues": ("perf-queues-*.csv", "scripts/perf-queues.sh"),
-    "annotate": ("perf-annotate-*.csv", "scripts/perf-tracking.sh"),
-    "attrib": ("perf-attrib-*.csv", "scripts/perf-attrib.sh"),
-    "peercg": ("peer-callgrind-2*.csv", "scripts/peer-callgrind.sh"),
-}
-# Issue 20's instruction targets (callgrind, per packet)
-TARGET_TOTAL = 700      # TX, 1 descriptor, full, identity, inline: the whole loop
-TARGET_RING = 400       # the same without the payload fill/check and the traffic loop
-TARGET_RX_VHOST = 300   # vqbench's RX loop against the vhost backend
-
-
-def die(text):
-    print(f"perf_report.py: {text}", file=sys.stderr)
-    sys.exit(2)
-
-
-def load(path):
-    try:
-        with open(path, newline="") as f:
-            return list(csv.DictReader(f))
-    except (OSError, csv.Error, UnicodeDecodeError) as e:
-        die(f"cannot read '{path}': {getattr(e, 'strerror', None) or e}")
-
-
-def newest(results, kind):
-    pat = KINDS[kind][0]
-    files = glob.glob(os.path.join(results, pat))
-    if kind == "tracking":  # perf-tracking-*.csv also matches the counts and blocks files
-        files = [f for f in files if not os.path.basename(f).startswith(("perf-tracking-counts-",
-                                                                          "perf-tracking-blocks-"))]
-    return max(files, key=lambda f: os.path.basename(f)) if files else None
-
-
-def num(v):
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
-
-
-def nums(rows, col):
-    return [x for x in (num(r.get(col)) for r in rows) if x is not None]
-
-
-def med(v):
-    return statistics.median(v) if v else None
-
-
-def f(v, fmt="%.3f"):
-    return "–" if v is None else fmt % v
-
-
-def table(head, rows):
-    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(out) + "\n"
-
-
-def machine(rows):
-    if not rows or not any(k in rows[0] for k in ("host", "cpu_model", "kernel")):
-        return "not recorded in this CSV (no host, cpu_model, kernel columns)"
-    seen = []
-    for r in rows:
-        m = (r.get("host", ""), r.get("cpu_model", ""), r.get("kernel", ""))
-        if any(m) and m not in seen:
-            seen.append(m)
-    if not seen:
-        return "not recorded (empty host, cpu_model, kernel cells)"
-    return "; ".join(f"host `{h or '?'}`, CPU `{c or '?'}`, kernel `{k or '?'}`" for h, c, k in seen)
-
-
-def first(rows, col):
-    for r in rows:
-        if r.get(col):
-            return r[col]
-    return ""
-
-
-def source(md, path, rows, script):
-    cmd = first(rows, "command")
-    md.append(f"Source: `{os.path.basename(path)}` ({len(rows)} rows), made by "
-              + (f"`{cmd}`" if cmd else f"`{script}`") + ".\n")
-    md.append(f"Machine: {machine(rows)}.\n")
-
-
-def bootstrap_median_ci(values, rng):
-    n = len(values)
-    if n < 2:
-        return None, None
-    meds = sorted(statistics.median(rng.choices(values, k=n)) for _ in range(BOOT_N))
-    return meds[int(0.025 * BOOT_N)], meds[int(math.ceil(0.975 * BOOT_N)) - 1]
-
-
-def missing(md, kind):
-    script = KINDS[kind][1]
-    there = os.path.exists(os.path.join(REPO, script))
-    md.append(f"No `{KINDS[kind][0]}` in the results directory: `{script}` makes it"
-              + ("" if there else " (that script is not in this tree yet)") + ".\n")
 
 
 # ---- the ceiling: vqbench packed against rte_ring ----
@@ -200,7 +98,7 @@ def ceiling_section(md, path, counts_rows):
     if not path:
         missing(md, "ceiling")
         return
-    rows = load(path)
+    rows = load(path, need=("pair", "vqbench_ns_per_pkt", "rte_ring_ns_per_pkt", "ratio_ns_vqbench_over_rte_ring"))
     source(md, path, rows, KINDS["ceiling"][1])
     md.append(f"Side A, vqbench: `vqbench {first(rows, 'vqbench_args')}`; side B, rte_ring: "
               f"`vqbench {first(rows, 'rte_ring_args')}`; A, B, A, B, ... one process per run, "
@@ -299,107 +197,6 @@ def ceiling_section(md, path, counts_rows):
                   "(driver-to-device notifications; each writes a line the device reads).\n")
 
 
-# ---- tracking: full vs skip vs premapped ----
-
-def tracking_table(rows, rng, crow):
-    """Per device and layout: the paired differences over the rounds that
-    are ok and did not move, their median and its bootstrap interval."""
-    g = defaultdict(list)
-    for r in rows:
-        g[(r["device"], r["layout"])].append(r)
-    pairs = [("skip − full", "skip_minus_full_ns"), ("premapped − full", "premapped_minus_full_ns"),
-             ("premapped − skip", "premapped_minus_skip_ns")]
-    cg = {(r.get("layout"), r.get("policy")): num(r.get("cg_instructions_per_pkt")) for r in crow or []}
-
-    def cg_delta(lay, name):
-        a, b = (x.strip() for x in name.split("−"))
-        x, y = cg.get((lay, a)), cg.get((lay, b))
-        return f(x - y, "%+.1f") if x is not None and y is not None else "–"
-    lines = []
-    for dev in sorted({k[0] for k in g}, key=lambda d: (d != "inline", d)):
-        for lay in sorted({k[1] for k in g if k[0] == dev}, key=lambda x: (x != "split", x)):
-            rs = g[(dev, lay)]
-            ok = [r for r in rs if r.get("status") == "ok"]
-            used = [r for r in ok if r.get("placement_changed") != "1"]
-            full = med(nums(used, "full_ns_per_pkt"))
-            for name, col in pairs:
-                v = nums(used, col)
-                lo, hi = bootstrap_median_ci(v, rng)
-                half = (hi - lo) / 2 if lo is not None else None
-                alo, ahi = bootstrap_median_ci(nums(ok, col), rng)
-                lines.append([dev, lay, name, str(len(v)), f"{len(ok) - len(used)} of {len(ok)}",
-                              str(len(rs) - len(ok)), f(min(v) if v else None, "%+.2f"), f(med(v), "%+.2f"),
-                              f(max(v) if v else None, "%+.2f"),
-                              f"{lo:+.2f} .. {hi:+.2f}" if lo is not None else "–", f(half, "±%.2f"),
-                              f(full, "%.1f"), cg_delta(lay, name),
-                              f"{alo:+.2f} .. {ahi:+.2f}" if alo is not None else "–"])
-    return table(["device", "layout", "difference", "rounds used", "dropped: placement changed",
-                  "failed rounds", "min", "median", "max", "95% interval of the median", "half-width",
-                  "full: median ns/pkt", "Δ instructions/pkt (callgrind)",
-                  "95% interval, every ok round (none dropped)"], lines)
-
-
-def tracking_section(md, path, counts_path, rng):
-    md.append("## What tracking costs per packet: full, skip, premapped\n")
-    if not path:
-        missing(md, "tracking")
-    else:
-        rows = load(path)
-        source(md, path, rows, KINDS["tracking"][1])
-        md.append("Each device runs one vqbench process with `--order blocks`: the six engines (split and "
-                  "packed x full, skip, premapped) are set up once, then each round runs one block of "
-                  f"{first(rows, 'block_packets') or '?'} packets per policy back to back (milliseconds "
-                  "apart), the policy order rotating by one each round. A difference is paired: taken "
-                  "between the blocks of one round; negative: the first policy is faster. Rounds whose "
-                  "core-to-core probe moved by more than 1.5x (placement changed) are dropped and counted. "
-                  "The interval is a bootstrap 95% interval of the median paired difference "
-                  f"({BOOT_N} resamples, fixed seed {BOOT_SEED}); its half-width is what target 5 "
-                  "(within ±1 ns on the inline device) is judged on.\n")
-        md.append(tracking_table(rows, rng, load(counts_path) if counts_path else None))
-        n = max((sum(r.get("status") == "ok" for r in rows if (r["device"], r["layout"]) == k)
-                 for k in {(r["device"], r["layout"]) for r in rows}), default=0)
-        if n < 50:
-            md.append(f"Only {n} round(s) per layout: a smoke run, not a measurement.\n")
-    md.append("### Exact counts (callgrind)\n")
-    if not counts_path:
-        missing(md, "counts")
-        return []
-    crow = load(counts_path)
-    cmd = ""
-    stamp = os.path.basename(counts_path)[len("perf-tracking-counts-"):]
-    twin = os.path.join(os.path.dirname(counts_path), "perf-tracking-" + stamp)
-    if os.path.exists(twin):
-        cmd = first(load(twin), "counts_command")
-    md.append(f"Source: `{os.path.basename(counts_path)}` ({len(crow)} rows), made by "
-              + (f"`{cmd}`" if cmd else "`scripts/perf-tracking.sh` (its callgrind step)")
-              + f". Machine: {machine(crow)}.\n")
-    md.append("Counts per packet inside the packet loop (driver and inline device together), from two "
-              "runs of different length under valgrind's callgrind with fixed simulated caches: counted, "
-              "not timed, so independent of timing noise and of the host's placement. Δ: minus `full` "
-              "on the same layout.\n")
-    g = defaultdict(dict)
-    for r in crow:
-        g[(r.get("layout", ""), r.get("descs", ""), r.get("dma", ""))][r.get("policy", "")] = r
-    cols = [("cg_instructions_per_pkt", "%.1f"), ("cg_d1_misses_per_pkt", "%.3f"), ("cg_ll_misses_per_pkt", "%.4f")]
-    lines = []
-    order = ["full", "skip", "premapped"]
-    for key in sorted(g, key=lambda k: (k[0] != "split", k)):
-        pol = g[key]
-        base = pol.get("full")
-        for p in sorted(pol, key=lambda p: (order.index(p) if p in order else 9, p)):
-            r = pol[p]
-            cells = []
-            for c, fm in cols:
-                v = num(r.get(c))
-                b = num(base.get(c)) if base else None
-                cells += [f(v, fm), f(v - b, "%+" + fm[1:]) if v is not None and b is not None and p != "full" else "–"]
-            lines.append([key[0], key[1], key[2], p] + cells
-                         + [f(num(r.get("maps_per_pkt")), "%g"), f(num(r.get("unmaps_per_pkt")), "%g")])
-    md.append(table(["layout", "descs", "dma", "policy", "instructions/pkt", "Δ instructions", "D1 misses/pkt",
-                     "Δ D1", "LL misses/pkt", "Δ LL", "maps/pkt", "unmaps/pkt"], lines))
-    return crow
-
-
 # ---- peer: DPDK's virtio-user against vqbench ----
 
 def read_explanations(path):
@@ -446,7 +243,7 @@ def peer_section(md, path, explanations, prev_path=None):
     if not path:
         missing(md, "peer")
         return
-    rows = load(path)
+    rows = load(path, need=("dir", "layout", "in_order", "segments", "ratio_vqbench_over_dpdk"))
     cmd, note = first(rows, "command"), ""
     if not cmd:
         pairs = max((int(num(r.get("pair")) or 0) for r in rows), default=0)
@@ -521,7 +318,7 @@ def annotate_section(md, path):
     if not path:
         missing(md, "annotate")
         return
-    rows = load(path)
+    rows = load(path, need=("layout", "policy", "source", "instructions_per_pkt"))
     cmd = first(rows, "command")
     md.append(f"Source: `{os.path.basename(path)}` ({len(rows)} rows), made by `{cmd or KINDS['annotate'][1]}`.\n")
     md.append("Instructions per packet inside the packet loop (driver, tracking, DMA backend and the inline "
@@ -549,24 +346,18 @@ def annotate_section(md, path):
 
 # ---- before and after, by source file (perf-attrib.sh) ----
 
-def attrib_part(src):
-    """The part of issue 20's target a source file counts in."""
-    if src == "dev/dev_payload.h":
-        return "payload fill and check"
-    if src.startswith("bench/"):
-        return "traffic loop"
-    return "ring + tracking + DMA + device"
-
-
 def attrib_section(md, path):
     md.append("## Where one packet's instructions go, before and after (callgrind)\n")
     if not path:
         missing(md, "attrib")
         return
-    rows = load(path)
+    rows = load(path, need=("side", "revision", "layout", "policy", "descs", "dma", "dir", "source", "instructions_per_pkt",
+                             "total_instructions_per_pkt"))
     md.append(f"Source: `{os.path.basename(path)}` ({len(rows)} rows), made by `{first(rows, 'command')}`.\n")
     revs = {r["side"]: r["revision"] for r in rows}
-    md.append(f"Before: revision `{revs.get('before', '?')[:12]}`; after: `{revs.get('after', '?')[:12]}` "
+    start = " (perf-attrib.sh's default BEFORE: main before issue 20's hot-path work, the issue's starting point)" \
+        if revs.get("before", "").startswith(ISSUE20_START) else ""
+    md.append(f"Before: revision `{revs.get('before', '?')[:12]}`{start}; after: `{revs.get('after', '?')[:12]}` "
               "(the tree perf-attrib.sh ran in). Both built with the release preset (-O2, link-time "
               "optimisation) and counted by the same script on the same sweep: instructions per packet inside "
               "the packet loop, by the source file they were compiled from. The parts are issue 20's: "
@@ -619,7 +410,7 @@ def peercg_section(md, path):
     if not path:
         missing(md, "peercg")
         return
-    rows = load(path)
+    rows = load(path, need=("dir", "layout", "in_order", "side", "instructions_per_pkt"))
     md.append(f"Source: `{os.path.basename(path)}` ({len(rows)} rows), made by `scripts/peer-callgrind.sh`: "
               "instructions per packet of vqbench's packet loop (`scripts/callgrind-counts.py --device "
               "vhost-user:...`, two run lengths) and of testpmd's forwarding thread (its instructions over the "
@@ -793,9 +584,11 @@ def main(argv):
     md.append("| comparison | CSV | commit (`git_rev` of its rows) |\n|---|---|---|\n" + "".join(
         f"| {KINDS[k][1]} ({k}) | {('`' + os.path.basename(paths[k]) + '`') if paths[k] else 'none'} "
         f"| {revs(paths[k])} |\n" for k in KINDS))
+    at = len(md)  # the targets' verdicts go here, once the tracking intervals are known
+    summary = {}
     counts_rows = load(paths["counts"]) if paths["counts"] else []
     ceiling_section(md, paths["ceiling"], counts_rows)
-    tracking_section(md, paths["tracking"], paths["counts"], rng)
+    tracking_section(md, paths["tracking"], paths["counts"], rng, summary)
     prev_peer = None
     if paths["peer"] and not opts["--peer"]:
         older = sorted((p for p in glob.glob(os.path.join(results, KINDS["peer"][0]))
@@ -807,6 +600,7 @@ def main(argv):
     peercg_section(md, paths["peercg"])
     pages_section(md, paths["pages"])
     queues_section(md, paths["queues"])
+    md[at:at] = targets_section(paths, summary)
     text = "\n".join(md)
     try:
         with open(out, "w") as fh:

@@ -56,11 +56,16 @@ start)
 	[ "$(nproc)" -gt 1 ] || main_cpu=$cpu
 	cleanup_files
 	# stdin from /dev/null: with --stats-period testpmd runs until SIGTERM.
+	# --no-flush-rx: testpmd waits for the link (up when the first front
+	# end has set up its vrings), then starts forwarding by draining its RX
+	# queues, i.e. dequeuing and freeing what the driver has already put on
+	# its TX ring: a front end that sent first would lose those packets
+	# (an echo then stalls, every RX buffer waiting for a packet dropped).
 	setsid dpdk-testpmd --lcores "0@$main_cpu,1@$cpu" --no-pci --file-prefix="$prefix" \
 		--socket-mem 128 \
 		--vdev "net_vhost0,iface=$sock,queues=1" -- \
 		--nb-cores=1 --rxq=1 --txq=1 --rxd=1024 --txd=1024 --total-num-mbufs=8192 \
-		--stats-period 1 --no-lsc-interrupt "${fwd[@]}" </dev/null >"$log" 2>&1 &
+		--stats-period 1 --no-lsc-interrupt --no-flush-rx "${fwd[@]}" </dev/null >"$log" 2>&1 &
 	echo $! >"$pidf"
 	for _ in $(seq 200); do
 		[ -S "$sock" ] && { echo "vhost-backend.sh: testpmd (pid $(cat "$pidf"), $mode) serves $sock"; exit 0; }

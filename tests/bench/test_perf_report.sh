@@ -11,7 +11,11 @@
 # callgrind deltas against full, the peer cells with their explanations, the
 # cache-line budget, the machine and command lines, a generic section for a
 # perf-pages CSV, a line naming the script for each missing kind, the same
-# output on a second run (fixed seed), and exit 2 for bad usage.
+# output on a second run (fixed seed), and exit 2 for bad usage. Issue 20's
+# targets: one verdict line per target from those CSVs (met, not met, or not
+# judged naming the script whose CSV is missing), target 1 met on a 12-cell
+# peer CSV with placement-changed pairs excluded, and a CSV lacking its
+# columns stops the report with a message (exit 2), not a traceback.
 set -uo pipefail
 report=$1
 py=python3
@@ -34,12 +38,16 @@ b_args="--layout rte_ring --in-order on --descs 1 --policy skip --dma identity -
 cmdt="BLOCKS=2 BLOCK_PACKETS=20000 WARMUP=0 DEVICES=inline CORES=0,1 COUNTS=1 CG_PACKETS=600,1600 scripts/perf-tracking.sh"
 cgc="scripts/callgrind-counts.py --packets 600,1600 -- --layout split,packed --descs 1 --policy full,skip,premapped"
 {
-	echo "round,device,layout,descs,dma,batch,queue_size,pkt_bytes,driver_cpu,device_cpu,block_packets,policy_order,full_mpps,skip_mpps,premapped_mpps,full_ns_per_pkt,skip_ns_per_pkt,premapped_ns_per_pkt,skip_minus_full_ns,premapped_minus_full_ns,premapped_minus_skip_ns,c2c_ns_before,c2c_ns_after,placement_changed,status,host,cpu_model,kernel,git_rev,vqbench_args,command,counts_command"
-	echo "1,inline,split,1,identity,32,256,64,0,0,20000,full skip premapped,10,10.4,11.1,100,96,90,-4.000,-10.000,-6.000,,,0,ok,$m,abc,x,\"$cmdt\",\"$cgc\""
-	echo "1,inline,packed,1,identity,32,256,64,0,0,20000,full skip premapped,9,9.5,10,110,107,100,-3.000,-10.000,-7.000,,,0,ok,$m,abc,x,\"$cmdt\",\"$cgc\""
-	echo "2,inline,split,1,identity,32,256,64,0,0,20000,skip premapped full,10,10.6,11.4,101,95,89,-6.000,-12.000,-6.000,,,0,ok,$m,abc,x,\"$cmdt\",\"$cgc\""
-	echo "2,inline,packed,1,identity,32,256,64,0,0,20000,skip premapped full,9,9.4,10,111,106,100,-5.000,-11.000,-6.000,,,1,ok,$m,abc,x,\"$cmdt\",\"$cgc\""
-	echo "3,inline,split,1,identity,32,256,64,0,0,20000,premapped full skip,,,,,,,,,,,,,failed,$m,abc,x,\"$cmdt\",\"$cgc\""
+	echo "round,device,layout,descs,dma,batch,queue_size,pkt_bytes,driver_cpu,device_cpu,block_packets,policy_order,full_ns_per_pkt,skip_ns_per_pkt,premapped_ns_per_pkt,skip_minus_full_ns,premapped_minus_full_ns,premapped_minus_skip_ns,event_idx,full_kicks_per_pkt,skip_kicks_per_pkt,premapped_kicks_per_pkt,c2c_ns_before,c2c_ns_after,placement_changed,status,host,cpu_model,kernel,git_rev,vqbench_args,command,counts_command"
+	echo "1,inline,split,1,identity,32,256,64,0,0,20000,full skip premapped,100,96,90,-4.000,-10.000,-6.000,1,0.03125,0.03125,0.03125,,,0,ok,$m,abc,x,\"$cmdt\",\"$cgc\""
+	# the constant columns on a device's first row only (perf-tracking.sh)
+	echo "1,inline,packed,1,identity,32,256,64,0,0,20000,full skip premapped,110,107,100,-3.000,-10.000,-7.000,1,0.03125,0.03125,0.03125,,,0,ok,,,,,,,"
+	echo "2,inline,split,1,identity,32,256,64,0,0,20000,skip premapped full,101,95,89,-6.000,-12.000,-6.000,1,0.03125,0.03125,0.03125,,,0,ok,,,,,,,"
+	echo "2,inline,packed,1,identity,32,256,64,0,0,20000,skip premapped full,111,106,100,-5.000,-11.000,-6.000,1,0.03125,0.03125,0.03125,,,1,ok,,,,,,,"
+	echo "3,inline,split,1,identity,32,256,64,0,0,20000,premapped full skip,,,,,,,,,,,,,,,failed,,,,,,,"
+	# the thread device: kicks per packet, packed below split (target 4)
+	echo "1,thread,split,1,identity,32,256,64,0,1,20000,full skip premapped,200,190,180,-10.000,-20.000,-10.000,1,0.03,0.02,0.03,60,61,0,ok,$m,abc,x,\"$cmdt\",\"$cgc\""
+	echo "1,thread,packed,1,identity,32,256,64,0,1,20000,full skip premapped,210,200,190,-10.000,-20.000,-10.000,1,0.01,0.02,0.005,60,61,0,ok,,,,,,,"
 } >"$r/perf-tracking-20990101-000000.csv"
 echo "not,a,rounds,csv" >"$r/perf-tracking-blocks-20991231-000000.csv" # newer, never the rounds CSV
 {
@@ -156,7 +164,7 @@ check "peer: the older CSV only in the previous-run column" bash -c "grep -c '9\
 check "peer: previous run named" has "the median ratio of the same cell in \`peer-dpdk-20980101-000000.csv\`"
 check "peer: tx split cell: medians, ratio, range, explanation" grep -qF "| \`tx split in_order=1 segs=1\` | header in headroom (1 desc) | 20.000 | 12.000 | 0.600 | 0.500 .. 0.700 | 2 of 2 | 0.500 0.700 | 9.900 | the header rides in the mbuf headroom; 0.600 here (0.500 .. 0.700), 9.900 before |" "$md"
 check "peer: rx packed cell, empty explanation" grep -qF "| \`rx packed in_order=0 segs=1\` | rx: 1 buffer per packet | 10.000 | 10.000 | 1.000 | 0.800 .. 1.200 | 2 of 2 | 1.200 0.800 | – |  |" "$md"
-check "peer: tx before rx" bash -c "grep -n 'tx split in_order=1' '$md' | cut -d: -f1 | { read a; b=\$(grep -n 'rx packed in_order=0' '$md' | cut -d: -f1); [ \"\$a\" -lt \"\$b\" ]; }"
+check "peer: tx before rx" bash -c "grep -n '^| \`tx split in_order=1' '$md' | cut -d: -f1 | { read a; b=\$(grep -n '^| \`rx packed in_order=0' '$md' | cut -d: -f1); [ \"\$a\" -lt \"\$b\" ]; }"
 check "peer: median of per-pair ratios (3 pairs), not mean nor ratio of medians" grep -qF "| \`tx packed in_order=1 segs=4\` | indirect table (1 desc + 5 entries) | 10.000 | 12.000 | 0.600 | 0.500 .. 1.300 | 3 of 3 | 0.500 0.600 1.300 | – |  |" "$md"
 check "peer: command rebuilt from the CSV" has "\`PAIRS=3 SECONDS_PER_RUN=3 scripts/peer-dpdk.sh\`"
 check "peer: unknown explanation key reported on stderr" grep -qF "no peer cell named 'tx packed in_order=9 segs=1'" "$tmp/err"
@@ -190,6 +198,14 @@ check "peercg: rx split within 300, ratio" has "| rx | split | 0 | 280.0 | 200.0
 check "peercg: rx packed over 300" has "| rx | packed | 0 | 350.0 | 250.0 | 1.40 | ≤ 300: not met |"
 check "queues: missing, names the script" has "No \`perf-queues-*.csv\` in the results directory: \`scripts/perf-queues.sh\` makes it"
 check "VM placement note" has "only ratios from neighbouring runs"
+# issue 20's five targets: one verdict line each, from the CSVs above
+check "targets: section before the ceiling" bash -c "a=\$(grep -n \"^## Issue 20's targets\" '$md' | cut -d: -f1); b=\$(grep -n '^## vqbench against DPDK.s rte_ring' '$md' | cut -d: -f1); [ -n \"\$a\" ] && [ \"\$a\" -lt \"\$b\" ]"
+check "target 1: cells, lowest, pairs short, placement not recorded" has "- **Target 1. DPDK peer, vqbench ÷ DPDK ≥ 1.0 in every cell:** **not met**: 1 of 3 cells at or above 1 (target: all 12); lowest median ratio 0.600 (\`tx packed in_order=1 segs=4\`); cells with fewer than 5 usable pairs: \`rx packed in_order=0 segs=1\` 2, \`tx packed in_order=1 segs=4\` 3, \`tx split in_order=1 segs=1\` 2; placement changes not recorded in this CSV (no column placement_changed): none excluded. From \`peer-dpdk-20990101-000000.csv\`."
+check "target 2: TX total and part from perf-attrib, RX from peer-callgrind" has "- **Target 2. Instructions per packet (callgrind):** **not met**: TX split full: 500.0 instructions per packet (≤ 700), part 250.0 (≤ 400); before, at \`0123456789ab\`: 1000.0 and 750.0; RX against the vhost backend: at most 350.0 instructions per packet (\`packed in_order=0\`, the highest of 2 cells; ≤ 300). From \`perf-attrib-20990101-000000.csv\`, \`peer-callgrind-20990101-000000.csv\`."
+check "target 3: the counted ratio judged, the timed one shown" has "- **Target 3. rte_ring ceiling ≤ 2.5x:** **not met**: packed in-order skip ÷ rte_ring = 4.000 counted (callgrind: 800.0 ÷ 200.0 instructions per packet; ≤ 2.5); timed median ratio 2.500 over 2 pairs"
+check "target 4: thread kicks packed against split" has "- **Target 4. Packed event suppression: kicks per packet packed ≤ split:** **met**: kicks per packet with the thread device, packed against split (median over the ok rounds), full 0.01000 against 0.03000, skip 0.02000 against 0.02000, premapped 0.00500 against 0.03000; event_idx 1."
+check "target 4: the kicks table" has "| premapped | 0.03000 | 0.00500 | yes |"
+check "target 5: inline intervals next to the callgrind deltas; packed has too few rounds" has "- **Target 5. Tracking difference resolved to ±1 ns:** **not met**: inline device, median paired difference (95% interval half-width ≤ ±1 ns; exact callgrind Δ beside it): split skip − full -5.00 ns (±1.00; -50.0 instructions); split premapped − full -11.00 ns (±1.00; -100.0 instructions); no interval for packed skip − full, packed premapped − full."
 
 # the same CSVs give the same file (fixed bootstrap seed)
 cp "$md" "$tmp/first.md"
@@ -209,6 +225,41 @@ check "missing tracking names perf-tracking.sh" has "No \`perf-tracking-*.csv\` 
 check "missing counts names perf-tracking.sh" has "No \`perf-tracking-counts-*.csv\` in the results directory: \`scripts/perf-tracking.sh\` makes it"
 check "missing peer names peer-dpdk.sh" has "No \`peer-dpdk-*.csv\` in the results directory: \`scripts/peer-dpdk.sh\` makes it"
 check "budget without counts: no callgrind claim" bash -c "! grep -q 'the callgrind counts below give' '$md'"
+for t in "1. DPDK peer, vqbench ÷ DPDK ≥ 1.0 in every cell:** **not judged**: no \`peer-dpdk-*.csv\` in the results directory (\`scripts/peer-dpdk.sh\` makes it)" \
+	"2. Instructions per packet (callgrind):** **not met**: TX **not judged**: no \`perf-attrib-*.csv\`" \
+	"3. rte_ring ceiling ≤ 2.5x:** **not met**: packed in-order skip ÷ rte_ring = 4.000" \
+	"4. Packed event suppression: kicks per packet packed ≤ split:** **not judged**: no \`perf-tracking-*.csv\`" \
+	"5. Tracking difference resolved to ±1 ns:** **not judged**: no \`perf-tracking-*.csv\`"; do
+	check "one kind only: target ${t%%.*} has its line" has "- **Target $t"
+done
+
+# target 1 met: 12 cells x 6 pairs at 1.1, one pair per cell flagged and excluded
+r3=$tmp/peer12
+mkdir -p "$r3"
+"$py" - "$r3/peer-dpdk-20990101-000000.csv" <<'EOF'
+import csv, sys
+w = csv.writer(open(sys.argv[1], "w", newline=""), lineterminator="\n")
+w.writerow(["dir", "layout", "in_order", "segments", "pair", "dpdk_mpps", "vqbench_mpps", "ratio_vqbench_over_dpdk",
+            "placement_changed"])
+cells = [("tx", l, i, s) for l in ("split", "packed") for i in (0, 1) for s in (1, 4)] + \
+        [("rx", l, i, 1) for l in ("split", "packed") for i in (0, 1)]
+for c in cells:
+    for p in range(1, 7):
+        w.writerow(list(c) + [p, 10, 11 if p < 6 else 5, "1.100" if p < 6 else "0.500", 1 if p == 6 else 0])
+EOF
+"$py" "$report" --results "$r3" --out "$tmp/peer12.md" >/dev/null 2>&1
+md=$tmp/peer12.md
+check "target 1 met: 12 cells, 5 usable pairs each, 12 flagged pairs excluded" has "**met**: 12 of 12 cells at or above 1 (target: all 12); lowest median ratio 1.100"
+check "target 1 met: the exclusions counted" has "every cell has at least 5 usable pairs; 12 pair(s) with a placement change excluded."
+
+# a CSV without the columns its kind needs: exit 2 and a message naming the file and the column, no traceback
+r4=$tmp/badcols
+mkdir -p "$r4"
+printf 'side,layout\nafter,split\n' >"$r4/perf-attrib-20990101-000000.csv"
+"$py" "$report" --results "$r4" --out "$tmp/bad.md" >/dev/null 2>"$tmp/e4"; rc=$?
+check "attrib CSV without its columns exits 2 (got $rc)" test $rc = 2
+check "the message names the file and the missing column" grep -qF "perf-attrib-20990101-000000.csv' has no column revision, policy, descs, dma, dir, source" "$tmp/e4"
+check "no Python traceback" bash -c "! grep -q Traceback '$tmp/e4'"
 
 # bad usage: exit 2 with a line naming the argument
 "$py" "$report" --bogus >/dev/null 2>"$tmp/e1"; rc=$?
@@ -220,5 +271,12 @@ check "missing directory named" grep -q "nope" "$tmp/e2"
 "$py" "$report" --results "$r" --ceiling "$tmp/none.csv" >/dev/null 2>"$tmp/e3"; rc=$?
 check "missing --ceiling file exits 2 (got $rc)" test $rc = 2
 
+# callgrind_dump.Names, the name-compression reader callgrind-counts.py and peer-callgrind.sh share
+check "callgrind_dump.Names: '(ID) NAME' defines, '(ID)' refers back, a plain name is itself, an unknown ID is empty" \
+	"$py" -c "import sys; sys.path.insert(0, sys.argv[1]); from callgrind_dump import Names
+n, m = Names(), Names()
+assert n('(3) /usr/lib/librte_net_virtio.so.23') == '/usr/lib/librte_net_virtio.so.23'
+assert n(' (3) ') == '/usr/lib/librte_net_virtio.so.23' and m('(3)') == '' and n('plain') == 'plain' and n('(9)') == ''" \
+	"$(dirname "$report")"
 echo "test_perf_report: $checks checks, $fails failed"
 [ $fails = 0 ]

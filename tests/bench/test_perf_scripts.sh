@@ -42,9 +42,10 @@ HEAD = {
                 "placement_changed", "status", "host", "cpu_model", "kernel", "git_rev",
                 "vqbench_args", "rte_ring_args", "command"],
     "tracking": ["round", "device", "layout", "descs", "dma", "batch", "queue_size", "pkt_bytes", "driver_cpu",
-                 "device_cpu", "block_packets", "policy_order", "full_mpps", "skip_mpps", "premapped_mpps",
+                 "device_cpu", "block_packets", "policy_order",
                  "full_ns_per_pkt", "skip_ns_per_pkt", "premapped_ns_per_pkt", "skip_minus_full_ns",
-                 "premapped_minus_full_ns", "premapped_minus_skip_ns", "c2c_ns_before", "c2c_ns_after",
+                 "premapped_minus_full_ns", "premapped_minus_skip_ns", "event_idx", "full_kicks_per_pkt",
+                 "skip_kicks_per_pkt", "premapped_kicks_per_pkt", "c2c_ns_before", "c2c_ns_after",
                  "placement_changed", "status", "host", "cpu_model", "kernel", "git_rev", "vqbench_args",
                  "command", "counts_command"],
 }
@@ -97,7 +98,7 @@ for r in rows:
     else:
         ns = {p: pos(r, p + "_ns_per_pkt") for p in ("full", "skip", "premapped")}
         for p in ("full", "skip", "premapped"):
-            pos(r, p + "_mpps")
+            pos(r, p + "_kicks_per_pkt")
         for a, b in (("skip", "full"), ("premapped", "full"), ("premapped", "skip")):
             try:
                 d = float(r[f"{a}_minus_{b}_ns"])
@@ -106,6 +107,11 @@ for r in rows:
                 continue
             if None not in (ns[a], ns[b]) and abs(d - (ns[a] - ns[b])) > 0.01:
                 bad.append(f"{a}_minus_{b}_ns {d} is not {ns[a]} - {ns[b]}")
+if kind == "tracking":  # the constant columns: on each device's first row only
+    for i, r in enumerate(rows):
+        lead = i == 0 or rows[i - 1]["device"] != r["device"]
+        if bool(r["command"]) != lead or bool(r["host"]) != lead:
+            bad.append(f"row {i + 1}: command/host {'missing on' if lead else 'repeated after'} the device's first row")
 for b in bad:
     print(f"{path}: {b}")
 sys.exit(1 if bad else 0)
@@ -145,10 +151,10 @@ cat "$tmp/track.log"
 check "perf-tracking.sh BLOCKS=2 DEVICES=inline exits 0 (got $rc)" test $rc = 0
 check "perf-tracking.sh: CSV header, 4 ok rows (split, packed x 2 rounds), differences = ns columns" \
 	csvcheck "$tmp/r/perf-tracking-20990101-000000.csv" tracking 4
-check "perf-tracking.sh: the blocks CSV next to OUT, 12 blocks of 2000 packets" "$py" - \
-	"$tmp/r/perf-tracking-blocks-20990101-000000.csv" <<'EOF'
-import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
+check "perf-tracking.sh: the blocks CSV next to OUT, gzip'd, 12 blocks of 2000 packets" "$py" - \
+	"$tmp/r/perf-tracking-blocks-20990101-000000.csv.gz" <<'EOF'
+import csv, gzip, sys
+rows = list(csv.DictReader(gzip.open(sys.argv[1], "rt", newline="")))
 sys.exit(0 if len(rows) == 12 and all(r["packets"] == "2000" and r["status"] == "ok" for r in rows) else 1)
 EOF
 if [ $counts = 1 ]; then
@@ -232,6 +238,7 @@ perf-ceiling.sh SECONDS_PER_RUN -1
 perf-ceiling.sh DEVICE vfio
 perf-tracking.sh BLOCKS x
 perf-tracking.sh BLOCK_PACKETS 0
+perf-tracking.sh THREAD_BLOCKS 0
 perf-tracking.sh DEVICES inline,foo
 perf-tracking.sh COUNTS 2
 perf-attrib.sh CG_PACKETS x

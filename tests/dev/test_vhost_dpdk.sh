@@ -2,6 +2,9 @@
 # SPDX-License-Identifier: MIT
 # test_vhost_dpdk.sh VQBENCH VHOST_BACKEND_SH - vqbench's vhost-user device
 # against DPDK's vhost backend (dpdk-testpmd, net_vhost vdev):
+#   0. the first echo run on a freshly started backend, sending right after
+#      the set-up, gets every packet back (split, packed); a bad
+#      VQB_VU_START_MS is refused;
 #   1. echo (--forward-mode=io, loop): N packets sent and N received on split
 #      and packed, in-order off/on, 1 and 4 descriptors, event-idx off/on;
 #      every payload is verified when it comes back (CSV: packets, errors);
@@ -54,8 +57,26 @@ sys.exit(0 if len(rows) == want_rows and not bad else 1)
 EOF
 }
 
-# 1. echo: every TX packet comes back on RX and is verified there
+# 0. the first run against a freshly started backend, sending at once
+#    (VQB_VU_START_MS=0: no pause after the set-up): testpmd starts forwarding
+#    only once the link is up, i.e. after this set-up, and without
+#    --no-flush-rx it first drains (drops) what the driver already sent; the
+#    echo then stalls with every RX buffer waiting
 check "backend (io) starts" "$backend" start "$sock" io
+for l in split packed; do
+	VQB_VU_START_MS=0 "$vqb" --device "vhost-user:$sock" --layout $l --descs 1 --dir both --policy full \
+		--queue-size 256 --packets 20000 --reps 1 --warmup 0 -q --csv "$tmp/first.csv" >"$tmp/first.out" 2>&1
+	check "echo at once on a fresh backend ($l): 10000 packets out and 10000 back" rows_ok "$tmp/first.csv" 1 20000 \
+		|| cat "$tmp/first.out" >&2
+	"$backend" stop "$sock" >/dev/null
+	check "backend (io) starts again" "$backend" start "$sock" io
+done
+err=$(VQB_VU_START_MS=1x "$vqb" --device "vhost-user:$sock" --layout split --descs 1 --packets 10 --reps 1 \
+	--warmup 0 -q --csv /dev/null 2>&1 >/dev/null); rc=$?
+check "VQB_VU_START_MS=1x is refused (exit 1), naming the variable, the value and the range" \
+	bash -c '[ $0 = 1 ] && grep -q "VQB_VU_START_MS=.1x. (allowed: 0..60000 milliseconds)" <<<"$1"' "$rc" "$err"
+
+# 1. echo: every TX packet comes back on RX and is verified there
 "$vqb" --device "vhost-user:$sock" --layout split,packed --in-order off,on --descs 1,4 --event-idx off,on \
 	--dir both --policy full --queue-size 256 --packets $((2 * N)) --reps 1 --warmup 0 -q \
 	--csv "$tmp/echo.csv" >"$tmp/echo.out" 2>&1

@@ -217,6 +217,32 @@ static void shards(uint8_t *arena)
 	      "bound 4 + 3 = 7 >= the true 4)", U(c.maps), U(c.unmaps), U(c.live), U(c.peak_live));
 	for (unsigned i = 0; i < 3; i++)
 		dma_unmap(d, io[i], 64, DMA_TO_DEVICE);
+	/* the shared identity path still refuses bad arguments, counted as
+	 * errors and not as mappings, and returns the CPU address */
+	uint64_t a = 0;
+	CHECK(dma_map(d, arena, 0, DMA_TO_DEVICE, &a) == -EINVAL, "shared map of 0 bytes accepted");
+	CHECK(dma_map(d, NULL, 64, DMA_TO_DEVICE, &a) == -EINVAL, "shared map of NULL accepted");
+	CHECK(dma_map(d, arena, 64, (enum dma_dir)7, &a) == -EINVAL, "shared map, dir 7 accepted");
+	CHECK(dma_unmap(d, (uintptr_t)arena, 0, DMA_TO_DEVICE) == -EINVAL, "shared unmap of 0 bytes accepted");
+	CHECK(dma_map(d, arena + 64, 64, DMA_FROM_DEVICE, &a) == 0 && a == (uintptr_t)(arena + 64),
+	      "shared identity map: iova 0x%llx, want the CPU address %p", U(a), (void *)(arena + 64));
+	CHECK(dma_unmap(d, a, 64, DMA_FROM_DEVICE) == 0, "shared unmap: %s", dma_last_error());
+	c = t_ctr(d);
+	CHECK(c.map_errors == 3 && c.maps == 8 && c.unmaps == 8 && c.live == 0,
+	      "bad arguments on a shared device: map_errors %llu maps %llu unmaps %llu live %llu "
+	      "(want 3, 8, 8, 0)", U(c.map_errors), U(c.maps), U(c.unmaps), U(c.live));
+	dma_close(d);
+	/* injected failures on a shared device: every call goes through the
+	 * full path, which counts it */
+	struct dma_params pf = TP(.cpus = 3, .fail_map_at = 2);
+	REQUIRE(dma_open("identity", &pf, &d) == 0, "open: %s", dma_last_error());
+	CHECK(dma_map(d, arena, 64, DMA_TO_DEVICE, &io[0]) == 0, "shared, fail_map_at 2: call 1 failed");
+	CHECK(dma_map(d, arena + 64, 64, DMA_TO_DEVICE, &io[1]) == -ENOMEM,
+	      "shared, fail_map_at 2: call 2 not refused");
+	c = t_ctr(d);
+	CHECK(c.maps == 1 && c.map_errors == 1, "shared, fail_map_at 2: maps %llu map_errors %llu "
+	      "(want 1, 1)", U(c.maps), U(c.map_errors));
+	dma_unmap(d, io[0], 64, DMA_TO_DEVICE);
 	dma_close(d);
 	dma_set_this_cpu(0);
 	printf("shards: sums exact across CPUs and cross-CPU unmaps; peak_live exact for one CPU, the "

@@ -248,16 +248,20 @@ static void long_held_chain(enum vq_layout l)
 
 enum drv_attack {
 	D_LOOP, D_LONG, D_NESTED, D_IND_ZERO, D_IND_ODD, D_INDEX, D_NEXT_INDEX,
-	D_UNTRANSLATABLE, D_WRITE_ORDER, D_AVAIL_JUMP, D_IND_NEXT, D_COUNT
+	D_UNTRANSLATABLE, D_WRITE_ORDER, D_AVAIL_JUMP, D_IND_NEXT, D_ID, D_ID_CHAIN,
+	D_UNTRANSLATABLE_CHAIN, D_COUNT
 };
 
 static const char *const d_name[] = { "loop", "over-long chain", "nested indirect",
 	"zero-length indirect", "indirect len % 16", "head index out of range",
 	"next index out of range", "untranslatable address", "writable before readable",
-	"avail index jump", "indirect next out of range" };
+	"avail index jump", "indirect next out of range",
+	"buffer id out of range (one descriptor)", "buffer id out of range (chain of 2)",
+	"untranslatable address (2nd of a chain)" };
 static const char *const d_reason[] = { "loop", "", "inside an indirect", "zero",
 	"multiple of 16", "out of range", "out of range", "not translatable",
-	"readable buffer after", "jumped", "out of range" };
+	"readable buffer after", "jumped", "out of range", "buffer id 11 out of range",
+	"buffer id 11 out of range", "0x1000+8 not translatable" };
 
 /* Split: desc i at 16*i: addr, len, flags, next. */
 static void sdesc(void *m, unsigned i, uint64_t addr, uint32_t len, uint16_t fl,
@@ -292,6 +296,10 @@ static void hostile_driver(enum vq_layout l, enum drv_attack atk)
 
 	if (l == VQ_LAYOUT_SPLIT) {
 		uint16_t head = 0, idx = 1;
+		if (atk == D_ID || atk == D_ID_CHAIN) {
+			free(m);
+			return; /* packed-only: a split chain's id is its head index */
+		}
 		switch (atk) {
 		case D_LOOP: sdesc(m, 0, buf, 8, N, 1); sdesc(m, 1, buf, 8, N, 0); break;
 		case D_LONG:
@@ -313,6 +321,10 @@ static void hostile_driver(enum vq_layout l, enum drv_attack atk)
 		case D_IND_NEXT:
 			sdesc(m, 0, tbl, 32, I, 0);
 			sdesc(g_mem + 1024, 0, buf, 8, N, 2); /* table has 2 entries */
+			break;
+		case D_UNTRANSLATABLE_CHAIN:
+			sdesc(m, 0, buf, 8, N, 1);
+			sdesc(m, 1, 0x1000, 8, 0, 0);
 			break;
 		default: break;
 		}
@@ -342,6 +354,19 @@ static void hostile_driver(enum vq_layout l, enum drv_attack atk)
 		case D_IND_ODD: pdesc(m, 0, tbl, 24, I); break;
 		case D_UNTRANSLATABLE: pdesc(m, 0, 0x1000, 8, 0); break;
 		case D_WRITE_ORDER: pdesc(m, 0, buf, 8, W | N); pdesc(m, 1, buf, 8, 0); break;
+		case D_ID: /* the single-descriptor path */
+			pdesc(m, 0, buf, 8, 0);
+			wr16(m, 12, QSZ + 3);
+			break;
+		case D_ID_CHAIN: /* the id of the chain's last descriptor */
+			pdesc(m, 0, buf, 8, N);
+			pdesc(m, 1, buf, 8, 0);
+			wr16(m, 16 + 12, QSZ + 3);
+			break;
+		case D_UNTRANSLATABLE_CHAIN:
+			pdesc(m, 0, buf, 8, N);
+			pdesc(m, 1, 0x1000, 8, 0);
+			break;
 		default: break;
 		}
 	}
