@@ -65,7 +65,7 @@ struct vq_split_drv {
 	uint16_t batch_last; /* in-order batch: head named by the used entry */
 	bool batch;          /* expanding an in-order batch used entry */
 	bool in_order, event_idx;
-	bool used_hint;      /* callbacks enabled and event_idx: store used_event per completion */
+	bool used_hint;      /* callbacks enabled and event_idx: store used_event once per reap */
 	uint32_t batch_len;    /* len of that used entry */
 	uint32_t pub_inflight; /* chains published and not yet completed */
 };
