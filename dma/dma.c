@@ -78,10 +78,15 @@ static _Atomic unsigned dma_cpu_next;
 _Thread_local unsigned dma_tls_cpu_id; /* read inline: dma_this_cpu_inline */
 _Thread_local bool dma_tls_cpu_set;
 
+_Thread_local uint64_t dma_tls_shard_serial; /* dma_shard_of's cache */
+_Thread_local struct dma_shard *dma_tls_shard;
+static _Atomic uint64_t dma_serial_next;
+
 void dma_set_this_cpu(unsigned cpu)
 {
 	dma_tls_cpu_id = cpu;
 	dma_tls_cpu_set = true;
+	dma_tls_shard_serial = 0; /* the cached shard was the old CPU's */
 }
 
 unsigned dma_this_cpu(void)
@@ -90,6 +95,14 @@ unsigned dma_this_cpu(void)
 		dma_set_this_cpu(atomic_fetch_add_explicit(&dma_cpu_next, 1,
 							   memory_order_relaxed));
 	return dma_tls_cpu_id;
+}
+
+struct dma_shard *dma_shard_lookup(struct dma *d)
+{
+	struct dma_shard *s = &d->shards[dma_this_cpu_inline() & (d->nshards - 1)];
+	dma_tls_shard_serial = d->serial;
+	dma_tls_shard = s;
+	return s;
 }
 
 void *dma_zalloc(struct dma *d, size_t n)
@@ -220,6 +233,9 @@ int dma_open(const char *name, const struct dma_params *p, struct dma **out)
 					    "shards of %zu bytes", n, sizeof(struct dma_shard));
 		}
 		d->nshards = n;
+		/* Relaxed: a unique number, it orders nothing. */
+		d->serial = atomic_fetch_add_explicit(&dma_serial_next, 1,
+						      memory_order_relaxed) + 1;
 	}
 
 	int r = ops->open(d);

@@ -171,6 +171,10 @@ struct dma {
 	 * power of two >= params.cpus; NULL for one queue (see top). */
 	struct dma_shard *shards;
 	unsigned nshards;
+	/* A shared device's number, unique for the process and never reused
+	 * (dma_open; 0 for one queue): the key of the thread-local shard
+	 * cache (dma_shard_of), so a closed device's shards are never hit. */
+	uint64_t serial;
 };
 
 /* One CPU's counters on a shared device: its own cache lines. */
@@ -190,9 +194,21 @@ static inline unsigned dma_this_cpu_inline(void)
 	return __builtin_expect(dma_tls_cpu_set, 1) ? dma_tls_cpu_id : dma_this_cpu();
 }
 
+/* This thread's shard of the shared device it used last, keyed by that
+ * device's serial (0: none; dma_set_this_cpu clears it). Thread-local. */
+extern _Thread_local uint64_t dma_tls_shard_serial;
+extern _Thread_local struct dma_shard *dma_tls_shard;
+
+/* The shard of this thread's CPU, and the cache filled (dma.c). */
+struct dma_shard *dma_shard_lookup(struct dma *d);
+
+/* This CPU's shard of a shared device: from the thread-local cache when
+ * the thread used this device last, else looked up. */
 static inline struct dma_shard *dma_shard_of(struct dma *d)
 {
-	return &d->shards[dma_this_cpu_inline() & (d->nshards - 1)];
+	if (__builtin_expect(dma_tls_shard_serial == d->serial, 1))
+		return dma_tls_shard;
+	return dma_shard_lookup(d);
 }
 
 #define DMA_PRIV(type, d) ((type *)(void *)(d))

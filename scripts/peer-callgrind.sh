@@ -28,17 +28,23 @@
 #   --no-huge (the EAL cannot map hugepages under valgrind) and
 #   --record-burst-stats, for DPDK_SECONDS; the forwarding lcore's thread
 #   (the busiest thread but the main one, whose EAL start-up would dominate).
-#   Its empty polls (bursts that received, or sent, nothing: testpmd's burst
-#   statistics, exact when every burst is empty or whole) cost what one poll
-#   costs in an idle run of IDLE_SECONDS against a backend that never lets a
-#   burst succeed (rx: it sends nothing; tx: it never empties the ring);
-#   per packet = (thread instructions - empty polls x that cost) / packets.
+#   An empty poll (a burst that received, or sent, nothing) costs what one
+#   poll costs in an idle run of IDLE_SECONDS against a backend that never
+#   lets a burst succeed (rx: it sends nothing; tx: it never empties the
+#   ring); a burst of k packets costs that plus k times a per-packet share,
+#   so per packet = (thread instructions - (polls - packets / 32) x that
+#   cost) / packets: the count of a loop whose every burst is whole. Exact
+#   when every burst was empty or whole (testpmd's burst statistics); with
+#   partial bursts (a TX ring the backend did not empty in time, on a busy
+#   machine) it assumes a partial burst's cost is linear in its packets:
+#   idle_exact 0 and partial_pct (the partial bursts' share) say so.
 #   That thread runs only the forwarding loop (rx burst or tx burst, mbuf
 #   alloc/free, polling), so its start-up is negligible against millions of
 #   packets. Debian's DPDK is stripped: no per-function split on that side.
 # CSV: dir, layout, in_order, side, instructions_per_pkt, packets,
-#   instructions, command, then (testpmd rows) polls, idle_polls,
-#   idle_instructions_per_poll, idle_exact (1: the empty polls are exact).
+#   instructions, command, then (testpmd rows) polls, idle_polls (polls -
+#   packets / 32), idle_instructions_per_poll, idle_exact (1: every burst
+#   empty or whole, no model; 0: the linear model above), partial_pct.
 #
 # Environment:
 #   DIRS          rx,tx (default rx,tx)
@@ -53,7 +59,7 @@
 # Needs root, hugepages for the backend (scripts/hugepages.sh), dpdk-testpmd
 # and valgrind. Exit: 0 ok, 1 a run failed, 2 bad usage or missing tools.
 set -euo pipefail
-case "${1:-}" in -h|--help) sed -n '4,54p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '4,60p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 cd "$(dirname "$0")/.."
 [ $# -le 1 ] || { echo "peer-callgrind.sh: too many arguments (usage: scripts/peer-callgrind.sh [VQBENCH])" >&2; exit 2; }
 vqb=${1:-build/release/bench/vqbench}
@@ -101,7 +107,8 @@ dpdk_run() {
 }
 
 # dpdk_count DIR RUN_TAG IDLE_TAG -> "instructions_per_pkt packets
-# thread_instructions polls idle_polls idle_instructions_per_poll exact"
+# thread_instructions polls idle_polls idle_instructions_per_poll exact
+# partial_pct"
 dpdk_count() {
 	python3 - "$tmp" "$@" <<'EOF'
 import glob, re, sys
@@ -172,16 +179,23 @@ if p == 0 or idle_n == 0 or ip > (1024 if d == "tx" else 0):
                      f"{idle_n} bursts in the idle run (need > 0, {'<= 1024' if d == 'tx' else '0'} and > 0)\n")
     sys.exit(1)
 e = idle_t / idle_n
-# every burst either empty or a whole 32: the empty ones are exactly the
-# bursts left over (testpmd prints the spread in whole percent only, so
-# otherwise the empty share is known to 1%)
+# A burst that moves k of 32 packets costs e + k * c (e: an empty burst,
+# from the idle run; c: each packet's share), so the n bursts cost
+# n * e + p * c and a whole burst costs e + 32 * c: per packet
+# (t - (n - p / 32) * e) / p, as if n - p / 32 bursts had been empty and the
+# rest whole. When every burst was empty or a whole 32 that is exactly what
+# happened (idle_exact 1, no model); otherwise (a backend that could not keep
+# up: a TX ring full, an RX ring partly filled) it rests on the cost of a
+# partial burst being linear in its packets (idle_exact 0; partial_pct says
+# how many bursts were partial, in testpmd's whole percent).
 exact = not others and set(spread) <= {0, 32} and p % 32 == 0
-idle = n - p // 32 if exact else round(n * spread.get(0, 0) / 100)
-print(f"{(t - idle * e) / p:.1f} {p} {t} {n} {idle} {e:.1f} {int(exact)}")
+idle = n - p / 32
+partial = 100 - spread.get(0, 0) - spread.get(32, 0) if spread else 0
+print(f"{(t - idle * e) / p:.1f} {p} {t} {n} {idle:.1f} {e:.1f} {int(exact)} {partial}")
 EOF
 }
 
-echo "dir,layout,in_order,side,instructions_per_pkt,packets,instructions,command,polls,idle_polls,idle_instructions_per_poll,idle_exact" >"$out"
+echo "dir,layout,in_order,side,instructions_per_pkt,packets,instructions,command,polls,idle_polls,idle_instructions_per_poll,idle_exact,partial_pct" >"$out"
 first_src=1
 for dir in ${dirs//,/ }; do
 	scripts/vhost-backend.sh start "$sock" "$([ "$dir" = rx ] && echo txonly || echo rxonly)" 1 >/dev/null
@@ -196,7 +210,7 @@ for dir in ${dirs//,/ }; do
 			{ echo "peer-callgrind.sh: vqbench $dir $layout in-order=$inorder under callgrind failed:" >&2; tail -n 15 "$tmp/vqb.log" >&2; exit 1; }
 		v=$(python3 -c "import csv,sys; r=next(csv.DictReader(open(sys.argv[1]))); print(r['cg_instructions_per_pkt'])" "$tmp/vqb.csv")
 		vcmd="scripts/callgrind-counts.py --packets $cg_packets --device vhost-user:SOCKET -- ${sweep[*]}"
-		echo "$dir,$layout,$io,vqbench,$v,,,\"$vcmd\",,,," >>"$out"
+		echo "$dir,$layout,$io,vqbench,$v,,,\"$vcmd\",,,,," >>"$out"
 		python3 - "$tmp/vqb-src.csv" "$src_out" "$dir" "$layout" "$io" "$first_src" <<'EOF'
 import csv, sys
 src, out, d, layout, io, first = sys.argv[1:]
@@ -225,11 +239,11 @@ EOF
 		packed=$([ "$layout" = packed ] && echo 1 || echo 0)
 		io=$([ "$inorder" = on ] && echo 1 || echo 0)
 		dpdk_run "$dir" "$packed" "$io" "$isecs" "idle-$layout-$io"
-		read -r dp dpk dins dn didle de dex < <(dpdk_count "$dir" "run-$layout-$io" "idle-$layout-$io") ||
+		read -r dp dpk dins dn didle de dex dpart < <(dpdk_count "$dir" "run-$layout-$io" "idle-$layout-$io") ||
 			{ echo "peer-callgrind.sh: testpmd $dir $layout in-order=$inorder failed" >&2; exit 1; }
 		dcmd="valgrind --tool=callgrind --separate-threads=yes dpdk-testpmd --no-huge ... net_virtio_user0,packed_vq=$packed,in_order=$io,queue_size=1024 -- --forward-mode=$([ "$dir" = rx ] && echo rxonly || echo txonly) --burst=32 --txpkts=64 --record-burst-stats (${dsecs}s; the forwarding thread's instructions minus its empty polls at their cost in a ${isecs}s idle run; over the packets)"
-		echo "$dir,$layout,$io,dpdk-testpmd,$dp,$dpk,$dins,\"$dcmd\",$dn,$didle,$de,$dex" >>"$out"
-		echo "peer-callgrind.sh: $dir $layout in-order=$inorder: dpdk-testpmd $dp instructions/packet ($dpk packets; $didle of $dn polls empty, $de instructions each)"
+		echo "$dir,$layout,$io,dpdk-testpmd,$dp,$dpk,$dins,\"$dcmd\",$dn,$didle,$de,$dex,$dpart" >>"$out"
+		echo "peer-callgrind.sh: $dir $layout in-order=$inorder: dpdk-testpmd $dp instructions/packet ($dpk packets in $dn polls, as if $didle were empty at $de instructions each; $([ "$dex" = 1 ] && echo "exact: every burst empty or whole" || echo "linear model: ${dpart}% of bursts partial"))"
 	done
 	done
 	scripts/vhost-backend.sh stop "$sock" >/dev/null

@@ -15,14 +15,14 @@
 #                                 BEFORE built from git, and now
 #   4. scripts/peer-dpdk.sh       DPDK virtio-user vs vqbench,     peer-dpdk-<UTC>.csv          16
 #                                 12 cells x PEER_PAIRS pairs
-#      scripts/peer-callgrind.sh  the same loops counted, rx and   peer-callgrind-<UTC>.csv      8
+#      scripts/peer-callgrind.sh  the same loops counted, rx and   peer-callgrind-<UTC>.csv      9
 #                                 tx x 2 layouts x in-order off/on
 #                                 (root, hugepages, dpdk-testpmd; PEER=0 skips both)
 #   5. scripts/perf-pages.sh, scripts/perf-queues.sh,  perf-pages-, perf-queues-<UTC>.csv  1+1
 #                                 when present
 #   6. scripts/perf_report.py     RESULTS_DIR/PERFORMANCE.md: issue 20's five targets       0.5
 #                                 first, one verdict each, then every section
-#   About 33 minutes in all on the 2-vCPU VM (FACTS.md), most of it the DPDK
+#   About 35 minutes in all on the 2-vCPU VM (FACTS.md), most of it the DPDK
 #   peer; the minutes are printed before the run and each step's own after it.
 #
 # Environment: RESULTS_DIR (results), PEER (1; 0: skip step 4), and each
@@ -85,10 +85,10 @@ n=0
 pq=() # perf-pages.sh and perf-queues.sh, when present
 for extra in perf-pages.sh perf-queues.sh; do if [ -x "scripts/$extra" ]; then pq+=("$extra"); fi; done
 total=$((4 + ${#pq[@]})) plan="1.5+3+3"
-[ "$peer" = 1 ] && { total=$((total + 2)); plan="$plan+16+8"; }
+[ "$peer" = 1 ] && { total=$((total + 2)); plan="$plan+16+9"; }
 for _ in "${pq[@]}"; do plan="$plan+1"; done
 plan="$plan+0.5"
-echo "perf-all.sh: $total steps, about $plan = $(echo "$plan" | tr + '\n' | awk '{s += $1} END {print s}') minutes on the 2-vCPU VM; started $(date -u +%H:%M:%S) UTC"
+echo "perf-all.sh: $total steps, about $plan = $(echo "$plan" | tr + '\n' | awk '{s += $1} END {print s}') minutes with the defaults on the 2-vCPU VM; started $(date -u +%H:%M:%S) UTC"
 step() { # step NAME EXPECTED_MINUTES COMMAND...
 	n=$((n + 1))
 	echo "perf-all.sh: [$n/$total] $1 (about $2 min), at $(date -u +%H:%M:%S) UTC, $((SECONDS / 60)) min into the run"
@@ -103,7 +103,7 @@ step perf-tracking.sh 3 scripts/perf-tracking.sh "$vqb"
 step perf-attrib.sh 3 scripts/perf-attrib.sh "$vqb"
 if [ "$peer" = 1 ]; then
 	step peer-dpdk.sh 16 env PAIRS="$peer_pairs" scripts/peer-dpdk.sh "$vqb"
-	step peer-callgrind.sh 8 env DIRS="${DIRS:-rx,tx}" DPDK_SECONDS="$peer_dsecs" IDLE_SECONDS="$peer_isecs" \
+	step peer-callgrind.sh 9 env DIRS="${DIRS:-rx,tx}" DPDK_SECONDS="$peer_dsecs" IDLE_SECONDS="$peer_isecs" \
 		scripts/peer-callgrind.sh "$vqb"
 else
 	echo "perf-all.sh: peer-dpdk.sh and peer-callgrind.sh skipped (PEER=0); the report takes the newest CSVs there are"

@@ -118,7 +118,7 @@ def target2(attrib_path, peercg_path):
             hi = max(vals)
             ok = ok and hi[0] <= TARGET_RX_VHOST
             parts.append(f"RX against the vhost backend: at most {hi[0]:.1f} instructions per packet "
-                         f"(`{hi[1]}`, the highest of {len(vals)} cells; ≤ {TARGET_RX_VHOST})")
+                         f"(`{hi[1]}`, the highest of {len(vals)} cell{'s' if len(vals) != 1 else ''}; ≤ {TARGET_RX_VHOST})")
     used = ", ".join(src(p) for p in (attrib_path, peercg_path) if p)
     return f"{verdict(ok)}: " + "; ".join(parts) + (f". From {used}." if used else ".")
 
