@@ -223,12 +223,32 @@ static int post(struct vqb_traffic *t, struct queue *q, uint32_t budget, char *e
 }
 
 /* Verify one completed RX packet: its payload (or, rx_len_only, its
- * length), counting errors and lost bytes. */
+ * length), counting errors and lost bytes. plain (a constant where
+ * inlined): the burst's packets are the numbered stream without a
+ * num_buffers value to check (no format, not rx_len_only,
+ * rx_num_buffers 0), tested once per burst. */
 static inline __attribute__((always_inline)) void reap_rx_one(struct vqb_traffic *t, struct queue *q, struct pkt *pk,
-								uint32_t len)
+								uint32_t len, bool plain)
 {
 	vq_track_sync_for_cpu(q->tr, pk->bufs, pk->n); /* premapped: sync for the CPU before reading */
-	if (t->fmt) {
+	if (plain) {
+		size_t bad;
+		if (pk->n == 1) {
+			bad = dev_stream_check(pk->bufs[0].cpu, pk->bufs[0].len, q->expect_seq, 0);
+		} else {
+			size_t off = 0;
+			bad = 0;
+			for (uint32_t k = 0; k < pk->n; k++) {
+				bad += dev_stream_check(pk->bufs[k].cpu, pk->bufs[k].len, q->expect_seq, off);
+				off += pk->bufs[k].len;
+			}
+		}
+		if (bad || len != pk->stream_len) {
+			t->errors++;
+			t->lost_bytes += bad ? bad : pk->stream_len;
+		}
+		q->expect_seq++;
+	} else if (t->fmt) {
 		/* the device's own format (vfio: an ARP reply), byte by
 		 * byte; then poison the buffer so a chain the device
 		 * returns without writing it never passes */
@@ -279,9 +299,12 @@ static inline __attribute__((always_inline)) void reap_rx_one(struct vqb_traffic
 static inline __attribute__((always_inline)) void reap_burst(struct vqb_traffic *t, struct queue *q, void *const *tokens,
 							       const uint32_t *lens, unsigned n)
 {
-	if (q->kind == DEV_Q_RX)
+	if (q->kind == DEV_Q_RX && !t->fmt && !t->p.rx_len_only && !t->rx_num_buffers)
 		for (unsigned i = 0; i < n; i++)
-			reap_rx_one(t, q, tokens[i], lens[i]);
+			reap_rx_one(t, q, tokens[i], lens[i], true);
+	else if (q->kind == DEV_Q_RX)
+		for (unsigned i = 0; i < n; i++)
+			reap_rx_one(t, q, tokens[i], lens[i], false);
 	if (q->fifo) {
 		uint32_t tail = q->fifo_head + q->nfree;
 		for (unsigned i = 0; i < n; i++, tail++) {

@@ -230,16 +230,17 @@ int vq_kick_prepare_split(struct vq *vq)
 	return need;
 }
 
-/* Return chain `head` (its state cs) to the caller and free it; last_used
- * is s->last_used as it now stands (the used_event hint), in_order
- * s->in_order (both read once by the caller). checked (a
- * constant where inlined): the caller has already seen that head is an
- * in-flight, published chain (token set, tag older than vq->gen), which
- * also means pub_inflight >= 1; otherwise (the chains an in-order batch
- * entry completes by position) both are checked here. */
-static inline __attribute__((always_inline)) int vq_complete_split(struct vq *vq, struct vq_chain_state *cs,
-								   uint16_t head, uint32_t len, uint16_t last_used,
-								   bool in_order, struct vq_used *u, bool checked)
+/* Return chain `head` (its state cs) to the caller and free it, in r.
+ * in_order: s->in_order (read once by the caller). slots: fill u->slots
+ * (else only slots[0], the head). checked (a constant where inlined): the
+ * caller has already seen that head is an in-flight, published chain
+ * (token set, tag older than vq->gen), which also means pub_inflight >=
+ * 1; otherwise (the chains an in-order batch entry completes by
+ * position) both are checked here. */
+static inline __attribute__((always_inline)) int vq_complete_split(struct vq *vq, struct vq_split_reap *r,
+								   struct vq_chain_state *cs, uint16_t head,
+								   uint32_t len, bool in_order, struct vq_used *u,
+								   bool slots, bool checked)
 {
 	struct vq_split_drv *s = &vq->split;
 	void *token = cs->token;
@@ -247,7 +248,7 @@ static inline __attribute__((always_inline)) int vq_complete_split(struct vq *vq
 	if (!checked && !token)
 		return vq_badf(vq, "in-order: next chain (head %u) is not in flight",
 			       head);
-	if (!checked && !s->pub_inflight)
+	if (!checked && !r->pub_inflight)
 		return vq_badf(vq, "used entry completes chain %u, never published",
 			       head);
 	unsigned ndesc = cs->ndesc;
@@ -263,32 +264,64 @@ static inline __attribute__((always_inline)) int vq_complete_split(struct vq *vq
 	u->slots[0] = head; /* private links: never the shared table */
 	for (unsigned j = 1; j < k; j++) {
 		last = s->next[last];
-		u->slots[j] = last;
+		if (slots)
+			u->slots[j] = last;
 	}
 	if (in_order) {
-		s->cursor = (uint16_t)((last + 1) & s->mask);
+		r->cursor = (uint16_t)((last + 1) & s->mask);
 	} else {
-		s->next[last] = s->free_head;
-		s->free_head = head;
+		s->next[last] = r->free_head;
+		r->free_head = head;
 	}
 	cs->token = NULL;
-	vq->num_free += k;
-	s->pub_inflight--;
-	vq->stats.completed++;
-	if (s->used_hint)
-		/* Relaxed: a hint that keeps notifications coming; the
-		 * sleep/wake race is closed by S4 in vq_enable_cb_split. */
-		atomic_store_explicit(s->used_event, vq_le16(last_used),
-				      memory_order_relaxed);
+	r->num_free += k;
+	r->pub_inflight--;
+	r->done++;
 	return 1;
+}
+
+__attribute__((always_inline)) inline void vq_reap_begin_split(struct vq *vq, struct vq_split_reap *r)
+{
+	const struct vq_split_drv *s = &vq->split;
+
+	r->last_used = s->last_used;
+	r->used_seen = s->used_seen;
+	r->free_head = s->free_head;
+	r->cursor = s->cursor;
+	r->pub_inflight = s->pub_inflight;
+	r->num_free = vq->num_free;
+	r->done = 0;
+}
+
+__attribute__((always_inline)) inline void vq_reap_end_split(struct vq *vq, const struct vq_split_reap *r)
+{
+	struct vq_split_drv *s = &vq->split;
+
+	s->used_seen = r->used_seen; /* may move without a completion (then the queue broke) */
+	if (!r->done)
+		return;
+	s->last_used = r->last_used;
+	s->free_head = r->free_head;
+	s->cursor = r->cursor;
+	s->pub_inflight = r->pub_inflight;
+	vq->num_free = r->num_free;
+	vq->stats.completed += r->done;
+	if (s->used_hint)
+		/* Once per reap, at the entry after its last: a lagging hint
+		 * asks for a notification early (spurious, never lost).
+		 * Relaxed: a hint that keeps notifications coming; the
+		 * sleep/wake race is closed by S4 in vq_enable_cb_split. */
+		atomic_store_explicit(s->used_event, vq_le16(r->last_used),
+				      memory_order_relaxed);
 }
 
 /* The next chain of an in-order batch entry (s->batch): every chain up to
  * the one the entry names, in ring order. */
-static inline __attribute__((always_inline)) int get_used_split_batch(struct vq *vq, struct vq_used *u)
+static inline __attribute__((always_inline)) int get_used_split_batch(struct vq *vq, struct vq_split_reap *r,
+								      struct vq_used *u, bool slots)
 {
 	struct vq_split_drv *s = &vq->split;
-	uint16_t head = s->cursor;
+	uint16_t head = r->cursor;
 	struct vq_chain_state *cs = &vq->chain[head];
 	uint32_t len = cs->in_bytes; /* skipped: fully used */
 
@@ -296,32 +329,33 @@ static inline __attribute__((always_inline)) int get_used_split_batch(struct vq 
 		len = s->batch_len;
 		s->batch = false;
 	}
-	return vq_complete_split(vq, cs, head, len, s->last_used, true, u, false);
+	return vq_complete_split(vq, r, cs, head, len, true, u, slots, false);
 }
 
-static inline __attribute__((always_inline)) int get_used_split_one(struct vq *vq, struct vq_used *u)
+__attribute__((always_inline)) inline int vq_reap_one_split(struct vq *vq, struct vq_split_reap *r,
+							    struct vq_used *u, bool slots)
 {
 	struct vq_split_drv *s = &vq->split;
 	bool in_order = s->in_order;
 
 	if (in_order && s->batch) /* only in order */
-		return get_used_split_batch(vq, u);
+		return get_used_split_batch(vq, r, u, slots);
 
 	const struct vq_split_used *used = s->used;
 	uint32_t size = vq->cfg.size;
-	uint16_t last = s->last_used;
+	uint16_t last = r->last_used;
 
-	if (last == s->used_seen) {
+	if (last == r->used_seen) {
 		/* A2: pairs with R2 in vq_dev_publish_split. */
 		uint16_t idx = vq_le16(atomic_load_explicit(&used->idx,
 							    memory_order_acquire));
 		uint16_t moved = (uint16_t)(idx - last);
 		if (!moved)
 			return 0;
-		if (moved > s->pub_inflight)
+		if (moved > r->pub_inflight)
 			return vq_badf(vq, "used idx jumped by %u with %u chains published (queue size %u)",
-				       moved, s->pub_inflight, size);
-		s->used_seen = idx;
+				       moved, r->pub_inflight, size);
+		r->used_seen = idx;
 	}
 	/* Plain loads: ordered after A2. */
 	const struct vq_split_used_elem *e = &used->ring[last & s->mask];
@@ -338,24 +372,28 @@ static inline __attribute__((always_inline)) int get_used_split_one(struct vq *v
 	if (len > cs->in_bytes)
 		return vq_badf(vq, "used len %u exceeds the %u device-writable bytes of chain %u",
 			       len, cs->in_bytes, id);
-	last++;
-	s->last_used = last;
-	if (in_order && id != s->cursor) {
+	r->last_used = (uint16_t)(last + 1);
+	if (in_order && id != r->cursor) {
 		/* One entry for a batch: the chains before `id` are done. */
-		uint16_t head = s->cursor;
+		uint16_t head = r->cursor;
 		s->batch = true;
 		s->batch_last = (uint16_t)id;
 		s->batch_len = len;
-		return vq_complete_split(vq, &vq->chain[head], head, vq->chain[head].in_bytes, last, true, u,
-					 false);
+		return vq_complete_split(vq, r, &vq->chain[head], head, vq->chain[head].in_bytes, true, u,
+					 slots, false);
 	}
-	return vq_complete_split(vq, cs, (uint16_t)id, len, last, in_order, u, true);
+	return vq_complete_split(vq, r, cs, (uint16_t)id, len, in_order, u, slots, true);
 }
 
-/* always_inline: the one-chain and burst callers (vq.c, vq_track.c) inline it under LTO */
+/* always_inline: the one-chain caller (vq.c) inlines it under LTO */
 __attribute__((always_inline)) inline int vq_get_used_split(struct vq *vq, struct vq_used *u)
 {
-	return get_used_split_one(vq, u);
+	struct vq_split_reap r;
+
+	vq_reap_begin_split(vq, &r);
+	int rc = vq_reap_one_split(vq, &r, u, true);
+	vq_reap_end_split(vq, &r);
+	return rc;
 }
 
 /* One call per burst: the same checks per used entry as vq_get_used_split
@@ -363,10 +401,12 @@ __attribute__((always_inline)) inline int vq_get_used_split(struct vq *vq, struc
  * returns k, and the next call -EIO. */
 int vq_get_used_burst_split(struct vq *vq, struct vq_used *u, unsigned max)
 {
+	struct vq_split_reap r;
 	unsigned k = 0;
 
+	vq_reap_begin_split(vq, &r);
 	while (k < max) {
-		int rc = get_used_split_one(vq, &u[k]);
+		int rc = vq_reap_one_split(vq, &r, &u[k], true);
 		if (rc <= 0) {
 			if (rc < 0 && !k)
 				return rc;
@@ -374,6 +414,7 @@ int vq_get_used_burst_split(struct vq *vq, struct vq_used *u, unsigned max)
 		}
 		k++;
 	}
+	vq_reap_end_split(vq, &r);
 	return (int)k;
 }
 

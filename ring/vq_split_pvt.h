@@ -65,10 +65,32 @@ struct vq_split_drv {
 	uint16_t batch_last; /* in-order batch: head named by the used entry */
 	bool batch;          /* expanding an in-order batch used entry */
 	bool in_order, event_idx;
-	bool used_hint;      /* callbacks enabled and event_idx: store used_event per completion */
+	bool used_hint;      /* callbacks enabled and event_idx: store used_event once per reap */
 	uint32_t batch_len;    /* len of that used entry */
 	uint32_t pub_inflight; /* chains published and not yet completed */
 };
+
+/* A reap in progress (vq_reap_*_split, vq_split.c): the used side's
+ * positions and counts in locals for the length of a burst, so the
+ * acquire of used->idx and the stores into the caller's vq_used do not
+ * force them back to memory. vq_reap_end_split writes them back and, once
+ * per reap, the used_event hint; between begin and end nothing else may
+ * touch the queue. */
+struct vq_split_reap {
+	uint32_t pub_inflight; /* struct vq_split_drv's, as they move */
+	uint32_t num_free;     /* struct vq's */
+	uint32_t done;         /* chains completed: added to stats.completed */
+	uint16_t last_used, used_seen, free_head, cursor;
+};
+struct vq;
+struct vq_used;
+void vq_reap_begin_split(struct vq *vq, struct vq_split_reap *r);
+/* slots: fill u->slots (else only slots[0], the head: the tracking layer's
+ * full, skip and premapped paths read no other).
+ * @return 1 (u filled), 0 (nothing completed), -EIO (the device broke the
+ * queue: the reason is in vq_broken_reason()). */
+int vq_reap_one_split(struct vq *vq, struct vq_split_reap *r, struct vq_used *u, bool slots);
+void vq_reap_end_split(struct vq *vq, const struct vq_split_reap *r);
 
 /* Device-private split state (inside struct vq_dev). */
 struct vq_split_dev {

@@ -145,12 +145,15 @@ static inline __attribute__((always_inline)) int used_burst_pol(struct vq_track 
 {
 	struct vq_used u;
 	struct vq_packed_reap pr; /* packed: the ring's used side in locals for the burst */
+	struct vq_split_reap sr;  /* split: the same */
 	unsigned k = 0;
 
 	if (lay == VQ_LAYOUT_PACKED)
 		vq_reap_begin_packed(t->vq, &pr);
+	else
+		vq_reap_begin_split(t->vq, &sr);
 	while (k < max) {
-		int rc = lay == VQ_LAYOUT_SPLIT ? vq_get_used_split(t->vq, &u)
+		int rc = lay == VQ_LAYOUT_SPLIT ? vq_reap_one_split(t->vq, &sr, &u, pol == VQ_POLICY_COUNT)
 						: vq_reap_one_packed(t->vq, &pr, &u, pol == VQ_POLICY_COUNT);
 		if (rc <= 0) {
 			if (rc < 0 && !k)
@@ -175,6 +178,8 @@ static inline __attribute__((always_inline)) int used_burst_pol(struct vq_track 
 	}
 	if (lay == VQ_LAYOUT_PACKED)
 		vq_reap_end_packed(t->vq, &pr);
+	else
+		vq_reap_end_split(t->vq, &sr);
 	return (int)k;
 }
 
