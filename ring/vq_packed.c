@@ -321,7 +321,13 @@ vq_complete_packed(struct vq *vq, struct vq_packed_reap *r, uint16_t head, uint3
 	cs->token = NULL;
 	r->num_free += k;
 	r->descs_pub -= k;
-	vq_pos_add(&r->pos, &r->wrap, k, size);
+	uint32_t pos = r->pos + k;
+	if (pos >= size) {
+		pos -= size;
+		r->wrap = !r->wrap;
+		r->used = vq_used_bits(r->wrap);
+	}
+	r->pos = (uint16_t)pos;
 	r->done++;
 	return 1;
 }
@@ -334,6 +340,7 @@ __attribute__((always_inline)) inline void vq_reap_begin_packed(struct vq *vq, s
 
 	r->pos = s->used_pos;
 	r->wrap = s->used_wrap;
+	r->used = vq_used_bits(s->used_wrap);
 	r->free_head = s->free_head;
 	r->cursor = s->cursor;
 	r->descs_pub = s->descs_pub;
@@ -386,8 +393,8 @@ __attribute__((always_inline)) inline int vq_reap_one_packed(struct vq *vq, stru
 	const struct vq_packed_desc *d = &s->desc[r->pos];
 	/* A4: pairs with R4 in vq_dev_publish_packed. */
 	uint16_t f = vq_le16(atomic_load_explicit(&d->flags, memory_order_acquire));
-	if ((f & VQ_PACKED_AU) != vq_used_bits(r->wrap)) {
-		if ((f & VQ_PACKED_AU) == vq_avail_bits(r->wrap))
+	if ((f & VQ_PACKED_AU) != r->used) {
+		if ((f & VQ_PACKED_AU) == (r->used ^ VQ_DESC_F_USED)) /* AVAIL = wrap, USED = !wrap */
 			return 0; /* still available: not used yet */
 		return vq_used_flags_bad(vq, r->pos, f, r->wrap);
 	}

@@ -70,6 +70,7 @@ struct vq_packed_reap {
 	uint16_t pos;       /* used_pos */
 	uint16_t free_head;
 	uint16_t cursor;
+	uint16_t used;      /* vq_used_bits(wrap): the flags of a used descriptor */
 	bool wrap;          /* used_wrap */
 };
 struct vq;
