@@ -25,7 +25,8 @@
 # reported on stderr).
 # Placement: c2c_ns_before is the core-to-core round trip on --cores 0,1
 # probed just before the pair's DPDK run (a 2000-packet inline vqbench run),
-# c2c_ns_mid and c2c_ns_after vqbench's own probes around its run; a pair
+# c2c_ns_mid and c2c_ns_after vqbench's own probes around its run ("-" and
+# a probe after it where the device records none, as vhost-user); a pair
 # whose largest round trip exceeds its smallest by more than 1.5x has
 # placement_changed 1 (the vCPUs moved during the pair; the report leaves
 # such pairs out and counts them).
@@ -116,11 +117,12 @@ EOF
 }
 
 # changed C2C...: 1 when the largest round trip exceeds the smallest by more
-# than 1.5x (vqbench's placement_changed rule), "" when one is missing
+# than 1.5x (vqbench's placement_changed rule); "-" values are not there;
+# "" when fewer than two are
 changed() {
 	python3 -c "import sys
 v = [float(a) for a in sys.argv[1:] if a not in ('-', '')]
-print('' if len(v) < len(sys.argv) - 1 or min(v) <= 0 else int(max(v) > 1.5 * min(v)))" "$@"
+print('' if len(v) < 2 or min(v) <= 0 else int(max(v) > 1.5 * min(v)))" "$@"
 }
 
 machine() { if [ -s "$tmp/machine" ]; then cat "$tmp/machine"; else echo ",,"; fi; }
@@ -149,6 +151,7 @@ for dir in tx rx; do
 			n0=$(nfeatures)
 			read -r v c1 c2 <<<"$(vqb_run $dir $layout $inorder $descs $ind)"
 			[ "$v" = - ] && v=
+			[ "$c2" = - ] && c2=$(probe) # the vhost-user device probes nothing itself
 			moved=$(changed "$c0" "$c1" "$c2")
 			vfeat=$(features "$n0")
 			[ "$dfeat" = "$vfeat" ] || echo "peer-dpdk.sh: $dir $layout in-order=$inorder segs=$segs pair $p: the backend negotiated features ${dfeat:-?} with DPDK, ${vfeat:-?} with vqbench: not the same configuration" >&2
