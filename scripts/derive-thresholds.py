@@ -41,7 +41,10 @@ Bounds written (format: README "Regression thresholds"):
          of the two bounds is kept; never
          below median / 2: a bound that lets a 2x slowdown of the
          numerator pass catches nothing a reader would call a regression
-         (such a bound says "capped" in its comment). The comment after
+         (such a bound says "capped" in its comment); and a ratio whose
+         own lowest run fell below median / 2 gets no bound (a comment line
+         "# no bound: ..." says so and why): unchanged code already failed
+         any bound that would catch a 2x slowdown. The comment after
          each bound records N, the median, min and max of the runs, and
          the slowdown of the numerator alone that the bound catches
          (median / bound).
@@ -172,6 +175,11 @@ def derive(runs, counts, tol, note):
         b = min(own, pl)
         how = (f"bound min - 2 x (median - min) = {own:.3f}, or the same from the lowest run / median of "
                f"every ratio on dma={pool} ({p:.3f}) = {pl:.3f}, whichever is lower")
+        if lo < m / 2:
+            w(f"# no bound: {label}  # {len(rs)} runs: median {m:.3f}, min {lo:.3f}, max {hi:.3f}; a run of "
+              "unchanged code fell below median / 2, so no bound can both hold unchanged code and catch a 2x "
+              "slowdown of the numerator: left to the instruction bounds")
+            continue
         if b < m / 2:
             b, how = m / 2, f"capped at median / 2 ({how})"
         w(f"{label} >= {b:.3f}  # {len(rs)} runs: median {m:.3f}, min {lo:.3f}, max {hi:.3f}; "

@@ -23,13 +23,9 @@
 # features the backend logged as negotiated with each side in that pair
 # (same configuration: they must be equal; a pair where they differ is
 # reported on stderr).
-# Placement: c2c_ns_before is the core-to-core round trip on --cores 0,1
-# probed just before the pair's DPDK run (a 2000-packet inline vqbench run),
-# c2c_ns_mid and c2c_ns_after vqbench's own probes around its run ("-" and
-# a probe after it where the device records none, as vhost-user); a pair
-# whose largest round trip exceeds its smallest by more than 1.5x has
-# placement_changed 1 (the vCPUs moved during the pair; the report leaves
-# such pairs out and counts them).
+# No placement column: a core-to-core probe on the two vCPUs means nothing
+# while the backend busy-polls on one of them (tried: consecutive probes
+# between pairs read 0.6 to 20 us), so no pair is left out for placement.
 # vqbench runs --policy premapped (DPDK's model: buffers mapped once) with
 # --dma identity; its RX against a generator checks lengths only.
 #
@@ -99,34 +95,12 @@ rows = [r for r in all_rows if r.get("status", "ok") == "ok" and r["errors"] == 
 if all_rows:  # host,cpu_model,kernel for the CSV's last columns, commas dropped
     open(sys.argv[2], "w").write(",".join(all_rows[0].get(k, "").replace(",", " ")
                                           for k in ("host", "cpu_model", "kernel")))
-r = rows[0] if rows else {}
-print("%s %s %s" % ("%.4f" % float(r["mpps"]) if r else "-", r.get("c2c_ns_before") or "-", r.get("c2c_ns_after") or "-"))
+print("%.4f" % float(rows[0]["mpps"]) if rows else "")
 EOF
-}
-
-# probe: the core-to-core round trip (ns) on --cores 0,1 right now, from a
-# short inline vqbench run's c2c_ns_before ("-" if it could not be measured)
-probe() {
-	"$vqb" --layout split --policy full --packets 2000 --reps 1 --warmup 0 --cores 0,1 -q \
-		--csv "$tmp/probe.csv" >/dev/null 2>&1 || true
-	python3 - "$tmp/probe.csv" <<'EOF'
-import csv, os, sys
-rows = list(csv.DictReader(open(sys.argv[1]))) if os.path.exists(sys.argv[1]) else []
-print((rows[0].get("c2c_ns_before") or "-") if rows else "-")
-EOF
-}
-
-# changed C2C...: 1 when the largest round trip exceeds the smallest by more
-# than 1.5x (vqbench's placement_changed rule); "-" values are not there;
-# "" when fewer than two are
-changed() {
-	python3 -c "import sys
-v = [float(a) for a in sys.argv[1:] if a not in ('-', '')]
-print('' if len(v) < 2 or min(v) <= 0 else int(max(v) > 1.5 * min(v)))" "$@"
 }
 
 machine() { if [ -s "$tmp/machine" ]; then cat "$tmp/machine"; else echo ",,"; fi; }
-echo "dir,layout,in_order,segments,vqbench_descs,dpdk_tx_chain,vqbench_tx_chain,vqbench_policy,pkt_bytes,queue_size,pair,dpdk_mpps,vqbench_mpps,ratio_vqbench_over_dpdk,vqbench_rx_check,dpdk_features,vqbench_features,c2c_ns_before,c2c_ns_mid,c2c_ns_after,placement_changed,seconds_per_run,host,cpu_model,kernel" >"$out"
+echo "dir,layout,in_order,segments,vqbench_descs,dpdk_tx_chain,vqbench_tx_chain,vqbench_policy,pkt_bytes,queue_size,pair,dpdk_mpps,vqbench_mpps,ratio_vqbench_over_dpdk,vqbench_rx_check,dpdk_features,vqbench_features,seconds_per_run,host,cpu_model,kernel" >"$out"
 for dir in tx rx; do
 	scripts/vhost-backend.sh start "$sock" "$([ $dir = tx ] && echo rxonly || echo txonly)" 1 >/dev/null
 	for layout in split packed; do
@@ -144,20 +118,16 @@ for dir in tx rx; do
 		fi
 		check=$([ $dir = rx ] && echo "length only (foreign payload)" || echo "n/a (backend consumes)")
 		for p in $(seq 1 "$pairs"); do
-			c0=$(probe)
 			n0=$(nfeatures)
 			d=$(dpdk_run $dir $packed $io $segs)
 			dfeat=$(features "$n0")
 			n0=$(nfeatures)
-			read -r v c1 c2 <<<"$(vqb_run $dir $layout $inorder $descs $ind)"
-			[ "$v" = - ] && v=
-			[ "$c2" = - ] && c2=$(probe) # the vhost-user device probes nothing itself
-			moved=$(changed "$c0" "$c1" "$c2")
+			v=$(vqb_run $dir $layout $inorder $descs $ind)
 			vfeat=$(features "$n0")
 			[ "$dfeat" = "$vfeat" ] || echo "peer-dpdk.sh: $dir $layout in-order=$inorder segs=$segs pair $p: the backend negotiated features ${dfeat:-?} with DPDK, ${vfeat:-?} with vqbench: not the same configuration" >&2
 			ratio=$(python3 -c "import sys; a,b=sys.argv[1:]; print('%.3f' % (float(b)/float(a)) if a and b else '')" "$d" "$v")
-			echo "$dir,$layout,$io,$segs,$descs,$chain,$vchain,premapped,64,1024,$p,$d,$v,$ratio,$check,$dfeat,$vfeat,$c0,$c1,$c2,$moved,$secs,$(machine)" >>"$out"
-			echo "peer-dpdk.sh: $dir $layout in-order=$inorder segs=$segs pair $p: dpdk $d Mpps, vqbench $v Mpps, ratio $ratio${moved:+, placement changed $moved}"
+			echo "$dir,$layout,$io,$segs,$descs,$chain,$vchain,premapped,64,1024,$p,$d,$v,$ratio,$check,$dfeat,$vfeat,$secs,$(machine)" >>"$out"
+			echo "peer-dpdk.sh: $dir $layout in-order=$inorder segs=$segs pair $p: dpdk $d Mpps, vqbench $v Mpps, ratio $ratio"
 		done
 	done
 	done
